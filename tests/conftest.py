@@ -1,0 +1,53 @@
+"""Shared test fixtures: an isolated workspace per test, and the real samples in ../shared/fixtures."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+
+from tiktok_intel import settings as settings_module
+from tiktok_intel.store import open_db
+
+PROJECT = Path(__file__).resolve().parents[1]
+SHARED_FIXTURES = PROJECT.parent / "shared" / "fixtures"
+OWN_FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+@pytest.fixture
+def workspace(tmp_path, monkeypatch):
+    """Settings pointing at an empty workspace under tmp_path, ignoring the caller's env and .env."""
+    monkeypatch.setenv("TIKTOK_INTEL_PROGRESS", "0")
+    base = settings_module.load_settings(environ={}, dotenv=None)
+    settings = settings_module.configure(base, workspace=tmp_path / "data")
+    yield settings
+    settings_module.configure(None)
+
+
+@pytest.fixture
+def con(workspace):
+    """A fresh, migrated database in the workspace; closed after the test."""
+    connection = open_db(workspace.db_target)
+    yield connection
+    connection.close()
+
+
+@pytest.fixture(scope="session")
+def shared_fixtures() -> Path:
+    """``../shared/fixtures``: real TikTok responses (skips only where the folder is absent)."""
+    if not SHARED_FIXTURES.is_dir():
+        pytest.skip("../shared/fixtures not found")
+    return SHARED_FIXTURES
+
+
+@pytest.fixture
+def own_fixtures() -> Path:
+    return OWN_FIXTURES
+
+
+def load_json(path: Path):
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+T0 = dt.datetime(2026, 11, 1, 8, 1)

@@ -1,0 +1,71 @@
+"""Analyses over the store: trends, association rules, reports.
+
+Each function takes an open DuckDB connection and parameters, and returns a DataFrame or writes a
+derived table. The modules:
+
+- :mod:`.trends` — post / author / hashtag trends over true 1 / 7 / 30-day windows, refreshed
+  incrementally into ``post_trends``, ``author_trends``, ``hashtag_trends``;
+- :mod:`.rules` — association rules between hashtags (mlxtend ``fpgrowth``), stored per run;
+- :mod:`.reports` — top posts / authors, top posts in feed, overview counts by period;
+- :mod:`.charts` — the plotly figures the pipeline notebooks end with.
+
+This module holds what they share: the error class and the parsing of user-given names and dates.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from ..errors import TikTokIntelError
+
+
+class AnalysisError(TikTokIntelError):
+    """A parameter of an analysis cannot be used (the message names the fix)."""
+
+
+def normalise_hashtag(name: str | None) -> str | None:
+    """``"#Val2026 "`` -> ``"val2026"``; empty -> None (the same normalisation the parsers use)."""
+    if name is None:
+        return None
+    text = str(name).strip().lstrip("#").strip().lower()
+    return text or None
+
+
+def to_time(value: Any, what: str, *, end: bool = False) -> dt.datetime | None:
+    """A date or time given by a user -> naive UTC ``datetime``.
+
+    A bare date as ``end`` means the end of that day (the range is inclusive of it), so
+    ``--start 2026-11-01 --end 2026-11-01`` is the whole of 1 November.
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value.replace(tzinfo=None) if value.tzinfo is None else value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    if isinstance(value, dt.date):
+        day = dt.datetime.combine(value, dt.time())
+        return day + dt.timedelta(days=1) if end else day
+    text = str(value).strip()
+    try:
+        if len(text) == 10:
+            return to_time(dt.date.fromisoformat(text), what, end=end)
+        from ..clock import parse_time
+
+        return parse_time(text)
+    except ValueError:
+        raise AnalysisError(f"{what} {text!r} is not a date: use YYYY-MM-DD or an ISO 8601 time") from None
+
+
+def time_range(start: Any = None, end: Any = None) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """``(start, end)`` as a half-open range ``[start, end)``; a bare end date includes that day."""
+    lo, hi = to_time(start, "start"), to_time(end, "end", end=True)
+    if lo is not None and hi is not None and hi <= lo:
+        raise AnalysisError(f"the end ({hi:%Y-%m-%d %H:%M}) is not after the start ({lo:%Y-%m-%d %H:%M}): swap --start and --end")
+    return lo, hi
+
+
+def choose(value: str, allowed: tuple[str, ...] | list[str], what: str, option: str | None = None) -> str:
+    """``value`` if it is one of ``allowed``, else an error naming the choices."""
+    if value in allowed:
+        return value
+    flag = f" ({option} ...)" if option else ""
+    raise AnalysisError(f"unknown {what} {value!r}: use one of {', '.join(allowed)}{flag}")

@@ -1,0 +1,179 @@
+"""Reports editors ask for: top posts and authors, top posts in feed, overview by period.
+
+Date ranges are half-open ``[start, end)`` over the post's publication time (``created_at``;
+the first collection time where TikTok gave none); a bare end date includes that day.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from . import AnalysisError, choose, normalise_hashtag, time_range
+
+POST_METRICS = ("views", "likes", "comments", "shares", "saves")
+AUTHOR_METRICS = ("followers", "hearts", "videos", "likes_given")
+PERIODS = ("day", "week", "month", "year")
+
+_PUBLISHED = "coalesce(p.created_at, p.first_seen_at)"
+_URL = "coalesce(p.url, 'https://www.tiktok.com/@' || coalesce(p.author_unique_id, '') || '/video/' || p.post_id)"
+
+
+def _filters(hashtag: str | None, start: Any, end: Any, params: list[Any], *, time_expr: str = _PUBLISHED,
+             post: str = "p.post_id") -> str:
+    lo, hi = time_range(start, end)
+    where = ""
+    tag = normalise_hashtag(hashtag)
+    if tag is not None:
+        where += (f" AND {post} IN (SELECT post_id FROM post_hashtags WHERE hashtag = ?"
+                  f" UNION SELECT post_id FROM feed_appearances WHERE hashtag = ?)")
+        params.extend([tag, tag])
+    if lo is not None:
+        where += f" AND {time_expr} >= ?"
+        params.append(lo)
+    if hi is not None:
+        where += f" AND {time_expr} < ?"
+        params.append(hi)
+    return where
+
+
+def _limit(limit: int) -> int:
+    if int(limit) < 1:
+        raise AnalysisError(f"limit {limit} must be 1 or more: use e.g. --limit 20")
+    return int(limit)
+
+
+def _ints(df: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
+    for column in columns:
+        if column in df and df[column].dtype.kind in "fiu":
+            df[column] = df[column].round().astype("Int64")
+    return df
+
+
+def top_posts(con: duckdb.DuckDBPyConnection, metric: str = "views", *, start: Any = None, end: Any = None,
+              hashtag: str | None = None, limit: int = 20) -> pd.DataFrame:
+    """Posts with the highest ``metric`` (latest counts) published in the range, optionally under ``hashtag``.
+
+    Columns: ``rank, post_id, author, description, published_at, <metric>, views, likes, comments,
+    shares, hashtags, url``.
+    """
+    metric = choose(metric, POST_METRICS, "metric for posts", "--metric")
+    params: list[Any] = []
+    where = _filters(hashtag, start, end, params)
+    params.append(_limit(limit))
+    sql = f"""
+SELECT row_number() OVER (ORDER BY p.{metric} DESC NULLS LAST, p.post_id) AS rank, p.post_id,
+       coalesce(a.unique_id, p.author_unique_id) AS author, p.description, {_PUBLISHED} AS published_at,
+       p.{metric} AS value, p.views, p.likes, p.comments, p.shares,
+       coalesce((SELECT list(h.hashtag ORDER BY h.hashtag) FROM post_hashtags h WHERE h.post_id = p.post_id), []) AS hashtags,
+       {_URL} AS url
+FROM posts p LEFT JOIN authors a ON a.author_id = p.author_id
+WHERE p.{metric} IS NOT NULL{where}
+ORDER BY rank LIMIT ?"""
+    df = con.execute(sql, params).df().rename(columns={"value": metric})
+    if metric in ("views", "likes", "comments", "shares"):
+        df = df.loc[:, ~df.columns.duplicated()]
+    return _ints(df, ("rank", metric, "views", "likes", "comments", "shares"))
+
+
+def top_authors(con: duckdb.DuckDBPyConnection, metric: str = "followers", *, start: Any = None, end: Any = None,
+                hashtag: str | None = None, limit: int = 20) -> pd.DataFrame:
+    """Authors ranked by ``metric``, among those with posts published in the range (under ``hashtag``).
+
+    ``metric`` is an author count (followers, hearts, videos, likes_given: the author's latest) or
+    a post count (views, likes, comments, shares, saves: summed over those posts). Columns:
+    ``rank, author_id, unique_id, nickname, posts, <metric>, followers, url``.
+    """
+    metric = choose(metric, AUTHOR_METRICS + POST_METRICS, "metric for authors", "--metric")
+    params: list[Any] = []
+    where = _filters(hashtag, start, end, params)
+    value = f"any_value(a.{metric})" if metric in AUTHOR_METRICS else f"sum(p.{metric})"
+    params.append(_limit(limit))
+    sql = f"""
+WITH ranked AS (
+  SELECT p.author_id, count(*) AS posts, {value} AS value, any_value(a.unique_id) AS unique_id,
+         any_value(coalesce(a.unique_id, p.author_unique_id)) AS name, any_value(a.nickname) AS nickname,
+         any_value(a.followers) AS followers
+  FROM posts p LEFT JOIN authors a ON a.author_id = p.author_id
+  WHERE p.author_id IS NOT NULL{where}
+  GROUP BY p.author_id
+)
+SELECT row_number() OVER (ORDER BY value DESC NULLS LAST, author_id) AS rank, author_id, name AS unique_id, nickname, posts,
+       value, followers, CASE WHEN name IS NOT NULL THEN 'https://www.tiktok.com/@' || name END AS url
+FROM ranked WHERE value IS NOT NULL ORDER BY rank LIMIT ?"""
+    df = con.execute(sql, params).df()
+    if metric == "followers":
+        df = df.drop(columns=["followers"])
+    df = df.rename(columns={"value": metric})
+    return _ints(df, ("rank", "posts", metric, "followers"))
+
+
+def top_feed_posts(con: duckdb.DuckDBPyConnection, hashtag: str | None = None, *, start: Any = None, end: Any = None,
+                   limit: int = 20) -> pd.DataFrame:
+    """"Top posts in feed": how many collections listed each post, in the range of collection times.
+
+    A collection is one run (``run_id``; the collection time where there is none). Columns:
+    ``rank, post_id, hashtag, collections, best_rank, mean_rank, first_listed, last_listed,
+    author, views, url``; one row per post and feed hashtag.
+    """
+    params: list[Any] = []
+    where = _filters(hashtag, start, end, params, time_expr="f.collected_at", post="f.post_id")
+    params.append(_limit(limit))
+    sql = f"""
+WITH listed AS (
+  SELECT f.post_id, f.hashtag, count(DISTINCT coalesce(f.run_id, CAST(f.collected_at AS VARCHAR))) AS collections,
+         min(f.rank) AS best_rank, avg(f.rank) AS mean_rank, min(f.collected_at) AS first_listed,
+         max(f.collected_at) AS last_listed
+  FROM feed_appearances f WHERE TRUE{where}
+  GROUP BY f.post_id, f.hashtag
+)
+SELECT row_number() OVER (ORDER BY l.collections DESC, l.best_rank NULLS LAST, l.post_id, l.hashtag) AS rank,
+       l.post_id, l.hashtag, l.collections, l.best_rank, l.mean_rank, l.first_listed, l.last_listed,
+       coalesce(a.unique_id, p.author_unique_id) AS author, p.views,
+       coalesce(p.url, 'https://www.tiktok.com/@' || coalesce(p.author_unique_id, '') || '/video/' || l.post_id) AS url
+FROM listed l LEFT JOIN posts p ON p.post_id = l.post_id LEFT JOIN authors a ON a.author_id = p.author_id
+ORDER BY rank LIMIT ?"""
+    return _ints(con.execute(sql, params).df(), ("rank", "collections", "best_rank", "views"))
+
+
+def overview(con: duckdb.DuckDBPyConnection, period: str = "day", *, start: Any = None, end: Any = None) -> pd.DataFrame:
+    """Posts, authors and hashtags first collected in each period, the running totals, and their growth.
+
+    Columns: ``period, posts, authors, hashtags`` (new in the period), ``posts_total,
+    authors_total, hashtags_total`` (everything collected up to the period's end), and
+    ``posts_growth, authors_growth, hashtags_growth``: the new ones as a percentage of the total
+    before the period (empty for the first period, or when that total is 0). Periods without
+    anything new are listed too. ``start`` / ``end`` limit the periods shown, not the totals.
+    """
+    period = choose(period, PERIODS, "period", "--period")
+    lo, hi = time_range(start, end)
+    step = {"day": "1 DAY", "week": "7 DAY", "month": "1 MONTH", "year": "1 YEAR"}[period]
+    sql = f"""
+WITH firsts AS (
+  SELECT 'posts' AS what, date_trunc('{period}', first_seen_at) AS period FROM posts WHERE first_seen_at IS NOT NULL
+  UNION ALL SELECT 'authors', date_trunc('{period}', first_seen_at) FROM authors WHERE first_seen_at IS NOT NULL
+  UNION ALL SELECT 'hashtags', date_trunc('{period}', first_seen_at) FROM hashtags WHERE first_seen_at IS NOT NULL
+),
+bounds AS (SELECT min(period) AS lo, max(period) AS hi FROM firsts),
+periods AS (SELECT unnest(generate_series(lo, hi, INTERVAL {step})) AS period FROM bounds WHERE lo IS NOT NULL),
+counts AS (
+  SELECT pr.period,
+         count(f.what) FILTER (WHERE f.what = 'posts') AS posts,
+         count(f.what) FILTER (WHERE f.what = 'authors') AS authors,
+         count(f.what) FILTER (WHERE f.what = 'hashtags') AS hashtags
+  FROM periods pr LEFT JOIN firsts f ON f.period = pr.period GROUP BY pr.period
+),
+totals AS (
+  SELECT *, sum(posts) OVER w AS posts_total, sum(authors) OVER w AS authors_total, sum(hashtags) OVER w AS hashtags_total
+  FROM counts WINDOW w AS (ORDER BY period ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+)
+SELECT period, posts, authors, hashtags, posts_total, authors_total, hashtags_total,
+       CASE WHEN posts_total - posts > 0 THEN posts * 100.0 / (posts_total - posts) END AS posts_growth,
+       CASE WHEN authors_total - authors > 0 THEN authors * 100.0 / (authors_total - authors) END AS authors_growth,
+       CASE WHEN hashtags_total - hashtags > 0 THEN hashtags * 100.0 / (hashtags_total - hashtags) END AS hashtags_growth
+FROM totals WHERE (? IS NULL OR period >= date_trunc('{period}', ?::TIMESTAMP)) AND (? IS NULL OR period < ?)
+ORDER BY period"""
+    df = con.execute(sql, [lo, lo, hi, hi]).df()
+    df["period"] = pd.to_datetime(df["period"]).dt.date if len(df) else df["period"]
+    return _ints(df, ("posts", "authors", "hashtags", "posts_total", "authors_total", "hashtags_total"))

@@ -1,0 +1,61 @@
+"""``tiktok-intel``: a thin command line over the library.
+
+Each module in this package registers a few subcommands (``register(subparsers)``) and calls
+library functions; errors a user can cause end as one line on stderr and exit code 1.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from typing import Sequence
+
+from ..errors import TikTokIntelError
+from ..settings import configure, for_database
+
+#: Modules that add subcommands, in the order ``--help`` lists them.
+COMMAND_MODULES = ("store", "collect", "analyses", "search", "orchestration", "dashboards", "jobs", "demo")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tiktok-intel",
+        description="TikTok research workbench: collect, store, analyse and show TikTok content for tracked hashtags.",
+    )
+    parser.add_argument("--db", metavar="PATH", help="database file (default: data/tiktok.duckdb; its folder becomes the workspace)")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"{__name__}.{name}":  # that part of the workbench is not built yet
+                continue
+            raise
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 2
+    try:
+        configure(**(for_database(args.db) if args.db else {}))
+        result = args.handler(args)
+        return int(result or 0)
+    except TikTokIntelError as exc:
+        print(f"tiktok-intel: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("tiktok-intel: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # `tiktok-intel ... | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,135 @@
+"""Collection commands: track add|remove|list, collect, monitor, offline-tiktok."""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+
+from .. import clock, tracking
+from .options import whole_number
+from ..errors import TikTokIntelError
+from ..store import connection
+
+
+class BadArgumentError(TikTokIntelError):
+    """A command-line value that cannot be used."""
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date: use YYYY-MM-DD") from None
+
+
+def _time(text: str) -> dt.datetime:
+    try:
+        return clock.parse_time(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a time: use ISO 8601 such as 2026-11-24T08:00:00Z") from None
+
+
+_positive = whole_number(1)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    track = subparsers.add_parser("track", help="the tracked hashtag list: add, remove, list",
+                                  description="Manage the hashtags that collect and monitor follow.")
+    actions = track.add_subparsers(dest="track_command", metavar="ACTION")
+    track.set_defaults(handler=lambda args: track.print_help() or 2)
+    p = actions.add_parser("add", help="track hashtags (normalised: no '#', lower case; letters, digits, underscore)",
+                           description="Track hashtags. '#SVTnyheter' and 'svtnyheter' are the same hashtag.")
+    p.add_argument("names", nargs="+", metavar="HASHTAG")
+    p.set_defaults(handler=cmd_track_add)
+    p = actions.add_parser("remove", help="stop tracking hashtags (what was collected is kept)",
+                           description="Deactivate hashtags; their history and collected posts stay in the store.")
+    p.add_argument("names", nargs="+", metavar="HASHTAG")
+    p.set_defaults(handler=cmd_track_remove)
+    p = actions.add_parser("list", help="name, active, added, last collected, posts, last hashtag stats",
+                           description="Show the tracked hashtags (removed ones too, marked inactive).")
+    p.add_argument("--active", action="store_true", help="only the hashtags being tracked now")
+    p.set_defaults(handler=cmd_track_list)
+
+    p = subparsers.add_parser("collect", help="fetch posts for the tracked hashtags from TikTok (raw pages first, then ingest)",
+                              description="Collect posts for each tracked hashtag (or --hashtag NAME). Interrupted runs resume "
+                                          "from the saved cursor; the run ends with a one-line summary.")
+    p.add_argument("--hashtag", action="append", metavar="NAME", help="collect this hashtag (repeatable) instead of the tracked list")
+    p.add_argument("--max-posts", type=_positive, metavar="N", help="posts per hashtag (default: TIKTOK_INTEL_MAX_POSTS, 500)")
+    p.add_argument("--source", choices=("web", "research"), default="web", help="web API (default) or Research API")
+    p.add_argument("--since", type=_date, metavar="YYYY-MM-DD", help="research: first day (default: 6 days before --until)")
+    p.add_argument("--until", type=_date, metavar="YYYY-MM-DD", help="research: last day (default: today, UTC)")
+    p.add_argument("--region", action="append", metavar="CC", default=[], help="research: only videos from this region (repeatable)")
+    p.add_argument("--no-covers", action="store_true", help="do not download cover images")
+    p.set_defaults(handler=cmd_collect)
+
+    p = subparsers.add_parser("monitor", help="snapshot each tracked hashtag's own stats (video and view counts)",
+                              description="Snapshot every tracked hashtag's video count and view count into hashtag_stats "
+                                          "(the 30-minute job).")
+    p.add_argument("--hashtag", action="append", metavar="NAME", help="only this hashtag (repeatable)")
+    p.set_defaults(handler=cmd_monitor)
+
+    p = subparsers.add_parser("offline-tiktok", help="serve the offline TikTok (web API, Research API, covers) until Ctrl-C",
+                              description="A local stand-in for TikTok, deterministic from --seed, for demos and tests.")
+    p.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (default 8765; 0: any free port)")
+    p.add_argument("--seed", type=int, default=0, help="world seed (default 0)")
+    p.add_argument("--hashtag", action="append", metavar="NAME", default=[], help="make sure this hashtag exists (repeatable)")
+    p.add_argument("--start", type=_time, metavar="TIME", help="simulated time at start (ISO 8601, UTC; default: now)")
+    p.add_argument("--speed", type=float, default=1.0, help="simulated seconds per real second (default 1)")
+    p.add_argument("--require-signature", action="store_true", help="answer unsigned web API requests with an empty body")
+    p.set_defaults(handler=cmd_offline)
+
+
+def cmd_track_add(args: argparse.Namespace) -> None:
+    with connection() as con:
+        added = tracking.add(con, args.names)
+    names = tracking.normalise_all(args.names)
+    already = [n for n in names if n not in added]
+    text = f"tracking {', '.join(added)}" if added else "nothing new"
+    if already:
+        text += f" (already tracked: {', '.join(already)})"
+    print(text)
+
+
+def cmd_track_remove(args: argparse.Namespace) -> None:
+    with connection() as con:
+        removed = tracking.remove(con, args.names)
+    print(f"stopped tracking {', '.join(removed)} (collected data kept)")
+
+
+def cmd_track_list(args: argparse.Namespace) -> None:
+    with connection() as con:
+        rows = tracking.list_tracked(con, include_inactive=not args.active)
+    print(tracking.format_table(rows))
+
+
+def cmd_collect(args: argparse.Namespace) -> int:
+    from ..collect import collect
+
+    if args.source == "web" and (args.since or args.until or args.region):
+        raise BadArgumentError("--since, --until and --region are for --source research")
+    with connection() as con:
+        result = collect(con, args.hashtag, args.max_posts, args.source, since=args.since, until=args.until, regions=args.region,
+                         covers=not args.no_covers)
+    print(result.summary())
+    return 1 if result.failed else 0
+
+
+def cmd_monitor(args: argparse.Namespace) -> int:
+    from ..collect import monitor
+
+    with connection() as con:
+        result = monitor(con, args.hashtag)
+    print(result.summary())
+    for o in result.outcomes:
+        if o.ok:
+            print(f"  #{o.hashtag}: {o.video_count:,} videos, {o.view_count:,} views")
+    return 1 if result.failed else 0
+
+
+def cmd_offline(args: argparse.Namespace) -> None:
+    from ..offline import serve_forever
+
+    try:
+        serve_forever(args.port, args.seed, start=args.start, speed=args.speed, hashtags=tuple(args.hashtag),
+                      require_signature=args.require_signature, announce=lambda text: print(text, flush=True))
+    except OSError as exc:
+        raise BadArgumentError(f"cannot listen on 127.0.0.1:{args.port} ({exc.strerror}): choose another --port") from None

@@ -1,0 +1,253 @@
+"""Web feed pages straight into staging tables, with DuckDB's own JSON reader.
+
+The reference for what a web ``itemStruct`` means is :func:`tiktok_intel.parsing.web.item_struct`;
+this module produces the very same records for the commonest raw page — a web API feed page
+(``{itemList: [...]}``) — in SQL, because decoding and walking JSON in Python costs about 70 µs an
+item and DuckDB does it in a few, on every core. ``tests/test_fastpath.py`` checks that both give
+identical stores.
+
+Each item is parsed once, into a struct of text fields (``json_transform``), plus the JSON types
+of the fields whose type matters. A page with any item that is not plainly well-formed (a count
+that is not a whole number, an id out of range, an author given as a string, a boolean where
+text belongs, ...) is left to the Python parser, which rejects what must be rejected with its
+reason: this path never rejects anything, and sending a page to Python is always safe.
+"""
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+import duckdb
+
+from .schema import INGEST_TABLES
+
+if TYPE_CHECKING:
+    from .raw import RawPage
+
+POST_COUNTS = (("views", "playCount"), ("likes", "diggCount"), ("comments", "commentCount"), ("shares", "shareCount"), ("saves", "collectCount"))
+AUTHOR_COUNTS = (("followers", "followerCount"), ("following", "followingCount"), ("hearts", "heartCount"), ("videos", "videoCount"), ("likes_given", "diggCount"))
+
+_V = "VARCHAR"
+ITEM_STRUCTURE = {
+    "id": _V, "desc": _V, "createTime": _V, "locationCreated": _V, "isAd": _V,
+    "author": {k: _V for k in ("id", "uniqueId", "nickname", "signature", "verified", "secUid", "avatarThumb", "avatarMedium")},
+    "stats": {k: _V for _, k in POST_COUNTS}, "statsV2": {k: _V for _, k in POST_COUNTS},
+    "authorStats": {**{k: _V for _, k in AUTHOR_COUNTS}, "heart": _V}, "authorStatsV2": {k: _V for _, k in AUTHOR_COUNTS},
+    "music": {k: _V for k in ("id", "title", "authorName", "original", "duration", "playUrl")},
+    "video": {k: _V for k in ("duration", "cover", "originCover", "playAddr", "downloadAddr")},
+    "challenges": [{"id": _V, "title": _V, "desc": _V}],
+    "textExtra": [{"hashtagName": _V, "hashtagId": _V}],
+}
+# fields whose JSON type decides whether SQL reads them as Python does
+TYPED = ("$", "$.id", "$.author", "$.stats", "$.statsV2", "$.authorStats", "$.authorStatsV2", "$.music", "$.music.id",
+         "$.video", "$.challenges", "$.textExtra", "$.createTime", "$.author.id", "$.author.verified", "$.music.original", "$.isAd")
+T = {path: n + 1 for n, path in enumerate(TYPED)}
+
+_MAX = "9223372036854775807"
+_ODD_TEXT = r"^[\[{]|^(true|false)$"  # what json_transform makes of objects, lists and booleans
+# where Python's strip() / lower() and DuckDB's trim() / lower() differ: hashtag names holding these go to Python
+_ODD_NAME = _ODD_TEXT + r"|[\t\n\r\x0b\x0c\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}İ]"
+
+
+def _digits(expr: str) -> str:
+    return f"coalesce(regexp_full_match({expr}, '[0-9]{{1,19}}') AND TRY_CAST({expr} AS HUGEINT) <= {_MAX}, FALSE)"
+
+
+def _count(v2: str, v1: str, key: str, heart_fallback: bool = False) -> str:
+    """Exact ``statsV2`` text first, then rounded ``stats`` (and ``heart`` for heartCount)."""
+    parts = [f"nullif(t.{v2}.{key}, '')", f"nullif(t.{v1}.{key}, '')"] if v2 else [f"nullif(t.{v1}.{key}, '')"]
+    if heart_fallback:
+        parts.append(f"nullif(t.{v1}.heart, '')")
+    return f"coalesce({', '.join(parts)})"
+
+
+def _type(path: str) -> str:
+    return f"ty[{T[path]}]"
+
+
+def _text(expr: str) -> str:
+    return f"replace({expr}, chr(0), '')"
+
+
+def _plain(expr: str, pattern: str | None = None) -> str:
+    """A text field Python reads the same (not an object, list or boolean; with ``pattern``, not matching it)."""
+    if pattern is None:  # the common case, without a regular expression
+        return f"NOT coalesce(left({expr}, 1) IN ('[', '{{') OR {expr} IN ('true', 'false'), FALSE)"
+    return f"NOT coalesce(regexp_matches({expr}, '{pattern}'), FALSE)"
+
+
+def _bool(path: str, expr: str) -> str:
+    return f"CASE WHEN {_type(path)} = 'BOOLEAN' THEN {expr} = 'true' END"
+
+
+def _duration(expr: str) -> str:
+    """Python's ``_safe_duration``: a whole, non-negative number capped at 2^31-1, else NULL."""
+    return f"CASE WHEN {_digits(expr)} THEN least(TRY_CAST({expr} AS HUGEINT), 2147483647)::INTEGER END"
+
+
+def _safe_ident(expr: str) -> str:
+    return f"CASE WHEN {_digits(expr)} THEN {expr} END"
+
+
+def _normalised_tag(expr: str) -> str:
+    """Python's ``text.strip().lstrip('#').strip().lower()`` (odd whitespace goes to Python)."""
+    return f"nullif(lower(trim(ltrim(trim({_text(expr)}), '#'))), '')"
+
+
+def _is(path: str, *types: str) -> str:
+    return f"coalesce({_type(path)} IN ({', '.join(repr(t) for t in types + ('NULL',))}), TRUE)"
+
+
+_COUNT_EXPRS = {col: _count("statsV2", "stats", key) for col, key in POST_COUNTS}
+_AUTHOR_COUNT_EXPRS = {col: _count("authorStatsV2", "authorStats", key, key == "heartCount") for col, key in AUTHOR_COUNTS}
+_INT = ("UBIGINT", "BIGINT")
+
+READ = f"""
+CREATE OR REPLACE TEMP TABLE _fp_flat AS
+WITH docs AS (
+    SELECT filename, CAST(content AS JSON) AS doc FROM read_text($files) WHERE json_valid(content)
+),
+listed AS (
+    SELECT filename, unnest(items) AS item, generate_subscripts(items, 1) - 1 AS idx
+      FROM (SELECT filename, CAST(json_extract(doc, '$.itemList') AS JSON[]) AS items FROM docs WHERE json_type(doc, '$.itemList') = 'ARRAY')
+),
+parsed AS (
+    SELECT filename, idx, json_transform(item, '{json.dumps(ITEM_STRUCTURE)}') AS t, json_type(item, {list(TYPED)!r}) AS ty FROM listed
+)
+SELECT l.filename, l.idx, p.fetched_at AS seen_at, p.hashtag AS feed, p.run_id, p.rank_offset + l.idx AS rank, p.source,
+       -- TRUE when SQL reads this item exactly as the Python parser does
+       ({_type('$')} = 'OBJECT' AND {_type('$.id')} IN ('VARCHAR', 'UBIGINT', 'BIGINT') AND {_digits('t.id')}
+        AND {_is('$.author', 'OBJECT')} AND {_is('$.author.id', 'VARCHAR', *_INT)} AND (nullif(t.author.id, '') IS NULL OR {_digits('t.author.id')})
+        AND {' AND '.join(_plain(f't.author.{k}') for k in ('uniqueId', 'nickname', 'signature', 'secUid', 'avatarThumb', 'avatarMedium'))}
+        AND {_plain('t.desc')} AND {_plain('t.locationCreated')}
+        AND {_is('$.createTime', 'VARCHAR', *_INT)} AND (nullif(t.createTime, '') IS NULL OR {_digits('t.createTime')})
+        AND {' AND '.join(_is(f'$.{k}', 'OBJECT') for k in ('stats', 'statsV2', 'authorStats', 'authorStatsV2', 'music', 'video'))}
+        AND {' AND '.join(f"({e} IS NULL OR TRY_CAST({e} AS UBIGINT) <= {_MAX})" for e in [*_COUNT_EXPRS.values(), *_AUTHOR_COUNT_EXPRS.values()])}
+        AND {_is('$.music.id', 'VARCHAR', *_INT)} AND (nullif(t.music.id, '') IS NULL OR {_digits('t.music.id')})
+        AND {' AND '.join(_plain(f't.music.{k}') for k in ('title', 'authorName', 'playUrl'))}
+        AND {' AND '.join(_plain(f't.video.{k}') for k in ('cover', 'originCover', 'playAddr', 'downloadAddr'))}
+        AND {_is('$.challenges', 'ARRAY')} AND {_is('$.textExtra', 'ARRAY')}
+        AND coalesce(list_bool_and(list_transform(t.challenges, c -> {_plain('c.title', _ODD_NAME)} AND {_plain('c.desc')})), TRUE)
+        AND coalesce(list_bool_and(list_transform(t.textExtra, e -> {_plain('e.hashtagName', _ODD_NAME)})), TRUE)
+       ) AS exact,
+       t.id AS post_id,
+       nullif(t.author.id, '') AS author_id,
+       nullif({_text('t.author.uniqueId')}, '') AS unique_id,
+       {_text('t.author.nickname')} AS nickname, {_text('t.author.signature')} AS signature,
+       {_bool('$.author.verified', 't.author.verified')} AS verified,
+       {_text('t.author.secUid')} AS sec_uid,
+       {_text("coalesce(nullif(t.author.avatarThumb, ''), nullif(t.author.avatarMedium, ''))")} AS avatar_url,
+       {", ".join(f"TRY_CAST({e} AS BIGINT) AS a_{c}" for c, e in _AUTHOR_COUNT_EXPRS.items())},
+       {", ".join(f"TRY_CAST({e} AS BIGINT) AS {c}" for c, e in _COUNT_EXPRS.items())},
+       {_text('t.desc')} AS description,
+       CASE WHEN nullif(t.createTime, '') IS NOT NULL AND t.createTime <> '0'
+            THEN make_timestamp(CAST(TRY_CAST(t.createTime AS DOUBLE) * CASE WHEN TRY_CAST(t.createTime AS DOUBLE) > 1e11 THEN 1000 ELSE 1000000 END AS BIGINT))
+       END AS created_at,
+       nullif(t.music.id, '') AS music_id,
+       {_text('t.music.title')} AS music_title, {_text('t.music.authorName')} AS music_author,
+       {_bool('$.music.original', 't.music.original')} AS music_original,
+       {_duration('t.music.duration')} AS music_duration, {_text('t.music.playUrl')} AS music_play_url,
+       {_duration('t.video.duration')} AS duration_s,
+       {_text("coalesce(nullif(t.video.cover, ''), nullif(t.video.originCover, ''))")} AS cover_url,
+       {_text("coalesce(nullif(t.video.playAddr, ''), nullif(t.video.downloadAddr, ''))")} AS video_url,
+       {_text('t.locationCreated')} AS region,
+       {_bool('$.isAd', 't.isAd')} AS is_ad,
+       t.challenges, t.textExtra
+  FROM parsed l JOIN _fp_pages p ON p.path = l.filename
+"""
+
+TAGS = f"""
+CREATE OR REPLACE TEMP TABLE _fp_tags AS
+WITH challenge AS (
+    SELECT filename, idx, seen_at, post_id, generate_subscripts(challenges, 1) AS pos, unnest(challenges) AS c
+      FROM _fp_flat WHERE len(challenges) > 0
+),
+extra AS (
+    SELECT filename, idx, seen_at, post_id, 100000 + generate_subscripts(textExtra, 1) AS pos, unnest(textExtra) AS e
+      FROM _fp_flat WHERE len(textExtra) > 0
+),
+named AS (
+    SELECT filename, idx, seen_at, post_id, pos, {_normalised_tag('c.title')} AS name, {_safe_ident('c.id')} AS challenge_id,
+           {_text('c.title')} AS title, {_text('c.desc')} AS description
+      FROM challenge
+    UNION ALL
+    SELECT filename, idx, seen_at, post_id, pos, {_normalised_tag('e.hashtagName')}, {_safe_ident('e.hashtagId')},
+           {_text('e.hashtagName')}, NULL
+      FROM extra WHERE coalesce(e.hashtagName, '') <> ''
+)
+-- a caption hashtag counts only when no challenge of the item (or earlier caption tag) has its name
+SELECT * FROM named n WHERE name IS NOT NULL
+   AND NOT (pos >= 100000 AND EXISTS (SELECT 1 FROM named m WHERE m.filename = n.filename AND m.idx = n.idx AND m.name = n.name AND m.pos < n.pos))
+"""
+
+_AUTHOR_KEY = "coalesce(author_id, '@' || lower(unique_id))"
+TABLE_ROWS = {
+    "authors": f"""SELECT {_AUTHOR_KEY} AS author_id, unique_id, nickname, signature, verified, sec_uid, avatar_url,
+                          a_followers AS followers, a_following AS following, a_hearts AS hearts, a_videos AS videos,
+                          a_likes_given AS likes_given, seen_at AS first_seen_at, seen_at AS last_seen_at
+                     FROM _fp_flat WHERE author_id IS NOT NULL OR unique_id IS NOT NULL""",
+    "author_names": "SELECT author_id, lower(unique_id) AS unique_id FROM _fp_flat WHERE author_id IS NOT NULL AND unique_id IS NOT NULL",
+    "music": """SELECT music_id, music_title AS title, music_author AS author_name, music_original AS original, music_duration AS duration_s,
+                       music_play_url AS play_url, seen_at AS first_seen_at, seen_at AS last_seen_at FROM _fp_flat WHERE music_id IS NOT NULL""",
+    "hashtags": """SELECT name, challenge_id, coalesce(nullif(title, ''), name) AS title, description, NULL::BIGINT AS video_count,
+                          NULL::BIGINT AS view_count, seen_at AS first_seen_at, seen_at AS last_seen_at FROM _fp_tags""",
+    "posts": f"""SELECT post_id, CASE WHEN author_id IS NOT NULL OR unique_id IS NOT NULL THEN {_AUTHOR_KEY} END AS author_id,
+                        unique_id AS author_unique_id, description, created_at, music_id, duration_s, cover_url, video_url, region, is_ad,
+                        'https://www.tiktok.com/@' || coalesce(unique_id, '') || '/video/' || post_id AS url, source,
+                        views, likes, comments, shares, saves, seen_at AS first_seen_at, seen_at AS last_seen_at FROM _fp_flat""",
+    "post_hashtags": "SELECT DISTINCT post_id, name AS hashtag FROM _fp_tags",
+    "post_stats": """SELECT post_id, seen_at AS collected_at, views, likes, comments, shares, saves FROM _fp_flat
+                      WHERE coalesce(views, likes, comments, shares, saves) IS NOT NULL""",
+    "author_stats": f"""SELECT {_AUTHOR_KEY} AS author_id, seen_at AS collected_at, a_followers AS followers, a_following AS following,
+                               a_hearts AS hearts, a_videos AS videos, a_likes_given AS likes_given FROM _fp_flat
+                         WHERE (author_id IS NOT NULL OR unique_id IS NOT NULL)
+                           AND coalesce(a_followers, a_following, a_hearts, a_videos, a_likes_given) IS NOT NULL""",
+    "feed_appearances": "SELECT feed AS hashtag, post_id, seen_at AS collected_at, rank::INTEGER AS rank, run_id FROM _fp_flat WHERE feed IS NOT NULL",
+}
+_TEMP = ["_fp_flat", "_fp_tags", *(f"_fp_in_{t}" for t in TABLE_ROWS)]
+
+
+def load(con: duckdb.DuckDBPyConnection, pages: list["RawPage"]) -> tuple[list["RawPage"], dict[str, str], dict[str, int]]:
+    """Read ``pages`` with DuckDB; return (pages it loaded, {table: temp relation with its rows},
+    {path: items} of the pages it loaded). Pages it could not read exactly are left out: the caller
+    parses them in Python."""
+    import pyarrow as pa
+
+    meta = pa.table({
+        "path": pa.array([str(p.body_path) for p in pages], pa.string()),
+        "fetched_at": pa.array([p.fetched_at for p in pages], pa.timestamp("us")),
+        "hashtag": pa.array([p.hashtag for p in pages], pa.string()),
+        "run_id": pa.array([p.run_id for p in pages], pa.string()),
+        "rank_offset": pa.array([int(p.meta.get("rank_offset") or 0) for p in pages], pa.int64()),
+        "source": pa.array([p.source for p in pages], pa.string()),
+    })
+    con.register("_fp_pages", meta)
+    try:
+        con.execute(READ.replace("$files", "?"), [[str(p.body_path) for p in pages]])
+        counts = dict(con.execute("SELECT filename, count(*) FROM _fp_flat GROUP BY filename HAVING bool_and(exact)").fetchall())
+        con.execute("DELETE FROM _fp_flat WHERE filename NOT IN (SELECT filename FROM _fp_flat GROUP BY filename HAVING bool_and(exact))")
+        con.execute(TAGS)
+        relations = {}
+        for table in INGEST_TABLES:
+            if table.name in TABLE_ROWS:
+                relations[table.name] = f"_fp_in_{table.name}"
+                con.execute(f"CREATE OR REPLACE TEMP TABLE _fp_in_{table.name} AS SELECT {', '.join(table.column_names)} FROM ({TABLE_ROWS[table.name]})")
+    finally:
+        con.unregister("_fp_pages")
+    loaded = [p for p in pages if str(p.body_path) in counts]
+    return loaded, relations, counts
+
+
+def repeated_keys(con: duckdb.DuckDBPyConnection, relations: dict[str, str]) -> dict[str, bool]:
+    """Per table: does any key occur twice (so staging must merge rows)?"""
+    out = {}
+    for table in INGEST_TABLES:
+        if table.name in relations:
+            keys = ", ".join(table.key)
+            out[table.name] = bool(con.execute(f"SELECT count(*) > count(DISTINCT ({keys})) FROM {relations[table.name]}").fetchone()[0])
+    return out
+
+
+def cleanup(con: duckdb.DuckDBPyConnection) -> None:
+    for name in _TEMP:
+        con.execute(f"DROP TABLE IF EXISTS {name}")

@@ -1,0 +1,99 @@
+"""Import files researchers already have: copy them into the raw zone, then ingest them.
+
+Copying first means the store can always be rebuilt from raw, whatever happens to the original
+file. The shape is detected from the content, not the file name.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import os
+from pathlib import Path
+from typing import Iterable
+
+import duckdb
+
+from . import clock
+from .errors import UnsupportedInputError
+from .ingest import IngestStats
+from .parsing import SHAPES, sniff
+from .processing import after_ingest, ingest_pages
+from .raw import RawPage, new_run_id, write_page
+
+_SUFFIX = {"json": ".json", "ndjson": ".ndjson", "html": ".html", "empty": ".json"}
+
+
+DATA_SUFFIXES = (".json", ".ndjson", ".jsonl", ".html", ".htm", ".json.gz", ".ndjson.gz", ".jsonl.gz")
+
+
+def expand(paths: Iterable[str | Path]) -> tuple[list[Path], list[Path]]:
+    """(files to import, files skipped). Files named are always imported; inside folders named,
+    only data files (``.json``, ``.ndjson``, ``.jsonl``, ``.html``, optionally ``.gz``) are, hidden ones never."""
+    found: list[Path] = []
+    skipped: list[Path] = []
+    for item in paths:
+        path = Path(item)
+        if path.is_dir():
+            for child in sorted(path.rglob("*")):
+                if not child.is_file() or any(part.startswith(".") for part in child.relative_to(path).parts):
+                    continue
+                (found if child.name.lower().endswith(DATA_SUFFIXES) else skipped).append(child)
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise UnsupportedInputError(f"{path}: no such file or folder")
+    return found, skipped
+
+
+def _read(path: Path) -> bytes:
+    data = path.read_bytes()
+    return gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
+
+
+def _head(path: Path, size: int = 65536) -> bytes:
+    opener = gzip.open if path.open("rb").read(2) == b"\x1f\x8b" else open
+    with opener(path, "rb") as handle:
+        return handle.read(size)
+
+
+def _kind(path: Path, data: bytes) -> str:
+    kind = sniff(data[:4096])
+    if kind == "json" and path.suffix.lower() in (".ndjson", ".jsonl"):
+        kind = "ndjson"
+    if kind is None:
+        accepted = "; ".join(SHAPES.values())
+        raise UnsupportedInputError(f"{path}: not TikTok data (not JSON, NDJSON or a TikTok HTML page); accepted shapes: {accepted}")
+    try:
+        data[:65536].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < 65536 - 4:  # not just a multi-byte character cut at the boundary
+            raise UnsupportedInputError(f"{path}: not UTF-8 text (byte {exc.start}): TikTok exports are UTF-8; re-save the file as UTF-8") from None
+    return kind
+
+
+def copy_to_raw(path: Path, *, run_id: str, page: int, collected_at: dt.datetime | None = None, raw_dir: Path | None = None) -> RawPage:
+    """Copy one external file into the raw zone; its fetched_at is ``collected_at``, else the file's mtime."""
+    data = _read(path)
+    kind = _kind(path, data)
+    when = collected_at or clock.from_epoch(os.stat(path).st_mtime)
+    origin = "given" if collected_at else "file-mtime"
+    return write_page(data, source="import", run_id=run_id, page=page, request={"file": str(path)}, fetched_at=when,
+                      suffix=_SUFFIX[kind], compress=len(data) > 1_000_000, raw_dir=raw_dir,
+                      extra={"original_name": path.name, "fetched_at_origin": origin})
+
+
+def import_paths(con: duckdb.DuckDBPyConnection, paths: Iterable[str | Path], *, collected_at: dt.datetime | None = None,
+                 raw_dir: Path | None = None) -> IngestStats:
+    """Import files and folders: every file is checked, copied to raw, then ingested.
+
+    ``collected_at`` is used where the data carries no collection time of its own
+    (Zeeschuimer lines carry theirs); without it, the file's modification time.
+    """
+    files, skipped = expand(paths)
+    for path in files:  # refuse non-TikTok files before anything is copied
+        _kind(path, _head(path))
+    run_id = new_run_id()
+    pages = [copy_to_raw(path, run_id=run_id, page=n, collected_at=collected_at, raw_dir=raw_dir) for n, path in enumerate(files)]
+    stats = after_ingest(con, ingest_pages(con, pages, desc="import"))
+    stats.skipped_files = [str(p) for p in skipped]
+    return stats

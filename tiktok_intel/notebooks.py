@@ -1,0 +1,164 @@
+"""Running a pipeline notebook with Papermill; its executed copy is the report.
+
+:func:`run_notebook` executes ``notebooks/pipelines/<name>.ipynb`` (or any notebook path) with
+parameters, and keeps the executed copy as ``.ipynb`` and ``.html`` under
+``<workspace>/reports/<notebook>/<timestamp>/``. A failing cell fails the call with
+:class:`NotebookError` naming the cell and the error, and the executed copy (with the error in
+it) is kept. Papermill runs inside a fresh ``contextvars.Context`` so it also works from worker
+threads after it has run in the main thread (DESIGN.md). Secret settings are never passed as
+parameters: a parameter whose value contains a secret is refused.
+"""
+from __future__ import annotations
+
+import contextvars
+import dataclasses
+import time
+from pathlib import Path
+from typing import Any, Mapping
+
+from . import clock
+from .errors import TikTokIntelError
+from .settings import get_settings
+
+#: Where the pipeline notebooks live in a checkout.
+PIPELINES_DIR = Path(__file__).resolve().parents[1] / "notebooks" / "pipelines"
+
+
+class NotebookError(TikTokIntelError):
+    """A notebook could not be run, or one of its cells failed."""
+
+
+class NotebookCellError(NotebookError):
+    """A cell of an executed notebook raised; the executed copy is kept (see ``.ipynb`` / ``.html``)."""
+
+    def __init__(self, message: str, *, cell: int | None, ename: str, evalue: str, ipynb: Path, html: Path | None):
+        super().__init__(message)
+        self.cell, self.ename, self.evalue, self.ipynb, self.html = cell, ename, evalue, ipynb, html
+
+
+@dataclasses.dataclass
+class NotebookRun:
+    name: str
+    ipynb: Path
+    html: Path | None
+    parameters: dict[str, Any]
+    seconds: float
+
+    def summary(self) -> str:
+        return f"{self.name}: ran in {self.seconds:.1f} s; report {self.html or self.ipynb}"
+
+
+def use_database(db: str = ""):
+    """In a notebook: apply its ``db`` parameter as ``--db`` would (the file's folder becomes the
+    workspace, unless ``TIKTOK_INTEL_WORKSPACE`` is set); empty keeps the configured settings."""
+    from .settings import configure, for_database
+
+    return configure(**for_database(db)) if db else get_settings()
+
+
+def pipeline_names() -> list[str]:
+    """Names of the pipeline notebooks (``process_content``, ``post_trends``, ...)."""
+    return sorted(p.stem for p in PIPELINES_DIR.glob("*.ipynb"))
+
+
+def resolve(notebook: str | Path) -> Path:
+    """A pipeline name (``post_trends``) or a notebook path -> the notebook file."""
+    path = Path(notebook)
+    if path.suffix == ".ipynb" and path.is_file():
+        return path
+    candidate = PIPELINES_DIR / f"{path.stem}.ipynb"
+    if candidate.is_file() and path.parent == Path("."):
+        return candidate
+    names = ", ".join(pipeline_names()) or "none found"
+    raise NotebookError(f"no notebook {str(notebook)!r}: give a path to an .ipynb file or a pipeline name ({names})")
+
+
+def _check_secrets(parameters: Mapping[str, Any]) -> None:
+    secrets = [s for s in get_settings().secrets() if s]
+    for key, value in parameters.items():
+        text = str(value)
+        if any(secret in text for secret in secrets):
+            raise NotebookError(f"parameter {key!r} holds a secret setting: notebooks read secrets from the settings, "
+                                f"never from parameters; remove it")
+
+
+def _declared(path: Path) -> set[str]:
+    import papermill
+
+    try:
+        return set(papermill.inspect_notebook(str(path)))
+    except Exception:  # an unreadable parameters cell: let execution report it
+        return set()
+
+
+def _output_dir(base: Path, name: str) -> Path:
+    stamp = clock.now().strftime("%Y-%m-%dT%H%M%SZ")
+    folder = base / name / stamp
+    n = 1
+    while folder.exists():
+        n += 1
+        folder = base / name / f"{stamp}-{n}"
+    folder.mkdir(parents=True)
+    return folder
+
+
+def _to_html(ipynb: Path) -> Path | None:
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    try:
+        body, _ = HTMLExporter().from_notebook_node(nbformat.read(str(ipynb), as_version=4))
+    except Exception:  # the .ipynb is the record; HTML is a convenience
+        return None
+    html = ipynb.with_suffix(".html")
+    html.write_text(body, encoding="utf-8")
+    return html
+
+
+def run_notebook(notebook: str | Path, parameters: Mapping[str, Any] | None = None, *,
+                 reports_dir: str | Path | None = None, kernel_name: str = "python3",
+                 timeout_seconds: float | None = None) -> NotebookRun:
+    """Execute a notebook with Papermill; keep the executed copy as ``.ipynb`` and ``.html``.
+
+    ``parameters`` override the notebook's ``parameters`` cell. When the notebook declares a
+    ``db`` parameter and none is given, the configured database is passed, so the kernel works on
+    the same store as the caller. The copies go to ``<reports_dir>/<notebook>/<timestamp>/``
+    (default: ``<workspace>/reports``). Raises :class:`NotebookCellError` naming the failing cell.
+    """
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    path = resolve(notebook)
+    params = dict(parameters or {})
+    _check_secrets(params)
+    declared = _declared(path)
+    unknown = sorted(set(params) - declared) if declared else []
+    if unknown:
+        raise NotebookError(f"{path.stem} has no parameter(s) {', '.join(unknown)}: it takes {', '.join(sorted(declared))}")
+    settings = get_settings()
+    if "db" in declared and "db" not in params:
+        params["db"] = str(Path(settings.db_target).resolve()) if not settings.db_target.startswith("ducklake:") else settings.db_target
+    base = Path(reports_dir) if reports_dir is not None else settings.reports_dir
+    folder = _output_dir(base, path.stem)
+    ipynb = folder / f"{path.stem}.ipynb"
+    started = time.perf_counter()
+    try:
+        contextvars.Context().run(
+            papermill.execute_notebook, str(path), str(ipynb), parameters=params, kernel_name=kernel_name,
+            progress_bar=False, log_output=False, execution_timeout=timeout_seconds, cwd=str(path.parent))
+    except PapermillExecutionError as exc:
+        html = _to_html(ipynb)
+        cell = exc.exec_count
+        raise NotebookCellError(
+            f"{path.stem}: cell {cell if cell is not None else '?'} failed with {exc.ename}: {exc.evalue.strip().splitlines()[0] if exc.evalue.strip() else ''}"
+            f" (executed copy kept at {html or ipynb})",
+            cell=cell, ename=exc.ename, evalue=exc.evalue, ipynb=ipynb, html=html) from None
+    except Exception as exc:  # kernel died, timeout, bad notebook
+        if not ipynb.exists():
+            raise NotebookError(f"{path.stem} could not run ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}): "
+                                f"check that the '{kernel_name}' kernel is installed (python -m ipykernel install --sys-prefix)") from None
+        html = _to_html(ipynb)
+        raise NotebookError(f"{path.stem} stopped ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); "
+                            f"executed copy kept at {html or ipynb}") from None
+    html = _to_html(ipynb)
+    return NotebookRun(path.stem, ipynb, html, params, time.perf_counter() - started)

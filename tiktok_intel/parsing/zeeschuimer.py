@@ -1,0 +1,28 @@
+"""Zeeschuimer exports: NDJSON, one captured item a line, wrapped with its collection time."""
+from __future__ import annotations
+
+from typing import Any
+
+from .. import clock
+from .batch import Batch, Context
+from .fields import BadValue
+from .web import item_struct
+
+
+def is_wrapper(obj: Any) -> bool:
+    return isinstance(obj, dict) and "timestamp_collected" in obj and isinstance(obj.get("data"), dict)
+
+
+def line(obj: Any, batch: Batch, ctx: Context) -> None:
+    """One Zeeschuimer record; its own ``timestamp_collected`` is the collection time."""
+    if not is_wrapper(obj):
+        raise BadValue("not a Zeeschuimer record (no timestamp_collected / data)")
+    platform = str(obj.get("source_platform") or "tiktok.com")
+    if "tiktok" not in platform:
+        raise BadValue(f"not a TikTok item (source_platform={platform[:40]})")
+    try:
+        collected_at = clock.from_epoch(float(obj["timestamp_collected"]))
+    except (TypeError, ValueError, OverflowError, OSError):
+        raise BadValue(f"timestamp_collected is not a time ({str(obj['timestamp_collected'])[:40]!r})") from None
+    own = Context(collected_at=collected_at, source=ctx.source, hashtag=ctx.hashtag, run_id=ctx.run_id, request=ctx.request)
+    item_struct(obj["data"], batch, own)

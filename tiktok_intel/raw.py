@@ -1,0 +1,207 @@
+"""The raw landing zone: every page exactly as it arrived, written once, never edited.
+
+A page is two files in ``<workspace>/raw/<source>/<yyyy-mm-dd>/``:
+
+* ``<run-id>-<n>.json`` (or ``.ndjson``, ``.html``, optionally ``.gz``): the body, byte for byte;
+* ``<run-id>-<n>.meta.json``: where it came from — source, request (secrets removed), fetched_at,
+  tracked hashtag, run id, page number and the body's sha256.
+
+Both are written to a temporary name and renamed into place, body first; a page is complete when
+its meta file exists, so a crash mid-write leaves nothing that looks like a page. Every table in
+the store can be rebuilt from this folder (``tiktok-intel process --rebuild``).
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import errno
+import gzip
+import hashlib
+import json
+import os
+import re
+import secrets as _secrets
+import tempfile
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from . import clock
+from .errors import RawZoneError
+from .settings import get_settings
+
+META_SUFFIX = ".meta.json"
+#: Query parameters and headers never written to disk.
+SECRET_KEYS = {"mstoken", "client_secret", "client_key", "access_token", "authorization", "cookie", "x-tt-params", "proxy"}
+
+
+def new_run_id(now: dt.datetime | None = None) -> str:
+    """A sortable, unique run id: ``20261124T080100Z-3f9c2a``."""
+    now = now or clock.now()
+    return now.strftime("%Y%m%dT%H%M%SZ") + "-" + _secrets.token_hex(3)
+
+
+@dataclasses.dataclass(frozen=True)
+class RawPage:
+    body_path: Path
+    meta: Mapping[str, Any]
+
+    @property
+    def meta_path(self) -> Path:
+        return meta_path_for(self.body_path)
+
+    @property
+    def sha256(self) -> str:
+        return self.meta["sha256"]
+
+    @property
+    def source(self) -> str:
+        return self.meta.get("source", "")
+
+    @property
+    def hashtag(self) -> str | None:
+        return self.meta.get("hashtag")
+
+    @property
+    def run_id(self) -> str | None:
+        return self.meta.get("run_id")
+
+    @property
+    def fetched_at(self) -> dt.datetime:
+        return clock.parse_time(self.meta["fetched_at"])
+
+    def read_bytes(self) -> bytes:
+        data = self.body_path.read_bytes()
+        return gzip.decompress(data) if self.body_path.suffix == ".gz" else data
+
+
+def meta_path_for(body_path: Path) -> Path:
+    name = body_path.name[:-3] if body_path.name.endswith(".gz") else body_path.name
+    stem = name.rsplit(".", 1)[0]
+    return body_path.with_name(stem + META_SUFFIX)
+
+
+def redact(value: Any, secrets: list[str] | None = None) -> Any:
+    """Remove secret parameters, headers and values from a request description."""
+    secrets = [s for s in (secrets if secrets is not None else get_settings().secrets()) if s]
+    if isinstance(value, Mapping):
+        return {k: ("***" if str(k).lower() in SECRET_KEYS else redact(v, secrets)) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [redact(v, secrets) for v in value]
+    if isinstance(value, str):
+        if value.startswith(("http://", "https://")) and "?" in value:
+            parts = urlsplit(value)
+            query = [(k, "***" if k.lower() in SECRET_KEYS else v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
+            value = urlunsplit(parts._replace(query=urlencode(query)))
+        for secret in secrets:
+            value = value.replace(secret, "***")
+        return value
+    return value
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with _suppress():
+            os.unlink(tmp)
+        raise
+
+
+class _suppress:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return True
+
+
+def write_page(
+    body: bytes | str | Any,
+    *,
+    source: str,
+    run_id: str,
+    page: int,
+    request: Any = None,
+    fetched_at: dt.datetime | None = None,
+    hashtag: str | None = None,
+    suffix: str = ".json",
+    compress: bool = False,
+    raw_dir: Path | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> RawPage:
+    """Write one page to the raw zone and return it. ``body`` is kept byte for byte.
+
+    ``body`` may be bytes, text, or a JSON-serialisable object (serialised once, here).
+    """
+    if not re.fullmatch(r"[a-z0-9_-]+", source):
+        raise ValueError(f"source must be a short lower-case name, got {source!r}")
+    if isinstance(body, str):
+        data = body.encode("utf-8")
+    elif isinstance(body, (bytes, bytearray)):
+        data = bytes(body)
+    else:
+        data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+    fetched_at = fetched_at or clock.now()
+    folder = Path(raw_dir or get_settings().raw_dir) / source / fetched_at.strftime("%Y-%m-%d")
+    body_path = folder / f"{run_id}-{page}{suffix}{'.gz' if compress else ''}"
+    meta = {
+        "source": source,
+        "run_id": run_id,
+        "page": page,
+        "fetched_at": clock.iso(fetched_at),
+        "hashtag": hashtag,
+        "request": redact(request),
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "bytes": len(data),
+        **(dict(extra) if extra else {}),
+    }
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        mpath = meta_path_for(body_path)
+        if mpath.exists():
+            old = json.loads(mpath.read_text())
+            if old.get("sha256") == meta["sha256"]:
+                return RawPage(body_path, old)
+            raise RawZoneError(f"{mpath} already exists with other content: raw pages are never overwritten; use a new run id")
+        _atomic_write(body_path, gzip.compress(data, mtime=0) if compress else data)
+        _atomic_write(mpath, json.dumps(meta, ensure_ascii=False, indent=1).encode("utf-8"))
+    except OSError as exc:
+        if exc.errno == errno.ENOSPC:
+            raise RawZoneError(f"the disk holding {folder} is full: free space, then run again (nothing was half-written)") from None
+        raise RawZoneError(f"cannot write to the raw zone {folder}: {exc.strerror}; set a writable workspace (--db or TIKTOK_INTEL_WORKSPACE)") from None
+    return RawPage(body_path, meta)
+
+
+def read_page(meta_path: Path, bodies: dict[str, str] | None = None) -> RawPage:
+    """The page whose meta file is ``meta_path`` (``bodies``: the folder's body files by stem, if known)."""
+    meta_path = Path(meta_path)
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    stem = meta_path.name[: -len(META_SUFFIX)]
+    body = (bodies if bodies is not None else _bodies(os.listdir(meta_path.parent))).get(stem)
+    if body is None:
+        raise RawZoneError(f"{meta_path} has no body file beside it: the raw zone was edited by hand")
+    return RawPage(meta_path.with_name(body), meta)
+
+
+def _bodies(names: list[str]) -> dict[str, str]:
+    """Body files by stem (``<run-id>-<n>``; run ids and page numbers hold no dots)."""
+    return {n.split(".", 1)[0]: n for n in names if not n.endswith(META_SUFFIX) and not n.startswith(".tmp-")}
+
+
+def iter_pages(raw_dir: Path | None = None) -> Iterator[RawPage]:
+    """Every complete page, oldest fetch first (ties: by path)."""
+    root = Path(raw_dir or get_settings().raw_dir)
+    if not root.exists():
+        return
+    pages = []
+    for folder, _, names in os.walk(root):
+        bodies = _bodies(names)
+        pages.extend(read_page(Path(folder) / n, bodies) for n in names if n.endswith(META_SUFFIX))
+    pages.sort(key=lambda p: (p.meta.get("fetched_at", ""), str(p.body_path)))
+    yield from pages

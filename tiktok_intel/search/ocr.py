@@ -1,0 +1,142 @@
+"""Words in images: Tesseract OCR of every cover and key frame, stored per image in ``ocr_text``.
+
+Tesseract runs as a subprocess (Debian ``tesseract-ocr`` + ``tesseract-ocr-swe``), one image per
+process with ``OMP_THREAD_LIMIT=1`` (its OpenMP threads only slow small images down: about 0.2 s an
+image instead of 0.4 s), as many processes at once as there are CPUs. Languages come from
+``settings.ocr_languages`` (default ``swe+eng``: ``swe`` alone misreads ``#``).
+
+Where Tesseract or a language is missing, :func:`ocr_media` logs one line saying what to install
+and returns; the images stay pending and are read on a later run.
+"""
+from __future__ import annotations
+
+import concurrent.futures
+import dataclasses
+import functools
+import logging
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import duckdb
+
+from .. import clock
+from ..progress import progress
+from ..settings import get_settings
+from .hashing import save_rows
+
+log = logging.getLogger("tiktok_intel.search")
+
+#: Seconds one image may take before Tesseract is stopped.
+TIMEOUT_SECONDS = 60
+
+
+@dataclasses.dataclass
+class OcrResult:
+    read: int = 0          # images read (text may be empty)
+    with_text: int = 0     # images where words were found
+    failed: int = 0        # images Tesseract could not read
+    pending: int = 0       # images left for later (Tesseract missing)
+    unavailable: str | None = None  # why OCR did not run, one line
+
+    def summary(self) -> str:
+        if self.unavailable:
+            return f"OCR skipped ({self.unavailable})"
+        return f"{self.read} images OCR'd ({self.with_text} with text, {self.failed} failed)"
+
+
+def _env() -> dict[str, str]:
+    return {**os.environ, "OMP_THREAD_LIMIT": "1"}
+
+
+@functools.lru_cache(maxsize=8)
+def _available_languages(binary: str) -> frozenset[str]:
+    out = subprocess.run([binary, "--list-langs"], capture_output=True, text=True, timeout=30, env=_env())
+    lines = (out.stdout + "\n" + out.stderr).splitlines()
+    return frozenset(line.strip() for line in lines if line.strip() and " " not in line.strip() and not line.endswith(":"))
+
+
+def check_tesseract(tesseract: str = "tesseract", languages: str | None = None) -> str | None:
+    """``None`` when OCR can run; otherwise one line saying what is missing and how to get it."""
+    languages = languages or get_settings().ocr_languages
+    binary = shutil.which(tesseract)
+    if binary is None:
+        return (f"Tesseract not found ({tesseract}): install it (apt-get install tesseract-ocr tesseract-ocr-swe) "
+                "to make the words in images searchable")
+    try:
+        have = _available_languages(binary)
+    except (OSError, subprocess.SubprocessError) as exc:
+        return f"Tesseract at {binary} does not run ({exc}): reinstall tesseract-ocr"
+    missing = [lang for lang in languages.split("+") if lang and lang not in have]
+    if missing:
+        packages = " ".join(f"tesseract-ocr-{m.lower().replace('_', '-')}" for m in missing)
+        return (f"Tesseract has no language data for {'+'.join(missing)}: apt-get install {packages}, "
+                "or change TIKTOK_INTEL_OCR_LANGUAGES")
+    return None
+
+
+def ocr_image(path: str | Path, *, languages: str | None = None, tesseract: str = "tesseract") -> str:
+    """The text Tesseract reads in one image file (whitespace tidied); raises ``OSError``/``RuntimeError`` on failure."""
+    languages = languages or get_settings().ocr_languages
+    out = subprocess.run([tesseract, str(path), "stdout", "-l", languages, "--psm", "3"],
+                         capture_output=True, timeout=TIMEOUT_SECONDS, env=_env())
+    if out.returncode != 0:
+        message = out.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise RuntimeError(message[-1] if message else f"tesseract exited with {out.returncode}")
+    text = out.stdout.decode("utf-8", "replace")
+    return "\n".join(" ".join(line.split()) for line in text.splitlines() if line.strip())
+
+
+_PENDING = """
+SELECT m.post_id, m.kind, m.seq, m.path, m.sha256 FROM media m
+LEFT JOIN ocr_text o ON o.post_id = m.post_id AND o.kind = m.kind AND o.seq = m.seq
+WHERE o.media_sha256 IS DISTINCT FROM m.sha256 OR o.languages IS DISTINCT FROM ?
+ORDER BY m.post_id, m.kind, m.seq
+"""
+
+
+def pending_ocr(con: duckdb.DuckDBPyConnection, languages: str | None = None) -> list[tuple]:
+    return con.execute(_PENDING, [languages or get_settings().ocr_languages]).fetchall()
+
+
+def ocr_media(con: duckdb.DuckDBPyConnection, *, tesseract: str = "tesseract", languages: str | None = None,
+              workers: int | None = None, chunk: int = 50) -> OcrResult:
+    """OCR every media row not read yet (or re-downloaded, or read with other languages) and store the text."""
+    languages = languages or get_settings().ocr_languages
+    todo = pending_ocr(con, languages)
+    result = OcrResult()
+    if not todo:
+        return result
+    reason = check_tesseract(tesseract, languages)
+    if reason:
+        log.warning("%s", reason)
+        result.unavailable, result.pending = reason, len(todo)
+        return result
+    binary = shutil.which(tesseract) or tesseract
+    media_dir = get_settings().media_dir
+
+    def one(row: tuple) -> tuple:
+        post_id, kind, seq, rel, sha = row
+        try:
+            return (post_id, kind, seq, sha, languages, ocr_image(media_dir / rel, languages=languages, tesseract=binary), None)
+        except (OSError, RuntimeError, subprocess.SubprocessError) as exc:
+            return (post_id, kind, seq, sha, languages, None, str(exc)[:500] or type(exc).__name__)
+
+    bar = progress(total=len(todo), desc="OCR", unit="img")
+    try:
+        with concurrent.futures.ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
+            for start in range(0, len(todo), chunk):
+                rows = list(pool.map(one, todo[start:start + chunk]))
+                now = clock.now()
+                save_rows(con, "ocr_text", ("post_id", "kind", "seq", "media_sha256", "languages", "text", "error", "ocr_at"),
+                          [r + (now,) for r in rows])
+                result.read += sum(1 for r in rows if r[6] is None)
+                result.with_text += sum(1 for r in rows if r[5])
+                result.failed += sum(1 for r in rows if r[6] is not None)
+                bar.update(len(rows))
+    finally:
+        bar.close()
+    if result.failed:
+        log.warning("%d image(s) could not be OCR'd (see ocr_text.error)", result.failed)
+    return result
