@@ -37,7 +37,7 @@ test-fast: setup
 	$(VENV)/bin/pytest -q -x tests -m "not browser and not slow"
 
 bench: setup
-	$(PY) bench/run.py
+	$(PY) bench/run.py --scale $(or $(SCALE),1)
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -89,6 +89,7 @@ def row_by_row(world: World, items: int) -> float:
 def main(argv: list[str] | None = None) -> list[Figure]:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--items", type=int, default=1_000_000)
+    parser.add_argument("--scale", type=float, default=1.0, help="fraction of --items (and of --baseline-items)")
     parser.add_argument("--page-items", type=int, default=30, help="items per raw page (TikTok's web feed sends 30)")
     parser.add_argument("--baseline-items", type=int, default=3_000)
     parser.add_argument("--child", help=argparse.SUPPRESS)
@@ -96,6 +97,8 @@ def main(argv: list[str] | None = None) -> list[Figure]:
     if args.child:
         child_ingest(args.child)
         return []
+    args.items = max(int(args.items * args.scale), args.page_items)
+    args.baseline_items = max(int(args.baseline_items * min(args.scale * 10, 1.0)), 60)
     world = World(posts=args.items, authors=max(args.items // 20, 1), hashtags=20_000)
     with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()

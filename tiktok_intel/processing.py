@@ -1,6 +1,7 @@
 """From the raw zone to the store: ingest pending pages, or rebuild every table from raw."""
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Iterable
 
@@ -47,7 +48,28 @@ def ingest_pages(con: duckdb.DuckDBPyConnection, pages: Iterable[RawPage], *, ch
     NDJSON export) is split over several transactions and marked done with its last one.
     """
     pages = list(pages)
-    chunk_items = chunk_items or get_settings().ingest_batch_items
+    settings = get_settings()
+    chunk_items = chunk_items or settings.ingest_batch_items
+    with _memory_limit(con, settings.ingest_memory_limit):
+        return _ingest_pages(con, pages, chunk_items, desc, sql_reader)
+
+
+@contextlib.contextmanager
+def _memory_limit(con: duckdb.DuckDBPyConnection, limit: str):
+    """DuckDB's memory limit for the block (ingest streams in batches and needs little)."""
+    if not limit:
+        yield
+        return
+    before = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    con.execute("SET memory_limit = ?", [limit])
+    try:
+        yield
+    finally:
+        con.execute("SET memory_limit = ?", [before])
+
+
+def _ingest_pages(con: duckdb.DuckDBPyConnection, pages: list[RawPage], chunk_items: int, desc: str | None,
+                  sql_reader: bool) -> IngestStats:
     done = _done(con, [p.sha256 for p in pages])
     total = IngestStats()
     group, finished = Batch(), []

@@ -66,7 +66,8 @@ DECLARED: tuple[Setting, ...] = (
     Setting("ocr_languages", str, "swe+eng", "Tesseract languages for OCR of covers and frames."),
     Setting("keyframes", _bool, False, "Download videos and extract key frames for OCR and image search."),
     Setting("keep_videos", _bool, False, "Keep downloaded videos after key frames are extracted."),
-    Setting("ingest_batch_items", int, 20_000, "Items per ingest transaction when importing large files."),
+    Setting("ingest_batch_items", int, 20_000, "Items per ingest transaction (many raw pages, or part of a large file)."),
+    Setting("ingest_memory_limit", str, "1GB", "DuckDB memory limit while ingesting (it streams in batches; empty: DuckDB's default)."),
     Setting("dashboard_editing", _bool, True, "Allow editing the tracked hashtag list from the dashboards."),
     Setting("lock_timeout_seconds", float, 600.0, "How long a writer waits for another writer before giving up."),
 )
