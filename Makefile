@@ -7,7 +7,7 @@ STAMP   := $(VENV)/.installed
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 
-.PHONY: setup system-deps test test-fast bench demo clean
+.PHONY: setup system-deps test test-fast bench clean
 
 setup: $(STAMP)
 

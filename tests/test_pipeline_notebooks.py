@@ -1,6 +1,7 @@
 """Pipeline notebooks executed by Papermill into tmp_path against a small store; failures named and kept."""
 from __future__ import annotations
 
+import re
 import datetime as dt
 import json
 import os
@@ -90,6 +91,8 @@ def test_post_trends_notebook_shows_the_top_posts(small_db, tmp_path):
     run = run_notebook("post_trends", {"window": "1d", "limit": 3}, reports_dir=tmp_path)
     html = run.html.read_text(encoding="utf-8")
     assert "post number 11" in html  # the biggest gainer is in the summary table
+    # the chart is drawn in the HTML copy too, with plotly.js inlined once (offline, self-contained)
+    assert html.count("Plotly.newPlot") >= 1 and html.count("window.PlotlyConfig") == 1 and not re.search(r"<script[^>]+src=", html)
     assert _count(small_db, "SELECT views_change_7d FROM post_trends WHERE post_id = 'p0'") == 800
 
 

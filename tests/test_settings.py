@@ -55,7 +55,14 @@ def test_readme_settings_reference_matches_the_declaration():
 
 
 def test_package_exports_resolve():
+    import importlib
+    import pkgutil
+
     import tiktok_intel as ti
 
+    submodules = {m.name for m in pkgutil.iter_modules(ti.__path__) if not m.name.startswith("_")}
+    assert not submodules & set(ti._EXPORTS), "an export named like a submodule is shadowed once the submodule is imported"
+    for name in submodules:
+        importlib.import_module(f"tiktok_intel.{name}")
     for name in ti._EXPORTS:
         assert callable(getattr(ti, name)) or isinstance(getattr(ti, name), type), name

@@ -1,7 +1,8 @@
 """tiktok-intel: a TikTok research workbench.
 
 ``import tiktok_intel as ti`` gives the functions a notebook needs; each lives in a small module
-named for what it does, imported on first use so that ``import tiktok_intel`` stays fast.
+named for what it does, imported on first use so that ``import tiktok_intel`` stays fast. (An
+exported name never equals a submodule's name: importing the submodule would shadow it.)
 """
 from __future__ import annotations
 
@@ -19,12 +20,12 @@ _EXPORTS = {
     "import_paths": "importing:import_paths",
     "process_pending": "processing:process_pending",
     "rebuild": "processing:rebuild",
-    "status": "status:status",
+    "workspace_status": "status:status",
     "TikTokIntelError": "errors:TikTokIntelError",
     "track": "tracking:add",
     "untrack": "tracking:remove",
     "tracked": "tracking:list_tracked",
-    "collect": "collect:collect",
+    "collect_posts": "collect:collect",
     "monitor": "collect:monitor",
     "refresh_trends": "analyses.trends:refresh_trends",
     "top_trending_posts": "analyses.trends:top_trending_posts",

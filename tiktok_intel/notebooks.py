@@ -11,6 +11,7 @@ parameters: a parameter whose value contains a secret is refused.
 from __future__ import annotations
 
 import contextvars
+import re
 import dataclasses
 import time
 from pathlib import Path
@@ -102,12 +103,32 @@ def _output_dir(base: Path, name: str) -> Path:
     return folder
 
 
+def _static_charts(nb):
+    """Give each plotly output an HTML rendering nbconvert can show (it cannot render plotly's own
+    JSON), with plotly.js inlined once: the report works offline and on its own."""
+    import plotly.io as pio
+
+    first = True
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data") or {}
+            figure = data.get("application/vnd.plotly.v1+json")
+            if figure and "text/html" not in data:
+                data["text/html"] = pio.to_html(figure, include_plotlyjs=first, full_html=False, validate=False)
+                first = False
+    return nb
+
+
 def _to_html(ipynb: Path) -> Path | None:
     import nbformat
     from nbconvert import HTMLExporter
 
     try:
-        body, _ = HTMLExporter().from_notebook_node(nbformat.read(str(ipynb), as_version=4))
+        # no require.js or MathJax from a CDN: reports are read offline, and require.js would
+        # capture plotly.js as an AMD module and leave the charts blank when online
+        exporter = HTMLExporter(require_js_url="", mathjax_url="")
+        body, _ = exporter.from_notebook_node(_static_charts(nbformat.read(str(ipynb), as_version=4)))
+        body = re.sub(r'<script src="">\s*</script>', "", body)
     except Exception:  # the .ipynb is the record; HTML is a convenience
         return None
     html = ipynb.with_suffix(".html")
