@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ("ingest.py", "trends.py", "rules.py", "search.py")
+BENCHMARKS = ("ingest.py", "trends.py", "rules.py", "search.py", "dashboards.py")
 
 
 def main() -> int:

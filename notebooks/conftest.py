@@ -1,4 +1,4 @@
-"""`pytest --nbval-lax notebooks/pipelines`: run every pipeline notebook on an empty, fresh workspace.
+"""`pytest --nbval-lax notebooks`: run every pipeline and dashboard notebook on an empty, fresh workspace.
 
 The kernels nbval starts inherit this environment, so the notebooks' default parameters
 (``db = ""``: the configured database) point at a temporary workspace, never at ``data/``.

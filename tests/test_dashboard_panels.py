@@ -1,0 +1,304 @@
+"""Dashboard panels as plain functions: against a fixture workspace built like the flows build it, and an empty one."""
+from __future__ import annotations
+
+import io
+import re
+
+import ipywidgets as w
+import openpyxl
+import pandas as pd
+import pytest
+
+from tiktok_intel import settings as settings_module
+from tiktok_intel import dashboards as ti
+from tiktok_intel.dashboards import data, fixture, launcher, ui
+from tiktok_intel.store import open_db
+
+PANELS = [
+    ("counts", lambda db: ti.counts_panel(db)), ("growth", lambda db: ti.growth_panel(db)), ("runs", lambda db: ti.runs_panel(db)),
+    ("tracked", lambda db: ti.tracked_panel(db)), ("popularity", lambda db: ti.popularity_panel(db)),
+    ("hashtag_trending", lambda db: ti.hashtag_trending_panel(db)), ("trending_posts", lambda db: ti.trending_posts_panel(db)),
+    ("trending_authors", lambda db: ti.trending_authors_panel(db)), ("related", lambda db: ti.related_hashtags_panel(db)),
+    ("search", lambda db: ti.search_panel(db)), ("duplicates", lambda db: ti.duplicates_panel(db)),
+    ("reports", lambda db: ti.reports_panel(db)),
+]
+
+
+def texts(widget) -> str:
+    """Every HTML / label text, and every figure's JSON, in a widget tree."""
+    parts = []
+    stack = [widget]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (w.HTML, w.Label)):
+            parts.append(item.value)
+        if isinstance(item, w.Output):
+            parts += [str(o.get("data", "")) for o in item.outputs]
+        if hasattr(item, "children"):
+            stack.extend(reversed(item.children))
+    return "\n".join(parts)
+
+
+def find(widget, kind, **attrs):
+    stack, found = [widget], []
+    while stack:
+        item = stack.pop()
+        if isinstance(item, kind) and all(getattr(item, k, None) == v for k, v in attrs.items()):
+            found.append(item)
+        stack.extend(getattr(item, "children", ()))
+    return found
+
+
+def figures(widget):
+    return [o.figure for o in find(widget, w.Output) if hasattr(o, "figure")]
+
+
+@pytest.fixture(scope="module")
+def fixture_db(tmp_path_factory):
+    return fixture.build(tmp_path_factory.mktemp("dash") / "data")
+
+
+@pytest.fixture
+def ws(fixture_db, monkeypatch):
+    """Settings pointing at the fixture workspace (secrets set), restored afterwards."""
+    monkeypatch.setenv("TIKTOK_INTEL_PROGRESS", "0")
+    base = settings_module.load_settings(environ={}, dotenv=None)
+    settings_module.configure(base, workspace=fixture_db.parent, ms_token=fixture.SECRET, research_client_secret="s3cr3t-client-value")
+    yield fixture_db
+    settings_module.configure(None)
+
+
+# ------------------------------------------------------------------------------------ empty workspace
+
+
+@pytest.mark.parametrize("name,build", PANELS)
+def test_every_panel_on_an_empty_workspace_says_how_to_start(workspace, name, build):
+    widget = build(None)
+    text = texts(widget)
+    assert "Traceback" not in text and "Error" not in text.split("DashboardError")[0]
+    if name not in ("tracked",):
+        assert "tiktok-intel" in text or "yet" in text, (name, text[:300])
+    assert not workspace.workspace_path.joinpath("tiktok.duckdb").exists() or name == "tracked"
+
+
+def test_empty_database_file_gives_panel_messages_not_errors(workspace):
+    open_db(workspace.db_target).close()
+    for name, build in PANELS:
+        text = texts(build(None))
+        assert "could not be shown" not in text and "ti-warning" not in text, (name, text[:300])
+    assert "No posts collected yet" in texts(ti.counts_panel(None))
+    assert "No association rules yet" in texts(ti.related_hashtags_panel(None))
+
+
+def test_a_locked_database_is_a_busy_message_after_a_short_wait(workspace, monkeypatch):
+    from tiktok_intel.errors import StoreError
+
+    open_db(workspace.db_target).close()
+
+    def locked(*args, **kwargs):
+        raise StoreError(f"{workspace.db_target} is in use by another process (process 1): wait for it to finish")
+
+    monkeypatch.setattr(data, "open_db", locked)
+    monkeypatch.setattr(data, "BUSY_WAIT_SECONDS", 0.2)
+    text = texts(ti.counts_panel(None))
+    assert "The database is busy" in text and "Traceback" not in text
+
+
+# ------------------------------------------------------------------------------------ fixture workspace
+
+
+def test_panels_hold_no_connection_after_building(ws):
+    for _, build in PANELS:
+        build(None)
+    con = open_db(ws)  # a writer opens at once: nothing kept the file
+    con.close()
+
+
+def test_counts_and_growth(ws):
+    text = texts(ti.counts_panel(None))
+    with open_db(ws, read_only=True) as con:
+        posts = con.execute("SELECT count(*) FROM posts").fetchone()[0]
+    assert f">{posts:,}<" in text and "tracked hashtags" in text
+    growth = ti.growth_panel(None)
+    assert figures(growth) and "2026-11-10" in texts(growth)
+    toggle = find(growth, w.ToggleButtons)[0]
+    toggle.value = "month"
+    assert "2026-11-01" in texts(growth)
+
+
+def test_runs_show_last_status_report_and_schedule(ws):
+    panel = ti.runs_panel(None)
+    text = texts(panel)
+    assert "data-flow='collect'" in text and "data-flow='trends'" in text and "failed" in text
+    assert "not scheduled" in text or re.search(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}</div></div>", text)
+    button = find(panel, w.Button, description="Open report")[0]
+    button.click()
+    assert 'download="post_trends.html"' in texts(panel)
+
+
+def test_tracked_list_add_validate_duplicate_and_deactivate(ws):
+    panel = ti.tracked_panel(None)
+    box = find(panel, w.Text)[0]
+    add = find(panel, w.Button, description="Add")[0]
+    box.value = "#Nyheter_SE"
+    add.click()
+    assert "Now tracking #nyheter_se" in texts(panel) and ">nyheter_se<" in texts(panel)
+    box.value = "nyheter_se"
+    add.click()
+    assert "Already tracked: #nyheter_se" in texts(panel)
+    box.value = "bad tag!"
+    add.click()
+    assert "contains &#x27;!&#x27;" in texts(panel)
+    box.value = "x'); DROP TABLE posts; --"
+    add.click()
+    assert "use only letters, digits and underscore" in texts(panel)
+    pick = find(panel, w.Dropdown)[0]
+    pick.value = "nyheter_se"
+    find(panel, w.Button, description="Deactivate")[0].click()
+    assert "Stopped tracking #nyheter_se" in texts(panel)
+    with open_db(ws, read_only=True) as con:
+        assert con.execute("SELECT active FROM tracked_hashtags WHERE name = 'nyheter_se'").fetchone() == (False,)
+        assert con.execute("SELECT count(*) FROM posts").fetchone()[0] > 0
+
+
+def test_editing_can_be_turned_off(ws):
+    settings_module.configure(settings_module.get_settings(), dashboard_editing=False)
+    panel = ti.tracked_panel(None)
+    assert not find(panel, w.Button, description="Add") and "turned off" in texts(panel)
+    with pytest.raises(ti.DashboardError, match="turned off"):
+        ti.add_hashtags("valfritt", None)
+
+
+def test_popularity_is_a_line_per_tracked_hashtag(ws):
+    fig = figures(ti.popularity_panel(None))[0]
+    assert sorted(t.name for t in fig.data) == sorted(fixture.HASHTAGS)
+    assert all(len(t.x) >= 2 for t in fig.data)
+
+
+def test_trending_posts_filters_detail_and_downloads(ws):
+    panel = ti.trending_posts_panel(None, window="1d")
+    text = texts(panel)
+    assert "ti-trending" in text and "Download CSV" in text and "Watch on TikTok" in text
+    window = find(panel, w.ToggleButtons)[0]
+    window.value = "30d"
+    assert "No trending posts for these filters" in texts(panel)
+    window.value = "7d"
+    tag = find(panel, w.Dropdown, description="Hashtag")[0]
+    tag.value = "klimat"
+    with open_db(ws, read_only=True) as con:
+        from tiktok_intel.analyses import trends
+
+        expected = trends.top_trending_posts(con, "7d", hashtag="klimat", limit=20)
+    pick = find(panel, w.Dropdown, description="Details")[0]
+    assert [v for _, v in pick.options] == list(expected["post_id"])
+    pick.value = pick.options[-1][1]
+    assert f'data-post-id="{pick.value}"' in texts(panel)
+    link = re.search(r'download="([^"]+\.xlsx)" href="data:[^;]+;base64,([^"]+)"', texts(panel))
+    import base64
+
+    book = openpyxl.load_workbook(io.BytesIO(base64.b64decode(link.group(2))))
+    assert link.group(1) == "trending-posts-7d-views.xlsx" and book.active.max_row == len(expected) + 1
+    csv = re.search(r'download="[^"]+\.csv" href="data:text/csv;base64,([^"]+)"', texts(panel)).group(1)
+    frame = pd.read_csv(io.BytesIO(base64.b64decode(csv)), encoding="utf-8-sig")
+    assert list(frame["post_id"].astype(str)) == list(expected["post_id"])
+
+
+def test_related_hashtags_filters_and_network(ws):
+    panel = ti.related_hashtags_panel(None, min_lift=0)
+    count = lambda: int(re.search(r"ti-rule-count'>(\d+) of", texts(panel)).group(1))  # noqa: E731
+    all_rules = count()
+    assert all_rules > 0 and figures(panel)[0].data
+    find(panel, w.BoundedFloatText, description="Min confidence")[0].value = 0.9
+    high = count()
+    with open_db(ws, read_only=True) as con:
+        from tiktok_intel.analyses import rules
+
+        stored = rules.stored_rules(con)
+    assert high == int((stored["confidence"] >= 0.9 - 1e-9).sum()) < all_rules
+    find(panel, w.BoundedFloatText, description="Min lift")[0].value = 1e6
+    assert "No rules at these thresholds" in texts(panel)
+
+
+def test_search_cards_errors_and_image_upload(ws):
+    panel = ti.search_panel(None)
+    box = find(panel, w.Text, description="Search")[0]
+    button = find(panel, w.Button, description="Search")[0]
+    with open_db(ws, read_only=True) as con:
+        word = con.execute("SELECT description FROM posts WHERE description <> '' ORDER BY post_id LIMIT 1").fetchone()[0].split()[0]
+    box.value = word
+    button.click()
+    text = texts(panel)
+    assert "ti-card" in text and "Watch on TikTok" in text and "ti-hit-count" in text
+    box.value = "'; DROP TABLE posts; --"
+    button.click()
+    assert "Traceback" not in texts(panel) and ("No posts match" in texts(panel) or "ti-card" in texts(panel))
+    box.value = "!!! ???"
+    button.click()
+    assert "has no words in it" in texts(panel)
+    with pytest.raises(Exception, match="at most"):
+        ti.image_results(b"x" * (settings_module.get_settings().media_max_bytes + 1))
+    with open_db(ws, read_only=True) as con:
+        path = con.execute("SELECT path FROM media WHERE kind = 'cover' ORDER BY post_id LIMIT 1").fetchone()[0]
+    content = (ws.parent / "media" / path).read_bytes()
+    count, cards = ti.image_results(content)
+    assert count >= 1 and "data:image/jpeg;base64," in cards
+
+
+def test_a_non_image_upload_is_one_clear_message(ws):
+    from tiktok_intel.errors import TikTokIntelError
+
+    with pytest.raises(TikTokIntelError):
+        ti.image_results(b"GIF89a-broken" * 10)
+
+
+def test_duplicate_groups(ws):
+    text = texts(ti.duplicates_panel(None))
+    groups = int(re.search(r"ti-dup-count'>(\d+) groups? of near-identical images", text).group(1))
+    with open_db(ws, read_only=True) as con:
+        planted = con.execute("SELECT post_id FROM media WHERE path LIKE '%dup-%'").fetchone()[0]
+    assert groups >= 1 and text.count("ti-dup-group") == groups and f'data-post-id="{planted}"' in text
+
+
+def test_reports_switch_and_download(ws):
+    panel = ti.reports_panel(None)
+    assert figures(panel)[0].data and "ti-report" in texts(panel)
+    kind = find(panel, w.ToggleButtons)[0]
+    kind.value = "top authors"
+    assert find(panel, w.Dropdown, description="Metric")[0].value == "followers" and "unique_id" in texts(panel)
+    kind.value = "top posts in feed"
+    assert "collections" in texts(panel) and "top-posts-in-feed.xlsx" in texts(panel)
+    find(panel, w.Dropdown, description="Hashtag")[0].value = "klimat"
+    assert "top-posts-in-feed-klimat.csv" in texts(panel)
+
+
+def test_no_secret_on_any_panel(ws):
+    for name, build in PANELS:
+        text = texts(build(None))
+        assert fixture.SECRET not in text and "s3cr3t-client-value" not in text, name
+    assert fixture.SECRET not in ui.safe_text(f"token {fixture.SECRET}")
+
+
+def test_an_unexpected_error_shows_a_line_not_a_traceback(ws, monkeypatch):
+    monkeypatch.setattr(data, "counts", lambda con: 1 / 0)
+    text = texts(ti.counts_panel(None))
+    assert "could not be shown (ZeroDivisionError)" in text and "Traceback" not in text
+
+
+def test_index_links_every_dashboard_notebook():
+    text = ti.index_panel().value
+    for name, _, _ in ti.DASHBOARDS:
+        assert f"href='{name}.ipynb'" in text
+        assert (launcher.DASHBOARDS_DIR / f"{name}.ipynb").is_file()
+
+
+def test_launcher_hides_sources_and_requires_a_token_off_loopback():
+    args, token = launcher.voila_command()
+    assert token is None and "--Voila.ip=127.0.0.1" in args and "--port=8866" in args
+    assert "--strip_sources=True" in args and "--show_tracebacks=False" in args
+    assert any(a.startswith("--MappingKernelManager.cull_idle_timeout=") for a in args)
+    args, token = launcher.voila_command(host="0.0.0.0", port=9000)
+    assert token and len(token) >= 24 and f"--token={token}" in args
+    args, token = launcher.voila_command(host="192.168.1.5", token="abc123")
+    assert token == "abc123" and "--token=abc123" in args
+    with pytest.raises(launcher.LauncherError):
+        launcher.voila_command(host="0.0.0.0", token="  ")

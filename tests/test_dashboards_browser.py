@@ -1,0 +1,219 @@
+"""Every dashboard in a real browser: Voilà serves notebooks/dashboards over a fixture workspace, Chromium drives it.
+
+One Voilà server for the module (pre-heated kernels, as `tiktok-intel dashboards` runs it); each
+test loads a dashboard, waits for it to render, interacts, checks what is shown and saves a
+screenshot under the test's output folder.
+"""
+from __future__ import annotations
+
+import base64
+import io
+import socket
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tiktok_intel import settings as settings_module
+from tiktok_intel.dashboards import fixture, launcher
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+        "--disable-component-update", "--no-first-run", "--disable-sync"]
+RENDER_TIMEOUT_MS = 60_000
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_http(url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except Exception:  # noqa: BLE001 - not up yet
+            time.sleep(0.3)
+    raise RuntimeError(f"Voilà did not answer at {url}")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    workspace = tmp_path_factory.mktemp("browser") / "data"
+    db = fixture.build(workspace)
+    base = settings_module.load_settings(environ={}, dotenv=None)
+    previous = settings_module.get_settings()
+    settings_module.configure(base, workspace=workspace, ms_token=fixture.SECRET)
+    port = _free_port()
+    log = (workspace.parent / "voila.log").open("wb")
+    process, address = launcher.launch(port=port, stdout=log, stderr=subprocess_stdout())
+    settings_module.configure(previous)
+    try:
+        _wait_http(address)
+        yield {"url": address, "db": db, "log": workspace.parent / "voila.log"}
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except Exception:  # noqa: BLE001
+            process.kill()
+        log.close()
+
+
+def subprocess_stdout():
+    import subprocess
+
+    return subprocess.STDOUT
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, server, request, tmp_path):
+    context = browser.new_context(viewport={"width": 1280, "height": 1000}, accept_downloads=True)
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.errors = errors
+    yield pg
+    pg.screenshot(path=str(tmp_path / f"{request.node.name}.png"), full_page=True)
+    context.close()
+
+
+def open_dashboard(page, server, name: str, ready: str) -> float:
+    started = time.perf_counter()
+    page.goto(server["url"] + f"voila/render/{name}.ipynb", timeout=RENDER_TIMEOUT_MS)
+    page.wait_for_selector(ready, timeout=RENDER_TIMEOUT_MS)
+    return time.perf_counter() - started
+
+
+def body_text(page) -> str:
+    return page.inner_text("body")
+
+
+def no_traceback(page) -> None:
+    text = body_text(page)
+    assert "Traceback" not in text and fixture.SECRET not in page.content()
+
+
+def test_landing_page_links_every_dashboard(page, server):
+    open_dashboard(page, server, "index", "a.ti-dashboard-link")
+    links = page.eval_on_selector_all("a.ti-dashboard-link", "els => els.map(e => e.getAttribute('href'))")
+    assert links == [f"{n}.ipynb" for n, _, _ in launcher_dashboards()]
+    page.click("a.ti-dashboard-link >> text=Overview")
+    page.wait_for_selector(".ti-counts", timeout=RENDER_TIMEOUT_MS)
+    no_traceback(page)
+    assert "from tiktok_intel" not in body_text(page)  # sources stripped
+
+
+def launcher_dashboards():
+    from tiktok_intel.dashboards import DASHBOARDS
+
+    return DASHBOARDS
+
+
+def test_overview_shows_counts_growth_chart_and_runs(page, server):
+    open_dashboard(page, server, "overview", ".ti-run")
+    page.wait_for_selector(".js-plotly-plot", timeout=RENDER_TIMEOUT_MS)
+    text = body_text(page)
+    assert "posts" in text and "tracked hashtags" in text and "collect" in text and "failed" in text
+    page.click("text=month")
+    page.wait_for_selector("text=2026-11-01", timeout=RENDER_TIMEOUT_MS)
+    no_traceback(page)
+
+
+def test_hashtags_add_validate_and_popularity(page, server):
+    open_dashboard(page, server, "hashtags", ".ti-tracked")
+    page.wait_for_selector(".js-plotly-plot", timeout=RENDER_TIMEOUT_MS)
+    page.fill("input[placeholder='valet2026, #svtnyheter']", "#Webbtest_2026")
+    page.click("button:has-text('Add')")
+    page.wait_for_selector("text=Now tracking #webbtest_2026", timeout=RENDER_TIMEOUT_MS)
+    page.wait_for_selector(".ti-tracked >> text=webbtest_2026", timeout=RENDER_TIMEOUT_MS)
+    page.fill("input[placeholder='valet2026, #svtnyheter']", "webbtest_2026")
+    page.click("button:has-text('Add')")
+    page.wait_for_selector("text=Already tracked: #webbtest_2026", timeout=RENDER_TIMEOUT_MS)
+    page.fill("input[placeholder='valet2026, #svtnyheter']", "inte ok!")
+    page.click("button:has-text('Add')")
+    page.wait_for_selector("text=use only letters, digits and underscore", timeout=RENDER_TIMEOUT_MS)
+    no_traceback(page)
+
+
+def test_trends_filter_detail_and_download(page, server, tmp_path):
+    open_dashboard(page, server, "trends", ".ti-trending")
+    first = page.inner_text(".ti-trending")
+    page.click(".widget-toggle-buttons button:has-text('1d')")
+    page.wait_for_function("t => document.querySelector('.ti-trending') && document.querySelector('.ti-trending').innerText !== t",
+                           arg=first, timeout=RENDER_TIMEOUT_MS)
+    assert page.locator(".ti-card .ti-watch").first.get_attribute("href").startswith("https://www.tiktok.com/@")
+    with page.expect_download() as download:
+        page.locator("a.ti-download:has-text('Download Excel')").first.click()
+    saved = tmp_path / download.value.suggested_filename
+    download.value.save_as(saved)
+    import openpyxl
+
+    book = openpyxl.load_workbook(saved)
+    assert saved.name == "trending-posts-1d-views.xlsx" and book.active.max_row > 1
+    no_traceback(page)
+
+
+def test_related_hashtags_filter_and_network(page, server):
+    open_dashboard(page, server, "related_hashtags", ".ti-rule-count")
+    page.wait_for_selector(".js-plotly-plot", timeout=RENDER_TIMEOUT_MS)
+    before = int(page.inner_text(".ti-rule-count").split()[0])
+    field = page.locator(".widget-inline-hbox:has-text('Min confidence') input")
+    field.fill("0.9")
+    field.press("Enter")
+    page.wait_for_function(f"() => parseInt(document.querySelector('.ti-rule-count').innerText) < {before}", timeout=RENDER_TIMEOUT_MS)
+    no_traceback(page)
+
+
+def test_search_text_and_image_upload(page, server):
+    open_dashboard(page, server, "search", ".ti-dup-group")
+    import duckdb
+
+    con = duckdb.connect(str(server["db"]), read_only=True)
+    word = con.execute("SELECT description FROM posts WHERE description <> '' ORDER BY post_id LIMIT 1").fetchone()[0].split()[0]
+    cover = con.execute("SELECT path FROM media WHERE kind = 'cover' ORDER BY post_id LIMIT 1").fetchone()[0]
+    con.close()
+    page.fill("input[placeholder='words, #hashtags, @authors']", word)
+    page.click("button:has-text('Search')")
+    page.wait_for_selector(".ti-hit-count", timeout=RENDER_TIMEOUT_MS)
+    assert page.locator(".ti-card").count() >= 1
+    page.fill("input[placeholder='words, #hashtags, @authors']", "'; DROP TABLE posts; --")
+    page.click("button:has-text('Search')")
+    page.wait_for_selector("text=No posts match", timeout=RENDER_TIMEOUT_MS)
+    with page.expect_file_chooser() as chooser:  # ipywidgets 8 keeps the file input out of the DOM
+        page.click("button:has-text('Search by image')")
+    chooser.value.set_files(str(Path(server["db"]).parent / "media" / cover))
+    page.wait_for_selector("text=the image", timeout=RENDER_TIMEOUT_MS)
+    assert page.locator(".ti-card img.ti-cover").count() >= 1
+    no_traceback(page)
+
+
+def test_reports_switch_filter_and_download_csv(page, server, tmp_path):
+    open_dashboard(page, server, "reports", ".ti-report")
+    page.wait_for_selector(".js-plotly-plot", timeout=RENDER_TIMEOUT_MS)
+    page.click(".widget-toggle-buttons button:has-text('top authors')")
+    page.wait_for_selector(".ti-report >> text=unique_id", timeout=RENDER_TIMEOUT_MS)
+    page.select_option(".widget-dropdown:has-text('Hashtag') select", label="#klimat")
+    page.wait_for_selector("a.ti-download[download='top-authors-klimat.csv']", timeout=RENDER_TIMEOUT_MS)
+    with page.expect_download() as download:
+        page.click("a.ti-download[download='top-authors-klimat.csv']")
+    saved = tmp_path / "report.csv"
+    download.value.save_as(saved)
+    assert saved.read_text(encoding="utf-8-sig").startswith("rank,author_id,unique_id")
+    no_traceback(page)

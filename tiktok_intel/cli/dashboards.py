@@ -1,0 +1,27 @@
+"""``tiktok-intel dashboards``: serve the dashboards with Voilà."""
+from __future__ import annotations
+
+import argparse
+
+from .options import whole_number
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "dashboards", help="serve the dashboards (Voilà) on http://127.0.0.1:8866",
+        description="Serve the dashboards in notebooks/dashboards with Voilà: sources hidden, tracebacks off, idle kernels culled. "
+                    "On an interface other than 127.0.0.1 a token is required (a random one is printed when --token is not given). "
+                    "Editing the tracked list from the dashboards follows TIKTOK_INTEL_DASHBOARD_EDITING.")
+    p.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1; others require a token)")
+    p.add_argument("--port", type=whole_number(1), default=8866, help="port (default 8866)")
+    p.add_argument("--token", default=None, help="token visitors must give (?token=...); required off 127.0.0.1")
+    p.add_argument("--preheat", action="store_true",
+                   help="keep a pre-heated kernel per dashboard: first render ~3 s instead of ~6 s, but a page shows the data "
+                        "of when its kernel was heated until the viewer changes a filter")
+    p.set_defaults(handler=_dashboards)
+
+
+def _dashboards(args: argparse.Namespace) -> int:
+    from ..dashboards.launcher import run
+
+    return run(host=args.host, port=args.port, token=args.token, preheat=args.preheat)

@@ -1,0 +1,27 @@
+"""Dashboards: the panels Voilà shows, one function each, and the launcher.
+
+Every panel function takes ``db`` (a database path; empty: the configured workspace) and a few
+defaults, reads through short read-only connections (:mod:`.data`) and returns an ipywidgets
+widget. On an empty workspace, a busy database or a bad input a panel shows one clear message,
+never a traceback. The notebooks in ``notebooks/dashboards/`` hold one call per panel.
+"""
+from __future__ import annotations
+
+from .data import BusyError, DashboardError, EmptyWorkspaceError
+from .hashtags import add_hashtags, deactivate_hashtag, hashtag_trending_panel, popularity_panel, tracked_panel
+from .index import DASHBOARDS, index_panel
+from .launcher import ready
+from .overview import counts_panel, growth_panel, runs_panel
+from .related import filter_rules, network_figure, related_hashtags_panel
+from .reports import report_frame, reports_panel
+from .search import duplicates_panel, image_results, search_panel, text_results
+from .trends import trending_authors_panel, trending_posts_panel
+from .ui import download_link, downloads, to_csv_bytes, to_excel_bytes
+
+__all__ = [
+    "BusyError", "DASHBOARDS", "DashboardError", "EmptyWorkspaceError", "add_hashtags", "counts_panel", "deactivate_hashtag",
+    "download_link", "downloads", "duplicates_panel", "filter_rules", "growth_panel", "hashtag_trending_panel", "image_results",
+    "index_panel", "network_figure", "ready", "popularity_panel", "related_hashtags_panel", "report_frame", "reports_panel", "runs_panel",
+    "search_panel", "text_results", "to_csv_bytes", "to_excel_bytes", "tracked_panel", "trending_authors_panel",
+    "trending_posts_panel",
+]

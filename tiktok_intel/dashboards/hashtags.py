@@ -1,0 +1,174 @@
+"""Hashtags dashboard: the tracked list (add, deactivate), popularity over time, trending posts per hashtag."""
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from .. import tracking
+from ..analyses import trends
+from ..errors import TikTokIntelError
+from ..settings import get_settings
+from . import data, ui
+
+
+def _tracked_frame(con) -> pd.DataFrame:
+    rows = tracking.list_tracked(con)
+    return pd.DataFrame([{"hashtag": r.name, "active": "yes" if r.active else "no", "added": r.added_at,
+                          "last collected": r.last_collected_at, "posts": r.posts, "videos": r.video_count,
+                          "views": r.view_count} for r in rows])
+
+
+def add_hashtags(text: str, db: str | None = None) -> str:
+    """Track the hashtags named in ``text`` (comma or space separated); the message to show.
+
+    Raises :class:`~tiktok_intel.errors.HashtagError` for a bad name, and for names all tracked already.
+    """
+    if not get_settings().dashboard_editing:
+        raise data.DashboardError("Editing the tracked list is turned off (setting TIKTOK_INTEL_DASHBOARD_EDITING).")
+    names = [n for n in text.replace(",", " ").split() if n.strip()]
+    if not names:
+        raise tracking.InvalidHashtagError("Type a hashtag first, e.g. valet2026.")
+    wanted = tracking.normalise_all(names)
+    added = data.write(tracking.add, wanted, db=db)
+    already = [n for n in wanted if n not in added]
+    if not added:
+        raise tracking.HashtagError(f"Already tracked: {', '.join('#' + n for n in already)}.")
+    note = f" (already tracked: {', '.join('#' + n for n in already)})" if already else ""
+    return f"Now tracking {', '.join('#' + n for n in added)}{note}. The next collection fetches its posts."
+
+
+def deactivate_hashtag(name: str, db: str | None = None) -> str:
+    """Stop tracking ``name`` (its history is kept); the message to show."""
+    if not get_settings().dashboard_editing:
+        raise data.DashboardError("Editing the tracked list is turned off (setting TIKTOK_INTEL_DASHBOARD_EDITING).")
+    removed = data.write(tracking.remove, [name], db=db)
+    return f"Stopped tracking {', '.join('#' + n for n in removed)}; what was collected for it is kept."
+
+
+@ui.panel
+def tracked_panel(db: str | None = None):
+    """The tracked list, with a box to add hashtags and a button to deactivate one (when editing is allowed)."""
+    import ipywidgets as w
+
+    editing = bool(get_settings().dashboard_editing)
+    listing = w.VBox()
+    status = w.VBox()
+    box = w.Text(placeholder="valet2026, #svtnyheter", description="Hashtag", layout=w.Layout(width="320px"))
+    add = w.Button(description="Add", button_style="primary", icon="plus")
+    pick = w.Dropdown(options=[], description="Active")
+    stop = w.Button(description="Deactivate", button_style="warning")
+
+    def refresh() -> None:
+        def body() -> None:
+            try:
+                frame = data.read(_tracked_frame, db=db)
+            except data.EmptyWorkspaceError:
+                frame = pd.DataFrame()
+            pick.options = list(frame.loc[frame["active"] == "yes", "hashtag"]) if len(frame) else []
+            with ui.filling(listing) as display:
+                display(ui.table(frame, empty="No hashtags tracked yet: add one below." if editing else "No hashtags tracked yet.",
+                                 css_class="ti-table ti-tracked"))
+        ui.guarded(listing, body)
+
+    def say(text: str, kind: str) -> None:
+        with ui.filling(status) as display:
+            display(ui.message(text, kind))
+
+    def on_add(_: Any) -> None:
+        try:
+            say(add_hashtags(box.value, db=db), "success")
+            box.value = ""
+        except TikTokIntelError as exc:
+            say(str(exc), "warning")
+        except Exception as exc:  # noqa: BLE001
+            with ui.filling(status) as display:
+                display(ui.error_message(exc))
+        refresh()
+
+    def on_stop(_: Any) -> None:
+        if not pick.value:
+            say("Choose a tracked hashtag to deactivate.", "warning")
+            return
+        try:
+            say(deactivate_hashtag(pick.value, db=db), "success")
+        except TikTokIntelError as exc:
+            say(str(exc), "warning")
+        refresh()
+
+    add.on_click(on_add)
+    stop.on_click(on_stop)
+    refresh()
+    parts: list[Any] = [listing]
+    if editing:
+        parts += [w.HBox([box, add]), w.HBox([pick, stop])]
+    else:
+        parts.append(ui.message("Editing the tracked list is turned off in the settings (dashboard_editing)."))
+    parts.append(status)
+    return w.VBox(parts)
+
+
+def popularity_figure(frame: pd.DataFrame, metric: str = "view_count"):
+    """A line per hashtag of its monitoring snapshots (``metric``: view_count or video_count) over time."""
+    import plotly.express as px
+
+    title = f"{'Views' if metric == 'view_count' else 'Videos'} per hashtag (monitoring snapshots)"
+    if frame is None or frame.empty:
+        return charts_empty(title, "no monitoring snapshots yet: the monitor flow takes one every 30 minutes")
+    data_ = frame.dropna(subset=[metric]).copy()
+    data_[metric] = data_[metric].astype(float)
+    return px.line(data_, x="collected_at", y=metric, color="hashtag", markers=True, title=title)
+
+
+def charts_empty(title: str, text: str):
+    from ..analyses.charts import _empty
+
+    return _empty(title, text)
+
+
+@ui.panel
+def popularity_panel(db: str | None = None, metric: str = "view_count"):
+    """Each tracked hashtag's views (or videos) over time, from the 30-minute monitoring snapshots."""
+    import ipywidgets as w
+
+    choose = w.ToggleButtons(options=[("views", "view_count"), ("videos", "video_count")],
+                             value=metric if metric in ("view_count", "video_count") else "view_count", description="Show")
+    out = w.VBox()
+
+    def show(*_: Any) -> None:
+        def body() -> None:
+            frame = data.read(data.hashtag_popularity, db=db)
+            with ui.filling(out) as display:
+                display(ui.figure(popularity_figure(frame, choose.value)))
+        ui.guarded(out, body)
+
+    choose.observe(show, names="value")
+    show()
+    return w.VBox([choose, out])
+
+
+@ui.panel
+def hashtag_trending_panel(db: str | None = None, window: str = "1d", limit: int = 10):
+    """The trending posts of a chosen tracked hashtag over a window."""
+    import ipywidgets as w
+
+    tags = data.read(lambda con: tracking.active(con), db=db)
+    if not tags:
+        return ui.message("No tracked hashtags yet: add one above to see its trending posts.")
+    pick = w.Dropdown(options=tags, value=tags[0], description="Hashtag")
+    win = w.ToggleButtons(options=list(trends.WINDOWS), value=window if window in trends.WINDOWS else "1d", description="Window")
+    out = w.VBox()
+
+    def show(*_: Any) -> None:
+        def body() -> None:
+            frame = data.read(trends.top_trending_posts, win.value, "views", hashtag=pick.value, limit=int(limit), db=db)
+            with ui.filling(out) as display:
+                display(ui.table(frame, columns=["author", "description", "views", "change", "growth", "published_at", "url"],
+                                 empty=f"No trending posts for #{pick.value} over {win.value} yet: trends need two collections "
+                                       f"at least {win.value[:-1]} day(s) apart."))
+        ui.guarded(out, body)
+
+    pick.observe(show, names="value")
+    win.observe(show, names="value")
+    show()
+    return w.VBox([w.HBox([pick, win]), out])

@@ -1,0 +1,121 @@
+"""Starting Voilà on the dashboards folder: `tiktok-intel dashboards`.
+
+Voilà runs with sources hidden and tracebacks off; kernels of closed tabs are culled (each page
+view starts its own kernel of 55-250 MB, DESIGN.md); one kernel per dashboard is pre-heated with
+the imports done, and waits for its page request before reading data (:func:`ready`), so what it
+shows is current. Bound to the loopback interface no token is needed; bound to any other
+interface a token is required (Jupyter server token authentication): the one given, or a random
+one printed with the address.
+"""
+from __future__ import annotations
+
+import ipaddress
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from ..errors import TikTokIntelError
+from ..settings import PREFIX, get_settings
+
+#: Where the dashboard notebooks live in a checkout.
+DASHBOARDS_DIR = Path(__file__).resolve().parents[2] / "notebooks" / "dashboards"
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8866
+#: Kernel culling: a kernel idle this long with no page connected is shut down; checked this often.
+CULL_IDLE_SECONDS = 600
+CULL_INTERVAL_SECONDS = 60
+
+
+class LauncherError(TikTokIntelError):
+    """The dashboards cannot be started as asked."""
+
+
+def is_loopback(host: str) -> bool:
+    if host in ("localhost", ""):
+        return host == "localhost"
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def voila_command(*, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, token: str | None = None,
+                  root: Path | None = None, preheat: bool = False, open_browser: bool = False) -> tuple[list[str], str | None]:
+    """The Voilà command line, and the token it requires (None on loopback without ``--token``)."""
+    root = Path(root) if root is not None else DASHBOARDS_DIR
+    if not (root / "index.ipynb").is_file():
+        raise LauncherError(f"no dashboards at {root}: run from a checkout of tiktok-intel (notebooks/dashboards/index.ipynb)")
+    if not 0 < int(port) < 65536:
+        raise LauncherError(f"port {port} is out of range: use 1-65535, e.g. --port 8866")
+    if token is not None and not token.strip():
+        raise LauncherError("--token is empty: give a long random token, or leave --token out on 127.0.0.1")
+    if not is_loopback(host) and not token:
+        token = secrets.token_urlsafe(24)
+    args = [sys.executable, "-m", "voila", str(root),
+            f"--Voila.ip={host}", f"--port={int(port)}", "--Voila.port_retries=0",
+            "--strip_sources=True", "--show_tracebacks=False",
+            f"--MappingKernelManager.cull_idle_timeout={CULL_IDLE_SECONDS}",
+            f"--MappingKernelManager.cull_interval={CULL_INTERVAL_SECONDS}",
+            "--MappingKernelManager.cull_connected=False",
+            f"--token={token or ''}"]
+    if preheat:
+        args += ["--preheat_kernel=True", "--pool_size=1"]
+    if not open_browser:
+        args.append("--no-browser")
+    return args, token
+
+
+def voila_environment() -> dict[str, str]:
+    """The environment for Voilà's kernels: the current settings' workspace and database, secrets not added."""
+    settings = get_settings()
+    env = dict(os.environ)
+    env[PREFIX + "WORKSPACE"] = str(Path(settings.workspace_path).resolve())
+    env[PREFIX + "DB"] = settings.db if settings.db.startswith("ducklake:") else str(Path(settings.db_target).resolve())
+    env.setdefault(PREFIX + "PROGRESS", "0")
+    return env
+
+
+def url(host: str, port: int, token: str | None) -> str:
+    shown = host if ":" not in host else f"[{host}]"
+    return f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
+
+
+def launch(*, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, token: str | None = None, preheat: bool = False,
+           root: Path | None = None, quiet: bool = False, **popen: object) -> tuple[subprocess.Popen, str]:
+    """Start Voilà in the background; returns the process and the address to open (with the token)."""
+    args, token = voila_command(host=host, port=port, token=token, root=root, preheat=preheat)
+    kwargs = {"env": voila_environment(), **popen}
+    if quiet:
+        kwargs.setdefault("stdout", subprocess.DEVNULL)
+        kwargs.setdefault("stderr", subprocess.DEVNULL)
+    process = subprocess.Popen(args, **kwargs)  # noqa: S603 - our own interpreter and arguments
+    return process, url(host, port, token)
+
+
+def run(*, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, token: str | None = None, preheat: bool = False) -> int:
+    """Start Voilà in the foreground until interrupted (the CLI)."""
+    process, address = launch(host=host, port=port, token=token, preheat=preheat)
+    print(f"dashboards: {address}  (Ctrl-C stops)", flush=True)
+    try:
+        return process.wait()
+    except KeyboardInterrupt:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        return 0
+
+
+def ready() -> None:
+    """Called by every dashboard before it reads data; a no-op for now.
+
+    Voilà's ``wait_for_request()`` (read data only when the page is requested, not at pre-heat)
+    blocked the pre-heated page here: the cells after it never rendered (measured with Voilà
+    0.5.13). So a pre-heated page shows data as of its kernel's pre-heat, which is the moment the
+    previous view of that dashboard took the pool's kernel; every interaction reads afresh.
+    """
+    return None

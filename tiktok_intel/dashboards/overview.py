@@ -1,0 +1,150 @@
+"""Overview dashboard: counts, growth per period, the flows' last runs and next scheduled times."""
+from __future__ import annotations
+
+import datetime as dt
+import html
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..analyses import charts, reports
+from ..settings import get_settings
+from . import data, ui
+
+
+@ui.panel
+def counts_panel(db: str | None = None):
+    """Posts, authors, hashtags and tracked hashtags, as four tiles."""
+    import ipywidgets as w
+
+    values = data.read(data.counts, db=db)
+    tiles = "".join(
+        f"<div class='ti-tile' data-what='{html.escape(k)}' style='display:inline-block;min-width:140px;margin:4px 8px 4px 0;"
+        f"padding:10px 14px;border:1px solid #ddd;border-radius:8px'><div style='font-size:26px;font-weight:600'>{v:,}</div>"
+        f"<div style='color:#555'>{html.escape(k)}</div></div>" for k, v in values.items())
+    parts = [w.HTML(f"<div class='ti-counts'>{tiles}</div>")]
+    if values["posts"] == 0:
+        parts.append(ui.message("No posts collected yet. Add hashtags on the Hashtags dashboard; the next scheduled collection "
+                                "fetches their posts (or run `tiktok-intel collect`)."))
+    return w.VBox(parts)
+
+
+@ui.panel
+def growth_panel(db: str | None = None, period: str = "day"):
+    """New posts, authors and hashtags per day / week / month / year, with a period switch."""
+    import ipywidgets as w
+
+    choose = w.ToggleButtons(options=list(reports.PERIODS), value=period if period in reports.PERIODS else "day",
+                             description="Period")
+    out = w.VBox()
+
+    def show(*_: Any) -> None:
+        def body() -> None:
+            frame = data.read(reports.overview, choose.value, db=db)
+            with ui.filling(out) as display:
+                display(ui.figure(charts.overview_chart(frame, title=f"New per {choose.value}")))
+                display(ui.table(frame.iloc[::-1], empty="Nothing collected yet.", max_rows=30,
+                                 columns=["period", "posts", "authors", "hashtags", "posts_total", "posts_growth"]))
+        ui.guarded(out, body)
+
+    choose.observe(show, names="value")
+    show()
+    return w.VBox([choose, out])
+
+
+def _next_times() -> dict[str, str]:
+    """Next scheduled time per flow from ``tiktok_intel.schedules`` when that module exists."""
+    try:
+        from .. import schedules  # type: ignore[attr-defined]
+    except ImportError:
+        return {}
+    now = dt.datetime.now(dt.timezone.utc)
+    found: dict[str, str] = {}
+    for name in ("next_runs", "next_run_times"):
+        fn = getattr(schedules, name, None)
+        if callable(fn):
+            try:
+                result = fn()
+                items = result.items() if isinstance(result, dict) else result
+                for key, value in items:
+                    found[str(key)] = value.strftime("%Y-%m-%d %H:%M") if hasattr(value, "strftime") else str(value)
+                return found
+            except Exception:  # noqa: BLE001 - another engineer's module: show "not scheduled" rather than fail
+                return {}
+    jobs = getattr(schedules, "SCHEDULES", None) or getattr(schedules, "JOBS", None) or ()
+    for job in (jobs.values() if isinstance(jobs, dict) else jobs):
+        flow = getattr(job, "flow", None) or getattr(job, "name", None)
+        nxt = getattr(job, "next_run", None)
+        try:
+            value = nxt(now) if callable(nxt) else nxt
+        except Exception:  # noqa: BLE001
+            value = None
+        if flow and value is not None:
+            found[str(flow)] = value.strftime("%Y-%m-%d %H:%M") if hasattr(value, "strftime") else str(value)
+    return found
+
+
+def _report_html(notebook_path: str) -> Path | None:
+    """The executed report's HTML next to its ``.ipynb`` (inside the workspace's reports folder only)."""
+    if not isinstance(notebook_path, str) or not notebook_path:
+        return None
+    path = Path(notebook_path)
+    if not path.is_absolute():
+        path = get_settings().workspace_path / path
+    candidate = path.with_suffix(".html")
+    try:
+        reports_dir = get_settings().reports_dir.resolve()
+        resolved = candidate.resolve()
+    except OSError:
+        return None
+    if reports_dir not in resolved.parents or not resolved.is_file():
+        return None
+    return resolved
+
+
+@ui.panel
+def runs_panel(db: str | None = None):
+    """The last run of each flow (status, times, a link to its executed report) and the next scheduled times."""
+    import ipywidgets as w
+
+    runs = data.read(data.last_runs, db=db)
+    nxt = _next_times()
+    flows = list(dict.fromkeys(list(runs["flow"]) + sorted(nxt)))
+    if not flows:
+        return ui.message("No flow has run yet, and none is scheduled. Start the scheduler with `tiktok-intel serve`.")
+    rows: list[Any] = []
+    header = w.HTML("<div style='display:grid;grid-template-columns:140px 100px 150px 150px 150px 1fr;font-weight:600'>"
+                    "<div>flow</div><div>status</div><div>started</div><div>ended</div><div>next run</div><div>report</div></div>")
+    rows.append(header)
+    for flow in flows:
+        match = runs[runs["flow"] == flow]
+        run = match.iloc[0].to_dict() if len(match) else {}
+        status = run.get("status") or "never run"
+        colour = {"completed": "#1d5e2c", "failed": "#8a1c12", "running": "#7a4a00"}.get(status, "#555")
+        when = lambda v: "" if v is None or pd.isna(v) else pd.Timestamp(v).strftime("%Y-%m-%d %H:%M")  # noqa: E731
+        line = w.HTML(f"<div class='ti-run' data-flow='{html.escape(flow)}' style='display:grid;grid-template-columns:140px 100px 150px "
+                      f"150px 150px;'><div>{ui.esc(flow)}</div><div style='color:{colour}'>{ui.esc(status)}</div>"
+                      f"<div>{when(run.get('started_at'))}</div><div>{when(run.get('ended_at'))}</div>"
+                      f"<div>{ui.esc(nxt.get(flow, 'not scheduled'))}</div></div>")
+        report = _report_html(run.get("notebook_path"))
+        if report is not None:
+            button = w.Button(description="Open report", layout=w.Layout(width="120px"))
+            link = w.HTML()
+
+            def make(report: Path = report, link: Any = link, button: Any = button):
+                def click(_: Any) -> None:
+                    try:
+                        link.value = ui.download_link(report.read_bytes(), report.name, "text/html", f"Download {report.name}")
+                    except OSError as exc:
+                        link.value = ui.esc(f"The report cannot be read: {exc.strerror}")
+                return click
+
+            button.on_click(make())
+            rows.append(w.HBox([line, button, link]))
+        else:
+            note = "no executed report" if run else ""
+            rows.append(w.HBox([line, w.HTML(f"<span style='color:#777'>{note}</span>")]))
+    if not nxt:
+        rows.append(ui.message("No schedule is defined yet: next runs show as \"not scheduled\"."))
+    return w.VBox(rows)

@@ -1,0 +1,121 @@
+"""Search dashboard: text search with filters, search by an uploaded image, near-duplicate groups."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from .. import search as search_pkg
+from ..errors import TikTokIntelError
+from ..settings import get_settings
+from . import data, ui
+
+
+def _cards_for(ids: list[str], db: str | None, extra: dict[str, str] | None = None) -> str:
+    details = data.read(data.post_details, ids, db=db)
+    by_id = {r["post_id"]: r for r in details.to_dict("records")}
+    return "".join(ui.post_card(by_id[i], extra=(extra or {}).get(i, "")) for i in ids if i in by_id)
+
+
+def text_results(query: str, *, hashtag: str = "", author: str = "", since: Any = None, until: Any = None,
+                 min_views: int | None = None, limit: int = 20, db: str | None = None) -> tuple[int, str]:
+    """(number of hits, their cards as HTML) for a text search; errors are :class:`~tiktok_intel.search.QueryError`."""
+    hits = data.read(search_pkg.search_text, query, hashtag=hashtag or None, author=author or None, since=since or None,
+                     until=until or None, min_views=min_views, limit=int(limit), refresh=False, db=db)
+    return len(hits), _cards_for([h.post_id for h in hits], db)
+
+
+def image_results(content: bytes, *, max_distance: int = 10, limit: int = 20, db: str | None = None) -> tuple[int, str]:
+    """(number of matching posts, their cards) for an uploaded image's bytes; too large or not an image: a clear error."""
+    limit_bytes = int(get_settings().media_max_bytes)
+    if len(content) > limit_bytes:
+        raise search_pkg.ImageInputError(f"The image is {len(content) / 1e6:.1f} MB; upload one of at most {limit_bytes / 1e6:.0f} MB.")
+    if not content:
+        raise search_pkg.ImageInputError("The uploaded file is empty: choose an image (JPEG, PNG or WebP).")
+    hits = data.read(search_pkg.search_image, bytes(content), max_distance=int(max_distance), limit=int(limit) * 3, db=db)
+    ids: list[str] = []
+    extra: dict[str, str] = {}
+    for h in hits:
+        if h.post_id not in extra:
+            ids.append(h.post_id)
+            extra[h.post_id] = f"<div style='font-size:12px;color:#555'>image distance {h.distance} bits ({h.kind})</div>"
+    ids = ids[: int(limit)]
+    return len(ids), _cards_for(ids, db, extra)
+
+
+def _date(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, dt.date) else None
+
+
+@ui.panel
+def search_panel(db: str | None = None, query: str = "", hashtag: str = "", limit: int = 20):
+    """A text box with filters (hashtag, author, dates, minimum views) and an image upload; results as cards."""
+    import ipywidgets as w
+
+    data.read(lambda con: None, db=db)  # an empty workspace says so here, not at the first search
+    box = w.Text(value=query, placeholder="words, #hashtags, @authors", description="Search", layout=w.Layout(width="420px"))
+    go = w.Button(description="Search", button_style="primary", icon="search")
+    tag = w.Text(value=hashtag, placeholder="any", description="Hashtag")
+    who = w.Text(placeholder="any", description="Author")
+    since = w.DatePicker(description="From")
+    until = w.DatePicker(description="To")
+    views = w.IntText(value=0, description="Min views")
+    upload = w.FileUpload(accept="image/*", multiple=False, description="Search by image")
+    out = w.VBox()
+
+    def show(count: int, cards: str, what: str) -> None:
+        with ui.filling(out) as display:
+            if count:
+                display(w.HTML(f"<p class='ti-hit-count'>{count} result{'s' if count != 1 else ''} {ui.esc(what)}</p>" + cards))
+            else:
+                display(ui.message(f"No posts match {what}. Try fewer words or filters."))
+
+    def on_search(_: Any) -> None:
+        def body() -> None:
+            count, cards = text_results(box.value, hashtag=tag.value, author=who.value, since=_date(since.value),
+                                        until=_date(until.value), min_views=int(views.value) or None, limit=limit, db=db)
+            show(count, cards, f"for “{box.value}”" if box.value.strip() else "for these filters")
+        _run(body)
+
+    def on_upload(change: Any) -> None:
+        def body() -> None:
+            got = ui.read_upload(upload.value)
+            if got is None:
+                return
+            name, content = got
+            count, cards = image_results(content, limit=limit, db=db)
+            show(count, cards, f"the image {name}")
+        _run(body)
+
+    def _run(body) -> None:
+        try:
+            body()
+        except TikTokIntelError as exc:
+            with ui.filling(out) as display:
+                display(ui.message(str(exc), "warning"))
+        except Exception as exc:  # noqa: BLE001
+            with ui.filling(out) as display:
+                display(ui.error_message(exc))
+
+    go.on_click(on_search)
+    upload.observe(on_upload, names="value")
+    if query.strip() or hashtag.strip():
+        on_search(None)
+    return w.VBox([w.HBox([box, go]), w.HBox([tag, who]), w.HBox([since, until]), views, upload, out])
+
+
+@ui.panel
+def duplicates_panel(db: str | None = None, max_distance: int = 8, min_accounts: int = 2, max_groups: int = 20):
+    """Groups of near-identical images posted by different accounts (re-uploads, coordinated posting)."""
+    import ipywidgets as w
+
+    groups = data.read(search_pkg.find_duplicates, max_distance=int(max_distance), min_accounts=int(min_accounts), db=db)
+    if not groups:
+        return ui.message("No near-duplicate groups: no image was posted by more than one account "
+                          "(covers are compared once they are hashed: `tiktok-intel media`).")
+    parts = [f"<p class='ti-dup-count'>{len(groups)} group{'s' if len(groups) != 1 else ''} of near-identical images</p>"]
+    for n, group in enumerate(groups[: int(max_groups)], start=1):
+        ids = [p.post_id for p in group.posts]
+        parts.append(f"<div class='ti-dup-group' style='border-left:4px solid #1c4f82;padding-left:8px;margin:10px 0'>"
+                     f"<b>Group {n}</b>: {group.size} posts by {group.accounts} accounts (earliest first)"
+                     f"{_cards_for(ids, db)}</div>")
+    return w.HTML("".join(parts))
