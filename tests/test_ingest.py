@@ -135,3 +135,20 @@ def test_large_ndjson_is_ingested_in_several_transactions(con, workspace, tmp_pa
     stats = import_paths(con, [src])
     assert stats.items_read == 25 and con.execute("SELECT count(*) FROM posts").fetchone()[0] == 25
     assert con.execute("SELECT items_read FROM raw_pages").fetchall() == [(25,)]
+
+
+def test_both_forms_of_an_author_at_one_instant_make_one_snapshot(con, workspace):
+    """A Research API profile (by username) and a web profile (by id) of one author, collected together."""
+    import json
+
+    research_user = {"data": {"display_name": "SVT Nyheter", "follower_count": 250200, "following_count": 12, "likes_count": 3100000200,
+                              "video_count": 411}, "error": {"code": "ok", "message": "", "log_id": "x"}}
+    research = write_page(json.dumps(research_user), source="research", run_id="r-user", page=0, fetched_at=T0,
+                          request={"json": {"username": "svtnyheter"}})
+    web = page("user_detail.json", T0, hashtag=None)
+    from tiktok_intel.processing import ingest_pages
+
+    ingest_pages(con, [research, web])
+    rows = con.execute("SELECT author_id, collected_at, followers FROM author_stats").fetchall()
+    assert rows == [("6800000000000000001", T0, 250200)]  # one snapshot, the greater count
+    assert con.execute("SELECT count(*) FROM authors").fetchone()[0] == 1

@@ -158,6 +158,9 @@ def _resolve_author_placeholders(con: duckdb.DuckDBPyConnection, batch_names: bo
     for name in ("posts", "author_stats"):
         if _exists(con, f"_stage_{name}"):
             con.execute(f"UPDATE _stage_{name} SET author_id = m.author_id FROM _author_map m WHERE _stage_{name}.author_id = m.placeholder")
+    if _exists(con, "_stage_author_stats"):  # both forms of one author measured at one instant: one snapshot
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE _stage_author_stats AS SELECT author_id, collected_at,
+                        {', '.join(f'max({c}) AS {c}' for c in metrics)} FROM _stage_author_stats GROUP BY author_id, collected_at""")
 
 
 def _exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
