@@ -153,7 +153,9 @@ def saved_cursor(con: duckdb.DuckDBPyConnection, source: str, hashtag: str) -> S
 def save_cursor(con: duckdb.DuckDBPyConnection, source: str, hashtag: str, *, run_id: str, cursor: int, pages: int, posts: int,
                 done: bool = False, search_id: str | None = None, window_start: dt.date | None = None,
                 window_end: dt.date | None = None, range_end: dt.date | None = None, max_posts: int | None = None) -> None:
-    con.execute("""INSERT OR REPLACE INTO collection_cursors (source, hashtag, run_id, cursor, search_id, window_start, window_end, range_end,
+    # DELETE + INSERT rather than INSERT OR REPLACE: DuckLake tables have no key constraints
+    con.execute("DELETE FROM collection_cursors WHERE source = ? AND hashtag = ?", [source, hashtag])
+    con.execute("""INSERT INTO collection_cursors (source, hashtag, run_id, cursor, search_id, window_start, window_end, range_end,
                    pages, posts, max_posts, done, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 [source, hashtag, run_id, cursor, search_id, window_start, window_end, range_end, pages, posts, max_posts, done, clock.now()])
 

@@ -127,9 +127,11 @@ def record(con: duckdb.DuckDBPyConnection, records: Sequence[MediaRecord]) -> in
     """Insert media rows (an existing (post, kind, seq) is kept); the number inserted."""
     before = con.execute("SELECT count(*) FROM media").fetchone()[0]
     for r in records:
-        con.execute("INSERT OR IGNORE INTO media (post_id, kind, seq, path, sha256, source_url, content_type, bytes, width, height, fetched_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [r.post_id, r.kind, r.seq, r.path, r.sha256, r.source_url, r.content_type, r.bytes, r.width, r.height, r.fetched_at])
+        # an anti-join rather than INSERT OR IGNORE: DuckLake tables have no key constraints
+        con.execute("INSERT INTO media (post_id, kind, seq, path, sha256, source_url, content_type, bytes, width, height, fetched_at) "
+                    "SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM media WHERE post_id = ? AND kind = ? AND seq = ?)",
+                    [r.post_id, r.kind, r.seq, r.path, r.sha256, r.source_url, r.content_type, r.bytes, r.width, r.height, r.fetched_at,
+                     r.post_id, r.kind, r.seq])
     return con.execute("SELECT count(*) FROM media").fetchone()[0] - before
 
 

@@ -70,6 +70,9 @@ DECLARED: tuple[Setting, ...] = (
     Setting("ingest_memory_limit", str, "1GB", "DuckDB memory limit while ingesting (it streams in batches; empty: DuckDB's default)."),
     Setting("dashboard_editing", _bool, True, "Allow editing the tracked hashtag list from the dashboards."),
     Setting("lock_timeout_seconds", float, 600.0, "How long a writer waits for another writer before giving up."),
+    Setting("read_wait_seconds", float, 15.0, "How long a read-only open retries while another process holds the database file."),
+    Setting("write_wait_seconds", float, 0.0, "How long an open for writing retries while a reader holds the database file "
+            "(flows set 60 for themselves and the notebooks they run)."),
 )
 
 _BY_NAME = {s.name: s for s in DECLARED}

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import logging
+import os
 import re
+import time
 from pathlib import Path
 from typing import Iterator
 
@@ -19,18 +22,50 @@ from .errors import SchemaVersionError, StoreError
 from .schema import MIGRATIONS, SCHEMA_VERSION
 from .settings import get_settings
 
+logger = logging.getLogger(__name__)
+
 
 def _lock_holder(message: str) -> str:
     match = re.search(r"PID (\d+)", message)
     return f" (process {match.group(1)})" if match else ""
 
 
-def open_db(db: str | Path | None = None, *, read_only: bool = False, migrate: bool = True) -> duckdb.DuckDBPyConnection:
+DUCKLAKE_PREFIX = "ducklake:"
+
+
+def is_ducklake(target: str | Path | None) -> bool:
+    return str(target or "").startswith(DUCKLAKE_PREFIX)
+
+
+def open_db(db: str | Path | None = None, *, read_only: bool = False, migrate: bool = True,
+            wait_seconds: float | None = None) -> duckdb.DuckDBPyConnection:
     """Open (creating when missing) the database and bring its schema up to date.
 
-    ``db`` is a file path; ``None`` means the configured one (``<workspace>/tiktok.duckdb``).
+    ``db`` is a file path, or ``ducklake:sqlite:PATH`` (a DuckLake catalog in SQLite, its data
+    files in ``<PATH without suffix>.files/`` beside it; ``ducklake:postgres:...`` and
+    ``ducklake:PATH`` too); ``None`` means the configured one (``<workspace>/tiktok.duckdb``).
+    While another process holds a DuckDB file, the open is retried for ``wait_seconds``
+    (default: the ``read_wait_seconds`` / ``write_wait_seconds`` settings) before failing.
     """
     target = str(db) if db is not None else get_settings().db_target
+    if is_ducklake(target):
+        con = _open_ducklake(target, read_only=read_only)
+    else:
+        if wait_seconds is None:
+            settings = get_settings()
+            wait_seconds = settings.read_wait_seconds if read_only else settings.write_wait_seconds
+        con = _open_duckdb(target, read_only=read_only, wait_seconds=wait_seconds)
+    try:
+        if migrate:
+            ensure_schema(con, read_only=read_only)
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+
+def _open_duckdb(target: str, *, read_only: bool, wait_seconds: float) -> duckdb.DuckDBPyConnection:
     path = Path(target)
     if target != ":memory:":
         if read_only and not path.exists():
@@ -39,22 +74,122 @@ def open_db(db: str | Path | None = None, *, read_only: bool = False, migrate: b
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(f"cannot create the workspace folder {path.parent}: {exc.strerror}; choose a writable --db or TIKTOK_INTEL_WORKSPACE") from None
+    deadline = time.monotonic() + max(0.0, wait_seconds)
+    delay, warned = 0.05, False
+    while True:
+        try:
+            return duckdb.connect(target, read_only=read_only)
+        except duckdb.IOException as exc:
+            text = str(exc)
+            if "lock" not in text.lower():
+                raise StoreError(f"cannot open {target}: {text.splitlines()[0]}; check the path and its permissions") from None
+            if time.monotonic() + delay > deadline:
+                raise StoreError(f"{target} is in use by another process{_lock_holder(text)}: wait for it to finish, or close the notebook holding it") from None
+            if not warned and wait_seconds >= 1:
+                logger.info("%s is in use by another process%s, waiting up to %.0f s", target, _lock_holder(text), wait_seconds)
+                warned = True
+            time.sleep(delay)
+            delay = min(delay * 2, 0.25)
+        except duckdb.Error as exc:
+            raise StoreError(f"cannot open {target}: {str(exc).splitlines()[0]}") from None
+
+
+def _extension_file(package: str, name: str) -> Path | None:
+    """``<site-packages>/<package>/extensions/v<duckdb version>/<name>.duckdb_extension`` (the PyPI
+    ``duckdb-extension-*`` packages), so extensions load offline."""
+    import importlib.util
+
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for folder in spec.submodule_search_locations:
+        candidate = Path(folder) / "extensions" / f"v{duckdb.__version__}" / f"{name}.duckdb_extension"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_extension(con: duckdb.DuckDBPyConnection, name: str, package: str) -> None:
+    """LOAD a DuckDB extension from its PyPI package (offline); fall back to DuckDB's own install."""
+    path = _extension_file(package, name)
     try:
-        con = duckdb.connect(target, read_only=read_only)
-    except duckdb.IOException as exc:
-        text = str(exc)
-        if "lock" in text.lower():
-            raise StoreError(f"{target} is in use by another process{_lock_holder(text)}: wait for it to finish, or close the notebook holding it") from None
-        raise StoreError(f"cannot open {target}: {text.splitlines()[0]}; check the path and its permissions") from None
+        if path is not None:
+            con.execute(f"LOAD '{_quote(str(path))}'")
+        else:
+            con.execute(f"LOAD {name}")
     except duckdb.Error as exc:
-        raise StoreError(f"cannot open {target}: {str(exc).splitlines()[0]}") from None
+        pip_name = package.replace("_", "-")
+        raise StoreError(f"cannot load the DuckDB extension {name} ({str(exc).splitlines()[0]}): "
+                         f"pip install {pip_name}=={duckdb.__version__}") from None
+
+
+def _quote(text: str) -> str:
+    return text.replace("'", "''")
+
+
+def ducklake_data_path(target: str) -> Path | None:
+    """Where a DuckLake store keeps its Parquet files: beside a file catalog, ``<catalog stem>.files/``."""
+    catalog = target[len(DUCKLAKE_PREFIX):]
+    for kind in ("sqlite:", "duckdb:"):
+        if catalog.startswith(kind):
+            catalog = catalog[len(kind):]
+            break
+    else:
+        if ":" in catalog.split("/")[0]:  # postgres:... : the data path must be given (DATA_PATH) by the deployment
+            return None
+    path = Path(catalog)
+    return path.with_name(path.stem + ".files")
+
+
+def _open_ducklake(target: str, *, read_only: bool) -> duckdb.DuckDBPyConnection:
+    catalog = target[len(DUCKLAKE_PREFIX):]
+    con = duckdb.connect()
     try:
-        if migrate:
-            ensure_schema(con, read_only=read_only)
+        if catalog.startswith("sqlite:"):
+            load_extension(con, "sqlite_scanner", "duckdb_extension_sqlite_scanner")
+            file = Path(catalog[len("sqlite:"):])
+        elif catalog.startswith("postgres:"):
+            load_extension(con, "postgres_scanner", "duckdb_extension_postgres_scanner")
+            file = None
+        else:
+            file = Path(catalog[len("duckdb:"):] if catalog.startswith("duckdb:") else catalog)
+        load_extension(con, "ducklake", "duckdb_extension_ducklake")
+        options = []
+        data = ducklake_data_path(target)
+        if file is not None:
+            if read_only and not file.exists():
+                raise StoreError(f"no DuckLake catalog at {file}: run `tiktok-intel --db {target} init` first")
+            file.parent.mkdir(parents=True, exist_ok=True)
+        if data is not None:
+            options.append(f"DATA_PATH '{_quote(str(data))}/'")
+        if read_only:
+            options.append("READ_ONLY")
+        suffix = f" ({', '.join(options)})" if options else ""
+        con.execute(f"ATTACH '{_quote(target)}' AS lake{suffix}")
+        con.execute("USE lake")
+    except duckdb.Error as exc:
+        con.close()
+        raise StoreError(f"cannot open the DuckLake store {target}: {str(exc).splitlines()[0]}") from None
     except BaseException:
         con.close()
         raise
     return con
+
+
+def _for_ducklake(sql: str) -> str:
+    """DuckLake has no PRIMARY KEY / UNIQUE constraints: keys become NOT NULL columns (the code
+    keeps them unique with anti-joins, as ingest does)."""
+    sql = re.sub(r",\s*PRIMARY KEY\s*\([^)]*\)", "", sql)
+    sql = re.sub(r"\bNOT NULL\s+PRIMARY KEY\b", "NOT NULL", sql)
+    return re.sub(r"\bPRIMARY KEY\b(?!\s*\()", "NOT NULL", sql)
+
+
+def _on_ducklake(con: duckdb.DuckDBPyConnection) -> bool:
+    try:
+        row = con.execute("SELECT type FROM duckdb_databases() WHERE database_name = current_database()").fetchone()
+    except duckdb.Error:
+        return False
+    return bool(row) and row[0] == "ducklake"
 
 
 @contextlib.contextmanager
@@ -69,7 +204,7 @@ def connection(db: str | Path | None = None, *, read_only: bool = False) -> Iter
 
 def schema_version(con: duckdb.DuckDBPyConnection) -> int:
     exists = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version' AND table_schema = current_schema()"
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version' AND table_schema = current_schema() AND table_catalog = current_database()"
     ).fetchone()[0]
     if not exists:
         return 0
@@ -89,11 +224,12 @@ def ensure_schema(con: duckdb.DuckDBPyConnection, *, read_only: bool = False) ->
     if read_only:
         raise StoreError(f"the database has schema version {current}, older than {SCHEMA_VERSION}: open it once for writing (`tiktok-intel init`) to upgrade it")
     try:
+        lake = _on_ducklake(con)
         con.execute("BEGIN TRANSACTION")
-        con.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at TIMESTAMP NOT NULL)")
+        con.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, applied_at TIMESTAMP NOT NULL)")
         for version in range(current, SCHEMA_VERSION):
             if _has_statements(MIGRATIONS[version]):
-                con.execute(MIGRATIONS[version])
+                con.execute(_for_ducklake(MIGRATIONS[version]) if lake else MIGRATIONS[version])
             con.execute("INSERT INTO schema_version VALUES (?, ?)", [version + 1, clock.now()])
         con.execute("COMMIT")
     except duckdb.Error as exc:

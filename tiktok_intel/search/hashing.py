@@ -58,14 +58,18 @@ def _hash_one(media_dir: Path, row: tuple) -> tuple:
         return (post_id, kind, seq, sha, None, None, str(exc))
 
 
-def save_rows(con: duckdb.DuckDBPyConnection, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
-    """Insert-or-replace ``rows`` in one set-based statement (zipped ``unnest`` of list parameters)."""
+def save_rows(con: duckdb.DuckDBPyConnection, table: str, columns: tuple[str, ...], rows: list[tuple],
+              key: tuple[str, ...] = ("post_id", "kind", "seq")) -> None:
+    """Insert-or-replace ``rows`` by ``key`` with set-based statements (zipped ``unnest`` of list
+    parameters): DELETE the keys, then INSERT (no INSERT OR REPLACE: DuckLake tables have no key constraints)."""
     if not rows:
         return
     cols = list(zip(*rows))
     select = ", ".join(f"unnest(?) AS {c}" for c in columns)
-    con.execute(f"INSERT OR REPLACE INTO {table} ({', '.join(columns)}) SELECT {', '.join(columns)} FROM (SELECT {select})",
-                [list(c) for c in cols])
+    params = [list(c) for c in cols]
+    keys = " AND ".join(f"{table}.{k} = _new.{k}" for k in key)
+    con.execute(f"DELETE FROM {table} USING (SELECT {select}) AS _new WHERE {keys}", params)
+    con.execute(f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(columns)} FROM (SELECT {select})", params)
 
 
 def hash_media(con: duckdb.DuckDBPyConnection, *, workers: int = 2, chunk: int = 500) -> tuple[int, int]:

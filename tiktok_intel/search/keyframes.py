@@ -138,7 +138,8 @@ def extract_keyframes(con: duckdb.DuckDBPyConnection, *, limit: int | None = Non
                                    VALUES (?, 'frame', ?, ?, ?, ?, 'image/jpeg', ?, NULL, NULL, ?)""",
                                 [post_id, n, path.relative_to(media_dir).as_posix(), hashlib.sha256(data).hexdigest(),
                                  url.split("?")[0], len(data), now])
-                con.execute("INSERT OR REPLACE INTO video_keyframes VALUES (?, ?, ?, ?)", [post_id, len(frames), error, now])
+                con.execute("DELETE FROM video_keyframes WHERE post_id = ?", [post_id])  # no INSERT OR REPLACE: DuckLake has no keys
+                con.execute("INSERT INTO video_keyframes VALUES (?, ?, ?, ?)", [post_id, len(frames), error, now])
                 con.execute("COMMIT")
             except BaseException:
                 con.execute("ROLLBACK")

@@ -140,7 +140,8 @@ def _state(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
 def _set_state(con: duckdb.DuckDBPyConnection, **values: str) -> None:
     now = clock.now()
     for name, value in values.items():
-        con.execute("INSERT OR REPLACE INTO search_index_state VALUES (?, ?, ?)", [name, value, now])
+        con.execute("DELETE FROM search_index_state WHERE name = ?", [name])  # no INSERT OR REPLACE: DuckLake has no keys
+        con.execute("INSERT INTO search_index_state VALUES (?, ?, ?)", [name, value, now])
 
 
 _FINGERPRINT_SQL = """
@@ -261,7 +262,8 @@ def refresh_index(con: duckdb.DuckDBPyConnection, *, path: Path | None = None, r
         try:
             if gone:
                 con.execute("DELETE FROM search_index_docs WHERE post_id IN (SELECT unnest(?))", [gone])
-            con.execute("INSERT OR REPLACE INTO search_index_docs SELECT post_id, doc_hash, ? FROM _search_changed", [now])
+            con.execute("DELETE FROM search_index_docs WHERE post_id IN (SELECT post_id FROM _search_changed)")
+            con.execute("INSERT INTO search_index_docs SELECT post_id, doc_hash, ? FROM _search_changed", [now])
             _set_state(con, index_id=(path / _ID_FILE).read_text(), layout=LAYOUT, fingerprint=fingerprint)
             con.execute("COMMIT")
         except BaseException:

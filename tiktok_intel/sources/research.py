@@ -98,11 +98,12 @@ class Quota:
 
     def spend(self, requests: int = 1, records: int = 0) -> None:
         now = clock.now()
-        self.con.execute(
-            """INSERT INTO research_quota (day, requests, records, updated_at) VALUES (?, ?, ?, ?)
-               ON CONFLICT (day) DO UPDATE SET requests = research_quota.requests + excluded.requests,
-                                               records = research_quota.records + excluded.records, updated_at = excluded.updated_at""",
-            [now.date(), requests, records, now])
+        # UPDATE, then INSERT when the day has no row yet (no ON CONFLICT: DuckLake tables have no key constraints)
+        self.con.execute("UPDATE research_quota SET requests = requests + ?, records = records + ?, updated_at = ? WHERE day = ?",
+                         [requests, records, now, now.date()])
+        self.con.execute("INSERT INTO research_quota (day, requests, records, updated_at) SELECT ?, ?, ?, ? "
+                         "WHERE NOT EXISTS (SELECT 1 FROM research_quota WHERE day = ?)",
+                         [now.date(), requests, records, now, now.date()])
 
     def exhaust(self) -> None:
         """TikTok says the quota is used up: record it so this process stops asking today."""

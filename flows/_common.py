@@ -1,0 +1,39 @@
+"""What the flows share: the notebook task and the one-line summary log."""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from prefect import get_run_logger, task
+
+from tiktok_intel.orchestration import steps
+from tiktok_intel.orchestration.runs import FlowRun, flow_run
+
+
+@task(name="run notebook", task_run_name="run {name}")
+def notebook_task(name: str, parameters: Mapping[str, Any] | None = None):
+    """A pipeline notebook; no retries (a failing cell fails the same way twice)."""
+    return steps.notebook(name, parameters)
+
+
+def recorded(flow: str, parameters: Mapping[str, Any] | None = None):
+    """The flow body's context: write lock (waiting logged), a row in ``runs``."""
+    logger = get_run_logger()
+    return flow_run(flow, parameters, on_wait=logger.warning)
+
+
+def log_summary(run: FlowRun) -> str:
+    line = run.summary()
+    get_run_logger().info(line)
+    return line
+
+
+def notebook_flow(flow: str, notebook: str, parameters: Mapping[str, Any] | None) -> str:
+    """The body of a flow that runs one pipeline notebook."""
+    run = None
+    try:
+        with recorded(flow, {"notebook": notebook, **dict(parameters or {})}) as run:
+            run.notebook(notebook_task(notebook, parameters))
+    finally:
+        if run is not None:
+            log_summary(run)
+    return run.summary()

@@ -1,0 +1,31 @@
+"""Hashtag monitoring (every 30 minutes): refresh the tracked list, snapshot each tracked
+hashtag's own stats, then run the ``hashtag_monitor`` notebook."""
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import flow, task
+
+from tiktok_intel.orchestration import steps
+
+from ._common import log_summary, notebook_task, recorded
+
+
+@task(name="snapshot hashtag stats", retries=2, retry_delay_seconds=[30, 120])
+def snapshot_hashtags(hashtags: list[str] | None = None):
+    """Fetching: retried when every hashtag failed (TikTok unreachable)."""
+    return steps.monitor_hashtags(hashtags)
+
+
+@flow(name="hashtag-monitoring", description="Snapshot each tracked hashtag's stats; run hashtag_monitor.")
+def hashtag_monitoring(hashtags: list[str] | None = None, notebook: dict[str, Any] | None = None) -> str:
+    run = None
+    try:
+        with recorded("hashtag-monitoring", {"hashtags": hashtags, "notebook": notebook}) as run:
+            counts, note = snapshot_hashtags(hashtags)
+            run.add(counts, note)
+            run.notebook(notebook_task("hashtag_monitor", notebook))
+    finally:
+        if run is not None:
+            log_summary(run)
+    return run.summary()

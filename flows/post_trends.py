@@ -1,0 +1,13 @@
+"""post-trends: run the ``post_trends`` pipeline notebook (schedule in ``tiktok_intel.schedules``)."""
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import flow
+
+from ._common import notebook_flow
+
+
+@flow(name="post-trends", description="Run the post_trends notebook.")
+def post_trends(notebook: dict[str, Any] | None = None) -> str:
+    return notebook_flow("post-trends", "post_trends", notebook)

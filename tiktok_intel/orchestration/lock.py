@@ -1,0 +1,136 @@
+"""The workspace write lock: one writing run at a time, the others wait their turn.
+
+DuckDB allows one writing process per file (DESIGN.md), so every flow that writes the store
+takes this lock first: a lock file (``<workspace>/.write.lock``) holding the holder's pid, flow
+and start time, locked with ``flock`` (released by the OS if the holder dies, so it is never
+stale). A run that finds it taken logs "another run is writing since 01:00:03 (content, process
+4242), waiting" and waits up to the ``lock_timeout_seconds`` setting. Collectors that only write
+raw pages do not need it.
+"""
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as dt
+import fcntl
+import json
+import logging
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Callable, Iterator
+
+from .. import clock
+from ..errors import TikTokIntelError
+from ..settings import get_settings
+
+logger = logging.getLogger(__name__)
+
+LOCK_NAME = ".write.lock"
+_held = threading.local()
+
+
+class WriteLockTimeout(TikTokIntelError):
+    """Another run held the write lock for longer than ``lock_timeout_seconds``."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Holder:
+    pid: int | None
+    flow: str
+    since: dt.datetime | None  # naive UTC
+
+    def describe(self) -> str:
+        from ..schedules import timezone
+
+        if self.since is None:
+            when = "a moment ago"
+        else:
+            try:
+                zone = timezone()
+            except TikTokIntelError:
+                zone = dt.timezone.utc
+            when = "since " + self.since.replace(tzinfo=dt.timezone.utc).astimezone(zone).strftime("%H:%M:%S")
+        who = ", ".join(part for part in (self.flow, f"process {self.pid}" if self.pid else "") if part)
+        return f"{when}{f' ({who})' if who else ''}"
+
+
+def lock_path(workspace: Path | None = None) -> Path:
+    return Path(workspace if workspace is not None else get_settings().workspace_path) / LOCK_NAME
+
+
+def holder(workspace: Path | None = None) -> Holder | None:
+    """Who holds the write lock now (``None``: nobody)."""
+    path = lock_path(workspace)
+    if not path.exists():
+        return None
+    fd = os.open(path, os.O_RDWR)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return _read(path)
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return None
+    finally:
+        os.close(fd)
+
+
+def _read(path: Path) -> Holder:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8") or "{}")
+        since = dt.datetime.fromisoformat(data["since"]) if data.get("since") else None
+        return Holder(data.get("pid"), str(data.get("flow") or ""), since)
+    except (OSError, ValueError, KeyError, TypeError):  # being rewritten right now
+        return Holder(None, "", None)
+
+
+@contextlib.contextmanager
+def write_lock(flow: str, *, timeout: float | None = None, workspace: Path | None = None,
+               on_wait: Callable[[str], None] | None = None, poll_seconds: float = 0.2) -> Iterator[Holder]:
+    """Hold the workspace write lock inside the block; wait (up to ``timeout``, default the
+    ``lock_timeout_seconds`` setting) while another run holds it. Re-entrant within a thread."""
+    path = lock_path(workspace)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = str(path.resolve())
+    stack = getattr(_held, "paths", None)
+    if stack is None:
+        stack = _held.paths = {}
+    if key in stack:  # this thread already holds it
+        yield stack[key]
+        return
+    timeout = get_settings().lock_timeout_seconds if timeout is None else timeout
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            other = _read(path)
+            message = f"another run is writing {other.describe()}, waiting"
+            (on_wait or logger.warning)(message)
+            deadline = time.monotonic() + timeout
+            while True:
+                time.sleep(poll_seconds)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        other = _read(path)
+                        raise WriteLockTimeout(
+                            f"another run has been writing {other.describe()}; gave up waiting after {timeout:.0f} s: let it finish "
+                            f"(or stop it), or raise TIKTOK_INTEL_LOCK_TIMEOUT_SECONDS") from None
+        me = Holder(os.getpid(), flow, clock.now())
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps({"pid": me.pid, "flow": flow, "since": me.since.isoformat()}).encode(), 0)
+        stack[key] = me
+        try:
+            yield me
+        finally:
+            del stack[key]
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, 0)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)

@@ -1,0 +1,55 @@
+"""What the flows' tasks do, as plain package functions (the tasks in ``flows/`` only wrap them).
+
+Each opens the store for as short a time as it can: a pipeline notebook's kernel is another
+process and needs the DuckDB file free while it runs.
+"""
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+from ..collect import NothingToCollectError, RunResult, collect, monitor
+from ..errors import TikTokIntelError
+from ..notebooks import NotebookRun, run_notebook
+from .runs import connection
+
+
+class FetchFailedError(TikTokIntelError):
+    """Every hashtag of a collection failed (TikTok unreachable, blocked): worth a retry later."""
+
+
+def _counts(result: RunResult) -> dict[str, Any]:
+    c = result.counts()
+    return {"collect_run_id": result.run_id, "hashtags": c["hashtags"], "failed": c["failed"], "posts": c["posts"],
+            "new_posts": c["new_posts"], "pages": c["pages"]}
+
+
+def _checked(result: RunResult) -> RunResult:
+    if result.outcomes and len(result.failed) == len(result.outcomes):
+        raise FetchFailedError(result.summary())
+    return result
+
+
+def monitor_hashtags(hashtags: Sequence[str] | None = None) -> tuple[dict[str, Any], str]:
+    """Snapshot each tracked hashtag's stats (re-reading the tracked list now). Returns (counts, note)."""
+    try:
+        with connection() as con:
+            result = _checked(monitor(con, hashtags or None))
+    except NothingToCollectError:
+        return {"hashtags": 0}, "no hashtags tracked (add some with `tiktok-intel track add NAME`)"
+    c = _counts(result)
+    return {k: c[k] for k in ("collect_run_id", "hashtags", "failed")}, result.summary()
+
+
+def collect_posts(max_posts: int | None = None, hashtags: Sequence[str] | None = None) -> tuple[dict[str, Any], str]:
+    """Collect up to ``max_posts`` (default: the ``max_posts`` setting) per tracked hashtag. Returns (counts, note)."""
+    try:
+        with connection() as con:
+            result = _checked(collect(con, hashtags or None, max_posts=max_posts))
+    except NothingToCollectError:
+        return {"hashtags": 0, "posts": 0}, "no hashtags tracked (add some with `tiktok-intel track add NAME`)"
+    return _counts(result), result.summary()
+
+
+def notebook(name: str, parameters: Mapping[str, Any] | None = None) -> NotebookRun:
+    """Run a pipeline notebook (its executed copy kept under ``<workspace>/reports/<name>/``)."""
+    return run_notebook(name, dict(parameters or {}))
