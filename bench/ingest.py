@@ -61,8 +61,6 @@ def row_by_row(world: World, items: int) -> float:
     """The baseline: one INSERT ... ON CONFLICT per row, as an ORM would do (items/s)."""
     from tiktok_intel.parsing import Context, parse_json
     from tiktok_intel.schema import INGEST_TABLES
-    from tiktok_intel.store import open_db
-
     import duckdb
 
     with tempfile.TemporaryDirectory() as tmp:

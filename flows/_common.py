@@ -1,7 +1,7 @@
 """What the flows share: the notebook task and the one-line summary log."""
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from prefect import get_run_logger, task
 
@@ -27,13 +27,23 @@ def log_summary(run: FlowRun) -> str:
     return line
 
 
-def notebook_flow(flow: str, notebook: str, parameters: Mapping[str, Any] | None) -> str:
-    """The body of a flow that runs one pipeline notebook."""
+def flow_body(flow: str, parameters: Mapping[str, Any], notebook: str, notebook_parameters: Mapping[str, Any] | None,
+              fetch: Callable[[], tuple[dict, str]] | None = None) -> str:
+    """The body every flow shares: under the write lock and recorded in ``runs``, optionally a
+    fetching task (its counts and note are kept), then one pipeline notebook; the summary is logged."""
     run = None
     try:
-        with recorded(flow, {"notebook": notebook, **dict(parameters or {})}) as run:
-            run.notebook(notebook_task(notebook, parameters))
+        with recorded(flow, parameters) as run:
+            if fetch is not None:
+                counts, note = fetch()
+                run.add(counts, note)
+            run.notebook(notebook_task(notebook, notebook_parameters))
     finally:
         if run is not None:
             log_summary(run)
     return run.summary()
+
+
+def notebook_flow(flow: str, notebook: str, parameters: Mapping[str, Any] | None) -> str:
+    """The body of a flow that runs one pipeline notebook."""
+    return flow_body(flow, {"notebook": notebook, **dict(parameters or {})}, notebook, parameters)

@@ -8,7 +8,7 @@ from prefect import flow, task
 
 from tiktok_intel.orchestration import steps
 
-from ._common import log_summary, notebook_task, recorded
+from ._common import flow_body
 
 
 @task(name="collect posts", retries=2, retry_delay_seconds=[60, 300])
@@ -19,13 +19,5 @@ def collect_posts(max_posts: int | None = None, hashtags: list[str] | None = Non
 
 @flow(name="content", description="Collect up to max_posts per tracked hashtag, then run process_content.")
 def content(max_posts: int | None = None, hashtags: list[str] | None = None, notebook: dict[str, Any] | None = None) -> str:
-    run = None
-    try:
-        with recorded("content", {"max_posts": max_posts, "hashtags": hashtags, "notebook": notebook}) as run:
-            counts, note = collect_posts(max_posts, hashtags)
-            run.add(counts, note)
-            run.notebook(notebook_task("process_content", notebook))
-    finally:
-        if run is not None:
-            log_summary(run)
-    return run.summary()
+    return flow_body("content", {"max_posts": max_posts, "hashtags": hashtags, "notebook": notebook}, "process_content", notebook,
+                     fetch=lambda: collect_posts(max_posts, hashtags))

@@ -8,7 +8,7 @@ from prefect import flow, task
 
 from tiktok_intel.orchestration import steps
 
-from ._common import log_summary, notebook_task, recorded
+from ._common import flow_body
 
 
 @task(name="snapshot hashtag stats", retries=2, retry_delay_seconds=[30, 120])
@@ -19,13 +19,5 @@ def snapshot_hashtags(hashtags: list[str] | None = None):
 
 @flow(name="hashtag-monitoring", description="Snapshot each tracked hashtag's stats; run hashtag_monitor.")
 def hashtag_monitoring(hashtags: list[str] | None = None, notebook: dict[str, Any] | None = None) -> str:
-    run = None
-    try:
-        with recorded("hashtag-monitoring", {"hashtags": hashtags, "notebook": notebook}) as run:
-            counts, note = snapshot_hashtags(hashtags)
-            run.add(counts, note)
-            run.notebook(notebook_task("hashtag_monitor", notebook))
-    finally:
-        if run is not None:
-            log_summary(run)
-    return run.summary()
+    return flow_body("hashtag-monitoring", {"hashtags": hashtags, "notebook": notebook}, "hashtag_monitor", notebook,
+                     fetch=lambda: snapshot_hashtags(hashtags))

@@ -6,8 +6,6 @@ screenshot under the test's output folder.
 """
 from __future__ import annotations
 
-import base64
-import io
 import socket
 import time
 import urllib.request

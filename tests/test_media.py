@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import io
 
 import imagehash
 import pytest

@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from tiktok_intel.search import check_tesseract, ocr_image, ocr_media, process_media, search_text
+from tiktok_intel.search import check_tesseract, ocr_image, process_media, search_text
 from tiktok_intel.search.samples import make_cover
 
 from test_search_images import add_image

@@ -15,7 +15,6 @@ import secrets
 import subprocess
 import sys
 from pathlib import Path
-from typing import Sequence
 
 from ..errors import TikTokIntelError
 from ..settings import PREFIX, get_settings

@@ -18,7 +18,6 @@ from typing import Any, Iterator, Mapping
 
 from .. import clock, raw
 from ..errors import TikTokIntelError
-from ..settings import get_settings
 from ..settings import DECLARED, configure, get_settings
 from ..store import open_db
 from .lock import write_lock
