@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -81,6 +82,7 @@ def test_image_search_and_duplicates(db, capsys, tmp_path):
     code, out, _ = run(capsys, "--db", db, "duplicates")
     assert code == 0 and out.splitlines()[0] == "group 1: 2 posts from 2 accounts"
     assert "@svtnyheter" in out and "@anna_s" in out
+    assert re.search(r"^  \d{4}-\d{2}-\d{2} \d{2}:\d{2}  @", out.splitlines()[1])  # each post with its publication time
 
 
 @pytest.mark.parametrize("make_query, needle", [

@@ -99,7 +99,8 @@ def cmd_duplicates(args: argparse.Namespace) -> int:
     for n, group in enumerate(shown, start=1):
         print(f"group {n}: {group.size} posts from {group.accounts} accounts")
         for post in group.posts:
-            print(f"  {post.created_at or '':<19}  @{post.author or '?':<24} {post.url}")
+            created = post.created_at.strftime("%Y-%m-%d %H:%M") if post.created_at else ""
+            print(f"  {created:<16}  @{post.author or '?':<24} {post.url}")
     if len(groups) > len(shown):
         print(f"... {len(groups) - len(shown)} more group(s): use --limit", file=sys.stderr)
     return 0
