@@ -45,6 +45,33 @@ def test_a_second_writer_waits_with_a_clear_message_then_gets_the_lock(workspace
     assert holder() is None
 
 
+def test_a_holder_caught_before_it_wrote_its_details_is_still_named(workspace):
+    """The holder takes the lock, then writes who it is: a waiter arriving in between waits for that."""
+    import fcntl
+
+    from tiktok_intel.orchestration.lock import lock_path
+
+    path = lock_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    messages = []
+
+    def describe_later():
+        time.sleep(0.3)
+        os.pwrite(fd, json.dumps({"pid": 4242, "flow": "content", "since": "2026-11-24T00:00:03"}).encode(), 0)
+        time.sleep(0.3)
+        fcntl.flock(fd, fcntl.LOCK_UN)
+
+    t = threading.Thread(target=describe_later)
+    t.start()
+    with write_lock("post-trends", on_wait=messages.append):
+        pass
+    t.join()
+    os.close(fd)
+    assert re.fullmatch(r"another run is writing since \d\d:\d\d:03 \(content, process 4242\), waiting", messages[0]), messages
+
+
 def test_a_writer_gives_up_after_the_timeout_naming_the_fix(workspace):
     release = threading.Event()
     inside = threading.Event()

@@ -86,6 +86,17 @@ def _read(path: Path) -> Holder:
         return Holder(None, "", None)
 
 
+def _read_settled(path: Path, poll_seconds: float, patience: float = 2.0) -> Holder:
+    """The holder, once it has written who it is: it takes the lock first and writes its details
+    just after, so a reader can come in between (then "a moment ago" is all we can say)."""
+    deadline = time.monotonic() + patience
+    other = _read(path)
+    while other.since is None and time.monotonic() < deadline:
+        time.sleep(min(poll_seconds, 0.05))
+        other = _read(path)
+    return other
+
+
 @contextlib.contextmanager
 def write_lock(flow: str, *, timeout: float | None = None, workspace: Path | None = None,
                on_wait: Callable[[str], None] | None = None, poll_seconds: float = 0.2) -> Iterator[Holder]:
@@ -106,7 +117,7 @@ def write_lock(flow: str, *, timeout: float | None = None, workspace: Path | Non
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            other = _read(path)
+            other = _read_settled(path, poll_seconds)
             message = f"another run is writing {other.describe()}, waiting"
             (on_wait or logger.warning)(message)
             deadline = time.monotonic() + timeout
