@@ -130,7 +130,11 @@ def test_runs_show_last_status_report_and_schedule(ws):
     panel = ti.runs_panel(None)
     text = texts(panel)
     assert "data-flow='collect'" in text and "data-flow='trends'" in text and "failed" in text
-    assert "not scheduled" in text or re.search(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}</div></div>", text)
+    from tiktok_intel.schedules import JOBS, next_runs
+
+    for job in JOBS:  # every scheduled flow with its next run time, from the one schedules table
+        expected = next_runs(job, 1)[0].strftime("%Y-%m-%d %H:%M")
+        assert re.search(rf"data-flow='{job.name}'.*?<div>{re.escape(expected)}</div></div>", text), job.name
     button = find(panel, w.Button, description="Open report")[0]
     button.click()
     assert 'download="post_trends.html"' in texts(panel)

@@ -54,35 +54,10 @@ def growth_panel(db: str | None = None, period: str = "day"):
 
 
 def _next_times() -> dict[str, str]:
-    """Next scheduled time per flow from ``tiktok_intel.schedules`` when that module exists."""
-    try:
-        from .. import schedules  # type: ignore[attr-defined]
-    except ImportError:
-        return {}
-    now = dt.datetime.now(dt.timezone.utc)
-    found: dict[str, str] = {}
-    for name in ("next_runs", "next_run_times"):
-        fn = getattr(schedules, name, None)
-        if callable(fn):
-            try:
-                result = fn()
-                items = result.items() if isinstance(result, dict) else result
-                for key, value in items:
-                    found[str(key)] = value.strftime("%Y-%m-%d %H:%M") if hasattr(value, "strftime") else str(value)
-                return found
-            except Exception:  # noqa: BLE001 - another engineer's module: show "not scheduled" rather than fail
-                return {}
-    jobs = getattr(schedules, "SCHEDULES", None) or getattr(schedules, "JOBS", None) or ()
-    for job in (jobs.values() if isinstance(jobs, dict) else jobs):
-        flow = getattr(job, "flow", None) or getattr(job, "name", None)
-        nxt = getattr(job, "next_run", None)
-        try:
-            value = nxt(now) if callable(nxt) else nxt
-        except Exception:  # noqa: BLE001
-            value = None
-        if flow and value is not None:
-            found[str(flow)] = value.strftime("%Y-%m-%d %H:%M") if hasattr(value, "strftime") else str(value)
-    return found
+    """Next scheduled time per flow, in the schedules' time zone (``tiktok_intel.schedules``)."""
+    from .. import schedules
+
+    return {job.name: schedules.next_runs(job, 1)[0].strftime("%Y-%m-%d %H:%M") for job in schedules.JOBS}
 
 
 def _report_html(notebook_path: str) -> Path | None:
@@ -145,6 +120,4 @@ def runs_panel(db: str | None = None):
         else:
             note = "no executed report" if run else ""
             rows.append(w.HBox([line, w.HTML(f"<span style='color:#777'>{note}</span>")]))
-    if not nxt:
-        rows.append(ui.message("No schedule is defined yet: next runs show as \"not scheduled\"."))
     return w.VBox(rows)
