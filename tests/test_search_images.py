@@ -23,7 +23,8 @@ def add_image(con, workspace, post_id, image, *, kind="cover", seq=0, fmt="JPEG"
     path.parent.mkdir(parents=True, exist_ok=True)
     image.save(path, fmt, **({"quality": 90} if fmt == "JPEG" else {}))
     data = path.read_bytes()
-    con.execute("INSERT OR REPLACE INTO media (post_id, kind, seq, path, sha256, content_type, bytes, width, height, fetched_at) "
+    con.execute("DELETE FROM media WHERE post_id = ? AND kind = ? AND seq = ?", [post_id, kind, seq])
+    con.execute("INSERT INTO media (post_id, kind, seq, path, sha256, content_type, bytes, width, height, fetched_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [post_id, kind, seq, rel, hashlib.sha256(data).hexdigest(), "image/jpeg", len(data), *image.size, clock.now()])
     return path

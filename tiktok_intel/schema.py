@@ -114,7 +114,7 @@ SNAPSHOT_METRICS = {
 
 _V1_OTHER = """
 CREATE TABLE IF NOT EXISTS tracked_hashtags (
-  name VARCHAR PRIMARY KEY,
+  name VARCHAR NOT NULL,  -- unique: kept so by the code
   active BOOLEAN NOT NULL DEFAULT TRUE,
   added_at TIMESTAMP NOT NULL,
   removed_at TIMESTAMP,
@@ -142,7 +142,7 @@ CREATE TABLE IF NOT EXISTS rejects (
   rejected_at TIMESTAMP NOT NULL  -- unique on (raw_sha256, item_index): kept so by ingest
 );
 CREATE TABLE IF NOT EXISTS runs (
-  run_id VARCHAR PRIMARY KEY,
+  run_id VARCHAR NOT NULL,  -- unique: kept so by the code
   flow VARCHAR NOT NULL,
   started_at TIMESTAMP NOT NULL,
   ended_at TIMESTAMP,

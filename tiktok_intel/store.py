@@ -175,22 +175,6 @@ def _open_ducklake(target: str, *, read_only: bool) -> duckdb.DuckDBPyConnection
     return con
 
 
-def _for_ducklake(sql: str) -> str:
-    """DuckLake has no PRIMARY KEY / UNIQUE constraints: keys become NOT NULL columns (the code
-    keeps them unique with anti-joins, as ingest does)."""
-    sql = re.sub(r",\s*PRIMARY KEY\s*\([^)]*\)", "", sql)
-    sql = re.sub(r"\bNOT NULL\s+PRIMARY KEY\b", "NOT NULL", sql)
-    return re.sub(r"\bPRIMARY KEY\b(?!\s*\()", "NOT NULL", sql)
-
-
-def _on_ducklake(con: duckdb.DuckDBPyConnection) -> bool:
-    try:
-        row = con.execute("SELECT type FROM duckdb_databases() WHERE database_name = current_database()").fetchone()
-    except duckdb.Error:
-        return False
-    return bool(row) and row[0] == "ducklake"
-
-
 @contextlib.contextmanager
 def connection(db: str | Path | None = None, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
     """``with connection() as con:`` — opened, migrated, and closed at the end of the block."""
@@ -223,12 +207,11 @@ def ensure_schema(con: duckdb.DuckDBPyConnection, *, read_only: bool = False) ->
     if read_only:
         raise StoreError(f"the database has schema version {current}, older than {SCHEMA_VERSION}: open it once for writing (`tiktok-intel init`) to upgrade it")
     try:
-        lake = _on_ducklake(con)
         con.execute("BEGIN TRANSACTION")
         con.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, applied_at TIMESTAMP NOT NULL)")
         for version in range(current, SCHEMA_VERSION):
             if _has_statements(MIGRATIONS[version]):
-                con.execute(_for_ducklake(MIGRATIONS[version]) if lake else MIGRATIONS[version])
+                con.execute(MIGRATIONS[version])
             con.execute("INSERT INTO schema_version VALUES (?, ?)", [version + 1, clock.now()])
         con.execute("COMMIT")
     except duckdb.Error as exc:

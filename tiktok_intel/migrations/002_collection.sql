@@ -12,8 +12,8 @@ CREATE TABLE IF NOT EXISTS media (
   bytes BIGINT,
   width INTEGER,
   height INTEGER,
-  fetched_at TIMESTAMP NOT NULL,
-  PRIMARY KEY (post_id, kind, seq)
+  fetched_at TIMESTAMP NOT NULL
+  -- unique on (post_id, kind, seq): kept so by the code (no constraints: DuckLake has none)
 );
 
 -- Where each collection stands, per source and hashtag: a run that stops (failure, Ctrl-C,
@@ -32,13 +32,13 @@ CREATE TABLE IF NOT EXISTS collection_cursors (
   posts INTEGER NOT NULL DEFAULT 0,
   max_posts INTEGER,
   done BOOLEAN NOT NULL DEFAULT FALSE,
-  updated_at TIMESTAMP NOT NULL,
-  PRIMARY KEY (source, hashtag)
+  updated_at TIMESTAMP NOT NULL
+  -- unique on (source, hashtag): kept so by the code (no constraints: DuckLake has none)
 );
 
 -- Research API use per UTC day (TikTok allows 1,000 requests and 100,000 records a day).
 CREATE TABLE IF NOT EXISTS research_quota (
-  day DATE PRIMARY KEY,
+  day DATE NOT NULL,  -- unique: kept so by the code
   requests BIGINT NOT NULL DEFAULT 0,
   records BIGINT NOT NULL DEFAULT 0,
   updated_at TIMESTAMP NOT NULL
