@@ -21,8 +21,11 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TIKTOK_INTEL_PROGRESS", "0")
+
+from common import Figure, print_table  # noqa: E402
 
 N_TAGS = 20_000
 MIN_SUPPORT = 0.001
@@ -113,7 +116,7 @@ def ours_at(n_posts: int, tmp: str) -> dict | None:
     return child("ours", n_posts, db)
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=1.0, help="fraction of 1,000,000 posts")
     parser.add_argument("--apriori-limit", type=float, default=120, help="seconds allowed per apriori attempt")
@@ -123,18 +126,18 @@ def main() -> None:
     args = parser.parse_args()
     if args.phase:
         print(json.dumps(phase(args.phase, args.posts, args.db)))
-        return
+        return 0
     n = max(1000, int(1_000_000 * args.scale))
-    rows = []
+    figures = []
     with tempfile.TemporaryDirectory() as tmp:
         ours = ours_at(n, tmp)
         if ours is None:
-            print("our run failed")
-            return
+            print("our run failed", file=sys.stderr)
+            return 1
         print(f"ours: {ours['rules']:,} rules from {ours['posts']:,} posts in {ours['seconds']:.2f} s, peak RSS {ours['rss_mb']:.0f} MB")
         full = args.scale >= 1
-        rows.append((f"ours: {n:,} posts, fpgrowth + rules (s)", ours["seconds"], None, "< 15 s" if full else "-"))
-        rows.append(("ours: peak RSS (MB)", ours["rss_mb"], None, "< 2048 MB" if full else "-"))
+        figures.append(Figure(f"ours: {n:,} posts, fpgrowth + rules", ours["seconds"], "s", target="< 15 s" if full else ""))
+        figures.append(Figure("ours: peak RSS", ours["rss_mb"], "MB", target="< 2 GB" if full else ""))
         # (a) the original approach, growing until it fails or exceeds the limit
         best = None
         for size in [s for s in (2_000, 5_000, 10_000, 20_000) if s <= n]:  # dense: 20,000 posts x 20,000 tags ~ 5 GB; larger would endanger a shared machine
@@ -146,8 +149,10 @@ def main() -> None:
         if best:
             size, got = best
             mine = ours_at(size, tmp)
-            rows.append((f"apriori dense at {size:,} posts (s)", got["seconds"], mine["seconds"], "-"))
-            rows.append((f"apriori dense at {size:,} posts, RSS (MB)", got["rss_mb"], mine["rss_mb"], "-"))
+            figures.append(Figure(f"apriori dense at {size:,} posts", got["seconds"], "s", mine["seconds"],
+                                  note=f"baseline: ours at {size:,} posts"))
+            figures.append(Figure(f"apriori dense at {size:,} posts, peak RSS", got["rss_mb"], "MB", mine["rss_mb"],
+                                  note=f"baseline: ours at {size:,} posts"))
         # (b) pyfim, the speed limit
         try:
             import fim  # noqa: F401
@@ -156,15 +161,12 @@ def main() -> None:
             got = None
             print("pyfim not installed (pip install pyfim): skipping the speed-limit comparison")
         if got:
-            rows.append((f"pyfim fpgrowth at {n:,} posts (s)", got["seconds"], ours["seconds"], "-"))
+            figures.append(Figure(f"pyfim fpgrowth at {n:,} posts", got["seconds"], "s", ours["seconds"],
+                                  note="the speed limit; baseline: ours"))
             print(f"pyfim: {got['rules']:,} rules")
-    print(f"\n{'figure':<44} {'value':>10} {'baseline':>10} {'ratio':>8} {'target':>10}")
-    for figure, value, baseline, target in rows:
-        ratio = f"{value / baseline:.2f}" if baseline else ""
-        base = f"{baseline:.2f}" if baseline else ""
-        print(f"{figure:<44} {value:>10.2f} {base:>10} {ratio:>8} {target:>10}")
-    print("ratio = value / baseline; baseline = ours at the same size (for pyfim: ours at full size)")
+    print_table("rules", figures)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

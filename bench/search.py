@@ -19,9 +19,12 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
+
+from common import Figure, print_table  # noqa: E402
 
 from tiktok_intel import settings as settings_module  # noqa: E402
 from tiktok_intel.store import open_db  # noqa: E402
@@ -55,8 +58,8 @@ def populate(con, n: int, seed: int = 7) -> None:
                TIMESTAMP '2026-01-01' + to_seconds((hash(i * 7) % 31536000)::BIGINT),
                (hash(i * 3) % 2000000)::BIGINT, TIMESTAMP '2026-11-01', TIMESTAMP '2026-11-01'
         FROM range(?) t(i)""", [authors, authors, n])
-    con.execute("""INSERT OR IGNORE INTO post_hashtags
-                   SELECT (7000000000000000000 + i)::VARCHAR, getvariable('vocab')[1 + (hash(i * 11 + k) % 200)::INT]
+    con.execute("""INSERT INTO post_hashtags  -- no key constraint to IGNORE on: DISTINCT drops a repeated tag
+                   SELECT DISTINCT (7000000000000000000 + i)::VARCHAR, getvariable('vocab')[1 + (hash(i * 11 + k) % 200)::INT]
                    FROM range(?) t(i), range(2) s(k)""", [n])
 
 
@@ -78,12 +81,12 @@ def bench_text(con, n: int, rows: list, fts: bool) -> None:
     start = time.perf_counter()
     refresh_index(con, rebuild=True)
     build = time.perf_counter() - start
-    rows.append(("text index build (s)", f"{build:.1f}", "", "", f"{n:,} posts"))
+    rows.append(Figure(f"text index build, {n:,} posts", build, "s"))
     noop = [timed(refresh_index, con) for _ in range(5)]
-    rows.append(("refresh, nothing changed (ms)", f"{statistics.median(noop):.0f}", "", "", "cheap"))
+    rows.append(Figure("index refresh, nothing changed", statistics.median(noop), "ms"))
     con.execute("UPDATE posts SET views = views + 1, last_seen_at = TIMESTAMP '2026-11-02' WHERE post_id IN "
                 "(SELECT post_id FROM posts USING SAMPLE 1000 ROWS)")
-    rows.append(("refresh, 1,000 posts changed (ms)", f"{timed(refresh_index, con):.0f}", "", "", ""))
+    rows.append(Figure("index refresh, 1,000 posts changed", timed(refresh_index, con), "ms"))
 
     queries = ["valet", "sverige", "regeringen", "klimatet skola", "röstade", "melodifestivalen", "hund katt",
                "kanelbullar", "statsminister debatt", "kärlek", "midsommar", "stockholm malmö", "lärare",
@@ -99,11 +102,11 @@ def bench_text(con, n: int, rows: list, fts: bool) -> None:
     base_count = [timed(lambda q: con.execute("SELECT count(*) FROM posts WHERE description ILIKE ?", [f"%{q}%"]).fetchall(), q)
                   for q in queries[:8] if '"' not in q]
     p50 = statistics.median(times)
-    rows.append(("text query p50 (ms)", f"{p50:.2f}", f"{statistics.median(base_count):.0f} (ILIKE count)",
-                 f"{statistics.median(base_count) / p50:.0f}x", "< 50"))
-    rows.append(("text query worst (ms)", f"{max(times):.2f}", f"{max(base_count):.0f}", "", ""))
-    rows.append(("text query p50, with a filter (ms)", f"{statistics.median(times_f):.2f}", "", "", "< 50"))
-    rows.append(("ILIKE first 20 matches, unranked (ms)", f"{statistics.median(base):.1f}", "", "", "(baseline)"))
+    rows.append(Figure("text query p50 (tantivy, BM25, top 20)", p50, "ms", statistics.median(base_count), "< 50 ms",
+                       "baseline: DuckDB ILIKE count, unranked"))
+    rows.append(Figure("text query worst", max(times), "ms", max(base_count), note="baseline: ILIKE count, worst"))
+    rows.append(Figure("text query p50, with a filter", statistics.median(times_f), "ms", target="< 50 ms"))
+    rows.append(Figure("ILIKE first 20 matches, unranked", statistics.median(base), "ms", note="a baseline"))
     print(f"  'valet' in {counts[0] / n:.0%} of posts, 'sverige' in {counts[1] / n:.0%}", file=sys.stderr)
     if fts:
         bench_fts(con, queries, rows, p50)
@@ -115,7 +118,7 @@ def bench_fts(con, queries: list[str], rows: list, p50: float) -> None:
 
     paths = [p for d in site.getsitepackages() for p in glob.glob(f"{d}/duckdb_extension_fts/extensions/*/fts.duckdb_extension")]
     if not paths:
-        rows.append(("DuckDB fts", "not installed", "", "", ""))
+        rows.append(Figure("DuckDB fts query p50", None, "ms", note="duckdb fts extension not installed"))
         return
     con.execute(f"LOAD '{paths[0]}'")
     start = time.perf_counter()
@@ -126,8 +129,10 @@ def bench_fts(con, queries: list[str], rows: list, p50: float) -> None:
            "FROM bench_fts_posts) WHERE score IS NOT NULL ORDER BY score DESC LIMIT 20")
     plain = [q for q in queries if '"' not in q]
     times = [timed(lambda q: con.execute(sql, [q]).fetchall(), q) for q in plain]
-    rows.append(("DuckDB fts query p50 (ms)", f"{statistics.median(times):.1f}", "", f"{statistics.median(times) / p50:.0f}x slower", "(compared)"))
-    rows.append(("DuckDB fts worst (ms) / build (s)", f"{max(times):.0f} / {build:.1f}", "", "", ""))
+    rows.append(Figure("DuckDB fts query p50 (match_bm25, Swedish stemmer)", statistics.median(times), "ms", p50,
+                       note="baseline: tantivy p50"))
+    rows.append(Figure("DuckDB fts query worst", max(times), "ms"))
+    rows.append(Figure("DuckDB fts index build", build, "s"))
     con.execute("PRAGMA drop_fts_index('bench_fts_posts')")
     con.execute("DROP TABLE bench_fts_posts")
 
@@ -150,17 +155,18 @@ def bench_images(n: int, rows: list) -> None:
     as_list = phash.tolist()
     base = [timed(python_loop_baseline, as_list, int(phash[q]), 10) for q in queries[:3]]
     p50 = statistics.median(times)
-    rows.append(("image query p50 (ms)", f"{p50:.2f}", f"{statistics.median(base):.0f} (Python loop)",
-                 f"{statistics.median(base) / p50:.0f}x", "< 50"))
-    rows.append(("image query worst (ms)", f"{max(times):.2f}", "", "", f"{n:,} hashes"))
+    rows.append(Figure(f"image query p50, {n:,} hashes (numpy XOR + bit count)", p50, "ms", statistics.median(base), "< 50 ms",
+                       "baseline: Python loop over the hashes"))
+    rows.append(Figure("image query worst", max(times), "ms"))
     small = min(n, 20_000)
     sub = HashIndex(phash[:small], dhash[:small], [(str(i), "cover", 0, 0, 0, "", "u", f"a{i}", "", None) for i in range(small)])
     from tiktok_intel.search.images import _pairs
 
     start = time.perf_counter()
     _pairs(sub.phash, sub.dhash, 8)
-    rows.append((f"duplicate pairs over {small:,} images (s)", f"{time.perf_counter() - start:.2f}", "", "",
-                 f"~{(time.perf_counter() - start) * (n / small) ** 2:.0f} s at {n:,}"))
+    seconds = time.perf_counter() - start
+    rows.append(Figure(f"duplicate pairs over {small:,} images", seconds, "s",
+                       note=f"~{seconds * (n / small) ** 2:,.0f} s at {n:,} (quadratic)" if n > small else ""))
 
 
 def bench_media(con, workspace: Path, images: int, rows: list) -> None:
@@ -182,16 +188,16 @@ def bench_media(con, workspace: Path, images: int, rows: list) -> None:
     start = time.perf_counter()
     hash_media(con)
     rate = images / (time.perf_counter() - start)
-    rows.append(("hashing (images/s)", f"{rate:.0f}", "", "", "pHash + dHash, 540x960 JPEG"))
+    rows.append(Figure("hashing, pHash + dHash, 540x960 JPEG", rate, "images/s"))
     reason = check_tesseract()
     if reason:
-        rows.append(("OCR (images/s)", "n/a", "", "", reason[:60]))
+        rows.append(Figure("OCR", None, "images/s", note=reason[:60]))
         return
     start = time.perf_counter()
     result = ocr_media(con)
     elapsed = time.perf_counter() - start
-    rows.append(("OCR (images/s)", f"{result.read / elapsed:.1f}", "", "",
-                 f"{os.cpu_count()} Tesseract processes, OMP_THREAD_LIMIT=1"))
+    rows.append(Figure("OCR", result.read / elapsed, "images/s",
+                       note=f"{os.cpu_count()} Tesseract processes, OMP_THREAD_LIMIT=1"))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -203,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     n = max(1_000, int(1_000_000 * args.scale))
     images = args.ocr_images or max(8, int(40 * min(1.0, args.scale * 10)))
     os.environ.setdefault("TIKTOK_INTEL_PROGRESS", "0")
-    rows: list[tuple] = []
+    rows: list[Figure] = []
     with tempfile.TemporaryDirectory(prefix="bench-search-") as tmp:
         workspace = Path(tmp) / "data"
         settings_module.configure(settings_module.load_settings(environ={}, dotenv=None), workspace=workspace)
@@ -217,12 +223,7 @@ def main(argv: list[str] | None = None) -> int:
             bench_media(con, workspace, images, rows)
         finally:
             con.close()
-    headers = ("figure", "value", "baseline", "ratio", "target / note")
-    widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(5)]
-    print("  ".join(h.ljust(w) for h, w in zip(headers, widths)))
-    print("  ".join("-" * w for w in widths))
-    for r in rows:
-        print("  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip())
+    print_table(f"search: {n:,} posts and image hashes", rows)
     return 0
 
 

@@ -17,21 +17,16 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("TIKTOK_INTEL_PROGRESS", "0")
 
+from common import Figure, print_table  # noqa: E402
 from tiktok_intel import clock  # noqa: E402
 from tiktok_intel.analyses import trends  # noqa: E402
 from tiktok_intel.store import open_db  # noqa: E402
 
 START = dt.datetime(2026, 1, 1)
-
-
-def table(rows):
-    print(f"{'figure':<48} {'value':>12} {'baseline':>12} {'ratio':>8} {'target':>10}")
-    for figure, value, baseline, target in rows:
-        ratio = f"{value / baseline:.2f}" if baseline else ""
-        print(f"{figure:<48} {value:>12.3f} {baseline if baseline else '':>12} {ratio:>8} {target:>10}")
 
 
 def main() -> None:
@@ -70,14 +65,14 @@ FROM range(0, {posts}, 2) r(p)""", [START])
     print(inc.summary())
     assert inc.recomputed == (posts + 1) // 2 and nulls == 0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    target_full, target_inc = (8.0, 2.0) if args.scale >= 1 else (None, None)
-    table([
-        (f"full refresh, {rows:,} snapshots (s)", full_s, 1.0, f"< {target_full} s" if target_full else "-"),
-        (f"incremental, {inc.recomputed:,} posts changed (s)", inc_s, round(full_s, 3), f"< {target_inc} s" if target_inc else "-"),
-        ("peak RSS of the process (MB)", peak, None, "-"),
+    full_scale = args.scale >= 1  # the targets are for the full size
+    print_table("trends", [
+        Figure(f"full refresh, {rows:,} snapshots", full_s, "s", 1.0, "< 8 s" if full_scale else "",
+               "baseline: DESIGN.md's arg_max FILTER deltas, one metric, 9.96M rows"),
+        Figure(f"incremental, {inc.recomputed:,} posts changed", inc_s, "s", full_s, "< 2 s" if full_scale else "",
+               "baseline: this run's full refresh"),
+        Figure("peak RSS of the process", peak, "MB", note="incl. generating the data"),
     ])
-    print("baseline of the full refresh: DESIGN.md's measured arg_max FILTER deltas, one metric, 9.96M rows (1.0 s);"
-          " baseline of the incremental: this run's full refresh")
 
 
 if __name__ == "__main__":

@@ -10,9 +10,9 @@ from tiktok_intel.orchestration.runs import FlowRun, flow_run
 
 
 @task(name="run notebook", task_run_name="run {name}")
-def notebook_task(name: str, parameters: Mapping[str, Any] | None = None):
-    """A pipeline notebook; no retries (a failing cell fails the same way twice)."""
-    return steps.notebook(name, parameters)
+def notebook_task(name: str, parameters: Mapping[str, Any] | None = None, report_name: str | None = None):
+    """A pipeline notebook (or a notebook by path); no retries (a failing cell fails the same way twice)."""
+    return steps.notebook(name, parameters, report_name)
 
 
 def recorded(flow: str, parameters: Mapping[str, Any] | None = None):
@@ -28,16 +28,17 @@ def log_summary(run: FlowRun) -> str:
 
 
 def flow_body(flow: str, parameters: Mapping[str, Any], notebook: str, notebook_parameters: Mapping[str, Any] | None,
-              fetch: Callable[[], tuple[dict, str]] | None = None) -> str:
+              fetch: Callable[[], tuple[dict, str]] | None = None, report_name: str | None = None) -> str:
     """The body every flow shares: under the write lock and recorded in ``runs``, optionally a
-    fetching task (its counts and note are kept), then one pipeline notebook; the summary is logged."""
+    fetching task (its counts and note are kept), then one notebook (its executed copy under
+    ``reports/<report_name or notebook>/``); the summary is logged."""
     run = None
     try:
         with recorded(flow, parameters) as run:
             if fetch is not None:
                 counts, note = fetch()
                 run.add(counts, note)
-            run.notebook(notebook_task(notebook, notebook_parameters))
+            run.notebook(notebook_task(notebook, notebook_parameters, report_name))
     finally:
         if run is not None:
             log_summary(run)

@@ -20,7 +20,7 @@ PANELS = [
     ("hashtag_trending", lambda db: ti.hashtag_trending_panel(db)), ("trending_posts", lambda db: ti.trending_posts_panel(db)),
     ("trending_authors", lambda db: ti.trending_authors_panel(db)), ("related", lambda db: ti.related_hashtags_panel(db)),
     ("search", lambda db: ti.search_panel(db)), ("duplicates", lambda db: ti.duplicates_panel(db)),
-    ("reports", lambda db: ti.reports_panel(db)),
+    ("reports", lambda db: ti.reports_panel(db)), ("report_archive", lambda db: ti.report_archive_panel(db)),
 ]
 
 
@@ -129,14 +129,14 @@ def test_counts_and_growth(ws):
 def test_runs_show_last_status_report_and_schedule(ws):
     panel = ti.runs_panel(None)
     text = texts(panel)
-    assert "data-flow='collect'" in text and "data-flow='trends'" in text and "failed" in text
+    assert "data-flow='collect'" in text and "data-flow='post-trends'" in text and "failed" in text
     from tiktok_intel.schedules import JOBS, next_runs
 
     for job in JOBS:  # every scheduled flow with its next run time, from the one schedules table
         expected = next_runs(job, 1)[0].strftime("%Y-%m-%d %H:%M")
         assert re.search(rf"data-flow='{job.name}'.*?<div>{re.escape(expected)}</div></div>", text), job.name
-    button = find(panel, w.Button, description="Open report")[0]
-    button.click()
+    for button in find(panel, w.Button, description="Open report"):
+        button.click()
     assert 'download="post_trends.html"' in texts(panel)
 
 
@@ -273,6 +273,25 @@ def test_reports_switch_and_download(ws):
     assert "collections" in texts(panel) and "top-posts-in-feed.xlsx" in texts(panel)
     find(panel, w.Dropdown, description="Hashtag")[0].value = "klimat"
     assert "top-posts-in-feed-klimat.csv" in texts(panel)
+
+
+def test_report_archive_lists_built_in_and_published_reports_newest_first_and_opens_them(ws):
+    panel = ti.report_archive_panel(None)
+    text = texts(panel)
+    listed = re.findall(r"class='ti-report' data-flow='([^']+)'", text)
+    assert listed == ["weekly-brief", "post-trends"]  # newest first; the unpublished job and the run without a report are left out
+    assert "private-job" not in text and "association-rules" not in text
+    opened = []
+    for button in find(panel, w.Button, description="Open"):
+        button.click()
+        opened.append(texts(panel.children[1]))  # the box under the list shows the opened report
+    [trends] = [o for o in opened if "Post trends report" in o]
+    assert "ti-report-frame" in trends and "&lt;h1&gt;Post trends report&lt;/h1&gt;" in trends
+    assert 'download="post_trends.html"' in trends
+    [brief] = [o for o in opened if "Weekly brief" in o]
+    assert "Weekly brief (token ***)" in brief and fixture.SECRET not in brief  # the report's secret is hidden
+    only = texts(ti.report_archive_panel(None, job="post-trends"))
+    assert re.findall(r"class='ti-report' data-flow='([^']+)'", only) == ["post-trends"]
 
 
 def test_no_secret_on_any_panel(ws):

@@ -1,5 +1,7 @@
 """`tiktok-intel serve`: a real Prefect server under the workspace, the five deployments with the
-user's cron strings and time zone, scheduled runs at the expected times, Ctrl-C ends it."""
+user's cron strings and time zone, scheduled runs at the expected times, the user's own jobs from
+the jobs file beside them (an invalid one skipped with a message, changes picked up while
+serving), Ctrl-C ends it."""
 from __future__ import annotations
 
 import datetime as dt
@@ -14,10 +16,13 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tiktok_intel import jobs
+
 from tiktok_intel import schedules
 
 pytestmark = pytest.mark.slow
 PROJECT = Path(__file__).resolve().parents[1]
+HELLO = PROJECT / "tests" / "fixtures" / "notebooks" / "hello_job.ipynb"
 EXPECTED = {
     "hashtag-monitoring": "*/30 * * * *",
     "content": "1 0,8,16 * * *",
@@ -47,6 +52,8 @@ def wait_for(predicate, timeout: float, what: str):
 def served(tmp_path_factory):
     """`tiktok-intel serve` in its own process (as a user runs it), on a free port."""
     workspace = tmp_path_factory.mktemp("serve") / "data"
+    jobs.save([jobs.UserJob("hello-weekly", str(HELLO), "0 7 * * 1", timezone="UTC", parameters={"greeting": "served"}, publish=True),
+               jobs.UserJob("broken", str(HELLO), "0 7 * * 1", parameters={"colour": "red"})], workspace / "jobs.toml")
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "TIKTOK_INTEL_"))}
     env.update({"TIKTOK_INTEL_WORKSPACE": str(workspace), "PREFECT_UI_ENABLED": "false", "TIKTOK_INTEL_PROGRESS": "0"})
@@ -63,8 +70,8 @@ def served(tmp_path_factory):
                 found = httpx.post(f"{api}/deployments/filter", json={}, timeout=5).json()
             except (httpx.HTTPError, ValueError):
                 return None
-            return found if len(found) == 5 else None
-        found = wait_for(deployments, 120, "the five deployments")
+            return found if len(found) == 6 else None
+        found = wait_for(deployments, 120, "the five deployments and the valid user job")
         yield {"process": process, "api": api, "deployments": found, "started": started, "workspace": workspace,
                "log": workspace.parent / "serve.log"}
     finally:
@@ -78,8 +85,12 @@ def served(tmp_path_factory):
         log.close()
 
 
+def built_in(deployments: list[dict]) -> list[dict]:
+    return [d for d in deployments if "user-job" not in d["tags"]]
+
+
 def test_serve_registers_the_five_deployments_with_the_users_cron_and_time_zone(served):
-    by_name = {d["name"]: d for d in served["deployments"]}
+    by_name = {d["name"]: d for d in built_in(served["deployments"])}
     assert set(by_name) == set(EXPECTED)
     for name, cron in EXPECTED.items():
         [schedule] = by_name[name]["schedules"]
@@ -91,7 +102,7 @@ def test_serve_registers_the_five_deployments_with_the_users_cron_and_time_zone(
 
 def test_the_server_holds_scheduled_runs_at_the_expected_next_times(served):
     api = served["api"]
-    by_name = {d["name"]: d for d in served["deployments"]}
+    by_name = {d["name"]: d for d in built_in(served["deployments"])}
 
     def scheduled(deployment_id):
         body = {"deployments": {"id": {"any_": [deployment_id]}}, "flow_runs": {"state": {"type": {"any_": ["SCHEDULED"]}}},
@@ -122,9 +133,64 @@ def test_a_run_of_a_served_deployment_executes_its_flow_and_records_it(served):
     import duckdb
     con = duckdb.connect(str(served["workspace"] / "tiktok.duckdb"), read_only=True)
     try:
-        assert con.execute("SELECT flow, status FROM runs").fetchall() == [("author-trends", "completed")]
+        assert con.execute("SELECT flow, status FROM runs WHERE flow = 'author-trends'").fetchall() == [("author-trends", "completed")]
     finally:
         con.close()
+
+
+def user_deployments(api: str) -> dict[str, dict]:
+    """The user-job deployments by name (a removed job's stays, paused, until serve restarts)."""
+    found = httpx.post(f"{api}/deployments/filter", json={"deployments": {"tags": {"all_": ["user-job"]}}}, timeout=10).json()
+    return {d["name"]: d for d in found}
+
+
+def test_serve_deploys_your_valid_job_with_its_cron_and_skips_an_invalid_one_saying_why(served):
+    deployed = user_deployments(served["api"])
+    assert set(deployed) == {"hello-weekly"}
+    [schedule] = deployed["hello-weekly"]["schedules"]
+    assert (schedule["schedule"]["cron"], schedule["schedule"]["timezone"]) == ("0 7 * * 1", "UTC")
+    assert deployed["hello-weekly"]["parameters"] == {"job": "hello-weekly"}
+    log = served["log"].read_text()
+    assert "skipped job broken: notebook hello_job.ipynb has no parameter(s) colour" in log
+    assert "deployed your job hello-weekly: 0 7 * * 1 (UTC)" in log
+
+
+def test_a_run_of_your_job_goes_through_the_same_runner_papermill_and_runs_table(served):
+    api = served["api"]
+    deployment = user_deployments(api)["hello-weekly"]
+    run = httpx.post(f"{api}/deployments/{deployment['id']}/create_flow_run", json={}, timeout=10).json()
+
+    def final():
+        state = httpx.get(f"{api}/flow_runs/{run['id']}", timeout=10).json()["state"]["type"]
+        return state if state in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED") else None
+
+    assert wait_for(final, 120, "the job's run to finish") == "COMPLETED", served["log"].read_text()[-3000:]
+    import duckdb
+    con = duckdb.connect(str(served["workspace"] / "tiktok.duckdb"), read_only=True)
+    try:
+        [(status, notebook_path)] = con.execute("SELECT status, notebook_path FROM runs WHERE flow = 'hello-weekly'").fetchall()
+    finally:
+        con.close()
+    assert status == "completed"
+    report = Path(notebook_path)
+    assert report.parent.parent == served["workspace"].resolve() / "reports" / "hello-weekly"
+    assert "job says: served" in report.with_suffix(".html").read_text()
+
+
+def test_changes_to_the_jobs_file_are_deployed_while_serving(served):
+    api, path = served["api"], served["workspace"] / "jobs.toml"
+    current = jobs.load(path)
+    jobs.save([*current, jobs.UserJob("hello-daily", str(HELLO), "30 6 * * *")], path)
+    wait_for(lambda: "hello-daily" in user_deployments(api), 60, "the added job's deployment")
+    [schedule] = user_deployments(api)["hello-daily"]["schedules"]
+    assert (schedule["schedule"]["cron"], schedule["schedule"]["timezone"]) == ("30 6 * * *", "Europe/Stockholm")
+
+    jobs.save([j for j in jobs.load(path) if j.name != "hello-weekly"], path)
+    wait_for(lambda: user_deployments(api)["hello-weekly"]["paused"], 60, "the removed job's deployment to be paused")
+    assert [name for name, d in user_deployments(api).items() if not d["paused"]] == ["hello-daily"]
+    log = served["log"].read_text()
+    assert "removed your job hello-weekly from the schedule" in log
+    assert log.count("skipped job broken") == 1  # an unchanged problem is said once, not at every re-read
 
 
 def test_ctrl_c_stops_serve_and_its_server_cleanly(served):

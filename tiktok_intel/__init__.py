@@ -37,6 +37,12 @@ _EXPORTS = {
     "search_image": "search:search_image",
     "find_duplicates": "search:find_duplicates",
     "run_notebook": "notebooks:run_notebook",
+    "read_only": "analyses.briefs:read_only",
+    "hashtag_growth": "analyses.briefs:hashtag_growth",
+    "weekly_brief": "analyses.briefs:weekly_brief",
+    "compare_hashtags": "analyses.briefs:compare_hashtags",
+    "growth_chart": "analyses.briefs:growth_chart",
+    "export_selection": "analyses.briefs:export_selection",
 }
 
 

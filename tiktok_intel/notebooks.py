@@ -138,13 +138,14 @@ def _to_html(ipynb: Path) -> Path | None:
 
 def run_notebook(notebook: str | Path, parameters: Mapping[str, Any] | None = None, *,
                  reports_dir: str | Path | None = None, kernel_name: str = "python3",
-                 timeout_seconds: float | None = None) -> NotebookRun:
+                 timeout_seconds: float | None = None, report_name: str | None = None) -> NotebookRun:
     """Execute a notebook with Papermill; keep the executed copy as ``.ipynb`` and ``.html``.
 
     ``parameters`` override the notebook's ``parameters`` cell. When the notebook declares a
     ``db`` parameter and none is given, the configured database is passed, so the kernel works on
     the same store as the caller. The copies go to ``<reports_dir>/<notebook>/<timestamp>/``
-    (default: ``<workspace>/reports``). Raises :class:`NotebookCellError` naming the failing cell.
+    (default: ``<workspace>/reports``; ``report_name`` instead of the notebook's name: a user job's
+    reports go under its job name). Raises :class:`NotebookCellError` naming the failing cell.
     """
     import papermill
     from papermill.exceptions import PapermillExecutionError
@@ -160,8 +161,9 @@ def run_notebook(notebook: str | Path, parameters: Mapping[str, Any] | None = No
     if "db" in declared and "db" not in params:
         params["db"] = str(Path(settings.db_target).resolve()) if not settings.db_target.startswith("ducklake:") else settings.db_target
     base = Path(reports_dir) if reports_dir is not None else settings.reports_dir
-    folder = _output_dir(base, path.stem)
-    ipynb = folder / f"{path.stem}.ipynb"
+    name = report_name or path.stem
+    folder = _output_dir(base, name)
+    ipynb = folder / f"{name}.ipynb"
     started = time.perf_counter()
     try:
         contextvars.Context().run(
@@ -182,4 +184,4 @@ def run_notebook(notebook: str | Path, parameters: Mapping[str, Any] | None = No
         raise NotebookError(f"{path.stem} stopped ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); "
                             f"executed copy kept at {html or ipynb}") from None
     html = _to_html(ipynb)
-    return NotebookRun(path.stem, ipynb, html, params, time.perf_counter() - started)
+    return NotebookRun(name, ipynb, html, params, time.perf_counter() - started)

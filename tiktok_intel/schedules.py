@@ -61,11 +61,12 @@ def job(name: str) -> Job:
 
 def timezone(name: str | None = None) -> zoneinfo.ZoneInfo:
     """The time zone the schedules are written in (setting ``timezone``)."""
+    where = "" if name else " in TIKTOK_INTEL_TIMEZONE"
     name = name or get_settings().timezone
     try:
         return zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise ScheduleError(f"unknown time zone {name!r} in TIKTOK_INTEL_TIMEZONE: use an IANA name such as Europe/Stockholm or UTC") from None
+        raise ScheduleError(f"unknown time zone {name!r}{where}: use an IANA name such as Europe/Stockholm or UTC") from None
 
 
 def next_runs(cron: str | Job, count: int = 3, after: dt.datetime | None = None, tz: str | None = None) -> list[dt.datetime]:
@@ -82,12 +83,21 @@ def next_runs(cron: str | Job, count: int = 3, after: dt.datetime | None = None,
     try:
         iterator = CronSim(expression, start)
     except CronSimError as exc:
-        raise ScheduleError(f"cron expression {expression!r} is not valid ({exc}): fix it in tiktok_intel/schedules.py") from None
+        raise ScheduleError(f"cron expression {expression!r} is not valid ({exc}): write five fields, "
+                            "like \"0 7 * * 1\" (Mondays 07:00)") from None
     return [next(iterator) for _ in range(count)]
 
 
-def table(count: int = 3, after: dt.datetime | None = None) -> list[dict]:
-    """Each job with its cron, time zone and next ``count`` run times (for ``tiktok-intel schedules``)."""
+def table(count: int = 3, after: dt.datetime | None = None, *, user_jobs: bool = True) -> list[dict]:
+    """Each job with its cron, time zone and next ``count`` run times (for ``tiktok-intel
+    schedules``): the five built-in jobs, then the valid jobs of the user's jobs file."""
     zone = timezone()
-    return [{"flow": j.name, "cron": j.cron, "timezone": zone.key, "does": j.does,
+    rows = [{"flow": j.name, "cron": j.cron, "timezone": zone.key, "does": j.does, "kind": "built-in",
              "next": next_runs(j, count, after)} for j in JOBS]
+    if user_jobs:
+        from . import jobs
+
+        for j in jobs.valid_jobs()[0]:
+            rows.append({"flow": j.name, "cron": j.cron, "timezone": timezone(j.timezone).key, "does": j.does, "kind": "yours",
+                         "next": next_runs(j.cron, count, after, tz=j.timezone)})
+    return rows

@@ -46,6 +46,7 @@ DECLARED: tuple[Setting, ...] = (
     Setting("workspace", Path, Path("data"), "Folder for the database, raw pages, media and reports."),
     Setting("db", str, "", "Database: a DuckDB file path, or ducklake:sqlite:PATH. Empty: <workspace>/tiktok.duckdb."),
     Setting("timezone", str, "Europe/Stockholm", "Time zone the schedules are written in."),
+    Setting("jobs_file", str, "", "Your own scheduled notebooks (`tiktok-intel jobs`). Empty: <workspace>/jobs.toml."),
     Setting("max_posts", int, 500, "Posts to collect per tracked hashtag per collection."),
     Setting("language", str, "sv", "Language TikTok's web client announces (language=)."),
     Setting("region", str, "SE", "Region TikTok's web client announces (region=)."),
@@ -69,6 +70,8 @@ DECLARED: tuple[Setting, ...] = (
     Setting("ingest_batch_items", int, 20_000, "Items per ingest transaction (many raw pages, or part of a large file)."),
     Setting("ingest_memory_limit", str, "1GB", "DuckDB memory limit while ingesting (it streams in batches; empty: DuckDB's default)."),
     Setting("dashboard_editing", _bool, True, "Allow editing the tracked hashtag list from the dashboards."),
+    Setting("dashboard_upload_max_bytes", int, 10_000_000, "Largest image file the search dashboard takes for search by image, "
+            "in bytes; `tiktok-intel dashboards` lets Voilà's websocket carry twice this, so a larger file gets a message."),
     Setting("lock_timeout_seconds", float, 600.0, "How long a writer waits for another writer before giving up."),
     Setting("read_wait_seconds", float, 15.0, "How long a read-only open retries while another process holds the database file."),
     Setting("write_wait_seconds", float, 0.0, "How long an open for writing retries while a reader holds the database file "
@@ -115,6 +118,10 @@ class Settings:
     @property
     def reports_dir(self) -> Path:
         return self.workspace_path / "reports"
+
+    @property
+    def jobs_path(self) -> Path:
+        return Path(self._values["jobs_file"]) if self._values["jobs_file"] else self.workspace_path / "jobs.toml"
 
     def secrets(self) -> list[str]:
         """Values of secret settings that are set (for redaction)."""

@@ -7,6 +7,7 @@ never a traceback. The notebooks in ``notebooks/dashboards/`` hold one call per 
 """
 from __future__ import annotations
 
+from .archive import report_archive_panel
 from .data import BusyError, DashboardError, EmptyWorkspaceError
 from .hashtags import add_hashtags, deactivate_hashtag, hashtag_trending_panel, popularity_panel, tracked_panel
 from .index import DASHBOARDS, index_panel
@@ -21,7 +22,7 @@ from .ui import download_link, downloads, to_csv_bytes, to_excel_bytes
 __all__ = [
     "BusyError", "DASHBOARDS", "DashboardError", "EmptyWorkspaceError", "add_hashtags", "counts_panel", "deactivate_hashtag",
     "download_link", "downloads", "duplicates_panel", "filter_rules", "growth_panel", "hashtag_trending_panel", "image_results",
-    "index_panel", "network_figure", "ready", "popularity_panel", "related_hashtags_panel", "report_frame", "reports_panel", "runs_panel",
+    "index_panel", "network_figure", "ready", "popularity_panel", "related_hashtags_panel", "report_archive_panel", "report_frame", "reports_panel", "runs_panel",
     "search_panel", "text_results", "to_csv_bytes", "to_excel_bytes", "tracked_panel", "trending_authors_panel",
     "trending_posts_panel",
 ]

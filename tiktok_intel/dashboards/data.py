@@ -136,3 +136,34 @@ def known_hashtags(con: duckdb.DuckDBPyConnection, limit: int = 200) -> list[str
     rest = [r[0] for r in con.execute("SELECT hashtag FROM post_hashtags GROUP BY hashtag ORDER BY count(*) DESC, hashtag LIMIT ?",
                                       [int(limit)]).fetchall()]
     return list(dict.fromkeys(tracked + rest))
+
+
+def report_html(notebook_path: str) -> Path | None:
+    """The executed report's HTML next to its ``.ipynb`` (inside the workspace's reports folder only)."""
+    if not isinstance(notebook_path, str) or not notebook_path:
+        return None
+    path = Path(notebook_path)
+    if not path.is_absolute():
+        path = get_settings().workspace_path / path
+    candidate = path.with_suffix(".html")
+    try:
+        reports_dir = get_settings().reports_dir.resolve()
+        resolved = candidate.resolve()
+    except OSError:
+        return None
+    if reports_dir not in resolved.parents or not resolved.is_file():
+        return None
+    return resolved
+
+
+def executed_reports(con: duckdb.DuckDBPyConnection, *, flows: list[str], job: str = "", limit: int = 50) -> pd.DataFrame:
+    """Runs that left an executed notebook, newest first: the built-in ``flows``' always, a user
+    job's when its run was published (``publish`` in its parameters). Columns ``run_id, flow,
+    started_at, ended_at, status, notebook_path, error``."""
+    return con.execute("""
+        SELECT run_id, flow, started_at, ended_at, status, notebook_path, error FROM runs
+        WHERE notebook_path IS NOT NULL
+          AND (list_contains(?, flow)
+               OR coalesce(TRY_CAST(json_extract_string(counts, '$.parameters.publish') AS BOOLEAN), false))
+          AND (? = '' OR flow = ?)
+        ORDER BY started_at DESC LIMIT ?""", [flows, job, job, limit]).df()

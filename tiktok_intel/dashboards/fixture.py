@@ -88,13 +88,20 @@ def _near_duplicate(con, workspace: Path) -> None:
 
 
 def _report(con, workspace: Path) -> None:
-    """An executed report of the trends flow, as the scheduler would leave it."""
-    folder = workspace / "reports" / "post_trends" / "20261117T100000"
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "post_trends.ipynb").write_text(json.dumps({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
-    (folder / "post_trends.html").write_text("<html><body><h1>Post trends report</h1></body></html>")
+    """Executed reports as the scheduler would leave them: the post-trends flow's, a published and
+    an unpublished user job's (the published one mentions the token, which pages must hide), and a
+    failed rules run that left no report."""
     started = clock.now()
-    con.execute("INSERT INTO runs (run_id, flow, started_at, ended_at, status, notebook_path) VALUES (?, 'trends', ?, ?, 'completed', ?)",
-                [uuid.uuid4().hex, started, started + dt.timedelta(seconds=12), str(folder / "post_trends.ipynb")])
-    con.execute("INSERT INTO runs (run_id, flow, started_at, ended_at, status, error) VALUES (?, 'rules', ?, ?, 'failed', ?)",
+    for n, (flow, stem, title, publish) in enumerate((("post-trends", "post_trends", "Post trends report", None),
+                                                       ("weekly-brief", "weekly-brief", f"Weekly brief (token {SECRET})", True),
+                                                       ("private-job", "private-job", "Private notes", False))):
+        folder = workspace / "reports" / stem / f"20261117T10000{n}"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{stem}.ipynb").write_text(json.dumps({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+        (folder / f"{stem}.html").write_text(f"<html><body><h1>{title}</h1></body></html>")
+        counts = json.dumps({"parameters": {"notebook": f"{stem}.ipynb", **({"publish": publish} if publish is not None else {})}})
+        con.execute("INSERT INTO runs (run_id, flow, started_at, ended_at, status, notebook_path, counts) VALUES (?, ?, ?, ?, 'completed', ?, ?)",
+                    [uuid.uuid4().hex, flow, started + dt.timedelta(minutes=n), started + dt.timedelta(minutes=n, seconds=12),
+                     str(folder / f"{stem}.ipynb"), counts])
+    con.execute("INSERT INTO runs (run_id, flow, started_at, ended_at, status, error) VALUES (?, 'association-rules', ?, ?, 'failed', ?)",
                 [uuid.uuid4().hex, started, started + dt.timedelta(seconds=3), "RulesError: too few posts"])

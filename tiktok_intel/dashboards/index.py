@@ -10,7 +10,7 @@ DASHBOARDS: tuple[tuple[str, str, str], ...] = (
     ("trends", "Trends", "Trending posts and authors over 1 / 7 / 30 days, with filters, details and downloads."),
     ("related_hashtags", "Related hashtags", "Hashtags that go together: association rules and their network."),
     ("search", "Search", "Find posts by words, hashtags, authors or an image; near-duplicate images."),
-    ("reports", "Reports", "Top posts, top authors and top posts in feed for a date range and hashtag, downloadable."),
+    ("reports", "Reports", "The scheduled jobs' executed reports, newest first; top posts, top authors and top posts in feed, downloadable."),
 )
 
 

@@ -1,7 +1,6 @@
 """Overview dashboard: counts, growth per period, the flows' last runs and next scheduled times."""
 from __future__ import annotations
 
-import datetime as dt
 import html
 from pathlib import Path
 from typing import Any
@@ -9,7 +8,6 @@ from typing import Any
 import pandas as pd
 
 from ..analyses import charts, reports
-from ..settings import get_settings
 from . import data, ui
 
 
@@ -54,28 +52,10 @@ def growth_panel(db: str | None = None, period: str = "day"):
 
 
 def _next_times() -> dict[str, str]:
-    """Next scheduled time per flow, in the schedules' time zone (``tiktok_intel.schedules``)."""
+    """Next scheduled time per flow and per valid job of the jobs file, in its time zone (``tiktok_intel.schedules``)."""
     from .. import schedules
 
-    return {job.name: schedules.next_runs(job, 1)[0].strftime("%Y-%m-%d %H:%M") for job in schedules.JOBS}
-
-
-def _report_html(notebook_path: str) -> Path | None:
-    """The executed report's HTML next to its ``.ipynb`` (inside the workspace's reports folder only)."""
-    if not isinstance(notebook_path, str) or not notebook_path:
-        return None
-    path = Path(notebook_path)
-    if not path.is_absolute():
-        path = get_settings().workspace_path / path
-    candidate = path.with_suffix(".html")
-    try:
-        reports_dir = get_settings().reports_dir.resolve()
-        resolved = candidate.resolve()
-    except OSError:
-        return None
-    if reports_dir not in resolved.parents or not resolved.is_file():
-        return None
-    return resolved
+    return {row["flow"]: row["next"][0].strftime("%Y-%m-%d %H:%M") for row in schedules.table(count=1)}
 
 
 @ui.panel
@@ -102,7 +82,7 @@ def runs_panel(db: str | None = None):
                       f"150px 150px;'><div>{ui.esc(flow)}</div><div style='color:{colour}'>{ui.esc(status)}</div>"
                       f"<div>{when(run.get('started_at'))}</div><div>{when(run.get('ended_at'))}</div>"
                       f"<div>{ui.esc(nxt.get(flow, 'not scheduled'))}</div></div>")
-        report = _report_html(run.get("notebook_path"))
+        report = data.report_html(run.get("notebook_path"))
         if report is not None:
             button = w.Button(description="Open report", layout=w.Layout(width="120px"))
             link = w.HTML()

@@ -6,6 +6,7 @@ from typing import Any
 
 from .. import search as search_pkg
 from ..errors import TikTokIntelError
+from ..search.fetch import open_image
 from ..settings import get_settings
 from . import data, ui
 
@@ -24,14 +25,26 @@ def text_results(query: str, *, hashtag: str = "", author: str = "", since: Any 
     return len(hits), _cards_for([h.post_id for h in hits], db)
 
 
-def image_results(content: bytes, *, max_distance: int = 10, limit: int = 20, db: str | None = None) -> tuple[int, str]:
+def megabytes(n: int) -> str:
+    """``10_000_000`` -> ``'10 MB'``, ``2_500_000`` -> ``'2.5 MB'``."""
+    return f"{n / 1e6:.3g} MB" if n >= 100_000 else f"{n / 1e3:.3g} kB"
+
+
+def upload_limit_note() -> str:
+    """What the image upload takes, shown next to it before anything is uploaded."""
+    return f"JPEG, PNG or WebP, at most {megabytes(int(get_settings().dashboard_upload_max_bytes))}"
+
+
+def image_results(content: bytes, *, max_distance: int = 10, limit: int = 20, db: str | None = None, name: str = "") -> tuple[int, str]:
     """(number of matching posts, their cards) for an uploaded image's bytes; too large or not an image: a clear error."""
-    limit_bytes = int(get_settings().media_max_bytes)
+    limit_bytes = int(get_settings().dashboard_upload_max_bytes)
     if len(content) > limit_bytes:
-        raise search_pkg.ImageInputError(f"The image is {len(content) / 1e6:.1f} MB; upload one of at most {limit_bytes / 1e6:.0f} MB.")
+        raise search_pkg.ImageInputError(f"The file {name + ' ' if name else ''}is {megabytes(len(content))}: upload an image of "
+                                         f"at most {megabytes(limit_bytes)} (a screenshot or a smaller copy).")
     if not content:
-        raise search_pkg.ImageInputError("The uploaded file is empty: choose an image (JPEG, PNG or WebP).")
-    hits = data.read(search_pkg.search_image, bytes(content), max_distance=int(max_distance), limit=int(limit) * 3, db=db)
+        raise search_pkg.ImageInputError(f"The file {name + ' ' if name else ''}is empty: choose an image (JPEG, PNG or WebP).")
+    image = open_image(bytes(content), name=f"The file {name}" if name else "The uploaded file")  # not an image: a clear error
+    hits = data.read(search_pkg.search_image, image, max_distance=int(max_distance), limit=int(limit) * 3, db=db)
     ids: list[str] = []
     extra: dict[str, str] = {}
     for h in hits:
@@ -59,7 +72,9 @@ def search_panel(db: str | None = None, query: str = "", hashtag: str = "", limi
     since = w.DatePicker(description="From")
     until = w.DatePicker(description="To")
     views = w.IntText(value=0, description="Min views")
-    upload = w.FileUpload(accept="image/*", multiple=False, description="Search by image")
+    note = upload_limit_note()
+    upload = w.FileUpload(accept="image/*", multiple=False, description="Search by image", tooltip=note)
+    upload_note = w.HTML(f"<span class='ti-upload-limit' style='font-size:12px;color:#555'>{ui.esc(note)}</span>")
     out = w.VBox()
 
     def show(count: int, cards: str, what: str) -> None:
@@ -82,7 +97,7 @@ def search_panel(db: str | None = None, query: str = "", hashtag: str = "", limi
             if got is None:
                 return
             name, content = got
-            count, cards = image_results(content, limit=limit, db=db)
+            count, cards = image_results(content, limit=limit, db=db, name=name)
             show(count, cards, f"the image {name}")
         _run(body)
 
@@ -100,7 +115,7 @@ def search_panel(db: str | None = None, query: str = "", hashtag: str = "", limi
     upload.observe(on_upload, names="value")
     if query.strip() or hashtag.strip():
         on_search(None)
-    return w.VBox([w.HBox([box, go]), w.HBox([tag, who]), w.HBox([since, until]), views, upload, out])
+    return w.VBox([w.HBox([box, go]), w.HBox([tag, who]), w.HBox([since, until]), views, w.HBox([upload, upload_note]), out])
 
 
 @ui.panel

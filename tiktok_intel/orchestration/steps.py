@@ -50,6 +50,7 @@ def collect_posts(max_posts: int | None = None, hashtags: Sequence[str] | None =
     return _counts(result), result.summary()
 
 
-def notebook(name: str, parameters: Mapping[str, Any] | None = None) -> NotebookRun:
-    """Run a pipeline notebook (its executed copy kept under ``<workspace>/reports/<name>/``)."""
-    return run_notebook(name, dict(parameters or {}))
+def notebook(name: str, parameters: Mapping[str, Any] | None = None, report_name: str | None = None) -> NotebookRun:
+    """Run a pipeline notebook, or a notebook by path (its executed copy kept under
+    ``<workspace>/reports/<report_name or notebook name>/``)."""
+    return run_notebook(name, dict(parameters or {}), report_name=report_name)
