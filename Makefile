@@ -7,7 +7,7 @@ STAMP   := $(VENV)/.installed
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 
-.PHONY: setup system-deps test test-fast bench clean
+.PHONY: setup system-deps demo lab test test-fast bench clean
 
 setup: $(STAMP)
 
@@ -28,6 +28,15 @@ system-deps:
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO="sudo"; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
+
+# The main job on the offline TikTok: 14 simulated days of the schedules, then the dashboards (Ctrl-C stops).
+# A second run reuses data/; `make demo REBUILD=1` builds it again.
+demo: setup system-deps
+	$(VENV)/bin/tiktok-intel demo $(if $(REBUILD),--rebuild) --port $(or $(PORT),8866)
+
+# JupyterLab on the notebooks (pipelines/, exploratory/, dashboards/), with the workspace in data/.
+lab: setup
+	TIKTOK_INTEL_WORKSPACE=$(CURDIR)/data $(VENV)/bin/jupyter lab --notebook-dir=notebooks
 
 test: setup system-deps
 	$(VENV)/bin/pytest -q tests

@@ -102,11 +102,11 @@ def test_a_failing_hashtag_is_named_in_the_summary_and_the_others_continue(tikto
     tracking.add(con, ["valet2026", "klimat"])
     original = collect_module._web_hashtag
 
-    async def klimat_fails(state, web, media, name, *rest):
+    async def klimat_fails(state, web, name, *rest):
         if name == "klimat":  # every request for klimat's feed gets the fault
             tiktok.faults.add(kind, path=FEED, times=None)
         try:
-            return await original(state, web, media, name, *rest)
+            return await original(state, web, name, *rest)
         finally:
             tiktok.faults.clear()
 
@@ -145,23 +145,24 @@ def test_slow_answers_time_out_and_are_retried(tiktok, con):
 
 
 def test_an_interrupted_run_loses_nothing_and_the_next_resumes_from_the_saved_cursor(tiktok, con, workspace, monkeypatch):
-    real_ingest = collect_module.ingest_page
+    real_keep = collect_module._Run.keep
     calls = {"n": 0}
 
-    def crash_on_third_feed_page(con_, page):
+    def crash_on_third_feed_page(state, page):
         calls["n"] += 1
-        if calls["n"] == 4:  # detail, feed 1, feed 2, then Ctrl-C between writing feed page 3 and ingesting it
+        if calls["n"] == 4:  # detail, feed 1, feed 2, then Ctrl-C right after feed page 3 was written to raw
             raise KeyboardInterrupt
-        return real_ingest(con_, page)
+        return real_keep(state, page)
 
-    monkeypatch.setattr(collect_module, "ingest_page", crash_on_third_feed_page)
+    monkeypatch.setattr(collect_module._Run, "keep", crash_on_third_feed_page)
     with pytest.raises(KeyboardInterrupt):
         collect(con, ["valet2026"], max_posts=120, covers=False)
     assert con.execute("SELECT status, error FROM runs").fetchone() == ("failed", "interrupted")
     assert con.execute("SELECT cursor, posts, done FROM collection_cursors WHERE hashtag = 'valet2026'").fetchone() == (60, 60, False)
-    assert con.execute("SELECT count(*) FROM posts").fetchone()[0] == 60
-    assert len(list(workspace.raw_dir.rglob("*.meta.json"))) == 4  # the third page is in raw, not yet in the store
-    monkeypatch.setattr(collect_module, "ingest_page", real_ingest)
+    assert con.execute("SELECT count(*) FROM posts").fetchone()[0] == 0  # a run's pages are ingested together at its end ...
+    assert len(list(workspace.raw_dir.rglob("*.meta.json"))) == 4  # ... and all four are in raw, nothing lost
+    assert len(pending_pages(con)) == 4
+    monkeypatch.setattr(collect_module._Run, "keep", real_keep)
     before = len(tiktok.requests_to(FEED))
     result = collect(con, ["valet2026"], max_posts=120, covers=False)
     assert not result.failed and result.outcomes[0].resumed_from == 60 and "resumed valet2026 from 60" in result.summary()

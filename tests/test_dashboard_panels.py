@@ -278,7 +278,7 @@ def test_reports_switch_and_download(ws):
 def test_report_archive_lists_built_in_and_published_reports_newest_first_and_opens_them(ws):
     panel = ti.report_archive_panel(None)
     text = texts(panel)
-    listed = re.findall(r"class='ti-report' data-flow='([^']+)'", text)
+    listed = re.findall(r"class='ti-executed-report' data-flow='([^']+)'", text)
     assert listed == ["weekly-brief", "post-trends"]  # newest first; the unpublished job and the run without a report are left out
     assert "private-job" not in text and "association-rules" not in text
     opened = []
@@ -291,7 +291,7 @@ def test_report_archive_lists_built_in_and_published_reports_newest_first_and_op
     [brief] = [o for o in opened if "Weekly brief" in o]
     assert "Weekly brief (token ***)" in brief and fixture.SECRET not in brief  # the report's secret is hidden
     only = texts(ti.report_archive_panel(None, job="post-trends"))
-    assert re.findall(r"class='ti-report' data-flow='([^']+)'", only) == ["post-trends"]
+    assert re.findall(r"class='ti-executed-report' data-flow='([^']+)'", only) == ["post-trends"]
 
 
 def test_no_secret_on_any_panel(ws):

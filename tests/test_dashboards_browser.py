@@ -2,10 +2,13 @@
 
 One Voilà server for the module (pre-heated kernels, as `tiktok-intel dashboards` runs it); each
 test loads a dashboard, waits for it to render, interacts, checks what is shown and saves a
-screenshot under the test's output folder.
+screenshot under the test's output folder, and also as ``<dashboard>.png`` in the folder named by
+``TIKTOK_INTEL_SCREENSHOTS`` when set: the README's screenshots come from
+``TIKTOK_INTEL_SCREENSHOTS=docs/screenshots pytest tests/test_dashboards_browser.py``.
 """
 from __future__ import annotations
 
+import os
 import socket
 import time
 import urllib.request
@@ -89,6 +92,10 @@ def page(browser, server, request, tmp_path):
     pg.errors = errors
     yield pg
     pg.screenshot(path=str(tmp_path / f"{request.node.name}.png"), full_page=True)
+    shots = os.environ.get("TIKTOK_INTEL_SCREENSHOTS")
+    if shots and getattr(pg, "dashboard", None):
+        Path(shots).mkdir(parents=True, exist_ok=True)
+        pg.screenshot(path=str(Path(shots) / f"{pg.dashboard}.png"), full_page=False)
     context.close()
 
 
@@ -96,6 +103,7 @@ def open_dashboard(page, server, name: str, ready: str) -> float:
     started = time.perf_counter()
     page.goto(server["url"] + f"voila/render/{name}.ipynb", timeout=RENDER_TIMEOUT_MS)
     page.wait_for_selector(ready, timeout=RENDER_TIMEOUT_MS)
+    page.dashboard = name
     return time.perf_counter() - started
 
 
@@ -214,4 +222,11 @@ def test_reports_switch_filter_and_download_csv(page, server, tmp_path):
     saved = tmp_path / "report.csv"
     download.value.save_as(saved)
     assert saved.read_text(encoding="utf-8-sig").startswith("rank,author_id,unique_id")
+    # the executed reports, newest first; one opens in the page
+    rows = page.eval_on_selector_all(".ti-executed-report", "els => els.map(e => e.dataset.flow)")
+    assert rows == ["weekly-brief", "post-trends"]
+    row = page.locator(".widget-hbox", has=page.locator(".ti-executed-report[data-flow='post-trends']"))
+    row.locator("button:has-text('Open')").click()
+    frame = page.frame_locator("iframe.ti-report-frame")
+    frame.locator("h1:has-text('Post trends report')").wait_for(timeout=RENDER_TIMEOUT_MS)
     no_traceback(page)

@@ -24,14 +24,14 @@ import duckdb
 from . import clock, raw, tracking
 from .errors import TikTokIntelError
 from .media import CoverResult, fetch_covers
-from .processing import ingest_page, process_pending, refresh_derived
+from .processing import ingest_page, ingest_pages, process_pending, refresh_derived
 from .progress import progress
 from .settings import Settings, get_settings
 from .sources import RawSink
 from .sources.http import HttpClient, SourceError
 from .sources.research import MAX_COUNT, QuotaExhaustedError, Quota, ResearchSource, split_windows
 from .sources.web import FEED_PAGE_SIZE, Session, WebSource
-from .store import connection
+from .store import connection, no_room_is_a_store_error
 
 SOURCES = ("web", "research")
 #: Days a Research API collection covers when no dates are given (today included).
@@ -169,11 +169,12 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
 
 @contextlib.contextmanager
 def _connection(con_or_db: Any) -> Iterator[duckdb.DuckDBPyConnection]:
-    if isinstance(con_or_db, duckdb.DuckDBPyConnection):
-        yield con_or_db
-    else:
-        with connection(con_or_db) as con:
-            yield con
+    with no_room_is_a_store_error():  # a full disk ends the run with one clear error
+        if isinstance(con_or_db, duckdb.DuckDBPyConnection):
+            yield con_or_db
+        else:
+            with connection(con_or_db) as con:
+                yield con
 
 
 def run_async(factory: Callable[[], Any]) -> Any:
@@ -218,9 +219,29 @@ class _Run:
         self.con, self.result, self.settings = con, result, settings
         self.sink = RawSink(source, result.run_id)
         self.secrets: list[str] = []
+        self.kept: list[raw.RawPage] = []  # written to raw, ingested together by flush()
+        self.seen: set[str] = set()  # post ids this run has fetched so far
+        self.fetched: dict[str, list[str]] = {}  # hashtag -> post ids fetched for it
 
     def ingest(self, page: raw.RawPage) -> None:
         ingest_page(self.con, page)
+
+    def keep(self, page: raw.RawPage) -> None:
+        """A page to ingest with the others of the run (one transaction for many pages is ~10x
+        cheaper than one each); until then it waits in raw, where ``process`` would find it."""
+        self.kept.append(page)
+
+    def flush(self) -> None:
+        pages, self.kept = self.kept, []
+        if pages:
+            ingest_pages(self.con, pages, desc=None)
+
+    def new_among(self, post_ids: Sequence[str]) -> int:
+        """How many of ``post_ids`` neither the store nor this run had seen (then remembers them)."""
+        fresh = [i for i in post_ids if i not in self.seen]
+        known = self.existing(fresh)
+        self.seen.update(post_ids)
+        return len([i for i in fresh if i not in known])
 
     def existing(self, post_ids: Sequence[str]) -> set[str]:
         if not post_ids:
@@ -298,23 +319,28 @@ async def _collect_web(state: _Run, names: list[str], max_posts: int, covers: bo
                     state.result.outcomes.append(outcome)
                     with progress(total=max_posts, desc=f"#{name}", unit="post", position=position) as bar:
                         try:
-                            await _web_hashtag(state, web, media_client if covers else None, name, max_posts, outcome, bar, page_size)
+                            await _web_hashtag(state, web, name, max_posts, outcome, bar, page_size)
                         except (SourceError, TikTokIntelError, OSError, ValueError, KeyError, TypeError) as exc:
                             state.fail(outcome, exc)
                     state.secrets.append(session.ms_token)  # a renewed session's token, for redaction
 
             await asyncio.gather(*(one(i, n) for i, n in enumerate(names)))
+            state.flush()  # the run's pages in one go; then the covers of the posts they hold
+            if covers:
+                for outcome in state.result.outcomes:
+                    if outcome.ok and state.fetched.get(outcome.hashtag):
+                        outcome.covers.add(await fetch_covers(state.con, media_client, state.fetched[outcome.hashtag], settings=settings))
         finally:
             if own_session:
                 await session.close()
 
 
-async def _web_hashtag(state: _Run, web: WebSource, media_client: HttpClient | None, name: str, max_posts: int,
-                       outcome: HashtagOutcome, bar: Any, page_size: int = FEED_PAGE_SIZE) -> None:
+async def _web_hashtag(state: _Run, web: WebSource, name: str, max_posts: int, outcome: HashtagOutcome, bar: Any,
+                       page_size: int = FEED_PAGE_SIZE) -> None:
     con, run_id = state.con, state.result.run_id
     sink = state.sink.for_hashtag(name)
     page, info = await web.hashtag_detail(name, sink=sink)
-    state.ingest(page)
+    state.keep(page)
     outcome.pages += 1
     challenge_id = str(info["challenge"]["id"])
     saved = saved_cursor(con, "web", name)
@@ -327,13 +353,11 @@ async def _web_hashtag(state: _Run, web: WebSource, media_client: HttpClient | N
     while fetched < max_posts:
         feed = await web.hashtag_feed_page(challenge_id, cursor=cursor, count=min(page_size, max_posts - fetched), sink=sink, name=name)
         ids = list(dict.fromkeys(str(i["id"]) for i in feed.items if isinstance(i, dict) and i.get("id")))
-        known = state.existing(ids)
-        state.ingest(feed.raw)
+        outcome.new_posts += state.new_among(ids)
+        state.keep(feed.raw)
+        state.fetched.setdefault(name, []).extend(ids)
         outcome.pages += 1
         outcome.posts += len(ids)
-        outcome.new_posts += len([i for i in ids if i not in known])
-        if media_client is not None:
-            outcome.covers.add(await fetch_covers(con, media_client, ids, settings=state.settings))
         fetched, cursor, pages = fetched + len(ids), feed.cursor, pages + 1
         save_cursor(con, "web", name, run_id=run_id, cursor=cursor, pages=pages, posts=fetched, max_posts=max_posts)
         bar.update(len(ids))
@@ -413,8 +437,11 @@ async def _research_hashtag(state: _Run, research: ResearchSource, name: str, ma
 
 # -- monitor ----------------------------------------------------------------------------------------
 
-def monitor(con_or_db: Any = None, hashtags: Sequence[str] | str | None = None, *, session: Session | None = None) -> RunResult:
-    """Snapshot each tracked hashtag's own stats (video count, view count) into ``hashtag_stats`` (the 30-minute job)."""
+def monitor(con_or_db: Any = None, hashtags: Sequence[str] | str | None = None, *, session: Session | None = None,
+            ingest: bool = True) -> RunResult:
+    """Snapshot each tracked hashtag's own stats (video count, view count) into ``hashtag_stats`` (the 30-minute job).
+
+    ``ingest=False`` only writes the raw pages (``process_pending`` ingests them later, many at once)."""
     settings = get_settings()
     with _connection(con_or_db) as con:
         ensure_tables(con)
@@ -423,6 +450,8 @@ def monitor(con_or_db: Any = None, hashtags: Sequence[str] | str | None = None, 
         state = _Run(con, result, settings, "web")
         try:
             run_async(lambda: _monitor(state, names, session))
+            if ingest:
+                state.flush()
         except BaseException:
             result.interrupted = True
             _finish_run(con, result)
@@ -448,7 +477,7 @@ async def _monitor(state: _Run, names: list[str], session: Session | None) -> No
                     state.result.outcomes.append(outcome)
                     try:
                         page, info = await web.hashtag_detail(name, sink=state.sink.for_hashtag(name))
-                        state.ingest(page)
+                        state.keep(page)
                         outcome.pages = 1
                         stats = info.get("statsV2") or info.get("stats") or {}
                         outcome.video_count = int(stats.get("videoCount") or 0)

@@ -146,13 +146,12 @@ def save(jobs: Iterable[UserJob], path: Path | None = None) -> Path:
 
 def relative_notebook(notebook: str | Path, path: Path | None = None) -> str:
     """A notebook path given on the command line (relative to the current folder) -> as the jobs
-    file holds it: relative to the jobs file's folder when it can be, else absolute."""
+    file holds it: relative to the jobs file's folder when the notebook is in the project around
+    it (``../notebooks/...`` from ``data/jobs.toml``), else absolute."""
     absolute = Path(notebook).expanduser().resolve()
     folder = Path(path or jobs_path()).resolve().parent
-    try:
-        return os.path.relpath(absolute, folder)
-    except ValueError:  # another drive
-        return str(absolute)
+    relative = os.path.relpath(absolute, folder)
+    return str(absolute) if relative.startswith(os.path.join(os.pardir, os.pardir)) else relative
 
 
 def add(job: UserJob, path: Path | None = None, *, replace: bool = False) -> list[str]:

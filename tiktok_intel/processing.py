@@ -68,9 +68,18 @@ def _memory_limit(con: duckdb.DuckDBPyConnection, limit: str):
         con.execute("SET memory_limit = ?", [before])
 
 
+def _verified(con: duckdb.DuckDBPyConnection, pages: list[RawPage]) -> tuple[list[RawPage], set[str]]:
+    """``pages`` with each damaged one (unreadable, or not matching its checksum) replaced by its
+    stand-in (:meth:`RawPage.verify`), and the checksums already ingested among them all."""
+    done = _done(con, [p.sha256 for p in pages])
+    checked = [p if p.sha256 in done else p.verify() for p in pages]
+    damaged = [p.sha256 for p in checked if p.problem]
+    return checked, done | (_done(con, damaged) if damaged else set())
+
+
 def _ingest_pages(con: duckdb.DuckDBPyConnection, pages: list[RawPage], chunk_items: int, desc: str | None,
                   sql_reader: bool) -> IngestStats:
-    done = _done(con, [p.sha256 for p in pages])
+    pages, done = _verified(con, pages)
     total = IngestStats()
     group, finished = Batch(), []
 
@@ -81,7 +90,8 @@ def _ingest_pages(con: duckdb.DuckDBPyConnection, pages: list[RawPage], chunk_it
         group, finished = Batch(), []
 
     with progress(total=len(pages), desc=desc or "ingest", unit="page", disable=desc is None or len(pages) < 2) as bar:
-        loaded = _ingest_feed_pages_in_sql(con, [p for p in pages if p.sha256 not in done], chunk_items, total, bar) if sql_reader else set()
+        readable = [p for p in pages if p.sha256 not in done and not p.problem]
+        loaded = _ingest_feed_pages_in_sql(con, readable, chunk_items, total, bar) if sql_reader else set()
         for page in pages:
             if page.sha256 in loaded:
                 continue
@@ -92,7 +102,7 @@ def _ingest_pages(con: duckdb.DuckDBPyConnection, pages: list[RawPage], chunk_it
             done.add(page.sha256)
             read = rejected = 0
             shape = None
-            for batch in iter_parse(page.read_bytes(), context_for(page), chunk_items=chunk_items):
+            for batch in _damage(page) if page.problem else iter_parse(page.read_bytes(), context_for(page), chunk_items=chunk_items):
                 for reject in batch.rejects:
                     reject.page = page
                 read, rejected, shape = read + batch.items_read, rejected + len(batch.rejects), shape or batch.shape
@@ -105,6 +115,13 @@ def _ingest_pages(con: duckdb.DuckDBPyConnection, pages: list[RawPage], chunk_it
             bar.set_postfix(items=total.items_read + group.items_read, refresh=False)
         flush()
     return total
+
+
+def _damage(page: RawPage) -> list[Batch]:
+    """A damaged page as one whole-page reject with its reason (what was found in its excerpt)."""
+    batch = Batch()
+    batch.reject(-1, page.problem, page.meta.get("detail") or None)
+    return [batch]
 
 
 #: Raw pages that may be web feed pages, which DuckDB can read itself (``fastpath``).

@@ -9,6 +9,10 @@ A page is two files in ``<workspace>/raw/<source>/<yyyy-mm-dd>/``:
 Both are written to a temporary name and renamed into place, body first; a page is complete when
 its meta file exists, so a crash mid-write leaves nothing that looks like a page. Every table in
 the store can be rebuilt from this folder (``tiktok-intel process --rebuild``).
+
+A page damaged on disk afterwards (an unreadable meta file, a missing or undecompressable body, a
+body that no longer matches its checksum) is still listed, with the ``problem``
+(:meth:`RawPage.verify`), so that ingest rejects it with its reason and goes on with the others.
 """
 from __future__ import annotations
 
@@ -22,6 +26,7 @@ import os
 import re
 import secrets as _secrets
 import tempfile
+import zlib
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -33,6 +38,11 @@ from .settings import get_settings
 META_SUFFIX = ".meta.json"
 #: Query parameters and headers never written to disk.
 SECRET_KEYS = {"mstoken", "client_secret", "client_key", "access_token", "authorization", "cookie", "x-tt-params", "proxy"}
+#: Errors that mean "no room to write": a full disk, a quota, a file size limit.
+NO_ROOM = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+#: How a damaged page's identity starts (its ``sha256`` in ``raw_pages`` and ``rejects``): never a real checksum.
+CORRUPT_PREFIX = "corrupt-"
+_RESTORE = "restore it from a backup, then run `tiktok-intel process`"
 
 
 def new_run_id(now: dt.datetime | None = None) -> str:
@@ -45,6 +55,8 @@ def new_run_id(now: dt.datetime | None = None) -> str:
 class RawPage:
     body_path: Path
     meta: Mapping[str, Any]
+    #: Why the page cannot be ingested (``None``: as far as its files were read, it can); see :meth:`verify`.
+    problem: str | None = None
 
     @property
     def meta_path(self) -> Path:
@@ -67,12 +79,28 @@ class RawPage:
         return self.meta.get("run_id")
 
     @property
-    def fetched_at(self) -> dt.datetime:
-        return clock.parse_time(self.meta["fetched_at"])
+    def fetched_at(self) -> dt.datetime | None:
+        value = self.meta.get("fetched_at")
+        return clock.parse_time(value) if value else None  # None only for a damaged page
 
     def read_bytes(self) -> bytes:
         data = self.body_path.read_bytes()
         return gzip.decompress(data) if self.body_path.suffix == ".gz" else data
+
+    def verify(self) -> "RawPage":
+        """This page, or, when it is damaged, a stand-in for it carrying the ``problem`` (its
+        reason) under an identity of its own (``corrupt-<sha256 of its files>``), so the damage is
+        rejected once and a restored page is ingested as new. Reads and checksums the body."""
+        if self.problem:
+            return self
+        try:
+            data = self.read_bytes()
+        except (OSError, EOFError, zlib.error) as exc:  # gzip.BadGzipFile is an OSError
+            return _damaged(self.meta_path, self.body_path, "raw page body cannot be read", f"{type(exc).__name__}: {exc}", self.meta)
+        if hashlib.sha256(data).hexdigest() != self.meta.get("sha256"):
+            return _damaged(self.meta_path, self.body_path, "raw page corrupted: its body no longer matches the sha256 in its meta file",
+                            f"expected {self.meta.get('sha256')}, found {hashlib.sha256(data).hexdigest()} ({len(data)} bytes)", self.meta)
+        return self
 
 
 def meta_path_for(body_path: Path) -> Path:
@@ -172,8 +200,9 @@ def write_page(
         _atomic_write(body_path, gzip.compress(data, mtime=0) if compress else data)
         _atomic_write(mpath, json.dumps(meta, ensure_ascii=False, indent=1).encode("utf-8"))
     except OSError as exc:
-        if exc.errno == errno.ENOSPC:
-            raise RawZoneError(f"the disk holding {folder} is full: free space, then run again (nothing was half-written)") from None
+        if exc.errno in NO_ROOM:
+            raise RawZoneError(f"no room to write in {folder} ({exc.strerror}): the disk is full; free space, then run again "
+                               "(nothing was half-written)") from None
         raise RawZoneError(f"cannot write to the raw zone {folder}: {exc.strerror}; set a writable workspace (--db or TIKTOK_INTEL_WORKSPACE)") from None
     return RawPage(body_path, meta)
 
@@ -189,19 +218,57 @@ def read_page(meta_path: Path, bodies: dict[str, str] | None = None) -> RawPage:
     return RawPage(meta_path.with_name(body), meta)
 
 
+def _damaged(meta_path: Path, body_path: Path | None, reason: str, detail: str, meta: Mapping[str, Any] | None = None) -> RawPage:
+    """A stand-in for a damaged page: identity from the bytes of its files, ``problem`` its reason."""
+    digest = hashlib.sha256()
+    for path in (meta_path, body_path):
+        if path is not None:
+            try:
+                digest.update(path.read_bytes())
+            except OSError:
+                digest.update(b"\0unreadable\0")
+    meta = dict(meta) if isinstance(meta, Mapping) else {}
+    if not isinstance(meta.get("fetched_at"), str):
+        meta.pop("fetched_at", None)
+    else:
+        try:
+            clock.parse_time(meta["fetched_at"])
+        except ValueError:
+            del meta["fetched_at"]
+    meta.setdefault("source", meta_path.parent.parent.name)
+    meta.update(sha256=CORRUPT_PREFIX + digest.hexdigest(), detail=detail)
+    return RawPage(body_path or meta_path, meta, problem=f"{reason}: {_RESTORE}")
+
+
+def _listed_page(meta_path: Path, bodies: dict[str, str]) -> RawPage:
+    """The page whose meta file is ``meta_path``, or a stand-in naming its damage (never raises)."""
+    stem = meta_path.name[: -len(META_SUFFIX)]
+    body = meta_path.with_name(bodies[stem]) if stem in bodies else None
+    try:
+        meta = json.loads(meta_path.read_bytes())
+        if not isinstance(meta, dict) or not isinstance(meta.get("sha256"), str) or not isinstance(meta.get("fetched_at"), str):
+            raise ValueError("not a raw page's meta data (no sha256 or fetched_at)")
+        clock.parse_time(meta["fetched_at"])
+    except (OSError, ValueError) as exc:  # json.JSONDecodeError and UnicodeDecodeError are ValueErrors
+        return _damaged(meta_path, body, "raw page's meta file is unreadable", f"{type(exc).__name__}: {exc}")
+    if body is None:
+        return _damaged(meta_path, None, "raw page has no body file beside its meta file", str(meta_path), meta)
+    return RawPage(body, meta)
+
+
 def _bodies(names: list[str]) -> dict[str, str]:
     """Body files by stem (``<run-id>-<n>``; run ids and page numbers hold no dots)."""
     return {n.split(".", 1)[0]: n for n in names if not n.endswith(META_SUFFIX) and not n.startswith(".tmp-")}
 
 
 def iter_pages(raw_dir: Path | None = None) -> Iterator[RawPage]:
-    """Every complete page, oldest fetch first (ties: by path)."""
+    """Every complete page, oldest fetch first (ties: by path); a damaged one with its ``problem``."""
     root = Path(raw_dir or get_settings().raw_dir)
     if not root.exists():
         return
     pages = []
     for folder, _, names in os.walk(root):
         bodies = _bodies(names)
-        pages.extend(read_page(Path(folder) / n, bodies) for n in names if n.endswith(META_SUFFIX))
+        pages.extend(_listed_page(Path(folder) / n, bodies) for n in names if n.endswith(META_SUFFIX))
     pages.sort(key=lambda p: (p.meta.get("fetched_at", ""), str(p.body_path)))
     yield from pages

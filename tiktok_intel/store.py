@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import logging
+import os
 import re
 import time
 from pathlib import Path
@@ -215,9 +216,9 @@ def ensure_schema(con: duckdb.DuckDBPyConnection, *, read_only: bool = False) ->
             con.execute("INSERT INTO schema_version VALUES (?, ?)", [version + 1, clock.now()])
         con.execute("COMMIT")
     except duckdb.Error as exc:
-        con.execute("ROLLBACK")
-        if isinstance(exc, duckdb.IOException) and _is_disk_full(str(exc)):
-            raise StoreError("the disk holding the database is full: free space and run again") from None
+        _rollback(con)
+        if _is_disk_full(str(exc)):
+            raise _disk_full_error(exc) from None
         raise
     return SCHEMA_VERSION
 
@@ -226,23 +227,71 @@ def _has_statements(sql: str) -> bool:
     return any(line.strip() and not line.strip().startswith("--") for line in sql.splitlines())
 
 
+#: How DuckDB words "no room to write" (its message holds the OS's text): full disk, quota, file size limit.
+_NO_ROOM = (os.strerror(errno.ENOSPC), os.strerror(errno.EDQUOT), os.strerror(errno.EFBIG), "No space left", "Disk quota exceeded",
+            "File too large")
+
+
 def _is_disk_full(message: str) -> bool:
-    return "No space left" in message or str(errno.ENOSPC) in message
+    return any(text in message for text in _NO_ROOM)
+
+
+def _disk_full_error(exc: BaseException) -> StoreError:
+    reason = next((text for text in _NO_ROOM if text in str(exc)), "no space left")
+    return StoreError(f"the disk holding the database is full ({reason}): free space and run again (the last transaction was "
+                      "rolled back; nothing was half-written)")
+
+
+@contextlib.contextmanager
+def no_room_is_a_store_error() -> Iterator[None]:
+    """Inside the block, DuckDB's "no room to write" (a full disk, a quota, a file size limit),
+    wherever it happens, becomes one :class:`StoreError` naming the fix."""
+    try:
+        yield
+    except duckdb.Error as exc:
+        cause = _no_room_in_chain(exc)  # also a failed ROLLBACK after a COMMIT that found no room
+        if cause is not None:
+            raise _disk_full_error(cause) from None
+        raise
+
+
+def _no_room_in_chain(exc: BaseException | None) -> BaseException | None:
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, duckdb.Error) and _is_disk_full(str(exc)):
+            return exc
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
+def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+    try:
+        con.execute("ROLLBACK")
+    except duckdb.Error:  # a failed COMMIT has already ended the transaction
+        pass
 
 
 @contextlib.contextmanager
 def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
-    """One transaction: committed at the end of the block, rolled back on any error."""
+    """One transaction: committed at the end of the block, rolled back on any error. No room to
+    write (a full disk) is a :class:`StoreError` naming the fix, wherever in the block it happens."""
     con.execute("BEGIN TRANSACTION")
     try:
         yield con
+    except duckdb.Error as exc:
+        _rollback(con)
+        if _is_disk_full(str(exc)):
+            raise _disk_full_error(exc) from None
+        raise
     except BaseException:
-        con.execute("ROLLBACK")
+        _rollback(con)
         raise
     else:
         try:
             con.execute("COMMIT")
-        except duckdb.IOException as exc:
+        except duckdb.Error as exc:  # DuckDB reports a failed WAL write as a TransactionException
+            _rollback(con)
             if _is_disk_full(str(exc)):
-                raise StoreError("the disk holding the database is full: free space and run again") from None
+                raise _disk_full_error(exc) from None
             raise

@@ -13,9 +13,10 @@ from typing import Sequence
 
 from ..errors import TikTokIntelError
 from ..settings import configure, for_database
+from ..store import no_room_is_a_store_error
 
 #: Modules that add subcommands, in the order ``--help`` lists them.
-COMMAND_MODULES = ("store", "collect", "analyses", "search", "orchestration", "dashboards", "jobs", "demo")
+COMMAND_MODULES = ("store", "collect", "analyses", "search", "orchestration", "dashboards", "jobs", "demo", "reference")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -44,7 +45,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         configure(**(for_database(args.db) if args.db else {}))
-        result = args.handler(args)
+        with no_room_is_a_store_error():  # a full disk is one line naming the fix, whatever was writing
+            result = args.handler(args)
         return int(result or 0)
     except TikTokIntelError as exc:
         print(f"tiktok-intel: {exc}", file=sys.stderr)

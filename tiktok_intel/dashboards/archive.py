@@ -52,7 +52,7 @@ def report_archive_panel(db: str | None = None, job: str = "", limit: int = 50):
     for run in frame.to_dict("records"):
         colour = {"completed": "#1d5e2c", "failed": "#8a1c12", "running": "#7a4a00"}.get(run["status"], "#555")
         started = "" if run["started_at"] is None else f"{run['started_at']:%Y-%m-%d %H:%M}"
-        line = w.HTML(f"<div class='ti-report' data-flow='{html.escape(run['flow'])}' style='display:grid;"
+        line = w.HTML(f"<div class='ti-executed-report' data-flow='{html.escape(run['flow'])}' style='display:grid;"
                       f"grid-template-columns:170px 150px 100px;'><div>{ui.esc(run['flow'])}</div><div>{started}</div>"
                       f"<div style='color:{colour}' title='{ui.esc(run['error'] or '')}'>{ui.esc(run['status'])}</div></div>")
         report = data.report_html(run["notebook_path"])

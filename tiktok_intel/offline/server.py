@@ -381,6 +381,9 @@ class _Handler(BaseHTTPRequestHandler):
     tiktok: OfflineTikTok
     protocol_version = "HTTP/1.1"
     server_version = "offline-tiktok"
+    # headers and body go out as separate writes: without TCP_NODELAY, Nagle's algorithm and the
+    # client's delayed ACK add ~40 ms to every keep-alive request (measured: 44 ms -> under 2 ms)
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet
         pass

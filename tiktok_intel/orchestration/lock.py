@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from .. import clock
-from ..errors import TikTokIntelError
+from ..errors import StoreError, TikTokIntelError
 from ..settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -103,7 +103,11 @@ def write_lock(flow: str, *, timeout: float | None = None, workspace: Path | Non
     """Hold the workspace write lock inside the block; wait (up to ``timeout``, default the
     ``lock_timeout_seconds`` setting) while another run holds it. Re-entrant within a thread."""
     path = lock_path(workspace)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(f"cannot create the workspace folder {path.parent} ({exc.strerror}): check the path and its permissions, "
+                         "or choose a writable --db or TIKTOK_INTEL_WORKSPACE") from None
     key = str(path.resolve())
     stack = getattr(_held, "paths", None)
     if stack is None:
@@ -112,7 +116,11 @@ def write_lock(flow: str, *, timeout: float | None = None, workspace: Path | Non
         yield stack[key]
         return
     timeout = get_settings().lock_timeout_seconds if timeout is None else timeout
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise StoreError(f"cannot write the workspace's lock file {path} ({exc.strerror}): check the path and its permissions, "
+                         "or choose a writable --db or TIKTOK_INTEL_WORKSPACE") from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
