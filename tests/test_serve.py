@@ -53,7 +53,8 @@ def served(tmp_path_factory):
     """`tiktok-intel serve` in its own process (as a user runs it), on a free port."""
     workspace = tmp_path_factory.mktemp("serve") / "data"
     jobs.save([jobs.UserJob("hello-weekly", str(HELLO), "0 7 * * 1", timezone="UTC", parameters={"greeting": "served"}, publish=True),
-               jobs.UserJob("broken", str(HELLO), "0 7 * * 1", parameters={"colour": "red"})], workspace / "jobs.toml")
+               jobs.UserJob("broken", str(HELLO), "0 7 * * 1", parameters={"colour": "red"}),
+               jobs.UserJob("bad-cron", str(HELLO), "61 7 * * 1")], workspace / "jobs.toml")
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "TIKTOK_INTEL_"))}
     env.update({"TIKTOK_INTEL_WORKSPACE": str(workspace), "PREFECT_UI_ENABLED": "false", "TIKTOK_INTEL_PROGRESS": "0"})
@@ -152,6 +153,7 @@ def test_serve_deploys_your_valid_job_with_its_cron_and_skips_an_invalid_one_say
     assert deployed["hello-weekly"]["parameters"] == {"job": "hello-weekly"}
     log = served["log"].read_text()
     assert "skipped job broken: notebook hello_job.ipynb has no parameter(s) colour" in log
+    assert "skipped job bad-cron: cron expression '61 7 * * 1' is not valid" in log
     assert "deployed your job hello-weekly: 0 7 * * 1 (UTC)" in log
 
 
