@@ -1,12 +1,28 @@
-"""What the flows share: the notebook task and the one-line summary log."""
+"""What the flows share: the notebook task, the one-line summary log, and Prefect's logs without
+tracebacks for the errors a user can cause (their one line says what to fix)."""
 from __future__ import annotations
 
+import logging
 from typing import Any, Callable, Mapping
 
 from prefect import get_run_logger, task
 
+from tiktok_intel.errors import TikTokIntelError
 from tiktok_intel.orchestration import steps
 from tiktok_intel.orchestration.runs import FlowRun, flow_run
+
+
+class _OneLineForOurErrors(logging.Filter):
+    """Prefect logs a failed flow or task with its traceback; ours carry a message naming the fix."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and isinstance(record.exc_info[1], TikTokIntelError):
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
+for _name in ("prefect.flow_runs", "prefect.task_runs"):
+    logging.getLogger(_name).addFilter(_OneLineForOurErrors())
 
 
 @task(name="run notebook", task_run_name="run {name}")

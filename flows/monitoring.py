@@ -11,7 +11,7 @@ from tiktok_intel.orchestration import steps
 from ._common import flow_body
 
 
-@task(name="snapshot hashtag stats", retries=2, retry_delay_seconds=[30, 120])
+@task(name="snapshot hashtag stats", retries=2, retry_delay_seconds=[30, 120], retry_condition_fn=steps.worth_retrying)
 def snapshot_hashtags(hashtags: list[str] | None = None):
     """Fetching: retried when every hashtag failed (TikTok unreachable)."""
     return steps.monitor_hashtags(hashtags)

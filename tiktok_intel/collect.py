@@ -34,6 +34,8 @@ from .sources.web import FEED_PAGE_SIZE, Session, WebSource
 from .store import connection, no_room_is_a_store_error
 
 SOURCES = ("web", "research")
+#: The most posts one collection asks for per hashtag (cursors are stored as 32-bit integers).
+MAX_POSTS_LIMIT = 2**31 - 1
 #: Days a Research API collection covers when no dates are given (today included).
 RESEARCH_DEFAULT_DAYS = 7
 
@@ -277,8 +279,8 @@ def collect(con_or_db: Any = None, hashtags: Sequence[str] | str | None = None, 
         raise UnknownSourceError(f"unknown source {source!r}: use --source web or --source research")
     settings = get_settings()
     max_posts = settings.max_posts if max_posts is None else max_posts
-    if max_posts < 1:
-        raise CollectError(f"--max-posts must be at least 1, not {max_posts}")
+    if isinstance(max_posts, bool) or not isinstance(max_posts, int) or not 1 <= max_posts <= MAX_POSTS_LIMIT:
+        raise CollectError(f"--max-posts must be a whole number from 1 to {MAX_POSTS_LIMIT:,}, not {max_posts!r}")
     with _connection(con_or_db) as con:
         ensure_tables(con)
         names = _hashtags(con, hashtags)

@@ -157,6 +157,9 @@ def build(workspace: Path | None = None, *, rebuild: bool = False, days: int = D
 
     previous = settings_module.get_settings()
     workspace = Path(workspace or previous.workspace_path)
+    if previous.db and (previous.db.startswith("ducklake:") or Path(previous.db).name != "tiktok.duckdb"):
+        raise DemoError(f"the demo builds a DuckDB file named tiktok.duckdb, not {previous.db}: "
+                        "pass --db FOLDER/tiktok.duckdb, or no --db for data/")
     marker = _claim(workspace, rebuild)
     if marker is not None:
         return Demo(workspace, dt.datetime.fromisoformat(marker["start"]), dt.datetime.fromisoformat(marker["end"]), reused=True)

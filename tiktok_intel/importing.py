@@ -5,9 +5,11 @@ file. The shape is detected from the content, not the file name.
 """
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import gzip
 import os
+import zlib
 from pathlib import Path
 from typing import Iterable
 
@@ -40,23 +42,46 @@ def expand(paths: Iterable[str | Path]) -> tuple[list[Path], list[Path]]:
                 (found if child.name.lower().endswith(DATA_SUFFIXES) else skipped).append(child)
         elif path.is_file():
             found.append(path)
+        elif path.exists():
+            raise UnsupportedInputError(f"{path} is not a regular file or folder (a device or pipe?): save the data to a file and import that")
         else:
             raise UnsupportedInputError(f"{path}: no such file or folder")
     return found, skipped
 
 
+def _damaged_gzip(path: Path, exc: Exception) -> UnsupportedInputError:
+    return UnsupportedInputError(f"{path}: a damaged gzip file ({exc}): copy or download it again, or import the uncompressed file")
+
+
 def _read(path: Path) -> bytes:
     data = path.read_bytes()
-    return gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
+    if data[:2] != b"\x1f\x8b":
+        return data
+    try:
+        return gzip.decompress(data)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise _damaged_gzip(path, exc) from None
 
 
 def _head(path: Path, size: int = 65536) -> bytes:
-    opener = gzip.open if path.open("rb").read(2) == b"\x1f\x8b" else open
-    with opener(path, "rb") as handle:
-        return handle.read(size)
+    with path.open("rb") as handle:
+        compressed = handle.read(2) == b"\x1f\x8b"
+    opener = gzip.open if compressed else open
+    try:
+        with opener(path, "rb") as handle:
+            return handle.read(size)
+    except (OSError, EOFError, zlib.error) as exc:
+        if not compressed:
+            raise
+        raise _damaged_gzip(path, exc) from None
+
+
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
 
 def _kind(path: Path, data: bytes) -> str:
+    if data.startswith(_UTF16_BOMS):  # what Windows tools such as PowerShell's `>` write
+        raise UnsupportedInputError(f"{path}: UTF-16 text, not UTF-8: TikTok exports are UTF-8; re-save the file as UTF-8")
     kind = sniff(data[:4096])
     if kind == "json" and path.suffix.lower() in (".ndjson", ".jsonl"):
         kind = "ndjson"

@@ -71,7 +71,8 @@ DECLARED: tuple[Setting, ...] = (
     Setting("ingest_memory_limit", str, "1GB", "DuckDB memory limit while ingesting (it streams in batches; empty: DuckDB's default)."),
     Setting("dashboard_editing", _bool, True, "Allow editing the tracked hashtag list from the dashboards."),
     Setting("dashboard_upload_max_bytes", int, 10_000_000, "Largest image file the search dashboard takes for search by image, "
-            "in bytes; `tiktok-intel dashboards` lets Voilà's websocket carry twice this, so a larger file gets a message."),
+            "in bytes; `tiktok-intel dashboards` lets Voilà's websocket carry twice this, so a file up to that size is refused "
+            "with a message instead of a lost connection."),
     Setting("lock_timeout_seconds", float, 600.0, "How long a writer waits for another writer before giving up."),
     Setting("read_wait_seconds", float, 15.0, "How long a read-only open retries while another process holds the database file."),
     Setting("write_wait_seconds", float, 0.0, "How long an open for writing retries while a reader holds the database file "

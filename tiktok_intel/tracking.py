@@ -2,7 +2,8 @@
 
 Names are normalised the way TikTok and the store key them: no ``#``, lower case, Unicode NFC
 (so a decomposed "å" and a composed one are the same hashtag), and validated: letters of any
-script (å, ä, ö included), digits and underscore, at most :data:`MAX_LENGTH` characters.
+script (å, ä, ö included) with their combining marks (the vowel signs of हिंदी, தமிழ், สวัสดี),
+digits and underscore, at most :data:`MAX_LENGTH` characters.
 """
 from __future__ import annotations
 
@@ -18,7 +19,17 @@ from . import clock
 from .errors import HashtagError
 
 MAX_LENGTH = 100
-_VALID = re.compile(r"^\w+$")  # \w on str: Unicode letters and digits, and underscore
+_WORD = re.compile(r"\w")  # \w on str: Unicode letters and digits, and underscore
+#: Combining marks (vowel signs, viramas, accents) belong to the letter before them; variation
+#: selectors only pick an emoji's look, so they stay refused with the emoji.
+_MARKS = {"Mn", "Mc"}
+_VARIATION_SELECTORS = re.compile("[\ufe00-\ufe0f\U000e0100-\U000e01ef]")
+
+
+def _allowed(ch: str, first: bool) -> bool:
+    if _WORD.match(ch):
+        return True
+    return not first and unicodedata.category(ch) in _MARKS and not _VARIATION_SELECTORS.match(ch)
 
 
 class InvalidHashtagError(HashtagError):
@@ -39,8 +50,8 @@ def normalise(name: str) -> str:
         raise InvalidHashtagError(f"{shown!r} is not a hashtag: give a name such as valet2026 or '#svtnyheter'")
     if len(cleaned) > MAX_LENGTH:
         raise InvalidHashtagError(f"hashtag {shown!r}... is {len(cleaned)} characters long: TikTok hashtags have at most {MAX_LENGTH}")
-    if not _VALID.match(cleaned):
-        bad = next(ch for ch in cleaned if not re.match(r"\w", ch))
+    bad = next((ch for n, ch in enumerate(cleaned) if not _allowed(ch, n == 0)), None)
+    if bad is not None:
         raise InvalidHashtagError(f"hashtag {shown!r} contains {bad!r}: use only letters, digits and underscore (one hashtag per argument)")
     return cleaned
 

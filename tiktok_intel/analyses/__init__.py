@@ -63,6 +63,20 @@ def time_range(start: Any = None, end: Any = None) -> tuple[dt.datetime | None, 
     return lo, hi
 
 
+def time_clause(column: str, lo: dt.datetime | None, hi: dt.datetime | None, params: list[Any], *,
+                include_end: bool = False) -> str:
+    """`` AND column >= ? AND column < ?`` for the bounds that are set (``<=`` with
+    ``include_end``), their values appended to ``params``: an optional time filter in one place."""
+    clause = ""
+    if lo is not None:
+        clause += f" AND {column} >= ?"
+        params.append(lo)
+    if hi is not None:
+        clause += f" AND {column} {'<=' if include_end else '<'} ?"
+        params.append(hi)
+    return clause
+
+
 def choose(value: str, allowed: tuple[str, ...] | list[str], what: str, option: str | None = None) -> str:
     """``value`` if it is one of ``allowed``, else an error naming the choices."""
     if value in allowed:

@@ -24,7 +24,7 @@ import duckdb
 import pandas as pd
 
 from .. import clock
-from . import AnalysisError, normalise_hashtag, reports, rules, time_range, to_time, trends
+from . import AnalysisError, normalise_hashtag, reports, rules, time_clause, time_range, to_time, trends
 
 T = TypeVar("T")
 
@@ -156,13 +156,8 @@ def hashtag_growth(con: duckdb.DuckDBPyConnection, hashtags: str | Iterable[str]
     """
     names = resolve_hashtags(con, hashtags)
     lo, hi = _range(since, until)
-    where, params = "", [names]
-    if lo is not None:
-        where += " AND collected_at >= ?"
-        params.append(lo)
-    if hi is not None:
-        where += " AND collected_at <= ?"
-        params.append(hi)
+    params: list[Any] = [names]
+    where = time_clause("collected_at", lo, hi, params, include_end=True)
     df = con.execute(f"""
 WITH wanted AS (SELECT hashtag, i FROM unnest(?::VARCHAR[]) WITH ORDINALITY AS t(hashtag, i)),
      s AS (SELECT hashtag, collected_at, video_count, view_count FROM hashtag_stats
@@ -215,13 +210,7 @@ def posts_per_day(con: duckdb.DuckDBPyConnection, hashtags: Iterable[str], since
         published = trends.new_posts_per_day(con, name, start=lo, end=end).rename(columns={"posts": "published"})
         frames.append(published.assign(hashtag=name))
     params: list[Any] = [names]
-    where = ""
-    if lo is not None:
-        where += " AND p.first_seen_at >= ?"
-        params.append(lo)
-    if hi is not None:
-        where += " AND p.first_seen_at <= ?"
-        params.append(hi)
+    where = time_clause("p.first_seen_at", lo, hi, params, include_end=True)
     collected = con.execute(f"""
 SELECT CAST(p.first_seen_at AS DATE) AS day, t.hashtag, count(*) AS collected
 FROM (SELECT post_id, hashtag FROM post_hashtags UNION SELECT post_id, hashtag FROM feed_appearances) t

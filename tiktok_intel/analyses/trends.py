@@ -35,7 +35,7 @@ import pandas as pd
 from .. import clock
 from ..progress import progress
 from ..store import transaction
-from . import AnalysisError, choose, normalise_hashtag, time_range
+from . import AnalysisError, choose, normalise_hashtag, time_clause, time_range
 
 #: Window name -> days.
 WINDOWS: dict[str, int] = {"1d": 1, "7d": 7, "30d": 30}
@@ -364,12 +364,7 @@ def top_trending_posts(con: duckdb.DuckDBPyConnection, window: str = "1d", metri
     lo, hi = time_range(start, end)
     params: list[Any] = []
     where = f"t.{metric}_{by}_{window} IS NOT NULL" + _hashtag_filter("t", hashtag, params)
-    if lo is not None:
-        where += " AND coalesce(p.created_at, p.first_seen_at) >= ?"
-        params.append(lo)
-    if hi is not None:
-        where += " AND coalesce(p.created_at, p.first_seen_at) < ?"
-        params.append(hi)
+    where += time_clause("coalesce(p.created_at, p.first_seen_at)", lo, hi, params)
     params.append(int(limit))
     sql = f"""
 SELECT t.post_id, coalesce(a.unique_id, p.author_unique_id) AS author, p.description,

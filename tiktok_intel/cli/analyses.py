@@ -15,6 +15,11 @@ from .output import add_format_argument, print_frame
 
 
 _non_negative = whole_number(0)
+#: A window longer than TikTok has existed is "all posts"; days beyond this overflow the date arithmetic.
+MAX_WINDOW_DAYS = 36_500
+#: mlxtend's fpgrowth loops up to ``max_len`` for every path of its tree, whatever the hashtags: a
+#: length of 2**31 did not finish in 5 minutes here. No rule has anywhere near 100 hashtags (0 = no limit).
+MAX_RULE_LENGTH = 100
 
 
 def _add_range(p: argparse.ArgumentParser, what: str = "published") -> None:
@@ -47,9 +52,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--min-support", type=float, default=0.01, metavar="F",
                    help="minimum support: a fraction of posts below 1 (0.01), or a number of posts from 1 up (20); default 0.01")
     p.add_argument("--min-confidence", type=float, default=0.5, metavar="F", help="minimum confidence, 0-1 (default 0.5; a rule exactly at it is kept)")
-    p.add_argument("--window-days", type=_non_negative, default=30, metavar="N", help="posts collected in the last N days (0 = all posts; default 30)")
-    p.add_argument("--max-len", type=_non_negative, default=3, metavar="N",
-                   help="most hashtags in a rule (antecedents + consequents; default 3); 0 = no limit")
+    p.add_argument("--window-days", type=whole_number(0, MAX_WINDOW_DAYS), default=30, metavar="N",
+                   help=f"posts collected in the last N days, at most {MAX_WINDOW_DAYS} (0 = all posts; default 30)")
+    p.add_argument("--max-len", type=whole_number(0, MAX_RULE_LENGTH), default=3, metavar="N",
+                   help=f"most hashtags in a rule (antecedents + consequents; default 3, at most {MAX_RULE_LENGTH}); 0 = no limit")
     p.add_argument("--include-tracked", action="store_true", help="allow tracked hashtags as consequents (excluded by default)")
     p.add_argument("--related", metavar="NAME", help="do not recompute: print the latest run's rules that involve hashtag NAME")
     p.add_argument("--runs", action="store_true", help="do not recompute: list the stored runs")

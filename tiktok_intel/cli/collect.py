@@ -5,9 +5,10 @@ import argparse
 import datetime as dt
 
 from .. import clock, tracking
-from .options import whole_number
+from .options import INTEGER_MAX, whole_number
 from ..errors import TikTokIntelError
 from ..store import connection
+from .writing import writing
 
 
 class BadArgumentError(TikTokIntelError):
@@ -28,7 +29,7 @@ def _time(text: str) -> dt.datetime:
         raise argparse.ArgumentTypeError(f"{text!r} is not a time: use ISO 8601 such as 2026-11-24T08:00:00Z") from None
 
 
-_positive = whole_number(1)
+_positive = whole_number(1, INTEGER_MAX)  # --max-posts is stored with the run's cursor (INTEGER)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -69,7 +70,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     p = subparsers.add_parser("offline-tiktok", help="serve the offline TikTok (web API, Research API, covers) until Ctrl-C",
                               description="A local stand-in for TikTok, deterministic from --seed, for demos and tests.")
-    p.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (default 8765; 0: any free port)")
+    p.add_argument("--port", type=whole_number(0, 65535), default=8765, help="port on 127.0.0.1 (default 8765; 0: any free port)")
     p.add_argument("--seed", type=int, default=0, help="world seed (default 0)")
     p.add_argument("--hashtag", action="append", metavar="NAME", default=[], help="make sure this hashtag exists (repeatable)")
     p.add_argument("--start", type=_time, metavar="TIME", help="simulated time at start (ISO 8601, UTC; default: now)")
@@ -79,7 +80,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def cmd_track_add(args: argparse.Namespace) -> None:
-    with connection() as con:
+    with writing("track add") as con:
         added = tracking.add(con, args.names)
     names = tracking.normalise_all(args.names)
     already = [n for n in names if n not in added]
@@ -90,7 +91,7 @@ def cmd_track_add(args: argparse.Namespace) -> None:
 
 
 def cmd_track_remove(args: argparse.Namespace) -> None:
-    with connection() as con:
+    with writing("track remove") as con:
         removed = tracking.remove(con, args.names)
     print(f"stopped tracking {', '.join(removed)} (collected data kept)")
 
@@ -106,7 +107,7 @@ def cmd_collect(args: argparse.Namespace) -> int:
 
     if args.source == "web" and (args.since or args.until or args.region):
         raise BadArgumentError("--since, --until and --region are for --source research")
-    with connection() as con:
+    with writing("collect") as con:
         result = collect(con, args.hashtag, args.max_posts, args.source, since=args.since, until=args.until, regions=args.region,
                          covers=not args.no_covers)
     print(result.summary())
@@ -116,7 +117,7 @@ def cmd_collect(args: argparse.Namespace) -> int:
 def cmd_monitor(args: argparse.Namespace) -> int:
     from ..collect import monitor
 
-    with connection() as con:
+    with writing("monitor") as con:
         result = monitor(con, args.hashtag)
     print(result.summary())
     for o in result.outcomes:

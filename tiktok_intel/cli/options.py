@@ -4,9 +4,14 @@ from __future__ import annotations
 import argparse
 from typing import Callable
 
+#: The largest whole number DuckDB stores (BIGINT): the default upper bound of every number option.
+BIGINT_MAX = 2 ** 63 - 1
+#: The largest value of an INTEGER column (run parameters stored with the run).
+INTEGER_MAX = 2 ** 31 - 1
 
-def whole_number(minimum: int = 0) -> Callable[[str], int]:
-    """An argparse ``type`` for a whole number no smaller than ``minimum``."""
+
+def whole_number(minimum: int = 0, maximum: int = BIGINT_MAX) -> Callable[[str], int]:
+    """An argparse ``type`` for a whole number from ``minimum`` to ``maximum``."""
 
     def parse(text: str) -> int:
         try:
@@ -15,6 +20,8 @@ def whole_number(minimum: int = 0) -> Callable[[str], int]:
             raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
         if value < minimum:
             raise argparse.ArgumentTypeError(f"must be at least {minimum}, not {value}")
+        if value > maximum:
+            raise argparse.ArgumentTypeError(f"must be at most {maximum}, not {value}")
         return value
 
     return parse

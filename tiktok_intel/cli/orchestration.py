@@ -5,6 +5,7 @@ import argparse
 import sys
 
 from .. import schedules
+from .options import whole_number
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -12,7 +13,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                               description="List the five built-in flows and your valid jobs (`tiktok-intel jobs`): cron (in "
                                           "the configured time zone, setting TIKTOK_INTEL_TIMEZONE, or the job's own), what each "
                                           "does, and its next run times.")
-    p.add_argument("--count", type=int, default=3, metavar="N", help="next run times to show (default 3)")
+    p.add_argument("--count", type=whole_number(1, 100), default=3, metavar="N", help="next run times to show (1-100, default 3)")
     p.set_defaults(handler=_schedules)
 
     names = ", ".join(job.name for job in schedules.JOBS)

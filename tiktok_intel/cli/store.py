@@ -5,11 +5,13 @@ import argparse
 import sys
 
 from .. import clock, settings as settings_module
-from ..importing import import_paths
+from ..errors import UnsupportedInputError
+from ..importing import expand, import_paths
 from ..processing import process_pending, rebuild
 from ..settings import get_settings
 from ..status import status
 from ..store import connection
+from .writing import writing
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -44,7 +46,12 @@ def cmd_init(args: argparse.Namespace) -> None:
 
 
 def cmd_import(args: argparse.Namespace) -> None:
-    with connection() as con:
+    files, skipped = expand(args.paths)  # before the database is opened: a wrong folder is named at once
+    if not files:
+        note = f" (skipped {len(skipped)} other file(s), e.g. {skipped[0].name})" if skipped else ""
+        raise UnsupportedInputError(f"nothing to import: no .json, .ndjson, .jsonl or .html file in {', '.join(args.paths)}{note}; "
+                                    "give the export files or the folder holding them")
+    with writing("import") as con:
         stats = import_paths(con, args.paths, collected_at=args.collected_at)
     if stats.skipped_files:
         shown = ", ".join(stats.skipped_files[:3]) + (" ..." if len(stats.skipped_files) > 3 else "")
@@ -53,7 +60,7 @@ def cmd_import(args: argparse.Namespace) -> None:
 
 
 def cmd_process(args: argparse.Namespace) -> None:
-    with connection() as con:
+    with writing("process") as con:
         stats = rebuild(con) if args.rebuild else process_pending(con)
     print(f"{stats.pages} raw page(s) ingested; " + stats.summary())
 

@@ -5,7 +5,8 @@ view starts its own kernel of 55-250 MB, DESIGN.md); one kernel per dashboard is
 the imports done, and waits for its page request before reading data (:func:`ready`), so what it
 shows is current. Bound to the loopback interface no token is needed; bound to any other
 interface a token is required (Jupyter server token authentication): the one given, or a random
-one printed with the address.
+one printed with the address. Its websocket takes messages of twice the largest image upload
+(:func:`websocket_max_message_size`), so an oversized upload is answered, not dropped.
 """
 from __future__ import annotations
 
@@ -23,6 +24,12 @@ from ..settings import PREFIX, get_settings
 DASHBOARDS_DIR = Path(__file__).resolve().parents[2] / "notebooks" / "dashboards"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8866
+#: Tornado's own limit on one websocket message (10 MiB). An upload travels to the kernel in one
+#: message; a larger one makes Tornado close the page's connection (code 1009, "message too big"):
+#: the page reconnects, and the upload is gone without a word (measured with Voilà 0.5.13).
+TORNADO_DEFAULT_MESSAGE_BYTES = 10 * 1024 * 1024
+#: Room for the rest of an upload's message (its JSON part and the other widgets' state).
+MESSAGE_OVERHEAD_BYTES = 1024 * 1024
 #: Kernel culling: a kernel idle this long with no page connected is shut down; checked this often.
 CULL_IDLE_SECONDS = 600
 CULL_INTERVAL_SECONDS = 60
@@ -41,6 +48,22 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+#: ``python -m voila``, less one warning: the websocket limit goes in as a dict literal (traitlets'
+#: key=value form would hand Tornado the number as a string), which traitlets 5 calls deprecated on
+#: every start; Voilà re-enables traitlets' deprecation warnings on import, so the filter follows it.
+VOILA_MAIN = ("import sys, warnings; from voila.app import main; "
+              "warnings.filterwarnings('ignore', message='--tornado_settings', category=DeprecationWarning); sys.exit(main())")
+
+
+def websocket_max_message_size(upload_max_bytes: int | None = None) -> int:
+    """The websocket message limit Voilà is started with: twice the largest accepted upload (setting
+    ``dashboard_upload_max_bytes``) plus overhead, never below Tornado's default. An upload up to
+    twice the limit reaches the kernel and is refused there with a message; only a larger one
+    still loses the connection, which is why the panel states the limit next to the button."""
+    limit = int(get_settings().dashboard_upload_max_bytes if upload_max_bytes is None else upload_max_bytes)
+    return max(TORNADO_DEFAULT_MESSAGE_BYTES, 2 * limit + MESSAGE_OVERHEAD_BYTES)
+
+
 def voila_command(*, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, token: str | None = None,
                   root: Path | None = None, preheat: bool = False, open_browser: bool = False) -> tuple[list[str], str | None]:
     """The Voilà command line, and the token it requires (None on loopback without ``--token``)."""
@@ -53,12 +76,13 @@ def voila_command(*, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, token: 
         raise LauncherError("--token is empty: give a long random token, or leave --token out on 127.0.0.1")
     if not is_loopback(host) and not token:
         token = secrets.token_urlsafe(24)
-    args = [sys.executable, "-m", "voila", str(root),
+    args = [sys.executable, "-c", VOILA_MAIN, str(root),
             f"--Voila.ip={host}", f"--port={int(port)}", "--Voila.port_retries=0",
             "--strip_sources=True", "--show_tracebacks=False",
             f"--MappingKernelManager.cull_idle_timeout={CULL_IDLE_SECONDS}",
             f"--MappingKernelManager.cull_interval={CULL_INTERVAL_SECONDS}",
             "--MappingKernelManager.cull_connected=False",
+            f"--Voila.tornado_settings={{'websocket_max_message_size': {websocket_max_message_size()}}}",
             f"--token={token or ''}"]
     if preheat:
         args += ["--preheat_kernel=True", "--pool_size=1"]

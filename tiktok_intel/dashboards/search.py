@@ -39,7 +39,9 @@ def image_results(content: bytes, *, max_distance: int = 10, limit: int = 20, db
     """(number of matching posts, their cards) for an uploaded image's bytes; too large or not an image: a clear error."""
     limit_bytes = int(get_settings().dashboard_upload_max_bytes)
     if len(content) > limit_bytes:
-        raise search_pkg.ImageInputError(f"The file {name + ' ' if name else ''}is {megabytes(len(content))}: upload an image of "
+        size = megabytes(len(content))
+        size = f"{len(content):,} bytes" if size == megabytes(limit_bytes) else size  # not "10 MB, at most 10 MB"
+        raise search_pkg.ImageInputError(f"The file {name + ' ' if name else ''}is {size}: upload an image of "
                                          f"at most {megabytes(limit_bytes)} (a screenshot or a smaller copy).")
     if not content:
         raise search_pkg.ImageInputError(f"The file {name + ' ' if name else ''}is empty: choose an image (JPEG, PNG or WebP).")

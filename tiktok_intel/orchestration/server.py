@@ -373,9 +373,14 @@ def run_now(flow_name: str, params: Mapping[str, Any] | None = None) -> str:
         return user_job(job.name)
     prepare_environment()
     import flows
+    from prefect.exceptions import ParameterTypeError
 
     flow = flows.load(job.flow)
-    return flow(**split_parameters(job.name, params or {}))
+    try:
+        return flow(**split_parameters(job.name, params or {}))
+    except ParameterTypeError as exc:
+        shown = " ".join(str(exc).split())[:300]
+        raise OrchestrationError(f"a --param value does not fit {job.name}'s parameters ({shown}): see `tiktok-intel run --help`") from None
 
 
 def parse_param(text: str) -> tuple[str, Any]:

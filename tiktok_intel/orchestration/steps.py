@@ -17,6 +17,12 @@ class FetchFailedError(TikTokIntelError):
     """Every hashtag of a collection failed (TikTok unreachable, blocked): worth a retry later."""
 
 
+def worth_retrying(task: Any, task_run: Any, state: Any) -> bool:
+    """A Prefect ``retry_condition_fn``: retry a fetching task only when TikTok failed it
+    (:class:`FetchFailedError`), never for a mistake a retry would repeat (a bad parameter)."""
+    return isinstance(state.result(raise_on_failure=False), FetchFailedError)
+
+
 def _counts(result: RunResult) -> dict[str, Any]:
     c = result.counts()
     return {"collect_run_id": result.run_id, "hashtags": c["hashtags"], "failed": c["failed"], "posts": c["posts"],

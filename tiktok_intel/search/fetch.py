@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import struct
 from pathlib import Path
 from typing import Iterable
 from urllib.parse import urljoin, urlsplit
@@ -111,5 +112,7 @@ def open_image(source: str | Path | bytes, *, name: str | None = None, max_pixel
             raise ImageInputError(f"{label} is a damaged image ({exc}): give another copy") from None
     except UnidentifiedImageError:
         raise ImageInputError(f"{label} is not an image Pillow can read: give a JPEG, PNG or WebP file") from None
+    except (OSError, EOFError, SyntaxError, ValueError, struct.error) as exc:  # a header cut short: Image.open itself fails
+        raise ImageInputError(f"{label} is a damaged image ({exc}): give another copy") from None
     finally:
         stream.close()

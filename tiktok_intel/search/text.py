@@ -40,6 +40,7 @@ TOKENIZER = "sv_stem"
 #: Fields searched by words, with their BM25 boosts.
 TEXT_FIELDS = {"description": 1.0, "hashtags": 1.0, "author": 1.5, "ocr": 0.8}
 _ID_FILE = "tiktok-intel-index-id"
+_U64_MAX = 2 ** 64 - 1
 _WRITER_HEAP = 100_000_000
 
 _lock = threading.Lock()
@@ -353,15 +354,16 @@ def search_text(con: duckdb.DuckDBPyConnection | None, query: str = "", *, hasht
     if start or end:
         clauses.append((tantivy.Occur.Must, tantivy.Query.range_query(
             schema, "created_at", tantivy.FieldType.Date, start, end, True, end is None)))
-    if min_views is not None:
+    if min_views is not None:  # views are unsigned 64-bit: a larger minimum matches nothing, as it should
         clauses.append((tantivy.Occur.Must, tantivy.Query.range_query(
-            schema, "views", tantivy.FieldType.Unsigned, int(min_views), None, True, True)))
+            schema, "views", tantivy.FieldType.Unsigned, min(int(min_views), _U64_MAX), None, True, True)))
     q = clauses[0][1] if len(clauses) == 1 else tantivy.Query.boolean_query(clauses)
     searcher = index.searcher()
+    top = max(1, min(int(limit), searcher.num_docs))  # tantivy reserves room for ``limit`` hits: a huge one aborts the process
     if words or phrases:
-        result = searcher.search(q, int(limit), count=False)
+        result = searcher.search(q, top, count=False)
     else:
-        result = searcher.search(q, int(limit), count=False, order_by_field="created_at", order=tantivy.Order.Desc)
+        result = searcher.search(q, top, count=False, order_by_field="created_at", order=tantivy.Order.Desc)
     hits = []
     for key, address in result.hits:
         doc = searcher.doc(address)
