@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,18 @@ from tiktok_intel.store import open_db
 PROJECT = Path(__file__).resolve().parents[1]
 SHARED_FIXTURES = PROJECT.parent / "shared" / "fixtures"
 OWN_FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+@pytest.fixture(autouse=True)
+def environment_restored():
+    """Every test leaves the environment as it found it: running a flow in-process points
+    ``TIKTOK_INTEL_WORKSPACE`` / ``_DB`` (and Prefect's settings) at its workspace, for the notebook
+    kernels it starts, and the next test must not inherit that."""
+    saved = dict(os.environ)
+    yield
+    if os.environ != saved:
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 @pytest.fixture

@@ -114,7 +114,8 @@ class Demo:
         if self.reused:
             return (f"demo: reusing {self.workspace} (built for {self.start:%Y-%m-%d} to {self.end:%Y-%m-%d}); "
                     f"`tiktok-intel demo --rebuild` builds it again")
-        return (f"demo: {DAYS} days ({self.start:%Y-%m-%d %H:%M} to {self.end:%Y-%m-%d %H:%M} UTC) replayed in {self.seconds:.0f} s: "
+        days = (self.end - self.start) / dt.timedelta(days=1)
+        return (f"demo: {days:g} days ({self.start:%Y-%m-%d %H:%M} to {self.end:%Y-%m-%d %H:%M} UTC) replayed in {self.seconds:.0f} s: "
                 f"{self.firings} scheduled firings fast-forwarded, {len(self.flows)} real flow runs with reports, {self.media}; "
                 f"workspace {self.workspace}")
 
@@ -149,7 +150,6 @@ def build(workspace: Path | None = None, *, rebuild: bool = False, days: int = D
           real_flows: bool = True, say: Callable[[str], None] = print) -> Demo:
     """Build (or reuse) the demo workspace; returns what was done (``summary()`` is one line)."""
     from . import jobs
-    from .analyses import rules  # noqa: F401 - imported before the clock is frozen: first imports are slow
     from .offline import OfflineTikTok, World
     from .search import process_media
     from .store import open_db

@@ -44,7 +44,8 @@ def _list(text: str) -> tuple[str, ...]:
 
 DECLARED: tuple[Setting, ...] = (
     Setting("workspace", Path, Path("data"), "Folder for the database, raw pages, media and reports."),
-    Setting("db", str, "", "Database: a DuckDB file path, or ducklake:sqlite:PATH. Empty: <workspace>/tiktok.duckdb."),
+    Setting("db", str, "", "Database: a DuckDB file path, or a DuckLake catalog (ducklake:sqlite:PATH, ducklake:postgres:CONNINFO; "
+            "docs/scaling.md). Empty: <workspace>/tiktok.duckdb."),
     Setting("timezone", str, "Europe/Stockholm", "Time zone the schedules are written in."),
     Setting("jobs_file", str, "", "Your own scheduled notebooks (`tiktok-intel jobs`). Empty: <workspace>/jobs.toml."),
     Setting("max_posts", int, 500, "Posts to collect per tracked hashtag per collection."),
