@@ -44,6 +44,7 @@ import pytest
 from tiktok_intel import settings as settings_module
 from tiktok_intel.offline import OfflineTikTok, World, shapes
 from tiktok_intel.schema import INGEST_TABLES
+from tiktok_intel.orchestration.runs import STALE_ERROR
 from tiktok_intel.store import open_db
 
 from conftest import OWN_FIXTURES
@@ -274,6 +275,10 @@ def test_a_collection_killed_at_random_points_and_rerun_equals_an_uninterrupted_
         assert "2 of 2 hashtag(s) done" in again.stdout, f"{what}; rerun: {again.stdout}"
         print(what)
         assert_same_as_uninterrupted(base, ws, stable_only=True, what=what)
+        with open_db(ws / "tiktok.duckdb", read_only=True) as con:  # the killed run is not left "running" for ever
+            states = con.execute("SELECT status, error FROM runs ORDER BY started_at").fetchall()
+        assert all(status != "running" for status, _ in states), f"{what}: {states}"
+        assert states[-1][0] == "completed" and all(error == STALE_ERROR for status, error in states[:-1]), f"{what}: {states}"
 
 
 # -- kill -9 an import ---------------------------------------------------------------------------------

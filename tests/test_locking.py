@@ -168,3 +168,16 @@ def test_a_reader_keeps_working_while_a_flow_writes(tiktok_env, workspace, tmp_p
     assert errors == [] and reads >= 3
     with connection(read_only=True) as con:
         assert con.execute("SELECT status FROM runs WHERE flow = 'content'").fetchall() == [("completed",)]
+
+
+def test_a_run_left_running_by_a_dead_process_is_closed_by_the_next_writer(workspace):
+    from tiktok_intel.orchestration.runs import STALE_ERROR, flow_run
+
+    with connection() as con:  # what a process killed mid-run leaves: a run row still "running"
+        con.execute("INSERT INTO runs (run_id, flow, started_at, status) VALUES ('killed', 'content', now()::TIMESTAMP, 'running')")
+    with flow_run("post-trends") as run:
+        with connection() as con:
+            assert con.execute("SELECT status, error FROM runs WHERE run_id = 'killed'").fetchone() == ("failed", STALE_ERROR)
+            assert con.execute("SELECT status FROM runs WHERE run_id = ?", [run.run_id]).fetchone() == ("running",)
+    with connection() as con:
+        assert con.execute("SELECT status FROM runs WHERE run_id = ?", [run.run_id]).fetchone() == ("completed",)

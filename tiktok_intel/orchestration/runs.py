@@ -87,8 +87,27 @@ def _safe(parameters: Mapping[str, Any]) -> dict[str, Any]:
     return {k: ("***" if any(s in str(v) for s in secrets) else v) for k, v in parameters.items()}
 
 
+#: What a run left ``running`` by a process that died (kill -9, power loss) is marked with.
+STALE_ERROR = "interrupted: its process ended before the run finished (found by the next run)"
+
+
+def close_stale_runs(con) -> int:
+    """Mark the runs still ``running`` as failed: call it holding the workspace write lock, before
+    starting a run. With a DuckDB file that lock and the file's own make this process the only
+    writer, so a ``running`` row is one whose process died. A DuckLake catalog can have writers on
+    other machines: there nothing is touched. Returns how many were closed."""
+    if get_settings().db_target.startswith("ducklake:"):
+        return 0
+    stale = con.execute("SELECT count(*) FROM runs WHERE status = 'running'").fetchone()[0]
+    if stale:
+        con.execute("UPDATE runs SET status = 'failed', error = ?, ended_at = coalesce(ended_at, ?) WHERE status = 'running'",
+                    [STALE_ERROR, clock.now()])
+    return stale
+
+
 def record_start(run: FlowRun) -> None:
     with connection() as con:
+        close_stale_runs(con)
         con.execute("INSERT INTO runs (run_id, flow, started_at, status, counts) VALUES (?, ?, ?, 'running', ?)",
                     [run.run_id, run.flow, run.started_at, json.dumps({"parameters": run.parameters}, default=str)])
 
