@@ -38,6 +38,26 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def read_store(served, sql: str) -> list[tuple]:
+    """Rows from the served workspace's store, waiting while a flow has it open (the schedules keep
+    firing during the tests: at :00 and :30 monitoring, at 01:30 the rules)."""
+    import duckdb
+
+    def attempt():
+        try:
+            con = duckdb.connect(str(served["workspace"] / "tiktok.duckdb"), read_only=True)
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc):
+                raise
+            return None
+        try:
+            return [con.execute(sql).fetchall()]
+        finally:
+            con.close()
+
+    return wait_for(attempt, 120, "the store to be free to read")[0]
+
+
 def wait_for(predicate, timeout: float, what: str):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -131,12 +151,8 @@ def test_a_run_of_a_served_deployment_executes_its_flow_and_records_it(served):
         state = httpx.get(f"{api}/flow_runs/{run['id']}", timeout=10).json()["state"]["type"]
         return state if state in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED") else None
     assert wait_for(final, 120, "the flow run to finish") == "COMPLETED", served["log"].read_text()[-3000:]
-    import duckdb
-    con = duckdb.connect(str(served["workspace"] / "tiktok.duckdb"), read_only=True)
-    try:
-        assert con.execute("SELECT flow, status FROM runs WHERE flow = 'author-trends'").fetchall() == [("author-trends", "completed")]
-    finally:
-        con.close()
+    rows = read_store(served, "SELECT flow, status FROM runs WHERE flow = 'author-trends'")
+    assert rows == [("author-trends", "completed")]
 
 
 def user_deployments(api: str) -> dict[str, dict]:
@@ -167,12 +183,7 @@ def test_a_run_of_your_job_goes_through_the_same_runner_papermill_and_runs_table
         return state if state in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED") else None
 
     assert wait_for(final, 120, "the job's run to finish") == "COMPLETED", served["log"].read_text()[-3000:]
-    import duckdb
-    con = duckdb.connect(str(served["workspace"] / "tiktok.duckdb"), read_only=True)
-    try:
-        [(status, notebook_path)] = con.execute("SELECT status, notebook_path FROM runs WHERE flow = 'hello-weekly'").fetchall()
-    finally:
-        con.close()
+    [(status, notebook_path)] = read_store(served, "SELECT status, notebook_path FROM runs WHERE flow = 'hello-weekly'")
     assert status == "completed"
     report = Path(notebook_path)
     assert report.parent.parent == served["workspace"].resolve() / "reports" / "hello-weekly"
