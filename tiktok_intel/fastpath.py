@@ -15,6 +15,7 @@ reason: this path never rejects anything, and sending a page to Python is always
 from __future__ import annotations
 
 import json
+import re
 from typing import TYPE_CHECKING
 
 import duckdb
@@ -204,13 +205,23 @@ TABLE_ROWS = {
                            AND coalesce(a_followers, a_following, a_hearts, a_videos, a_likes_given) IS NOT NULL""",
     "feed_appearances": "SELECT feed AS hashtag, post_id, seen_at AS collected_at, rank::INTEGER AS rank, run_id FROM _fp_flat WHERE feed IS NOT NULL",
 }
-_TEMP = ["_fp_flat", "_fp_tags", *(f"_fp_in_{t}" for t in TABLE_ROWS)]
+_TEMP = ["_fp_pages", "_fp_flat", "_fp_tags", *(f"_fp_in_{t}" for t in TABLE_ROWS)]
 
 
-def load(con: duckdb.DuckDBPyConnection, pages: list["RawPage"]) -> tuple[list["RawPage"], dict[str, str], dict[str, int]]:
-    """Read ``pages`` with DuckDB; return (pages it loaded, {table: temp relation with its rows},
+def _at(sql: str, at: str) -> str:
+    """``sql`` with its working tables named ``<at>_fp_...`` (``at`` e.g. ``_fp_read.b3``: regular tables of that
+    database, which every connection of the process sees) instead of this connection's temp tables."""
+    if not at:
+        return sql
+    return re.sub(r"\b(_fp_(?:flat|tags|pages|in_\w+))\b", rf"{at}\1", sql.replace("CREATE OR REPLACE TEMP TABLE ", "CREATE OR REPLACE TABLE "))
+
+
+def load(con: duckdb.DuckDBPyConnection, pages: list["RawPage"], *, at: str = "") -> tuple[list["RawPage"], dict[str, str], dict[str, int]]:
+    """Read ``pages`` with DuckDB; return (pages it loaded, {table: relation with its rows},
     {path: items} of the pages it loaded). Pages it could not read exactly are left out: the caller
-    parses them in Python."""
+    parses them in Python. The relations are this connection's temp tables, or with ``at`` (see
+    :func:`_at`) tables another connection can ingest from (so reading the next pages can overlap
+    ingesting these)."""
     import pyarrow as pa
 
     meta = pa.table({
@@ -221,19 +232,22 @@ def load(con: duckdb.DuckDBPyConnection, pages: list["RawPage"]) -> tuple[list["
         "rank_offset": pa.array([int(p.meta.get("rank_offset") or 0) for p in pages], pa.int64()),
         "source": pa.array([p.source for p in pages], pa.string()),
     })
-    con.register("_fp_pages", meta)
+    con.register("_fp_pages_arrow", meta)
     try:
-        con.execute(READ.replace("$files", "?"), [[str(p.body_path) for p in pages]])
-        counts = dict(con.execute("SELECT filename, count(*) FROM _fp_flat GROUP BY filename HAVING bool_and(exact)").fetchall())
-        con.execute("DELETE FROM _fp_flat WHERE filename NOT IN (SELECT filename FROM _fp_flat GROUP BY filename HAVING bool_and(exact))")
-        con.execute(TAGS)
-        relations = {}
-        for table in INGEST_TABLES:
-            if table.name in TABLE_ROWS:
-                relations[table.name] = f"_fp_in_{table.name}"
-                con.execute(f"CREATE OR REPLACE TEMP TABLE _fp_in_{table.name} AS SELECT {', '.join(table.column_names)} FROM ({TABLE_ROWS[table.name]})")
+        # a table, not the Arrow view: scanning Python objects needs the GIL, which another thread may hold
+        con.execute(_at("CREATE OR REPLACE TEMP TABLE _fp_pages AS SELECT * FROM _fp_pages_arrow", at))
     finally:
-        con.unregister("_fp_pages")
+        con.unregister("_fp_pages_arrow")
+    flat = f"{at}_fp_flat"
+    con.execute(_at(READ, at).replace("$files", "?"), [[str(p.body_path) for p in pages]])
+    counts = dict(con.execute(f"SELECT filename, count(*) FROM {flat} GROUP BY filename HAVING bool_and(exact)").fetchall())
+    con.execute(f"DELETE FROM {flat} WHERE filename NOT IN (SELECT filename FROM {flat} GROUP BY filename HAVING bool_and(exact))")
+    con.execute(_at(TAGS, at))
+    relations = {}
+    for table in INGEST_TABLES:
+        if table.name in TABLE_ROWS:
+            relations[table.name] = f"{at}_fp_in_{table.name}"
+            con.execute(_at(f"CREATE OR REPLACE TEMP TABLE _fp_in_{table.name} AS SELECT {', '.join(table.column_names)} FROM ({TABLE_ROWS[table.name]})", at))
     loaded = [p for p in pages if str(p.body_path) in counts]
     return loaded, relations, counts
 
@@ -248,6 +262,6 @@ def repeated_keys(con: duckdb.DuckDBPyConnection, relations: dict[str, str]) -> 
     return out
 
 
-def cleanup(con: duckdb.DuckDBPyConnection) -> None:
+def cleanup(con: duckdb.DuckDBPyConnection, at: str = "") -> None:
     for name in _TEMP:
-        con.execute(f"DROP TABLE IF EXISTS {name}")
+        con.execute(f"DROP TABLE IF EXISTS {at}{name}")

@@ -167,11 +167,24 @@ def _exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = ?", [name]).fetchone()[0])
 
 
+def _probe_column(table: Table) -> str:
+    """The key column that best narrows the store down to the stage's keys: an id (a feed's few
+    hashtags and a batch's one collection time would select most of the table)."""
+    return next((k for k in table.key if k.endswith("_id")), table.key[0])
+
+
 def _existing_keys(table: Table, stage: str) -> str:
-    """The store's keys that the stage also has, found by a semi-join on the first key column
+    """The store's keys that the stage also has, found by a semi-join on the probe column
     (cheap: hashes the small stage, prunes the big table), to anti-join against."""
-    k1 = table.key[0]
+    k1 = _probe_column(table)
     return f"(SELECT {', '.join(table.key)} FROM {table.name} WHERE {k1} IN (SELECT {k1} FROM {stage}))"
+
+
+def _any_existing(con: duckdb.DuckDBPyConnection, table: Table, stage: str) -> bool:
+    """Might the store have any of the stage's keys? (False: certainly none, as when a batch
+    brings only new posts, or a new collection's snapshots.) One scan of the probe column."""
+    k1 = _probe_column(table)
+    return con.execute(f"SELECT EXISTS (SELECT 1 FROM {table.name} WHERE {k1} IN (SELECT {k1} FROM {stage}))").fetchone()[0]
 
 
 def _merged_values(table: Table) -> dict[str, str]:
@@ -194,6 +207,13 @@ def _merged_values(table: Table) -> dict[str, str]:
 
 def _merge(con: duckdb.DuckDBPyConnection, table: Table, stage: str, stats: IngestStats) -> None:
     """Update the stored rows the stage also has (where something changes), insert the rest."""
+    columns = ", ".join(table.column_names)
+    if not _any_existing(con, table, stage):  # all new: nothing to update, nothing to anti-join
+        inserted = con.execute(f"INSERT INTO {table.name} ({columns}) SELECT {columns} FROM {stage}").fetchone()[0]
+        stats.new[table.name] = stats.new.get(table.name, 0) + inserted
+        if table.kind == "entity":
+            stats.updated[table.name] = stats.updated.get(table.name, 0)
+        return
     merged = _merged_values(table)
     if merged:
         changed = " OR ".join(f"({expr}) IS DISTINCT FROM t.{c}" for c, expr in merged.items())
@@ -202,7 +222,6 @@ def _merge(con: duckdb.DuckDBPyConnection, table: Table, stage: str, stats: Inge
                               f"WHERE {_key_match(table, 't', 's')} AND ({changed})").fetchone()[0]
         if table.kind == "entity":
             stats.updated[table.name] = stats.updated.get(table.name, 0) + updated
-    columns = ", ".join(table.column_names)
     inserted = con.execute(f"INSERT INTO {table.name} ({columns}) SELECT {columns} FROM {stage} "
                            f"ANTI JOIN {_existing_keys(table, stage)} AS e USING ({', '.join(table.key)})").fetchone()[0]
     stats.new[table.name] = stats.new.get(table.name, 0) + inserted

@@ -132,35 +132,81 @@ _BYTES_PER_ITEM = 2_000
 def _ingest_feed_pages_in_sql(con: duckdb.DuckDBPyConnection, pages: list[RawPage], chunk_items: int,
                               total: IngestStats, bar) -> set[str]:
     """Ingest what :mod:`fastpath` can load exactly, in groups of about ``chunk_items`` items;
-    return the checksums of the pages it ingested (the rest is for the Python parser)."""
+    return the checksums of the pages it ingested (the rest is for the Python parser).
+
+    DuckDB reads a group's JSON on one core and ingests on one core: with several groups, a
+    second connection reads the next group (into an in-memory database both see) while this
+    one ingests the current group in its transaction, so both cores work.
+    """
     from . import fastpath
 
     candidates = [p for p in pages if p.body_path.name.endswith(_FEED_SUFFIXES)]
-    loaded_all: set[str] = set()
+    groups: list[list[RawPage]] = []
     group: list[RawPage] = []
-    budget = chunk_items * _BYTES_PER_ITEM
-
-    def flush() -> None:
-        if not group:
-            return
-        loaded, relations, counts = fastpath.load(con, group)
-        if loaded:
-            done = [PageDone(p, "web_item_list", counts[str(p.body_path)], 0) for p in loaded]
-            total.add(ingest_relations(con, relations, fastpath.repeated_keys(con, relations), sum(counts.values()), done))
-            loaded_all.update(p.sha256 for p in loaded)
-            bar.update(len(loaded))
-        fastpath.cleanup(con)
-        group.clear()
-
-    size = 0
+    budget, size = chunk_items * _BYTES_PER_ITEM, 0
     for page in candidates:
         group.append(page)
         size += int(page.meta.get("bytes") or 0)
         if size >= budget:
-            flush()
-            size = 0
-    flush()
+            groups.append(group)
+            group, size = [], 0
+    if group:
+        groups.append(group)
+    loaded_all: set[str] = set()
+    if not groups:
+        return loaded_all
+
+    def ingest(read: tuple) -> None:
+        loaded, relations, counts, repeats = read
+        if loaded:
+            done = [PageDone(p, "web_item_list", counts[str(p.body_path)], 0) for p in loaded]
+            total.add(ingest_relations(con, relations, repeats, sum(counts.values()), done))
+            loaded_all.update(p.sha256 for p in loaded)
+            bar.update(len(loaded))
+
+    if len(groups) == 1:  # one group (a collection's pages): nothing to overlap
+        try:
+            loaded, relations, counts = fastpath.load(con, groups[0])
+            ingest((loaded, relations, counts, fastpath.repeated_keys(con, relations) if loaded else {}))
+        finally:
+            fastpath.cleanup(con)
+        return loaded_all
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    con.execute(f"ATTACH IF NOT EXISTS ':memory:' AS {_READ_DB}")
+    reader = con.cursor()  # its own connection to the same database: runs while `con` works
+
+    def read(n: int) -> tuple:
+        at = f"{_READ_DB}.b{n}"
+        loaded, relations, counts = fastpath.load(reader, groups[n], at=at)
+        return loaded, relations, counts, fastpath.repeated_keys(reader, relations) if loaded else {}
+
+    pending = None
+    with ThreadPoolExecutor(1, thread_name_prefix="fastpath-read") as pool:
+        try:
+            pending = pool.submit(read, 0)
+            for n in range(len(groups)):
+                current = pending.result()
+                pending = pool.submit(read, n + 1) if n + 1 < len(groups) else None
+                try:
+                    ingest(current)
+                finally:
+                    fastpath.cleanup(con, f"{_READ_DB}.b{n}")
+        finally:
+            if pending is not None:  # an error: let the read under way finish, then drop what it made
+                try:
+                    pending.result()
+                except Exception:
+                    pass
+                for n in range(len(groups)):
+                    fastpath.cleanup(con, f"{_READ_DB}.b{n}")
+            reader.close()
     return loaded_all
+
+
+#: The in-memory database where the reading connection leaves each group's rows.
+_READ_DB = "_fp_read"
 
 
 def refresh_derived(con: duckdb.DuckDBPyConnection) -> None:
