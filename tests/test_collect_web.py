@@ -271,3 +271,46 @@ def test_collect_cli_prints_one_summary_line_and_never_the_token(tiktok, workspa
     tiktok.faults.clear()
     assert main(["--db", db, "monitor", "--hashtag", "klimat"]) == 0
     assert "videos" in capsys.readouterr().out
+
+
+def test_a_raw_only_collection_needs_no_lock_and_writes_nothing_but_raw_pages(tiktok, workspace, capsys, monkeypatch):
+    import threading
+
+    from tiktok_intel.orchestration import write_lock
+    from tiktok_intel.settings import DECLARED
+    from tiktok_intel.store import connection
+
+    current = settings_module.get_settings()  # the command line reads its settings from the environment
+    for setting in DECLARED:
+        if setting.name in ("workspace", "web_base_url", "research_base_url", "ms_token", "requests_per_second", "retries"):
+            monkeypatch.setenv(setting.env, str(getattr(current, setting.name)))
+    monkeypatch.setenv("TIKTOK_INTEL_LOCK_TIMEOUT_SECONDS", "2")  # a command that took the lock would give up at once
+
+    with connection() as con:
+        tracking.add(con, ["klimat"])
+    holding, release = threading.Event(), threading.Event()
+
+    def a_flow_writing():
+        with write_lock("content"):
+            holding.set()
+            release.wait(60)
+
+    flow = threading.Thread(target=a_flow_writing)
+    flow.start()
+    try:
+        assert holding.wait(10)
+        assert main(["collect", "--raw-only", "--max-posts", "60"]) == 0  # did not wait for the lock
+    finally:
+        release.set()
+        flow.join()
+    out = capsys.readouterr().out
+    assert "raw pages only" in out and "1 of 1 hashtag(s) done, 60 posts in 3 pages" in out and "tiktok-intel process" in out
+    with connection() as con:
+        assert con.execute("SELECT count(*) FROM posts").fetchone()[0] == 0
+        assert con.execute("SELECT count(*) FROM runs").fetchone()[0] == 0  # nothing written to the store
+        assert con.execute("SELECT count(*) FROM collection_cursors").fetchone()[0] == 0
+        assert len(pending_pages(con)) == 3  # the hashtag's page and two feed pages, waiting in raw
+        stats = process_pending(con)
+        assert stats.pages == 3 and con.execute("SELECT count(*) FROM posts").fetchone()[0] == 60
+    again = collect(None, max_posts=60, covers=False)
+    assert again.posts == 60 and again.counts()["new_posts"] == 0  # the same posts: ingested once

@@ -81,6 +81,7 @@ class RunResult:
     outcomes: list[HashtagOutcome] = dataclasses.field(default_factory=list)
     quota: str | None = None
     interrupted: bool = False
+    raw_only: bool = False  # pages written to raw only: `tiktok-intel process` ingests them
 
     @property
     def failed(self) -> list[HashtagOutcome]:
@@ -110,6 +111,9 @@ class RunResult:
         ok = len(self.outcomes) - len(self.failed)
         if self.flow == "monitor":
             text = f"monitor {self.run_id}: {ok} of {len(self.outcomes)} hashtag(s) snapshotted"
+        elif self.raw_only:
+            text = (f"collect ({self.source}, raw pages only) {self.run_id}: {ok} of {len(self.outcomes)} hashtag(s) done, "
+                    f"{c['posts']} posts in {c['pages']} pages; `tiktok-intel process` ingests them")
         else:
             text = (f"collect ({self.source}) {self.run_id}: {ok} of {len(self.outcomes)} hashtag(s) done, {c['posts']} posts "
                     f"({c['new_posts']} new) in {c['pages']} pages")
@@ -217,8 +221,8 @@ def _hashtags(con: duckdb.DuckDBPyConnection, hashtags: Sequence[str] | str | No
 class _Run:
     """What one run's hashtags share: connection, sources, sink, secrets."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, result: RunResult, settings: Settings, source: str):
-        self.con, self.result, self.settings = con, result, settings
+    def __init__(self, con: duckdb.DuckDBPyConnection | None, result: RunResult, settings: Settings, source: str):
+        self.con, self.result, self.settings = con, result, settings  # no connection: raw pages only
         self.sink = RawSink(source, result.run_id)
         self.secrets: list[str] = []
         self.kept: list[raw.RawPage] = []  # written to raw, ingested together by flush()
@@ -235,13 +239,13 @@ class _Run:
 
     def flush(self) -> None:
         pages, self.kept = self.kept, []
-        if pages:
+        if pages and self.con is not None:
             ingest_pages(self.con, pages, desc=None)
 
     def new_among(self, post_ids: Sequence[str]) -> int:
         """How many of ``post_ids`` neither the store nor this run had seen (then remembers them)."""
         fresh = [i for i in post_ids if i not in self.seen]
-        known = self.existing(fresh)
+        known = self.existing(fresh) if self.con is not None else set(fresh)  # raw only: not counted
         self.seen.update(post_ids)
         return len([i for i in fresh if i not in known])
 
@@ -257,7 +261,7 @@ class _Run:
         outcome.error = raw.redact(text, self.settings.secrets() + [s for s in self.secrets if s])
         outcome.reason = getattr(exc, "reason", type(exc).__name__)
         outcome.raw_path = getattr(exc, "raw_path", None)
-        if outcome.raw_path:  # the page TikTok sent instead of data: into the store now (as a reject with its reason)
+        if outcome.raw_path and self.con is not None:  # the page TikTok sent instead of data: into the store now (a reject)
             with contextlib.suppress(Exception):  # best effort: the page stays in raw for `process` either way
                 self.ingest(raw.read_page(raw.meta_path_for(Path(outcome.raw_path))))
 
@@ -267,13 +271,19 @@ class _Run:
 def collect(con_or_db: Any = None, hashtags: Sequence[str] | str | None = None, max_posts: int | None = None, source: str = "web", *,
             since: dt.date | None = None, until: dt.date | None = None, regions: Sequence[str] = (), covers: bool = True,
             session: Session | None = None, quota_requests: int | None = None, quota_records: int | None = None,
-            page_size: int | None = None) -> RunResult:
+            page_size: int | None = None, raw_only: bool = False) -> RunResult:
     """Collect up to ``max_posts`` posts (default: the ``max_posts`` setting) for each hashtag (default: the tracked ones).
 
     ``source``: ``"web"`` (hashtag feed; covers downloaded) or ``"research"`` (``since``..``until``
     dates, default the last 7 days, split into 30-day windows). ``page_size``: items asked per page
     (default: 30 web, 100 research). Returns the run's :class:`RunResult`;
     its ``summary()`` is the one line to show.
+
+    ``raw_only`` (web): write the pages to the raw zone and nothing else; the store is only read,
+    briefly, for the tracked list when no ``hashtags`` are given. No database lock is needed, so
+    collectors on several machines can share one raw folder; ``process_pending`` (`tiktok-intel
+    process`) ingests the pages, and covers come with the next full collection. No cursor is
+    saved: an interrupted raw-only run starts again from the top of each feed.
     """
     if source not in SOURCES:
         raise UnknownSourceError(f"unknown source {source!r}: use --source web or --source research")
@@ -281,6 +291,8 @@ def collect(con_or_db: Any = None, hashtags: Sequence[str] | str | None = None, 
     max_posts = settings.max_posts if max_posts is None else max_posts
     if isinstance(max_posts, bool) or not isinstance(max_posts, int) or not 1 <= max_posts <= MAX_POSTS_LIMIT:
         raise CollectError(f"--max-posts must be a whole number from 1 to {MAX_POSTS_LIMIT:,}, not {max_posts!r}")
+    if raw_only:
+        return _collect_raw_only(con_or_db, hashtags, max_posts, session, page_size or FEED_PAGE_SIZE, source)
     with _connection(con_or_db) as con:
         ensure_tables(con)
         names = _hashtags(con, hashtags)
@@ -299,6 +311,30 @@ def collect(con_or_db: Any = None, hashtags: Sequence[str] | str | None = None, 
             raise
         _finish_run(con, result)
         refresh_derived(con)
+    return result
+
+
+def _collect_raw_only(con_or_db: Any, hashtags: Sequence[str] | str | None, max_posts: int, session: Session | None,
+                      page_size: int, source: str) -> RunResult:
+    if source != "web":
+        raise CollectError("--raw-only is for the web API: the Research API's pages are collected with the store")
+    if hashtags:
+        names = _hashtags(None, hashtags)  # type: ignore[arg-type]
+    elif isinstance(con_or_db, duckdb.DuckDBPyConnection):
+        names = _hashtags(con_or_db, None)
+    else:
+        with connection(con_or_db, read_only=True) as con:
+            names = _hashtags(con, None)
+    now = clock.now()
+    result = RunResult(run_id=raw.new_run_id(now), flow="collect", source="web", started_at=now, raw_only=True)
+    state = _Run(None, result, get_settings(), "web")
+    try:
+        run_async(lambda: _collect_web(state, names, max_posts, False, session, page_size))
+    except BaseException:
+        result.interrupted = True
+        raise
+    finally:
+        result.ended_at = clock.now()
     return result
 
 
@@ -345,13 +381,18 @@ async def _web_hashtag(state: _Run, web: WebSource, name: str, max_posts: int, o
     state.keep(page)
     outcome.pages += 1
     challenge_id = str(info["challenge"]["id"])
-    saved = saved_cursor(con, "web", name)
+    saved = saved_cursor(con, "web", name) if con is not None else None
     cursor, fetched, pages = 0, 0, 0
     if saved and not saved.done and saved.cursor:
         cursor, fetched, pages = saved.cursor, saved.posts, saved.pages
         outcome.resumed_from = cursor
         bar.update(min(fetched, max_posts))
-    save_cursor(con, "web", name, run_id=run_id, cursor=cursor, pages=pages, posts=fetched, max_posts=max_posts)
+
+    def save(done: bool = False) -> None:
+        if con is not None:  # raw pages only: no cursor
+            save_cursor(con, "web", name, run_id=run_id, cursor=cursor, pages=pages, posts=fetched, max_posts=max_posts, done=done)
+
+    save()
     while fetched < max_posts:
         feed = await web.hashtag_feed_page(challenge_id, cursor=cursor, count=min(page_size, max_posts - fetched), sink=sink, name=name)
         ids = list(dict.fromkeys(str(i["id"]) for i in feed.items if isinstance(i, dict) and i.get("id")))
@@ -361,12 +402,13 @@ async def _web_hashtag(state: _Run, web: WebSource, name: str, max_posts: int, o
         outcome.pages += 1
         outcome.posts += len(ids)
         fetched, cursor, pages = fetched + len(ids), feed.cursor, pages + 1
-        save_cursor(con, "web", name, run_id=run_id, cursor=cursor, pages=pages, posts=fetched, max_posts=max_posts)
+        save()
         bar.update(len(ids))
         if not feed.has_more:
             break
-    save_cursor(con, "web", name, run_id=run_id, cursor=cursor, pages=pages, posts=fetched, max_posts=max_posts, done=True)
-    con.execute("UPDATE tracked_hashtags SET last_collected_at = ? WHERE name = ?", [clock.now(), name])
+    save(done=True)
+    if con is not None:
+        con.execute("UPDATE tracked_hashtags SET last_collected_at = ? WHERE name = ?", [clock.now(), name])
 
 
 async def _collect_research(state: _Run, names: list[str], max_posts: int, since: dt.date | None, until: dt.date | None,

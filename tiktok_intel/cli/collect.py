@@ -60,6 +60,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--until", type=_date, metavar="YYYY-MM-DD", help="research: last day (default: today, UTC)")
     p.add_argument("--region", action="append", metavar="CC", default=[], help="research: only videos from this region (repeatable)")
     p.add_argument("--no-covers", action="store_true", help="do not download cover images")
+    p.add_argument("--raw-only", action="store_true",
+                   help="web: only write the pages to raw (no database lock: collectors on several machines can share the raw "
+                        "folder); `tiktok-intel process` ingests them")
     p.set_defaults(handler=cmd_collect)
 
     p = subparsers.add_parser("monitor", help="snapshot each tracked hashtag's own stats (video and view counts)",
@@ -107,9 +110,12 @@ def cmd_collect(args: argparse.Namespace) -> int:
 
     if args.source == "web" and (args.since or args.until or args.region):
         raise BadArgumentError("--since, --until and --region are for --source research")
-    with writing("collect") as con:
-        result = collect(con, args.hashtag, args.max_posts, args.source, since=args.since, until=args.until, regions=args.region,
-                         covers=not args.no_covers)
+    if args.raw_only:  # writes nothing but raw pages: no write lock, the store only read for the tracked list
+        result = collect(None, args.hashtag, args.max_posts, args.source, raw_only=True)
+    else:
+        with writing("collect") as con:
+            result = collect(con, args.hashtag, args.max_posts, args.source, since=args.since, until=args.until, regions=args.region,
+                             covers=not args.no_covers)
     print(result.summary())
     return 1 if result.failed else 0
 
