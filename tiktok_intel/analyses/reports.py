@@ -10,7 +10,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from . import AnalysisError, choose, normalise_hashtag, time_range
+from . import AnalysisError, choose, normalise_hashtag, time_clause, time_range
 
 POST_METRICS = ("views", "likes", "comments", "shares", "saves")
 AUTHOR_METRICS = ("followers", "hearts", "videos", "likes_given")
@@ -29,13 +29,7 @@ def _filters(hashtag: str | None, start: Any, end: Any, params: list[Any], *, ti
         where += (f" AND {post} IN (SELECT post_id FROM post_hashtags WHERE hashtag = ?"
                   f" UNION SELECT post_id FROM feed_appearances WHERE hashtag = ?)")
         params.extend([tag, tag])
-    if lo is not None:
-        where += f" AND {time_expr} >= ?"
-        params.append(lo)
-    if hi is not None:
-        where += f" AND {time_expr} < ?"
-        params.append(hi)
-    return where
+    return where + time_clause(time_expr, lo, hi, params)
 
 
 def _limit(limit: int) -> int:
