@@ -13,7 +13,8 @@ from ._common import flow_body
 
 @task(name="collect posts", retries=2, retry_delay_seconds=[60, 300], retry_condition_fn=steps.worth_retrying)
 def collect_posts(max_posts: int | None = None, hashtags: list[str] | None = None):
-    """Fetching: retried when every hashtag failed; a retry resumes from the saved cursors."""
+    """Fetch into raw with the store closed, then ingest; retried when every hashtag failed (TikTok
+    unreachable): a retry fetches again, and ingest keeps each post once."""
     return steps.collect_posts(max_posts, hashtags)
 
 

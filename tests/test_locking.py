@@ -181,3 +181,41 @@ def test_a_run_left_running_by_a_dead_process_is_closed_by_the_next_writer(works
             assert con.execute("SELECT status FROM runs WHERE run_id = ?", [run.run_id]).fetchone() == ("running",)
     with connection() as con:
         assert con.execute("SELECT status FROM runs WHERE run_id = ?", [run.run_id]).fetchone() == ("completed",)
+
+
+@pytest.mark.slow
+def test_the_store_is_free_to_read_while_the_content_flow_fetches(workspace, tmp_path):
+    """The content flow fetches into raw with the store closed: a read that does not wait at all
+    succeeds between two of its (slow) feed pages, where it once found the file held."""
+    from tiktok_intel.store import open_db
+
+    with OfflineTikTok(seed=5) as server:
+        overrides = dict(ms_token=CANARY, requests_per_second=0, retries=1, timeout_seconds=10, **server.settings_overrides())
+        settings_module.configure(workspace, **overrides)
+        with connection() as con:
+            tracking.add(con, ["klimat"])
+        env = {k: v for k, v in os.environ.items() if not k.startswith("TIKTOK_INTEL_")}
+        env.update({"TIKTOK_INTEL_WORKSPACE": str(workspace.workspace_path), "TIKTOK_INTEL_PROGRESS": "0",
+                    "TIKTOK_INTEL_MS_TOKEN": CANARY, "TIKTOK_INTEL_REQUESTS_PER_SECOND": "0",
+                    "TIKTOK_INTEL_WEB_BASE_URL": overrides["web_base_url"], "TIKTOK_INTEL_MEDIA_HOSTS": ",".join(overrides["media_hosts"])})
+        server.faults.add("slow", path="/api/challenge/item_list/", delay=2.0, times=None)  # two feed pages, 2 s each
+        writer = _start(env, "klimat", tmp_path)
+        mid_fetch, held = 0, []
+        while writer.poll() is None:
+            pages = len(list(workspace.raw_dir.rglob("*.meta.json")))
+            try:
+                con = open_db(read_only=True, wait_seconds=0)
+                con.execute("SELECT count(*) FROM posts").fetchone()
+                con.close()
+                if pages == 2 and len(list(workspace.raw_dir.rglob("*.meta.json"))) == 2:  # hashtag page + first feed page only
+                    mid_fetch += 1
+            except Exception as exc:  # noqa: BLE001 - held by the writer: counted, and shown if it matters
+                if pages == 2:
+                    held.append(str(exc)[:120])
+            time.sleep(0.05)
+        out, _ = writer.communicate()
+    assert writer.returncode == 0, out
+    assert mid_fetch >= 3, f"no read succeeded while the flow was between its feed pages; held: {held[:3]}"
+    with connection(read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM posts").fetchone()[0] == 40
+        assert con.execute("SELECT status FROM runs WHERE flow = 'content'").fetchall() == [("completed",)]

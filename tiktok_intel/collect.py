@@ -81,7 +81,8 @@ class RunResult:
     outcomes: list[HashtagOutcome] = dataclasses.field(default_factory=list)
     quota: str | None = None
     interrupted: bool = False
-    raw_only: bool = False  # pages written to raw only: `tiktok-intel process` ingests them
+    raw_only: bool = False  # pages written to raw only: `tiktok-intel process` (or ingest_raw_run) ingests them
+    fetched: dict[str, list[str]] = dataclasses.field(default_factory=dict)  # hashtag -> post ids its pages held
 
     @property
     def failed(self) -> list[HashtagOutcome]:
@@ -335,6 +336,36 @@ def _collect_raw_only(con_or_db: Any, hashtags: Sequence[str] | str | None, max_
         raise
     finally:
         result.ended_at = clock.now()
+        result.fetched = state.fetched
+    return result
+
+
+def ingest_raw_run(con: duckdb.DuckDBPyConnection, result: RunResult, *, covers: bool = True) -> RunResult:
+    """Finish a raw-only web collection in the store: its pages (and any other pending ones)
+    ingested, the new posts counted, their covers fetched, ``last_collected_at`` set and the run
+    recorded in ``runs``, as a full collection would have done. The store is held for this step
+    only, not while TikTok answered. Returns ``result``, now a full run (its ``summary()`` says so)."""
+    ensure_tables(con)
+    settings = get_settings()
+    state = _Run(con, result, settings, result.source)
+    for outcome in result.outcomes:
+        outcome.new_posts = state.new_among(result.fetched.get(outcome.hashtag, []))
+    process_pending(con)
+    if covers:
+        async def fetch_all() -> None:
+            async with HttpClient(settings, requests_per_second=0) as media_client:
+                for outcome in result.outcomes:
+                    if outcome.ok and result.fetched.get(outcome.hashtag):
+                        outcome.covers.add(await fetch_covers(con, media_client, result.fetched[outcome.hashtag], settings=settings))
+
+        run_async(fetch_all)
+    for outcome in result.outcomes:
+        if outcome.ok:
+            con.execute("UPDATE tracked_hashtags SET last_collected_at = ? WHERE name = ?", [clock.now(), outcome.hashtag])
+    result.raw_only = False
+    con.execute("INSERT INTO runs (run_id, flow, started_at, status) VALUES (?, ?, ?, 'running')", [result.run_id, result.flow, result.started_at])
+    _finish_run(con, result)  # ended: when its pages were in the store
+    refresh_derived(con)
     return result
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
 
-from ..collect import NothingToCollectError, RunResult, collect, monitor
+from ..collect import NothingToCollectError, RunResult, collect, ingest_raw_run, monitor
 from ..errors import TikTokIntelError
 from ..notebooks import NotebookRun, run_notebook
 from .runs import connection
@@ -47,12 +47,15 @@ def monitor_hashtags(hashtags: Sequence[str] | None = None) -> tuple[dict[str, A
 
 
 def collect_posts(max_posts: int | None = None, hashtags: Sequence[str] | None = None) -> tuple[dict[str, Any], str]:
-    """Collect up to ``max_posts`` (default: the ``max_posts`` setting) per tracked hashtag. Returns (counts, note)."""
+    """Collect up to ``max_posts`` (default: the ``max_posts`` setting) per tracked hashtag: the
+    pages are fetched into raw with the store closed (dashboards and notebooks keep reading while
+    TikTok answers), then ingested, with covers, in one short write. Returns (counts, note)."""
     try:
-        with connection() as con:
-            result = _checked(collect(con, hashtags or None, max_posts=max_posts))
+        result = collect(None, hashtags or None, max_posts=max_posts, raw_only=True)
     except NothingToCollectError:
         return {"hashtags": 0, "posts": 0}, "no hashtags tracked (add some with `tiktok-intel track add NAME`)"
+    with connection() as con:
+        result = _checked(ingest_raw_run(con, result))
     return _counts(result), result.summary()
 
 
