@@ -1,8 +1,10 @@
 """Dashboard panels as plain functions: against a fixture workspace built like the flows build it, and an empty one."""
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
+from pathlib import Path
 
 import ipywidgets as w
 import openpyxl
@@ -325,3 +327,25 @@ def test_launcher_hides_sources_and_requires_a_token_off_loopback():
     assert token == "abc123" and "--token=abc123" in args
     with pytest.raises(launcher.LauncherError):
         launcher.voila_command(host="0.0.0.0", token="  ")
+
+
+def test_a_report_recorded_relative_to_the_project_folder_is_found(workspace, tmp_path, monkeypatch):
+    """`make demo` and `tiktok-intel run` from the project folder once recorded `data/reports/...`;
+    a dashboard kernel runs in notebooks/dashboards/ with the workspace given as an absolute path."""
+    from tiktok_intel.notebooks import NotebookRun
+    from tiktok_intel.orchestration.runs import FlowRun
+
+    folder = workspace.workspace_path / "reports" / "post_trends" / "20261117T100000"
+    folder.mkdir(parents=True)
+    (folder / "post_trends.ipynb").write_text("{}")
+    (folder / "post_trends.html").write_text("<h1>Post trends report</h1>")
+    relative = Path("data") / "reports" / "post_trends" / "20261117T100000" / "post_trends.ipynb"
+    with open_db() as con:
+        con.execute("INSERT INTO runs (run_id, flow, started_at, ended_at, status, notebook_path) VALUES "
+                    "('r1', 'post-trends', now()::TIMESTAMP, now()::TIMESTAMP, 'completed', ?)", [str(relative)])
+    panel = ti.report_archive_panel(None)
+    assert "report file not found" not in texts(panel) and find(panel, w.Button, description="Open")
+    monkeypatch.chdir(tmp_path)  # and what a flow records now is absolute, wherever it ran from
+    run = FlowRun("post-trends", "r2", dt.datetime(2026, 11, 17))
+    run.notebook(NotebookRun("post_trends", relative, None, {}, 1.0))
+    assert Path(run.notebook_path).is_absolute() and Path(run.notebook_path) == tmp_path / relative

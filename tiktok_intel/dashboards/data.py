@@ -143,17 +143,19 @@ def report_html(notebook_path: str) -> Path | None:
     if not isinstance(notebook_path, str) or not notebook_path:
         return None
     path = Path(notebook_path)
-    if not path.is_absolute():
-        path = get_settings().workspace_path / path
-    candidate = path.with_suffix(".html")
+    workspace = get_settings().workspace_path
+    # a relative path: to the workspace, or (what flows run from the project folder once recorded,
+    # "data/reports/...") to the folder holding it
+    candidates = [path] if path.is_absolute() else [workspace / path, workspace.resolve().parent / path]
     try:
         reports_dir = get_settings().reports_dir.resolve()
-        resolved = candidate.resolve()
+        for candidate in candidates:
+            resolved = candidate.with_suffix(".html").resolve()
+            if reports_dir in resolved.parents and resolved.is_file():
+                return resolved
     except OSError:
         return None
-    if reports_dir not in resolved.parents or not resolved.is_file():
-        return None
-    return resolved
+    return None
 
 
 def executed_reports(con: duckdb.DuckDBPyConnection, *, flows: list[str], job: str = "", limit: int = 50) -> pd.DataFrame:

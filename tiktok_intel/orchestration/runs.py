@@ -59,7 +59,7 @@ class FlowRun:
 
     def notebook(self, run: Any) -> None:
         """Record a step's :class:`~tiktok_intel.notebooks.NotebookRun` (its executed copy)."""
-        self.notebook_path = str(run.ipynb)
+        self.notebook_path = str(Path(run.ipynb).resolve())  # absolute: dashboards read it from another folder
         self.counts[f"{run.name}_seconds"] = round(run.seconds, 2)
 
     @property
@@ -159,7 +159,7 @@ def flow_run(flow: str, parameters: Mapping[str, Any] | None = None, *, lock: bo
             run.error = "interrupted" if isinstance(exc, KeyboardInterrupt) else _one_line(exc)
             ipynb = getattr(exc, "ipynb", None)
             if ipynb is not None:
-                run.notebook_path = str(Path(ipynb))
+                run.notebook_path = str(Path(ipynb).resolve())
             record_end(run)
             raise
         if run.status == "running":

@@ -57,8 +57,9 @@ def prepare_environment(workspace: Path | None = None) -> None:
     settings = get_settings()
     os.environ["TIKTOK_INTEL_WORKSPACE"] = str(settings.workspace_path.resolve())
     target = absolute_target(settings.db_target)
-    if target != settings.db_target:  # notebooks run in notebooks/pipelines/: relative paths would point there
-        configure(settings, db=target)
+    workspace = settings.workspace_path.resolve()
+    if target != settings.db_target or workspace != settings.workspace_path:  # notebooks run in notebooks/pipelines/,
+        configure(settings, db=target, workspace=workspace)                  # dashboards elsewhere: no relative paths
     os.environ["TIKTOK_INTEL_DB"] = target
     root = str(PROJECT_ROOT)
     if root not in sys.path:
