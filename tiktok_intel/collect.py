@@ -315,6 +315,14 @@ def collect(con_or_db: Any = None, hashtags: Sequence[str] | str | None = None, 
     return result
 
 
+async def _fetch_run_covers(con: duckdb.DuckDBPyConnection, client: HttpClient, outcomes: list[HashtagOutcome],
+                            fetched: dict[str, list[str]], settings: Settings) -> None:
+    """The covers of the posts each successful hashtag's pages held (those without one yet)."""
+    for outcome in outcomes:
+        if outcome.ok and fetched.get(outcome.hashtag):
+            outcome.covers.add(await fetch_covers(con, client, fetched[outcome.hashtag], settings=settings))
+
+
 def _collect_raw_only(con_or_db: Any, hashtags: Sequence[str] | str | None, max_posts: int, session: Session | None,
                       page_size: int, source: str) -> RunResult:
     if source != "web":
@@ -354,9 +362,7 @@ def ingest_raw_run(con: duckdb.DuckDBPyConnection, result: RunResult, *, covers:
     if covers:
         async def fetch_all() -> None:
             async with HttpClient(settings, requests_per_second=0) as media_client:
-                for outcome in result.outcomes:
-                    if outcome.ok and result.fetched.get(outcome.hashtag):
-                        outcome.covers.add(await fetch_covers(con, media_client, result.fetched[outcome.hashtag], settings=settings))
+                await _fetch_run_covers(con, media_client, result.outcomes, result.fetched, settings)
 
         run_async(fetch_all)
     for outcome in result.outcomes:
@@ -396,9 +402,7 @@ async def _collect_web(state: _Run, names: list[str], max_posts: int, covers: bo
             await asyncio.gather(*(one(i, n) for i, n in enumerate(names)))
             state.flush()  # the run's pages in one go; then the covers of the posts they hold
             if covers:
-                for outcome in state.result.outcomes:
-                    if outcome.ok and state.fetched.get(outcome.hashtag):
-                        outcome.covers.add(await fetch_covers(state.con, media_client, state.fetched[outcome.hashtag], settings=settings))
+                await _fetch_run_covers(state.con, media_client, state.result.outcomes, state.fetched, settings)
         finally:
             if own_session:
                 await session.close()

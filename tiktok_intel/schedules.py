@@ -88,16 +88,17 @@ def next_runs(cron: str | Job, count: int = 3, after: dt.datetime | None = None,
     return [next(iterator) for _ in range(count)]
 
 
-def table(count: int = 3, after: dt.datetime | None = None, *, user_jobs: bool = True) -> list[dict]:
+def table(count: int = 3, after: dt.datetime | None = None, *, user_jobs: bool = True, check_notebooks: bool = True) -> list[dict]:
     """Each job with its cron, time zone and next ``count`` run times (for ``tiktok-intel
-    schedules``): the five built-in jobs, then the valid jobs of the user's jobs file."""
+    schedules``): the five built-in jobs, then the valid jobs of the user's jobs file
+    (``check_notebooks=False``: those whose cron and time zone are valid, without opening their notebooks)."""
     zone = timezone()
     rows = [{"flow": j.name, "cron": j.cron, "timezone": zone.key, "does": j.does, "kind": "built-in",
              "next": next_runs(j, count, after)} for j in JOBS]
     if user_jobs:
         from . import jobs
 
-        for j in jobs.valid_jobs()[0]:
+        for j in jobs.valid_jobs(notebooks=check_notebooks)[0]:
             rows.append({"flow": j.name, "cron": j.cron, "timezone": timezone(j.timezone).key, "does": j.does, "kind": "yours",
                          "next": next_runs(j.cron, count, after, tz=j.timezone)})
     return rows
