@@ -1,9 +1,11 @@
 """Shared test fixtures: an isolated workspace per test, and the real samples in ../shared/fixtures."""
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -64,3 +66,25 @@ def load_json(path: Path):
 
 
 T0 = dt.datetime(2026, 11, 1, 8, 1)
+
+
+@contextlib.contextmanager
+def write_lock_held_by_another_run(flow: str = "content", *, workspace: Path | None = None):
+    """Inside the block, another thread holds the workspace write lock, as a flow writing would."""
+    from tiktok_intel.orchestration.lock import write_lock
+
+    holding, release = threading.Event(), threading.Event()
+
+    def a_run_writing() -> None:
+        with write_lock(flow, workspace=workspace):
+            holding.set()
+            release.wait(60)
+
+    run = threading.Thread(target=a_run_writing)
+    run.start()
+    try:
+        assert holding.wait(30), "the other run never got the write lock"
+        yield
+    finally:
+        release.set()
+        run.join()

@@ -19,6 +19,8 @@ from tiktok_intel.sources import http as http_module
 from tiktok_intel.sources.http import HttpClient
 from tiktok_intel.sources.web import StaticSession, WebSource
 
+from conftest import write_lock_held_by_another_run
+
 T = dt.datetime(2026, 11, 10, 8, 0)
 CANARY = "msTokenCANARY-5e3b9f"
 FEED = "/api/challenge/item_list/"
@@ -274,9 +276,6 @@ def test_collect_cli_prints_one_summary_line_and_never_the_token(tiktok, workspa
 
 
 def test_a_raw_only_collection_needs_no_lock_and_writes_nothing_but_raw_pages(tiktok, workspace, capsys, monkeypatch):
-    import threading
-
-    from tiktok_intel.orchestration import write_lock
     from tiktok_intel.settings import DECLARED
     from tiktok_intel.store import connection
 
@@ -288,21 +287,8 @@ def test_a_raw_only_collection_needs_no_lock_and_writes_nothing_but_raw_pages(ti
 
     with connection() as con:
         tracking.add(con, ["klimat"])
-    holding, release = threading.Event(), threading.Event()
-
-    def a_flow_writing():
-        with write_lock("content"):
-            holding.set()
-            release.wait(60)
-
-    flow = threading.Thread(target=a_flow_writing)
-    flow.start()
-    try:
-        assert holding.wait(10)
+    with write_lock_held_by_another_run():
         assert main(["collect", "--raw-only", "--max-posts", "60"]) == 0  # did not wait for the lock
-    finally:
-        release.set()
-        flow.join()
     out = capsys.readouterr().out
     assert "raw pages only" in out and "1 of 1 hashtag(s) done, 60 posts in 3 pages" in out and "tiktok-intel process" in out
     with connection() as con:

@@ -349,3 +349,15 @@ def test_a_report_recorded_relative_to_the_project_folder_is_found(workspace, tm
     run = FlowRun("post-trends", "r2", dt.datetime(2026, 11, 17))
     run.notebook(NotebookRun("post_trends", relative, None, {}, 1.0))
     assert Path(run.notebook_path).is_absolute() and Path(run.notebook_path) == tmp_path / relative
+
+
+def test_popularity_marks_each_snapshot_only_while_they_can_be_told_apart():
+    from tiktok_intel.dashboards.hashtags import MARKERS_UP_TO, popularity_figure
+
+    def frame(snapshots: int) -> pd.DataFrame:
+        times = pd.date_range("2026-11-01", periods=snapshots, freq="30min")
+        return pd.DataFrame({"hashtag": "klimat", "collected_at": times, "view_count": range(snapshots), "video_count": 1})
+
+    assert popularity_figure(frame(MARKERS_UP_TO)).data[0].mode == "lines+markers"
+    month = popularity_figure(frame(30 * 48))  # a month of 30-minute monitoring
+    assert month.data[0].mode == "lines" and len(month.data[0].x) == 30 * 48

@@ -59,12 +59,16 @@ def server(tmp_path_factory):
         _wait_http(address)
         yield {"url": address, "db": db, "log": workspace.parent / "voila.log"}
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except Exception:  # noqa: BLE001
-            process.kill()
+        _stop(process)
         log.close()
+
+
+def _stop(process) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except Exception:  # noqa: BLE001
+        process.kill()
 
 
 def subprocess_stdout():
@@ -230,3 +234,48 @@ def test_reports_switch_filter_and_download_csv(page, server, tmp_path):
     frame = page.frame_locator("iframe.ti-report-frame")
     frame.locator("h1:has-text('Post trends report')").wait_for(timeout=RENDER_TIMEOUT_MS)
     no_traceback(page)
+
+
+def _waiting_kernels(log: Path) -> int:
+    from tiktok_intel.dashboards.preheat import WAITING
+
+    return log.read_text(encoding="utf-8", errors="replace").count(WAITING) if log.exists() else 0
+
+
+def test_a_preheated_page_shows_the_data_of_when_it_is_opened(browser, tmp_path):
+    """The pre-heated kernel did its imports long before: what it shows must still be read when the page opens."""
+    import shutil
+
+    workspace = tmp_path / "data"
+    db = fixture.build(workspace)
+    root = tmp_path / "dashboards"
+    root.mkdir()
+    for name in ("index", "hashtags"):
+        shutil.copy(launcher.DASHBOARDS_DIR / f"{name}.ipynb", root / f"{name}.ipynb")
+    previous = settings_module.get_settings()
+    settings_module.configure(settings_module.load_settings(environ={}, dotenv=None), workspace=workspace)
+    log_path = tmp_path / "voila.log"
+    with log_path.open("wb") as log:
+        process, address = launcher.launch(port=_free_port(), root=root, preheat=True, stdout=log, stderr=subprocess_stdout())
+        settings_module.configure(previous)
+        try:
+            _wait_http(address)
+            deadline = time.monotonic() + 90
+            while _waiting_kernels(log_path) < 2:  # both dashboards' kernels heated and waiting for a page
+                assert time.monotonic() < deadline, log_path.read_text(errors="replace")[-2000:]
+                time.sleep(0.3)
+            time.sleep(3)  # were the panels read at the heat, they would have been by now
+            from tiktok_intel import tracking
+            from tiktok_intel.store import open_db
+
+            with open_db(db) as con:  # after the heat, before the page
+                tracking.add(con, ["added_after_the_heat"])
+            context = browser.new_context()
+            page = context.new_page()
+            page.goto(address + "voila/render/hashtags.ipynb", timeout=RENDER_TIMEOUT_MS)
+            page.wait_for_selector(".ti-tracked", timeout=RENDER_TIMEOUT_MS)
+            assert "added_after_the_heat" in page.inner_text(".ti-tracked")
+            no_traceback(page)
+            context.close()
+        finally:
+            _stop(process)

@@ -102,3 +102,62 @@ def test_many_groups_read_while_ingesting_equal_python_parser(workspace, tmp_pat
     d = ingest_pages(slow, later, sql_reader=False)
     assert c.items_read == d.items_read == 120 and c.updated.get("posts") and c.new.get("post_stats")
     assert snapshot(fast) == snapshot(slow)
+
+
+#: One field of one item changed to a value of another JSON type: what the SQL reader must either
+#: read as Python does or leave to Python (then Python's store, rejects included, is the reference).
+ODD_TYPES = {
+    "verified as text": ("author", "verified", "true"), "verified as a number": ("author", "verified", 1),
+    "isAd as text": (None, "isAd", "false"), "original as text": ("music", "original", "true"),
+    "challenges a number": (None, "challenges", 5), "challenges true": (None, "challenges", True),
+    "challenges false": (None, "challenges", False), "challenges a string": (None, "challenges", "#valet2026"),
+    "challenges an object": (None, "challenges", {"title": "valet2026"}), "challenge a number": (None, "challenges", [5, {"title": "ok"}]),
+    "textExtra a number": (None, "textExtra", 3), "textExtra a string": (None, "textExtra", "x"),
+    "author a string": (None, "author", "someone"), "author a number": (None, "author", 42), "author empty": (None, "author", {}),
+    "author a list": (None, "author", [1]), "stats a string": (None, "stats", "x"), "statsV2 a number": (None, "statsV2", 5),
+    "music a string": (None, "music", "x"), "video a list": (None, "video", [1]), "id a number": (None, "id", 7300000000000000123),
+    "id a float": (None, "id", 1.5), "id true": (None, "id", True), "createTime true": (None, "createTime", True),
+    "createTime as text": (None, "createTime", "1700000000"), "author id a number": ("author", "id", 6800000000000000001),
+    "nickname an object": ("author", "nickname", {"a": 1}), "desc true": (None, "desc", True),
+}
+
+
+def test_odd_json_types_give_the_python_parsers_store(workspace, tmp_path):
+    world = World(posts=3 * len(ODD_TYPES), authors=20, hashtags=50, seed=11)
+    pages = []
+    for n, (where, key, value) in enumerate(ODD_TYPES.values()):
+        body = world.feed_page(3 * n, 3, T0, 3 * n)
+        target = body["itemList"][1]
+        (target if where is None else target.setdefault(where, {}))[key] = value
+        pages.append((body, "valet2026"))
+    for odd in (5, "text", [1], None):  # an item that is not an object at all
+        body = world.feed_page(0, 2, T0, 0)
+        body["itemList"].insert(1, odd)
+        pages.append((body, "valet2026"))
+    written = write_all(pages, tmp_path / "raw")
+    fast, slow = open_db(tmp_path / "fast.duckdb"), open_db(tmp_path / "slow.duckdb")
+    a = ingest_pages(fast, written, sql_reader=True)
+    b = ingest_pages(slow, written, sql_reader=False)
+    assert snapshot(fast) == snapshot(slow)
+    assert (a.items_read, a.items_rejected, a.new) == (b.items_read, b.items_rejected, b.new)
+    assert b.items_rejected >= 3  # challenges 5 and true, id 1.5 / true, ...: Python rejects them; so must the SQL path
+
+
+def test_an_author_known_first_by_name_then_by_id_is_merged_as_python_merges_it(workspace, tmp_path):
+    """An item without the author's id keys the author ``@name``; a later page with the id replaces
+    that placeholder everywhere (the reader's tables are copied before they are changed)."""
+    world = World(posts=4, authors=2, hashtags=10, seed=3)
+    first, later = world.feed_page(0, 2, T0, 0), world.feed_page(2, 2, T0 + dt.timedelta(hours=8), 2)
+    for item in first["itemList"]:
+        item["author"] = {"uniqueId": "NamedOnly", "nickname": "N"}
+    for item in later["itemList"]:
+        item["author"] = {"id": "6800000000000000042", "uniqueId": "namedonly", "nickname": "N2"}
+    stores = []
+    for sql_reader in (True, False):
+        con = open_db(tmp_path / f"{sql_reader}.duckdb")
+        for n, body in enumerate((first, later)):
+            written = write_all([(body, "valet2026")], tmp_path / f"raw-{sql_reader}-{n}")
+            ingest_pages(con, written, sql_reader=sql_reader)
+        assert con.execute("SELECT author_id FROM authors").fetchall() == [("6800000000000000042",)]
+        stores.append(snapshot(con))
+    assert stores[0] == stores[1]

@@ -18,6 +18,8 @@ from tiktok_intel.offline import OfflineTikTok
 from tiktok_intel.orchestration import WriteLockTimeout, holder, write_lock
 from tiktok_intel.store import connection
 
+from conftest import write_lock_held_by_another_run
+
 CANARY = "msTokenCANARY-lock-77"
 
 
@@ -73,25 +75,11 @@ def test_a_holder_caught_before_it_wrote_its_details_is_still_named(workspace):
 
 
 def test_a_writer_gives_up_after_the_timeout_naming_the_fix(workspace):
-    release = threading.Event()
-    inside = threading.Event()
-
-    def hold():
-        with write_lock("content"):
-            inside.set()
-            release.wait(10)
-
-    t = threading.Thread(target=hold)
-    t.start()
-    inside.wait(5)
-    try:
+    with write_lock_held_by_another_run():
         with pytest.raises(WriteLockTimeout, match=r"gave up waiting after 1 s: .*TIKTOK_INTEL_LOCK_TIMEOUT_SECONDS") as err:
             with write_lock("post-trends", timeout=1, on_wait=lambda m: None):
                 pass
         assert "\n" not in str(err.value)
-    finally:
-        release.set()
-        t.join()
 
 
 WRITER = textwrap.dedent("""

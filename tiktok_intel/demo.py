@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 from typing import Callable, Iterator
 
-from . import clock, settings as settings_module
+from . import clock, readcopy, settings as settings_module
 from .errors import TikTokIntelError
 from .progress import progress
 
@@ -137,7 +137,7 @@ def _claim(workspace: Path, rebuild: bool) -> dict | None:
     if marker and marker.get("complete") and not rebuild and database.exists():
         return marker
     if marker is not None:  # ours: interrupted, or --rebuild
-        for name in ("tiktok.duckdb", "tiktok.duckdb.wal", "raw", "media", "reports", "search", "prefect", "jobs.toml", MARKER):
+        for name in ("tiktok.duckdb", "tiktok.duckdb.wal", readcopy.copy_path(database).name, "raw", "media", "reports", "search", "prefect", "jobs.toml", MARKER):
             target = workspace / name
             if target.is_dir():
                 shutil.rmtree(target)

@@ -100,8 +100,12 @@ def _latest_values(table: Table) -> str:
     return ", ".join(f"arg_max({c}, (last_seen_at, {c})) FILTER (WHERE {c} IS NOT NULL) AS {c}" for c in table.value_columns)
 
 
-def _stage(con: duckdb.DuckDBPyConnection, table: Table, source: str, *, may_repeat_keys: bool = True) -> str:
-    """Copy ``source``'s rows of ``table`` into a temp table with each key once; return its name."""
+def _stage(con: duckdb.DuckDBPyConnection, table: Table, source: str, *, may_repeat_keys: bool = True, keyed: bool = False) -> str:
+    """The relation to merge ``table`` from, each key once: ``source`` itself when it is
+    ``keyed`` (no NULL in its key, see :mod:`fastpath`) and no key repeats in it, else a temp table
+    ``_stage_<table>`` made from it (see :func:`_mutable`)."""
+    if keyed and not may_repeat_keys:
+        return source
     stage = f"_stage_{table.name}"
     keys = ", ".join(table.key)
     if not may_repeat_keys:
@@ -118,16 +122,27 @@ def _stage(con: duckdb.DuckDBPyConnection, table: Table, source: str, *, may_rep
     return stage
 
 
-def _resolve_author_placeholders(con: duckdb.DuckDBPyConnection, batch_names: bool) -> None:
+def _mutable(con: duckdb.DuckDBPyConnection, stages: dict[str, str], name: str) -> str:
+    """``stages[name]`` as a temp table this transaction may change (a copy of the source when
+    :func:`_stage` passed the source itself)."""
+    stage = f"_stage_{name}"
+    if stages[name] != stage:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {stage} AS SELECT * FROM {stages[name]}")
+        stages[name] = stage
+    return stage
+
+
+def _resolve_author_placeholders(con: duckdb.DuckDBPyConnection, stages: dict[str, str]) -> None:
     """Give ``@username`` authors their numeric id wherever one is known under that name, now or
     before a rename (``author_names``: this batch first, then the store)."""
-    batch_known = "SELECT author_id, unique_id AS name, 1 AS batch FROM _stage_author_names UNION ALL " if batch_names else ""
+    names = stages.get("author_names")
+    batch_known = f"SELECT author_id, unique_id AS name, 1 AS batch FROM {names} UNION ALL " if names else ""
     batch_wanted = ("UNION SELECT a.author_id FROM authors a WHERE a.author_id LIKE '@%' "
-                    "AND substr(a.author_id, 2) IN (SELECT unique_id FROM _stage_author_names)") if batch_names else ""
+                    f"AND substr(a.author_id, 2) IN (SELECT unique_id FROM {names})") if names else ""
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _author_map AS
         WITH wanted AS (
-            SELECT author_id AS placeholder FROM _stage_authors WHERE author_id LIKE '@%'
+            SELECT author_id AS placeholder FROM {stages["authors"]} WHERE author_id LIKE '@%'
             {batch_wanted}
         ),
         known AS (
@@ -140,6 +155,7 @@ def _resolve_author_placeholders(con: duckdb.DuckDBPyConnection, batch_names: bo
     """)
     if not con.execute("SELECT count(*) FROM _author_map").fetchone()[0]:
         return
+    _mutable(con, stages, "authors")
     spec = TABLES_BY_NAME["authors"]
     # merge this batch's placeholder rows into their numeric ids (regroup, keeping latest non-null values)
     con.execute("UPDATE _stage_authors SET author_id = m.author_id FROM _author_map m WHERE _stage_authors.author_id = m.placeholder")
@@ -156,15 +172,12 @@ def _resolve_author_placeholders(con: duckdb.DuckDBPyConnection, batch_names: bo
     con.execute("UPDATE posts SET author_id = m.author_id FROM _author_map m WHERE posts.author_id = m.placeholder")
     con.execute("DELETE FROM authors WHERE author_id IN (SELECT placeholder FROM _author_map)")
     for name in ("posts", "author_stats"):
-        if _exists(con, f"_stage_{name}"):
-            con.execute(f"UPDATE _stage_{name} SET author_id = m.author_id FROM _author_map m WHERE _stage_{name}.author_id = m.placeholder")
-    if _exists(con, "_stage_author_stats"):  # both forms of one author measured at one instant: one snapshot
+        if name in stages:
+            stage = _mutable(con, stages, name)
+            con.execute(f"UPDATE {stage} SET author_id = m.author_id FROM _author_map m WHERE {stage}.author_id = m.placeholder")
+    if "author_stats" in stages:  # both forms of one author measured at one instant: one snapshot
         con.execute(f"""CREATE OR REPLACE TEMP TABLE _stage_author_stats AS SELECT author_id, collected_at,
                         {', '.join(f'max({c}) AS {c}' for c in metrics)} FROM _stage_author_stats GROUP BY author_id, collected_at""")
-
-
-def _exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = ?", [name]).fetchone()[0])
 
 
 def _probe_column(table: Table) -> str:
@@ -266,27 +279,30 @@ def ingest_batch(con: duckdb.DuckDBPyConnection, batch: Batch, pages_done: list[
 
 def ingest_relations(con: duckdb.DuckDBPyConnection, relations: dict[str, str], repeats: dict[str, bool], items: int,
                      pages_done: list[PageDone]) -> IngestStats:
-    """Ingest rows that already sit in DuckDB relations (one per table, ``repeats``: whether a key
-    occurs twice in it; see :mod:`tiktok_intel.fastpath`)."""
+    """Ingest rows that already sit in DuckDB tables (one per table, no NULL in any key;
+    ``repeats``: whether a key occurs twice in it; see :mod:`tiktok_intel.fastpath`). The tables
+    are only read: a table with no repeated key is merged from directly."""
     stats = IngestStats(items_read=items, pages=len(pages_done))
     for name in SUMMARISED:
         if name in relations:
             key = TABLES_BY_NAME[name].key[0]
             stats.seen[name] = {row[0] for row in con.execute(f"SELECT DISTINCT {key} FROM {relations[name]}").fetchall()}
-    _ingest(con, {name: (relation, repeats.get(name, True)) for name, relation in relations.items()}, stats, pages_done, None)
+    _ingest(con, {name: (relation, repeats.get(name, True)) for name, relation in relations.items()}, stats, pages_done, None, keyed=True)
     return stats
 
 
 def _ingest(con: duckdb.DuckDBPyConnection, sources: dict[str, tuple[str, bool]], stats: IngestStats,
-            pages_done: list[PageDone], batch: Batch | None) -> None:
+            pages_done: list[PageDone], batch: Batch | None, *, keyed: bool = False) -> None:
     with transaction(con):
-        stages = {t.name: _stage(con, t, sources[t.name][0], may_repeat_keys=sources[t.name][1]) for t in INGEST_TABLES if t.name in sources}
+        stages = {t.name: _stage(con, t, sources[t.name][0], may_repeat_keys=sources[t.name][1], keyed=keyed)
+                  for t in INGEST_TABLES if t.name in sources}
         if "authors" in stages:
-            _resolve_author_placeholders(con, batch_names="author_names" in stages)
+            _resolve_author_placeholders(con, stages)
         for table in INGEST_TABLES:
             if table.name in stages:
                 _merge(con, table, stages[table.name], stats)
-                con.execute(f"DROP TABLE {stages[table.name]}")
+                if stages[table.name] == f"_stage_{table.name}":  # ours; a source is the caller's to drop
+                    con.execute(f"DROP TABLE {stages[table.name]}")
         if batch is not None:
             _record_rejects(con, batch)
         if pages_done:

@@ -68,18 +68,15 @@ def _memory_limit(con: duckdb.DuckDBPyConnection, limit: str):
         con.execute("SET memory_limit = ?", [before])
 
 
-def _verified(con: duckdb.DuckDBPyConnection, pages: list[RawPage]) -> tuple[list[RawPage], set[str]]:
-    """``pages`` with each damaged one (unreadable, or not matching its checksum) replaced by its
-    stand-in (:meth:`RawPage.verify`), and the checksums already ingested among them all."""
-    done = _done(con, [p.sha256 for p in pages])
-    checked = [p if p.sha256 in done else p.verify() for p in pages]
-    damaged = [p.sha256 for p in checked if p.problem]
-    return checked, done | (_done(con, damaged) if damaged else set())
+def _intact(pages: list[RawPage]) -> list[RawPage]:
+    """The pages whose bodies still match their checksums (:meth:`RawPage.verify`); a damaged one
+    is left out here and met again by the Python path, which rejects it."""
+    return [p for p in pages if not p.verify().problem]
 
 
 def _ingest_pages(con: duckdb.DuckDBPyConnection, pages: list[RawPage], chunk_items: int, desc: str | None,
                   sql_reader: bool) -> IngestStats:
-    pages, done = _verified(con, pages)
+    done = _done(con, [p.sha256 for p in pages])
     total = IngestStats()
     group, finished = Batch(), []
 
@@ -96,6 +93,10 @@ def _ingest_pages(con: duckdb.DuckDBPyConnection, pages: list[RawPage], chunk_it
             if page.sha256 in loaded:
                 continue
             bar.update(1)
+            if page.sha256 not in done:
+                page = page.verify()  # a damaged page becomes its stand-in, rejected once under an identity of its own
+                if page.problem and _done(con, [page.sha256]):
+                    done.add(page.sha256)
             if page.sha256 in done:
                 total.pages_skipped += 1
                 continue
@@ -134,9 +135,9 @@ def _ingest_feed_pages_in_sql(con: duckdb.DuckDBPyConnection, pages: list[RawPag
     """Ingest what :mod:`fastpath` can load exactly, in groups of about ``chunk_items`` items;
     return the checksums of the pages it ingested (the rest is for the Python parser).
 
-    DuckDB reads a group's JSON on one core and ingests on one core: with several groups, a
-    second connection reads the next group (into an in-memory database both see) while this
-    one ingests the current group in its transaction, so both cores work.
+    DuckDB reads a group's JSON on one core and ingests on one core: with several groups, other
+    connections (``_READERS``) read the next groups (into an in-memory database all see) while
+    this one ingests the current group in its transaction, so every core works.
     """
     from . import fastpath
 
@@ -166,47 +167,57 @@ def _ingest_feed_pages_in_sql(con: duckdb.DuckDBPyConnection, pages: list[RawPag
 
     if len(groups) == 1:  # one group (a collection's pages): nothing to overlap
         try:
-            loaded, relations, counts = fastpath.load(con, groups[0])
+            loaded, relations, counts = fastpath.load(con, _intact(groups[0]))
             ingest((loaded, relations, counts, fastpath.repeated_keys(con, relations) if loaded else {}))
         finally:
             fastpath.cleanup(con)
         return loaded_all
 
+    from collections import deque
     from concurrent.futures import ThreadPoolExecutor
 
     con.execute(f"ATTACH IF NOT EXISTS ':memory:' AS {_READ_DB}")
-    reader = con.cursor()  # its own connection to the same database: runs while `con` works
+    ahead = max(1, min(_READERS, len(groups) - 1))
+    readers = [con.cursor() for _ in range(ahead)]  # their own connections to the same database: run while `con` works
 
     def read(n: int) -> tuple:
         at = f"{_READ_DB}.b{n}"
-        loaded, relations, counts = fastpath.load(reader, groups[n], at=at)
+        reader = readers[n % ahead]
+        loaded, relations, counts = fastpath.load(reader, _intact(groups[n]), at=at)  # checksums too, beside the ingest
         return loaded, relations, counts, fastpath.repeated_keys(reader, relations) if loaded else {}
 
-    pending = None
-    with ThreadPoolExecutor(1, thread_name_prefix="fastpath-read") as pool:
+    pending: deque = deque()
+    with ThreadPoolExecutor(ahead, thread_name_prefix="fastpath-read") as pool:
         try:
-            pending = pool.submit(read, 0)
+            pending.extend(pool.submit(read, n) for n in range(ahead))
             for n in range(len(groups)):
-                current = pending.result()
-                pending = pool.submit(read, n + 1) if n + 1 < len(groups) else None
+                current = pending.popleft().result()
+                if n + ahead < len(groups):
+                    pending.append(pool.submit(read, n + ahead))
                 try:
                     ingest(current)
                 finally:
                     fastpath.cleanup(con, f"{_READ_DB}.b{n}")
         finally:
-            if pending is not None:  # an error: let the read under way finish, then drop what it made
+            for future in pending:  # an error: let the reads under way finish, then drop what they made
                 try:
-                    pending.result()
+                    future.result()
                 except Exception:
                     pass
+            if pending:
                 for n in range(len(groups)):
                     fastpath.cleanup(con, f"{_READ_DB}.b{n}")
-            reader.close()
+            for reader in readers:
+                reader.close()
     return loaded_all
 
 
-#: The in-memory database where the reading connection leaves each group's rows.
+#: The in-memory database where the reading connections leave each group's rows.
 _READ_DB = "_fp_read"
+#: Groups read ahead, each by its own connection and thread, while one is ingested: reading a
+#: group takes about twice as long as ingesting it (bench/ingest.py), so two readers and the
+#: ingest keep both cores of this machine busy; peak memory grows by a group's rows a reader.
+_READERS = 2
 
 
 def refresh_derived(con: duckdb.DuckDBPyConnection) -> None:

@@ -68,7 +68,8 @@ DECLARED: tuple[Setting, ...] = (
     Setting("ocr_languages", str, "swe+eng", "Tesseract languages for OCR of covers and frames."),
     Setting("keyframes", _bool, False, "Download videos and extract key frames for OCR and image search."),
     Setting("keep_videos", _bool, False, "Keep downloaded videos after key frames are extracted."),
-    Setting("ingest_batch_items", int, 20_000, "Items per ingest transaction (many raw pages, or part of a large file)."),
+    Setting("ingest_batch_items", int, 40_000, "Items per ingest transaction (many raw pages, or part of a large file); "
+            "fewer, larger transactions ingest faster and take more memory."),
     Setting("ingest_memory_limit", str, "1GB", "DuckDB memory limit while ingesting (it streams in batches; empty: DuckDB's default)."),
     Setting("dashboard_editing", _bool, True, "Allow editing the tracked hashtag list from the dashboards."),
     Setting("dashboard_upload_max_bytes", int, 10_000_000, "Largest image file the search dashboard takes for search by image, "

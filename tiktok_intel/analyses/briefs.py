@@ -24,7 +24,7 @@ import duckdb
 import pandas as pd
 
 from .. import clock
-from . import AnalysisError, normalise_hashtag, reports, rules, time_clause, time_range, to_time, trends
+from . import AnalysisError, hashtags_of, normalise_hashtag, reports, rules, time_clause, time_range, to_time, trends
 
 T = TypeVar("T")
 
@@ -464,7 +464,7 @@ _URL = reports._URL
 _EXPORT_POSTS = f"""
 SELECT p.post_id, coalesce(a.unique_id, p.author_unique_id) AS author, a.nickname, p.description,
        coalesce(p.created_at, p.first_seen_at) AS published_at, p.views, p.likes, p.comments, p.shares, p.saves,
-       coalesce((SELECT list(h.hashtag ORDER BY h.hashtag) FROM post_hashtags h WHERE h.post_id = p.post_id), []) AS hashtags,
+       {hashtags_of('p.post_id')} AS hashtags,
        {_URL} AS url, sel.score
 FROM {{selection}} sel JOIN posts p ON p.post_id = sel.post_id LEFT JOIN authors a ON a.author_id = p.author_id
 ORDER BY sel.score DESC NULLS LAST, p.views DESC NULLS LAST, p.post_id"""

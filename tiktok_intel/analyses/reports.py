@@ -10,7 +10,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from . import AnalysisError, choose, normalise_hashtag, time_clause, time_range
+from . import AnalysisError, choose, hashtags_of, normalise_hashtag, time_clause, time_range
 
 POST_METRICS = ("views", "likes", "comments", "shares", "saves")
 AUTHOR_METRICS = ("followers", "hearts", "videos", "likes_given")
@@ -57,14 +57,16 @@ def top_posts(con: duckdb.DuckDBPyConnection, metric: str = "views", *, start: A
     where = _filters(hashtag, start, end, params)
     params.append(_limit(limit))
     sql = f"""
-SELECT row_number() OVER (ORDER BY p.{metric} DESC NULLS LAST, p.post_id) AS rank, p.post_id,
-       coalesce(a.unique_id, p.author_unique_id) AS author, p.description, {_PUBLISHED} AS published_at,
-       p.{metric} AS value, p.views, p.likes, p.comments, p.shares,
-       coalesce((SELECT list(h.hashtag ORDER BY h.hashtag) FROM post_hashtags h WHERE h.post_id = p.post_id), []) AS hashtags,
-       {_URL} AS url
-FROM posts p LEFT JOIN authors a ON a.author_id = p.author_id
-WHERE p.{metric} IS NOT NULL{where}
-ORDER BY rank LIMIT ?"""
+WITH top AS (
+  SELECT row_number() OVER (ORDER BY p.{metric} DESC NULLS LAST, p.post_id) AS rank, p.post_id,
+         coalesce(a.unique_id, p.author_unique_id) AS author, p.description, {_PUBLISHED} AS published_at,
+         p.{metric} AS value, p.views, p.likes, p.comments, p.shares, {_URL} AS url
+  FROM posts p LEFT JOIN authors a ON a.author_id = p.author_id
+  WHERE p.{metric} IS NOT NULL{where}
+  ORDER BY rank LIMIT ?
+)
+SELECT rank, post_id, author, description, published_at, value, views, likes, comments, shares, {hashtags_of('top.post_id')} AS hashtags, url
+FROM top ORDER BY rank"""
     df = con.execute(sql, params).df().rename(columns={"value": metric})
     if metric in ("views", "likes", "comments", "shares"):
         df = df.loc[:, ~df.columns.duplicated()]

@@ -35,7 +35,7 @@ import pandas as pd
 from .. import clock
 from ..progress import progress
 from ..store import transaction
-from . import AnalysisError, choose, normalise_hashtag, time_clause, time_range
+from . import AnalysisError, choose, hashtags_of, normalise_hashtag, time_clause, time_range
 
 #: Window name -> days.
 WINDOWS: dict[str, int] = {"1d": 1, "7d": 7, "30d": 30}
@@ -367,16 +367,19 @@ def top_trending_posts(con: duckdb.DuckDBPyConnection, window: str = "1d", metri
     where += time_clause("coalesce(p.created_at, p.first_seen_at)", lo, hi, params)
     params.append(int(limit))
     sql = f"""
-SELECT t.post_id, coalesce(a.unique_id, p.author_unique_id) AS author, p.description,
-       coalesce(p.created_at, p.first_seen_at) AS published_at,
-       coalesce((SELECT list(h.hashtag ORDER BY h.hashtag) FROM post_hashtags h WHERE h.post_id = t.post_id), []) AS hashtags,
-       t.{metric} AS {metric}, t.{metric}_change_{window} AS change, t.{metric}_growth_{window} AS growth,
-       t.collected_at,
-       coalesce(p.url, 'https://www.tiktok.com/@' || coalesce(p.author_unique_id, '') || '/video/' || t.post_id) AS url
-FROM post_trends t LEFT JOIN posts p ON p.post_id = t.post_id LEFT JOIN authors a ON a.author_id = p.author_id
-WHERE {where}
-ORDER BY t.{metric}_{by}_{window} DESC, t.{metric} DESC NULLS LAST, t.post_id
-LIMIT ?"""
+WITH top AS (
+  SELECT t.post_id, coalesce(a.unique_id, p.author_unique_id) AS author, p.description,
+         coalesce(p.created_at, p.first_seen_at) AS published_at,
+         t.{metric} AS {metric}, t.{metric}_change_{window} AS change, t.{metric}_growth_{window} AS growth,
+         t.collected_at,
+         coalesce(p.url, 'https://www.tiktok.com/@' || coalesce(p.author_unique_id, '') || '/video/' || t.post_id) AS url
+  FROM post_trends t LEFT JOIN posts p ON p.post_id = t.post_id LEFT JOIN authors a ON a.author_id = p.author_id
+  WHERE {where}
+  ORDER BY t.{metric}_{by}_{window} DESC, t.{metric} DESC NULLS LAST, t.post_id
+  LIMIT ?
+)
+SELECT post_id, author, description, published_at, {hashtags_of('top.post_id')} AS hashtags, {metric}, change, growth, collected_at, url
+FROM top ORDER BY {by} DESC, {metric} DESC NULLS LAST, post_id"""
     return _fetch(con, sql, params)
 
 

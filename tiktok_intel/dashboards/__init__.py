@@ -11,8 +11,8 @@ from .archive import report_archive_panel
 from .data import BusyError, DashboardError, EmptyWorkspaceError
 from .hashtags import add_hashtags, deactivate_hashtag, hashtag_trending_panel, popularity_panel, tracked_panel
 from .index import DASHBOARDS, index_panel
-from .launcher import ready
 from .overview import counts_panel, growth_panel, runs_panel
+from .preheat import ready
 from .related import filter_rules, network_figure, related_hashtags_panel
 from .reports import report_frame, reports_panel
 from .search import duplicates_panel, image_results, search_panel, text_results

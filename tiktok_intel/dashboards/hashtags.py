@@ -108,6 +108,10 @@ def tracked_panel(db: str | None = None):
     return w.VBox(parts)
 
 
+#: Most snapshots a hashtag's line may have and still show one marker each.
+MARKERS_UP_TO = 60
+
+
 def popularity_figure(frame: pd.DataFrame, metric: str = "view_count"):
     """A line per hashtag of its monitoring snapshots (``metric``: view_count or video_count) over time."""
     import plotly.express as px
@@ -117,7 +121,9 @@ def popularity_figure(frame: pd.DataFrame, metric: str = "view_count"):
         return charts_empty(title, "no monitoring snapshots yet: the monitor flow takes one every 30 minutes")
     data_ = frame.dropna(subset=[metric]).copy()
     data_[metric] = data_[metric].astype(float)
-    return px.line(data_, x="collected_at", y=metric, color="hashtag", markers=True, title=title)
+    # a marker per snapshot while they can be told apart; a month of 30-minute snapshots is 1,440 a line
+    markers = bool(len(data_)) and data_.groupby("hashtag").size().max() <= MARKERS_UP_TO
+    return px.line(data_, x="collected_at", y=metric, color="hashtag", markers=markers, title=title)
 
 
 def charts_empty(title: str, text: str):

@@ -72,15 +72,36 @@ def error_message(exc: BaseException):
     return message(f"This panel could not be shown ({type(exc).__name__}); the details are in the server log.", "error")
 
 
+COPY_NOTICE_CLASS = "ti-copy-notice"
+
+
+def with_copy_notice(fn: Callable[[], Any]) -> tuple[Any, Any]:
+    """``fn()``'s result, and the notice to show above it when it read the read copy because a flow
+    held the database (else ``None``): one place, so every panel tells the viewer how old its data is."""
+    from . import data
+
+    with data.noting_copies() as seen:
+        result = fn()
+    if not seen:
+        return result, None
+    notice = message(data.copy_notice(min(seen)), "warning")
+    notice.add_class(COPY_NOTICE_CLASS)
+    return result, notice
+
+
 def panel(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Decorator: the panel's widget, or a message widget when building it raised."""
+    """Decorator: the panel's widget (under a notice when it shows the read copy), or a message
+    widget when building it raised."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any):
+        import ipywidgets as w
+
         try:
-            return fn(*args, **kwargs)
+            widget, notice = with_copy_notice(lambda: fn(*args, **kwargs))
         except Exception as exc:  # noqa: BLE001 - the edge: a page shows a message, never a traceback
             return error_message(exc)
+        return widget if notice is None else w.VBox([notice, widget])
 
     return wrapper
 
@@ -97,11 +118,15 @@ def filling(box) -> Iterator[Callable[[Any], None]]:
 
 
 def guarded(box, fn: Callable[[], Any]) -> None:
-    """Run ``fn`` (an event handler's body) so that an error becomes the one message in ``box``."""
+    """Run ``fn`` (an event handler's body) so that an error becomes the one message in ``box``, and
+    data read from the read copy gets its notice at the top of ``box`` (one, however often it runs)."""
     try:
-        fn()
+        _, notice = with_copy_notice(fn)
     except Exception as exc:  # noqa: BLE001
         box.children = (error_message(exc),)
+        return
+    if notice is not None:
+        box.children = (notice, *(c for c in box.children if COPY_NOTICE_CLASS not in getattr(c, "_dom_classes", ())))
 
 
 def heading(text: str, level: int = 3):

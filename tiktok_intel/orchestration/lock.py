@@ -5,7 +5,9 @@ takes this lock first: a lock file (``<workspace>/.write.lock``) holding the hol
 and start time, locked with ``flock`` (released by the OS if the holder dies, so it is never
 stale). A run that finds it taken logs "another run is writing since 01:00:03 (content, process
 4242), waiting" and waits up to the ``lock_timeout_seconds`` setting. Collectors that only write
-raw pages do not need it.
+raw pages do not need it. When the outermost hold ends without an error, the database the run
+wrote is published as the dashboards' read copy (:mod:`tiktok_intel.readcopy`) before the lock is
+let go: no other writer can start meanwhile, and the run's connections are closed by then.
 """
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ import time
 from pathlib import Path
 from typing import Callable, Iterator
 
-from .. import clock
+from .. import clock, readcopy
 from ..errors import StoreError, TikTokIntelError
 from ..settings import get_settings
 
@@ -97,11 +99,26 @@ def _read_settled(path: Path, poll_seconds: float, patience: float = 2.0) -> Hol
     return other
 
 
+def _written_database(workspace: Path | None, db: str | Path | None) -> str | None:
+    """The database a run under this lock writes, to publish at its end: ``db`` when given, else
+    the configured one, but only for the configured workspace's lock (a lock taken for another
+    folder names no database, and publishing a wrong one would show stale data as fresh)."""
+    if db not in (None, ""):
+        return str(db)
+    settings = get_settings()
+    if workspace is not None and Path(workspace).resolve() != settings.workspace_path.resolve():
+        return None
+    return settings.db_target
+
+
 @contextlib.contextmanager
 def write_lock(flow: str, *, timeout: float | None = None, workspace: Path | None = None,
-               on_wait: Callable[[str], None] | None = None, poll_seconds: float = 0.2) -> Iterator[Holder]:
+               on_wait: Callable[[str], None] | None = None, poll_seconds: float = 0.2,
+               db: str | Path | None = None) -> Iterator[Holder]:
     """Hold the workspace write lock inside the block; wait (up to ``timeout``, default the
-    ``lock_timeout_seconds`` setting) while another run holds it. Re-entrant within a thread."""
+    ``lock_timeout_seconds`` setting) while another run holds it. Re-entrant within a thread.
+    ``db`` is the database the block writes (default: the configured one): when the outermost
+    block ends without an error its read copy is published, before the lock is released."""
     path = lock_path(workspace)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -116,6 +133,7 @@ def write_lock(flow: str, *, timeout: float | None = None, workspace: Path | Non
         yield stack[key]
         return
     timeout = get_settings().lock_timeout_seconds if timeout is None else timeout
+    written = _written_database(workspace, db)
     try:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     except OSError as exc:
@@ -146,6 +164,8 @@ def write_lock(flow: str, *, timeout: float | None = None, workspace: Path | Non
         stack[key] = me
         try:
             yield me
+            if written is not None:  # reached only when the block ended without an error
+                readcopy.publish(written)
         finally:
             del stack[key]
             with contextlib.suppress(OSError):
