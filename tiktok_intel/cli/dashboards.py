@@ -17,7 +17,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--token", default=None, help="token visitors must give (?token=...); required off 127.0.0.1")
     p.add_argument("--no-preheat", dest="preheat", action="store_false",
                    help="start each page's kernel when the page is opened, instead of keeping one pre-heated kernel per dashboard "
-                        "(imports done, waiting for its page before reading data): saves ~100 MB a dashboard, "
+                        "(imports done, waiting for its page before reading data): saves ~250 MB a dashboard, "
                         "first render ~2x slower")
     p.set_defaults(handler=_dashboards)
 
