@@ -251,3 +251,23 @@ def test_a_dashboard_edit_while_a_run_holds_the_write_lock_is_busy(db, monkeypat
         with pytest.raises(data.BusyError, match="The database is busy"):
             data.write(tracking.add, ["beta"])
     assert tracked(db) == ["alpha"]
+
+
+def test_after_one_read_fell_back_to_the_copy_the_next_ones_do_not_wait_again(held, monkeypatch):
+    waits = []
+    real_open = data._open
+
+    def spying_open(db, *, read_only, wait):
+        waits.append(wait)
+        return real_open(db, read_only=read_only, wait=wait)
+
+    monkeypatch.setattr(data, "_open", spying_open)
+    for _ in range(3):  # a page's panels: each reads
+        assert data.read(data.counts)["tracked hashtags"] == 1
+    assert waits == [0.3, 0.0, 0.0]
+    monkeypatch.setattr(data, "BUSY_REMEMBERED_SECONDS", 0.0)
+    data._busy_until.clear()
+    waits.clear()
+    for _ in range(2):
+        data.read(data.counts)
+    assert waits == [0.3, 0.3]  # remembered for no time: each read waits its turn

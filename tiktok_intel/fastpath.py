@@ -35,10 +35,10 @@ READ_PAGES = 128
 
 _V = "VARCHAR"
 _J = "JSON"  # the value's own JSON text, where its JSON type matters: 'true' is a boolean, '"true"' a string
+_AUTHOR_FIELDS = ("id", "uniqueId", "nickname", "signature", "verified", "secUid", "avatarThumb", "avatarMedium")
 ITEM_STRUCTURE = {
     "id": _V, "desc": _V, "createTime": _V, "locationCreated": _V, "isAd": _J,
-    "author": {k: _J if k == "verified" else _V for k in ("id", "uniqueId", "nickname", "signature", "verified", "secUid", "avatarThumb",
-                                                          "avatarMedium")},
+    "author": {k: _J if k == "verified" else _V for k in _AUTHOR_FIELDS},
     "stats": {k: _V for _, k in POST_COUNTS}, "statsV2": {k: _V for _, k in POST_COUNTS},
     "authorStats": {**{k: _V for _, k in AUTHOR_COUNTS}, "heart": _V}, "authorStatsV2": {k: _V for _, k in AUTHOR_COUNTS},
     "music": {k: _J if k == "original" else _V for k in ("id", "title", "authorName", "original", "duration", "playUrl")},
@@ -107,8 +107,6 @@ def _normalised_tag(expr: str) -> str:
 
 _COUNT_EXPRS = {col: _count("statsV2", "stats", key) for col, key in POST_COUNTS}
 _AUTHOR_COUNT_EXPRS = {col: _count("authorStatsV2", "authorStats", key, key == "heartCount") for col, key in AUTHOR_COUNTS}
-_AUTHOR_FIELDS = ("id", "uniqueId", "nickname", "signature", "verified", "secUid", "avatarThumb", "avatarMedium")
-
 READ = f"""
 WITH pages AS (
     SELECT filename, json_transform(content, '{json.dumps(PAGE_STRUCTURE)}').itemList AS items FROM read_text($files) WHERE json_valid(content)

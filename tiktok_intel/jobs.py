@@ -154,9 +154,9 @@ def relative_notebook(notebook: str | Path, path: Path | None = None) -> str:
     return str(absolute) if relative.startswith(os.path.join(os.pardir, os.pardir)) else relative
 
 
-def add(job: UserJob, path: Path | None = None, *, replace: bool = False) -> list[str]:
+def add(job: UserJob, path: Path | None = None, *, replace: bool = False) -> None:
     """Add ``job`` to the jobs file (or replace the job of that name when ``replace``). It must
-    validate: returns nothing on success, raises :class:`JobsFileError` listing its problems."""
+    validate: else :class:`JobsFileError` lists its problems."""
     path = Path(path or jobs_path())
     jobs = load(path)
     names = [j.name for j in jobs]
@@ -167,7 +167,6 @@ def add(job: UserJob, path: Path | None = None, *, replace: bool = False) -> lis
         raise JobsFileError(f"job {job.name!r} not added: " + "; ".join(found))
     jobs = [job if j.name == job.name else j for j in jobs] if job.name in names else [*jobs, job]
     save(jobs, path)
-    return []
 
 
 def remove(name: str, path: Path | None = None) -> UserJob:

@@ -14,7 +14,10 @@ This module holds what they share: the error class and the parsing of user-given
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any, Iterable
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 from ..errors import TikTokIntelError
 
@@ -93,3 +96,22 @@ def hashtags_of(post_id: str) -> str:
     every post of a range before the limit it costs about a second at 1,000,000 posts.
     """
     return f"coalesce((SELECT list(h.hashtag ORDER BY h.hashtag) FROM post_hashtags h WHERE h.post_id = {post_id}), [])"
+
+
+def whole_numbers(df: "pd.DataFrame", columns: Iterable[str]) -> "pd.DataFrame":
+    """``df`` with its ``columns`` (those it has) as nullable integers, rounded: a count stays a
+    count (``120``, not ``120.0``) and a missing one stays empty. Text columns are left alone."""
+    import pandas as pd
+
+    for column in columns:
+        if column not in df:
+            continue
+        values = df[column]
+        if values.dtype.kind == "O":  # e.g. DuckDB's HUGEINT sums arrive as Decimal objects
+            try:
+                values = pd.to_numeric(values)
+            except (TypeError, ValueError):
+                continue
+        if values.dtype.kind in "fiu":
+            df[column] = values.round().astype("Int64")
+    return df

@@ -24,7 +24,7 @@ import duckdb
 import pandas as pd
 
 from .. import clock
-from . import AnalysisError, hashtags_of, normalise_hashtag, reports, rules, time_clause, time_range, to_time, trends
+from . import AnalysisError, hashtags_of, normalise_hashtag, reports, rules, time_clause, time_range, to_time, trends, whole_numbers
 
 T = TypeVar("T")
 
@@ -136,13 +136,6 @@ def _range(since: Any, until: Any) -> tuple[dt.datetime | None, dt.datetime | No
 # ------------------------------------------------------------------------------------ growth
 
 
-def _ints(df: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
-    for column in columns:
-        if column in df:
-            df[column] = pd.to_numeric(df[column]).round().astype("Int64")
-    return df
-
-
 def hashtag_growth(con: duckdb.DuckDBPyConnection, hashtags: str | Iterable[str] | None = None, since: Any = None,
                    until: Any = None) -> pd.DataFrame:
     """Each hashtag's growth over ``[since, until]`` from its monitoring snapshots.
@@ -178,7 +171,7 @@ SELECT hashtag, snapshots, first_at, last_at,
        CASE WHEN video_snapshots >= 2 AND videos_start > 0 THEN (videos_end - videos_start) * 100.0 / videos_start END AS videos_growth,
        '{_TAG_URL}' || hashtag AS url
 FROM g ORDER BY i""", params).df()
-    return _ints(df, ("snapshots", "views_start", "views_end", "views_change", "videos_start", "videos_end", "videos_change"))
+    return whole_numbers(df, ("snapshots", "views_start", "views_end", "views_change", "videos_start", "videos_end", "videos_change"))
 
 
 def snapshots(con: duckdb.DuckDBPyConnection, hashtags: Iterable[str], since: Any = None, until: Any = None) -> pd.DataFrame:
@@ -195,7 +188,7 @@ def snapshots(con: duckdb.DuckDBPyConnection, hashtags: Iterable[str], since: An
         df = df[df["collected_at"] >= lo]
     if hi is not None:
         df = df[df["collected_at"] <= hi]
-    return _ints(df.reset_index(drop=True), ("video_count", "view_count"))
+    return whole_numbers(df.reset_index(drop=True), ("video_count", "view_count"))
 
 
 def posts_per_day(con: duckdb.DuckDBPyConnection, hashtags: Iterable[str], since: Any = None, until: Any = None) -> pd.DataFrame:
@@ -226,7 +219,7 @@ GROUP BY ALL""", params).df()
     df = published.merge(collected, on=["day", "hashtag"], how="outer").fillna({"published": 0, "collected": 0})
     order = {name: i for i, name in enumerate(names)}
     df = df.sort_values(["day", "hashtag"], key=lambda s: s.map(order) if s.name == "hashtag" else s).reset_index(drop=True)
-    return _ints(df[["day", "hashtag", "published", "collected"]], ("published", "collected"))
+    return whole_numbers(df[["day", "hashtag", "published", "collected"]], ("published", "collected"))
 
 
 # ------------------------------------------------------------------------------------ weekly brief
@@ -257,7 +250,7 @@ def related(con: duckdb.DuckDBPyConnection, hashtag: str, *, limit: int = 10) ->
     df["example"] = df["related"].map(best)
     df["url"] = _TAG_URL + df["related"]
     df = df.sort_values(["lift", "confidence", "related"], ascending=[False, False, True]).head(int(limit)).reset_index(drop=True)
-    return _ints(df[columns], ("rules", "posts"))
+    return whole_numbers(df[columns], ("rules", "posts"))
 
 
 @dataclasses.dataclass
@@ -348,7 +341,7 @@ class Comparison:
         totals = self.per_day.groupby("hashtag", as_index=False)[["published", "collected"]].sum()
         df = self.growth[["hashtag", "views_start", "views_end", "views_change", "views_growth", "videos_change",
                           "videos_growth"]].merge(totals, on="hashtag", how="left")
-        return _ints(df.fillna({"published": 0, "collected": 0}), ("published", "collected"))
+        return whole_numbers(df.fillna({"published": 0, "collected": 0}), ("published", "collected"))
 
     def summary(self) -> str:
         if not self.has_data:
@@ -517,8 +510,8 @@ def selection(con: duckdb.DuckDBPyConnection, hashtag: str = "", since: Any = ""
         authors = con.execute(_EXPORT_AUTHORS.format(selection=sub), params).df()
     if not (query or "").strip():
         posts = posts.drop(columns=["score"])
-    posts = _ints(posts, ("views", "likes", "comments", "shares", "saves"))
-    authors = _ints(authors, ("followers", "hearts", "videos", "posts", "views", "likes"))
+    posts = whole_numbers(posts, ("views", "likes", "comments", "shares", "saves"))
+    authors = whole_numbers(authors, ("followers", "hearts", "videos", "posts", "views", "likes"))
     return posts, authors, truncated
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from . import AnalysisError, choose, hashtags_of, normalise_hashtag, time_clause, time_range
+from . import AnalysisError, choose, hashtags_of, normalise_hashtag, time_clause, time_range, whole_numbers
 
 POST_METRICS = ("views", "likes", "comments", "shares", "saves")
 AUTHOR_METRICS = ("followers", "hearts", "videos", "likes_given")
@@ -38,13 +38,6 @@ def _limit(limit: int) -> int:
     return int(limit)
 
 
-def _ints(df: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
-    for column in columns:
-        if column in df and df[column].dtype.kind in "fiu":
-            df[column] = df[column].round().astype("Int64")
-    return df
-
-
 def top_posts(con: duckdb.DuckDBPyConnection, metric: str = "views", *, start: Any = None, end: Any = None,
               hashtag: str | None = None, limit: int = 20) -> pd.DataFrame:
     """Posts with the highest ``metric`` (latest counts) published in the range, optionally under ``hashtag``.
@@ -70,7 +63,7 @@ FROM top ORDER BY rank"""
     df = con.execute(sql, params).df().rename(columns={"value": metric})
     if metric in ("views", "likes", "comments", "shares"):
         df = df.loc[:, ~df.columns.duplicated()]
-    return _ints(df, ("rank", metric, "views", "likes", "comments", "shares"))
+    return whole_numbers(df, ("rank", metric, "views", "likes", "comments", "shares"))
 
 
 def top_authors(con: duckdb.DuckDBPyConnection, metric: str = "followers", *, start: Any = None, end: Any = None,
@@ -102,7 +95,7 @@ FROM ranked WHERE value IS NOT NULL ORDER BY rank LIMIT ?"""
     if metric == "followers":
         df = df.drop(columns=["followers"])
     df = df.rename(columns={"value": metric})
-    return _ints(df, ("rank", "posts", metric, "followers"))
+    return whole_numbers(df, ("rank", "posts", metric, "followers"))
 
 
 def top_feed_posts(con: duckdb.DuckDBPyConnection, hashtag: str | None = None, *, start: Any = None, end: Any = None,
@@ -130,7 +123,7 @@ SELECT row_number() OVER (ORDER BY l.collections DESC, l.best_rank NULLS LAST, l
        coalesce(p.url, 'https://www.tiktok.com/@' || coalesce(p.author_unique_id, '') || '/video/' || l.post_id) AS url
 FROM listed l LEFT JOIN posts p ON p.post_id = l.post_id LEFT JOIN authors a ON a.author_id = p.author_id
 ORDER BY rank LIMIT ?"""
-    return _ints(con.execute(sql, params).df(), ("rank", "collections", "best_rank", "views"))
+    return whole_numbers(con.execute(sql, params).df(), ("rank", "collections", "best_rank", "views"))
 
 
 def overview(con: duckdb.DuckDBPyConnection, period: str = "day", *, start: Any = None, end: Any = None) -> pd.DataFrame:
@@ -172,4 +165,4 @@ FROM totals WHERE (? IS NULL OR period >= date_trunc('{period}', ?::TIMESTAMP)) 
 ORDER BY period"""
     df = con.execute(sql, [lo, lo, hi, hi]).df()
     df["period"] = pd.to_datetime(df["period"]).dt.date if len(df) else df["period"]
-    return _ints(df, ("posts", "authors", "hashtags", "posts_total", "authors_total", "hashtags_total"))
+    return whole_numbers(df, ("posts", "authors", "hashtags", "posts_total", "authors_total", "hashtags_total"))

@@ -35,7 +35,7 @@ import pandas as pd
 from .. import clock
 from ..progress import progress
 from ..store import transaction
-from . import AnalysisError, choose, hashtags_of, normalise_hashtag, time_clause, time_range
+from . import AnalysisError, choose, hashtags_of, normalise_hashtag, time_clause, time_range, whole_numbers
 
 #: Window name -> days.
 WINDOWS: dict[str, int] = {"1d": 1, "7d": 7, "30d": 30}
@@ -280,15 +280,13 @@ def last_refresh(con: duckdb.DuckDBPyConnection, kind: str = "posts") -> dt.date
 # queries
 
 
+_COUNTS = {"views", "likes", "comments", "shares", "saves", "followers", "hearts", "videos", "likes_given", "video_count", "view_count",
+           "post_views", "snapshots", "posts", "change", "value"}
+
+
 def _ints(df: pd.DataFrame) -> pd.DataFrame:
     """Count columns as nullable integers (so a missing change stays empty, not ``120.0``)."""
-    for column in df.columns:
-        name = str(column)
-        if (name in {"views", "likes", "comments", "shares", "saves", "followers", "hearts", "videos", "likes_given",
-                     "video_count", "view_count", "post_views", "snapshots", "posts", "change", "value"}
-                or "_change_" in name or name.startswith("new_posts_")) and df[column].dtype.kind in "fiu":
-            df[column] = df[column].round().astype("Int64")
-    return df
+    return whole_numbers(df, [c for c in map(str, df.columns) if c in _COUNTS or "_change_" in c or c.startswith("new_posts_")])
 
 
 def _fetch(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> pd.DataFrame:
@@ -420,13 +418,7 @@ def new_posts_per_day(con: duckdb.DuckDBPyConnection, hashtag: str | None = None
     """Posts published per day (``day, posts``), optionally only those collected under / tagged with ``hashtag``."""
     lo, hi = time_range(start, end)
     params: list[Any] = []
-    where = "TRUE" + _hashtag_filter("p", hashtag, params)
-    if lo is not None:
-        where += " AND coalesce(p.created_at, p.first_seen_at) >= ?"
-        params.append(lo)
-    if hi is not None:
-        where += " AND coalesce(p.created_at, p.first_seen_at) < ?"
-        params.append(hi)
+    where = "TRUE" + _hashtag_filter("p", hashtag, params) + time_clause("coalesce(p.created_at, p.first_seen_at)", lo, hi, params)
     sql = f"""SELECT CAST(coalesce(p.created_at, p.first_seen_at) AS DATE) AS day, count(*) AS posts
               FROM posts p WHERE {where} AND coalesce(p.created_at, p.first_seen_at) IS NOT NULL GROUP BY 1 ORDER BY 1"""
     return _fetch(con, sql, params)

@@ -24,13 +24,13 @@ def _opener(path: Path, shown: Any) -> Any:
 
     def click(_: Any) -> None:
         def body() -> None:
-            size = path.stat().st_size
-            link = ui.download_link(path.read_bytes(), path.name, "text/html", f"Download {path.name}")
-            if size > MAX_INLINE_REPORT_BYTES:
-                shown.children = (ui.message(f"This report is {size / 1e6:.0f} MB, too large to show here: download it."), w.HTML(link))
+            report = path.read_bytes()  # once: for the download link and the frame
+            link = ui.download_link(report, path.name, "text/html", f"Download {path.name}")
+            if len(report) > MAX_INLINE_REPORT_BYTES:
+                shown.children = (ui.message(f"This report is {len(report) / 1e6:.0f} MB, too large to show here: download it."), w.HTML(link))
                 return
             shown.children = (w.HTML(f"<b>{ui.esc(path.parent.parent.name)}</b> {ui.esc(path.parent.name)} &nbsp; {link}"),
-                              w.HTML(iframe_html(path.read_text(encoding="utf-8", errors="replace"))))
+                              w.HTML(iframe_html(report.decode("utf-8", errors="replace"))))
 
         ui.guarded(shown, body)
 
@@ -50,7 +50,7 @@ def report_archive_panel(db: str | None = None, job: str = "", limit: int = 50):
     rows: list[Any] = [w.HTML("<div style='display:grid;grid-template-columns:170px 150px 100px 1fr;font-weight:600'>"
                               "<div>job</div><div>started</div><div>status</div><div></div></div>")]
     for run in frame.to_dict("records"):
-        colour = {"completed": "#1d5e2c", "failed": "#8a1c12", "running": "#7a4a00"}.get(run["status"], "#555")
+        colour = ui.status_colour(run["status"])
         started = "" if run["started_at"] is None else f"{run['started_at']:%Y-%m-%d %H:%M}"
         line = w.HTML(f"<div class='ti-executed-report' data-flow='{html.escape(run['flow'])}' style='display:grid;"
                       f"grid-template-columns:170px 150px 100px;'><div>{ui.esc(run['flow'])}</div><div>{started}</div>"

@@ -129,16 +129,27 @@ def read(fn: Callable[..., T], *args: Any, db: str | Path | None = None, wait: f
     :func:`noting_copies`), so a page stays usable while a flow writes. ``wait`` defaults to
     :data:`BUSY_WAIT_SECONDS`, read when called."""
     wait = BUSY_WAIT_SECONDS if wait is None else wait
+    target = db_target(db)
+    if time.monotonic() < _busy_until.get(target, 0.0):  # a read just waited for it: try once, not for the whole wait
+        wait = 0.0
     try:
-        con = _open(db, read_only=True, wait=wait)
+        con = _open(target, read_only=True, wait=wait)
     except BusyError:
-        con = _open_copy(db)
+        con = _open_copy(target)
         if con is None:
             raise
+        _busy_until[target] = time.monotonic() + BUSY_REMEMBERED_SECONDS
     try:
         return fn(con, *args, **kwargs)
     finally:
         con.close()
+
+
+#: After a read found the database busy and fell back to the copy, the reads of the next this
+#: many seconds (the rest of the page: Overview reads three times) try it once instead of waiting.
+BUSY_REMEMBERED_SECONDS = 10.0
+#: Database -> until when it counts as busy (monotonic clock).
+_busy_until: dict[str, float] = {}
 
 
 def _lock_workspace(target: str) -> Path | None:

@@ -77,7 +77,7 @@ def runs_panel(db: str | None = None):
         match = runs[runs["flow"] == flow]
         run = match.iloc[0].to_dict() if len(match) else {}
         status = run.get("status") or "never run"
-        colour = {"completed": "#1d5e2c", "failed": "#8a1c12", "running": "#7a4a00"}.get(status, "#555")
+        colour = ui.status_colour(status)
         when = lambda v: "" if v is None or pd.isna(v) else pd.Timestamp(v).strftime("%Y-%m-%d %H:%M")  # noqa: E731
         line = w.HTML(f"<div class='ti-run' data-flow='{html.escape(flow)}' style='display:grid;grid-template-columns:140px 100px 150px "
                       f"150px 150px;'><div>{ui.esc(flow)}</div><div style='color:{colour}'>{ui.esc(status)}</div>"

@@ -72,6 +72,11 @@ def error_message(exc: BaseException):
     return message(f"This panel could not be shown ({type(exc).__name__}); the details are in the server log.", "error")
 
 
+def status_colour(status: str) -> str:
+    """The colour a run's status is written in (completed green, failed red, running amber)."""
+    return {"completed": "#1d5e2c", "failed": "#8a1c12", "running": "#7a4a00"}.get(status, "#555")
+
+
 COPY_NOTICE_CLASS = "ti-copy-notice"
 
 
