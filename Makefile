@@ -36,11 +36,11 @@ demo: setup system-deps
 
 # JupyterLab on the notebooks (pipelines/, exploratory/, dashboards/), with the workspace in data/.
 lab: setup
-	TIKTOK_INTEL_WORKSPACE=$(CURDIR)/data $(VENV)/bin/jupyter lab --notebook-dir=notebooks
+	TIKTOK_INTEL_WORKSPACE=$(CURDIR)/data $(VENV)/bin/jupyter lab --notebook-dir=tiktok_intel/notebooks
 
 test: setup system-deps
 	$(VENV)/bin/pytest -q tests
-	$(VENV)/bin/pytest -q --nbval-lax -p no:cacheprovider notebooks
+	$(VENV)/bin/pytest -q --nbval-lax -p no:cacheprovider tiktok_intel/notebooks
 
 test-fast: setup
 	$(VENV)/bin/pytest -q -x tests -m "not browser and not slow"

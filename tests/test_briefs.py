@@ -18,7 +18,7 @@ from tiktok_intel.dashboards import fixture
 from tiktok_intel.notebooks import run_notebook
 from tiktok_intel.store import open_db
 
-EXPLORATORY = Path(__file__).resolve().parents[1] / "notebooks" / "exploratory"
+from tiktok_intel.notebooks import EXPLORATORY_DIR as EXPLORATORY
 URL = re.compile(r"^https://www\.tiktok\.com/@[^/]+/video/(\d+)$")
 
 

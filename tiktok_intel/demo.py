@@ -33,6 +33,7 @@ from typing import Callable, Iterator
 
 from . import clock, readcopy, settings as settings_module
 from .errors import TikTokIntelError
+from .notebooks import EXPLORATORY_DIR
 from .progress import progress
 
 #: What the demo tracks: one hashtag of each of the offline TikTok's topics.
@@ -44,8 +45,7 @@ SEED = 2026
 MARKER = "demo.json"
 #: The msToken the demo collects with: the offline TikTok accepts any; it is still a secret setting.
 TOKEN = "demo-offline-msToken"
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-WEEKLY_NOTEBOOK = PROJECT_ROOT / "notebooks" / "exploratory" / "weekly_hashtag_brief.ipynb"
+WEEKLY_NOTEBOOK = EXPLORATORY_DIR / "weekly_hashtag_brief.ipynb"
 
 
 class DemoError(TikTokIntelError):

@@ -21,7 +21,7 @@ from ..errors import TikTokIntelError
 from ..settings import PREFIX, get_settings
 
 #: Where the dashboard notebooks live in a checkout.
-DASHBOARDS_DIR = Path(__file__).resolve().parents[2] / "notebooks" / "dashboards"
+from ..notebooks import DASHBOARDS_DIR
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8866
 #: Tornado's own limit on one websocket message (10 MiB). An upload travels to the kernel in one

@@ -17,12 +17,12 @@ import time
 from pathlib import Path
 from typing import Any, Mapping
 
-from . import clock
-from .errors import TikTokIntelError
-from .settings import get_settings
+from .. import clock
+from ..errors import TikTokIntelError
+from ..settings import get_settings
 
 #: Where the pipeline notebooks live in a checkout.
-PIPELINES_DIR = Path(__file__).resolve().parents[1] / "notebooks" / "pipelines"
+from . import PIPELINES_DIR
 
 
 class NotebookError(TikTokIntelError):
@@ -52,7 +52,7 @@ class NotebookRun:
 def use_database(db: str = ""):
     """In a notebook: apply its ``db`` parameter as ``--db`` would (the file's folder becomes the
     workspace, unless ``TIKTOK_INTEL_WORKSPACE`` is set); empty keeps the configured settings."""
-    from .settings import configure, for_database
+    from ..settings import configure, for_database
 
     return configure(**for_database(db)) if db else get_settings()
 
