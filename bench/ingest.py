@@ -44,7 +44,7 @@ def child_ingest(workspace: str) -> None:
     import resource
 
     from tiktok_intel import settings
-    from tiktok_intel.processing import ingest_pages, pending_pages
+    from tiktok_intel.ingest.pages import ingest_pages, pending_pages
     from tiktok_intel.store import open_db
 
     settings.configure(settings.load_settings(environ={}, dotenv=None), workspace=Path(workspace))

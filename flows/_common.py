@@ -1,15 +1,19 @@
-"""What the flows share: the notebook task, the one-line summary log, and Prefect's logs without
-tracebacks for the errors a user can cause (their one line says what to fix)."""
+"""What the flows share: the notebook task, the flow body (one row in ``runs`` with its steps), the
+one-line summary log, and Prefect's logs without tracebacks for the errors a user can cause (their
+one line says what to fix)."""
 from __future__ import annotations
 
 import logging
 from typing import Any, Callable, Mapping
 
 from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
 
 from tiktok_intel.errors import TikTokIntelError
-from tiktok_intel.orchestration import steps
+from tiktok_intel.notebooks import run_notebook
 from tiktok_intel.orchestration.runs import FlowRun, flow_run
+from tiktok_intel.orchestration.steps import StepResult
+from tiktok_intel.store import Workspace
 
 
 class _OneLineForOurErrors(logging.Filter):
@@ -25,16 +29,11 @@ for _name in ("prefect.flow_runs", "prefect.task_runs"):
     logging.getLogger(_name).addFilter(_OneLineForOurErrors())
 
 
-@task(name="run notebook", task_run_name="run {name}")
-def notebook_task(name: str, parameters: Mapping[str, Any] | None = None, report_name: str | None = None):
-    """A pipeline notebook (or a notebook by path); no retries (a failing cell fails the same way twice)."""
-    return steps.notebook(name, parameters, report_name)
-
-
-def recorded(flow: str, parameters: Mapping[str, Any] | None = None):
-    """The flow body's context: write lock (waiting logged), a row in ``runs``."""
-    logger = get_run_logger()
-    return flow_run(flow, parameters, on_wait=logger.warning)
+@task(name="run notebook", task_run_name="run {name}", cache_policy=NO_CACHE)  # the workspace holds the settings: never hashed
+def notebook_task(workspace: Workspace, name: str, parameters: Mapping[str, Any] | None = None, report_name: str | None = None):
+    """A pipeline notebook (or a notebook by path) on ``workspace``, its executed copy kept under
+    ``<workspace>/reports/<report_name or notebook>/``; no retries (a failing cell fails the same way twice)."""
+    return run_notebook(name, dict(parameters or {}), report_name=report_name, workspace=workspace)
 
 
 def log_summary(run: FlowRun) -> str:
@@ -44,17 +43,18 @@ def log_summary(run: FlowRun) -> str:
 
 
 def flow_body(flow: str, parameters: Mapping[str, Any], notebook: str, notebook_parameters: Mapping[str, Any] | None,
-              fetch: Callable[[], tuple[dict, str]] | None = None, report_name: str | None = None) -> str:
-    """The body every flow shares: under the write lock and recorded in ``runs``, optionally a
-    fetching task (its counts and note are kept), then one notebook (its executed copy under
-    ``reports/<report_name or notebook>/``); the summary is logged."""
+              fetch: Callable[[Workspace], StepResult] | None = None, report_name: str | None = None) -> str:
+    """The body every flow shares: under the write lock and recorded as one row in ``runs``,
+    optionally a fetching task (``fetch(workspace)``, a step: its counts and note are kept), then one notebook (its
+    executed copy under ``reports/<report_name or notebook>/``, a step too); the summary is logged."""
     run = None
     try:
-        with recorded(flow, parameters) as run:
+        # a flow run is an edge: the workspace of its process's settings (`serve`'s, or `tiktok-intel run`'s)
+        with flow_run(flow, parameters, workspace=Workspace.current(), on_wait=get_run_logger().warning) as run:
             if fetch is not None:
-                counts, note = fetch()
-                run.add(counts, note)
-            run.notebook(notebook_task(notebook, notebook_parameters, report_name))
+                done = fetch(run.workspace)  # the run's workspace: its opens wait for readers
+                run.step(flow, done.counts, done.note)
+            run.notebook(notebook_task(run.workspace, notebook, notebook_parameters, report_name))
     finally:
         if run is not None:
             log_summary(run)
@@ -62,5 +62,5 @@ def flow_body(flow: str, parameters: Mapping[str, Any], notebook: str, notebook_
 
 
 def notebook_flow(flow: str, notebook: str, parameters: Mapping[str, Any] | None) -> str:
-    """The body of a flow that runs one pipeline notebook."""
+    """The body of a flow that runs one pipeline notebook (its compute cell calls the job's step)."""
     return flow_body(flow, {"notebook": notebook, **dict(parameters or {})}, notebook, parameters)

@@ -18,6 +18,22 @@ SHARED_FIXTURES = PROJECT.parent / "shared" / "fixtures"
 OWN_FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def away_from_the_users_workspace(tmp_path_factory):
+    """The tests never read or write the user's workspace: they run in an empty folder (the default
+    workspace ``data/``, ``.env`` and the jobs file are relative to it), with no ``TIKTOK_INTEL_*``
+    variable of the caller's shell. So `make demo` and `make test` pass in either order."""
+    folder = tmp_path_factory.mktemp("cwd")
+    before, saved = os.getcwd(), dict(os.environ)
+    for name in [n for n in os.environ if n.startswith("TIKTOK_INTEL_")]:
+        del os.environ[name]
+    os.chdir(folder)
+    yield folder
+    os.chdir(before)
+    os.environ.clear()
+    os.environ.update(saved)
+
+
 @pytest.fixture(autouse=True)
 def environment_restored():
     """Every test leaves the environment as it found it: running a flow in-process points
@@ -71,12 +87,13 @@ T0 = dt.datetime(2026, 11, 1, 8, 1)
 @contextlib.contextmanager
 def write_lock_held_by_another_run(flow: str = "content", *, workspace: Path | None = None):
     """Inside the block, another thread holds the workspace write lock, as a flow writing would."""
-    from tiktok_intel.orchestration.lock import write_lock
+    from tiktok_intel.store import Workspace
 
     holding, release = threading.Event(), threading.Event()
+    ws = Workspace.current() if workspace is None else Workspace.current().replace(workspace=workspace)
 
     def a_run_writing() -> None:
-        with write_lock(flow, workspace=workspace):
+        with ws.write_lock(flow):
             holding.set()
             release.wait(60)
 

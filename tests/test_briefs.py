@@ -13,8 +13,8 @@ import pytest
 
 import tiktok_intel as ti
 from tiktok_intel import settings as settings_module
-from tiktok_intel.analyses import AnalysisError, briefs
-from tiktok_intel.dashboards import fixture
+from tiktok_intel.analyses import AnalysisError, briefs, hashtags
+from tiktok_intel import seeding
 from tiktok_intel.notebooks import run_notebook
 from tiktok_intel.store import open_db
 
@@ -24,7 +24,7 @@ URL = re.compile(r"^https://www\.tiktok\.com/@[^/]+/video/(\d+)$")
 
 @pytest.fixture(scope="module")
 def fixture_db(tmp_path_factory):
-    return fixture.build(tmp_path_factory.mktemp("briefs") / "data")
+    return seeding.small(tmp_path_factory.mktemp("briefs") / "data")
 
 
 @pytest.fixture
@@ -62,16 +62,16 @@ def _published(con, since, until) -> pd.DataFrame:
 
 def test_period_ends_at_the_latest_snapshot(con):
     latest = con.execute("SELECT max(collected_at) FROM hashtag_stats WHERE hashtag = 'klimat'").fetchone()[0]
-    since, until = briefs.period(con, 7, ["klimat"])
+    since, until = hashtags.period(con, 7, ["klimat"])
     assert until == latest and since == latest - dt.timedelta(days=7)
-    assert briefs.period(con, 3, ["klimat"], until="2026-11-12") == (dt.datetime(2026, 11, 9, 23, 59, 59, 999999),
+    assert hashtags.period(con, 3, ["klimat"], until="2026-11-12") == (dt.datetime(2026, 11, 9, 23, 59, 59, 999999),
                                                                     dt.datetime(2026, 11, 12, 23, 59, 59, 999999))
     with pytest.raises(AnalysisError, match="days 0 must be 1 or more"):
-        briefs.period(con, 0)
+        hashtags.period(con, 0)
 
 
 def test_growth_is_the_last_minus_the_first_snapshot_in_the_period(con):
-    since, until = briefs.period(con, 7, ["valet2026", "klimat"])
+    since, until = hashtags.period(con, 7, ["valet2026", "klimat"])
     growth = ti.hashtag_growth(con, ["#Valet2026", "klimat"], since, until)
     assert list(growth["hashtag"]) == ["valet2026", "klimat"]
     for row in growth.itertuples(index=False):
@@ -94,7 +94,7 @@ def test_growth_needs_two_snapshots_and_defaults_to_the_tracked_hashtags(con):
     unknown = ti.hashtag_growth(con, "nosuchtag")
     assert unknown.loc[0, "snapshots"] == 0 and pd.isna(unknown.loc[0, "views_end"])
     tracked = {r[0] for r in con.execute("SELECT name FROM tracked_hashtags WHERE active").fetchall()}
-    assert set(ti.hashtag_growth(con)["hashtag"]) == tracked == set(fixture.HASHTAGS)
+    assert set(ti.hashtag_growth(con)["hashtag"]) == tracked == set(seeding.HASHTAGS)
 
 
 # ------------------------------------------------------------------------------------ weekly brief
@@ -139,21 +139,21 @@ def test_related_hashtags_come_from_the_latest_rules(con):
     for antecedents, consequents, lift in rules:
         for tag in set(antecedents + consequents) - {"klimat"}:
             best[tag] = max(best.get(tag, 0.0), lift)
-    related = briefs.related(con, "#Klimat", limit=1000)
+    related = hashtags.related(con, "#Klimat", limit=1000)
     assert set(related["related"]) == set(best)
     assert dict(zip(related["related"], related["lift"])) == pytest.approx(best)
     assert list(related["lift"]) == sorted(related["lift"], reverse=True)
     assert (related["hashtag"] == "klimat").all() and (related["url"] == "https://www.tiktok.com/tag/" + related["related"]).all()
-    assert len(briefs.related(con, "klimat", limit=3)) == 3
+    assert len(hashtags.related(con, "klimat", limit=3)) == 3
 
 
 def test_weekly_brief_without_a_hashtag_covers_every_tracked_one(con):
     brief = ti.weekly_brief(con, "", 7)
-    assert sorted(brief.hashtags) == sorted(fixture.HASHTAGS)
-    assert set(brief.top_posts["hashtag"]) == set(brief.top_authors["hashtag"]) == set(brief.related["hashtag"]) == set(fixture.HASHTAGS)
-    for tag in fixture.HASHTAGS:
+    assert sorted(brief.hashtags) == sorted(seeding.HASHTAGS)
+    assert set(brief.top_posts["hashtag"]) == set(brief.top_authors["hashtag"]) == set(brief.related["hashtag"]) == set(seeding.HASHTAGS)
+    for tag in seeding.HASHTAGS:
         assert set(brief.top_posts.loc[brief.top_posts["hashtag"] == tag, "post_id"]) <= _under(con, tag)
-    assert not brief.empty and all(f"#{tag}" in brief.summary() for tag in fixture.HASHTAGS)
+    assert not brief.empty and all(f"#{tag}" in brief.summary() for tag in seeding.HASHTAGS)
 
 
 # ------------------------------------------------------------------------------------ comparison
@@ -162,7 +162,7 @@ def test_weekly_brief_without_a_hashtag_covers_every_tracked_one(con):
 def test_compare_defaults_to_the_two_most_viewed_tracked_hashtags(con):
     views = dict(con.execute("SELECT hashtag, arg_max(view_count, collected_at) FROM hashtag_stats GROUP BY hashtag").fetchall())
     comparison = ti.compare_hashtags(con, days=30)
-    assert comparison.hashtags == sorted(fixture.HASHTAGS, key=lambda h: -views[h])
+    assert comparison.hashtags == sorted(seeding.HASHTAGS, key=lambda h: -views[h])
     assert ti.compare_hashtags(con, "klimat").hashtags == ["klimat", "valet2026"]
     assert ti.compare_hashtags(con, "", "#KLIMAT").hashtags == ["klimat", "valet2026"]
 
@@ -260,7 +260,7 @@ def test_read_only_on_a_locked_database_says_to_run_the_cell_again(workspace, mo
     def locked(*args, **kwargs):
         raise StoreError(f"{workspace.db_target} is in use by another process (process 1): wait for it to finish")
 
-    monkeypatch.setattr(data, "open_db", locked)
+    monkeypatch.setattr("tiktok_intel.store.workspace.open_db", locked)
     with pytest.raises(data.BusyError, match="run this cell again in a minute"):
         ti.read_only(ti.weekly_brief, "", 7, wait=0.2)
 
@@ -313,3 +313,25 @@ def test_notebooks_are_committed_clean():
         assert all(not c.outputs and c.execution_count is None for c in code), path.name
         assert book.metadata.kernelspec.name == "python3"
         assert "import tiktok_intel as ti" in "".join(c.source for c in code)
+
+
+def test_exported_text_never_runs_as_a_formula(tmp_path):
+    from tiktok_intel.analyses import exports
+
+    frame = pd.DataFrame({"description": ["=HYPERLINK(\"https://evil\")", "+1", "@anna look", "-x", "plain"], "n": [1, 2, 3, 4, 5]})
+    csv = exports.to_csv_bytes(frame).decode("utf-8-sig").splitlines()
+    assert csv[1].startswith("\"'=HYPERLINK") and csv[2] == "'+1,2" and csv[3] == "'@anna look,3" and csv[4] == "'-x,4" and csv[5] == "plain,5"
+    path = tmp_path / "t.xlsx"
+    path.write_bytes(exports.to_excel_bytes(frame))
+    cells = [c.value for c in openpyxl.load_workbook(path)["data"]["A"][1:]]
+    assert cells == ["'=HYPERLINK(\"https://evil\")", "+1", "@anna look", "-x", "plain"]  # openpyxl stores only '=' as a formula
+    assert openpyxl.load_workbook(path)["data"]["A"][1].data_type == "s"
+
+
+def test_exported_text_has_no_secrets(monkeypatch):
+    from tiktok_intel.analyses import exports
+
+    monkeypatch.setattr(exports, "_secrets", lambda: ["canary-9"])
+    frame = pd.DataFrame({"note": ["token canary-9", "https://x.example/?msToken=abc&a=1"], "tags": [["a", "canary-9"], []]})
+    text = exports.to_csv_bytes(frame).decode("utf-8-sig")
+    assert "canary-9" not in text and "abc" not in text and "token ***" in text

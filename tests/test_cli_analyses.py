@@ -21,6 +21,7 @@ POST_COLUMNS = ["post_id", "views", "views_change_1d", "views_change_7d", "views
 
 @pytest.fixture
 def db(workspace):
+    users = _snapshot(PROJECT / "data")
     con = open_db(workspace.db_target)
     con.execute("INSERT INTO tracked_hashtags (name, added_at) VALUES ('val2026', ?)", [T - 60 * DAY])
     # p1: snapshots 1 d and 7 d old; p2: first seen 2 days ago (no 7 d / 30 d value)
@@ -37,7 +38,17 @@ def db(workspace):
         con.execute("INSERT INTO feed_appearances VALUES ('val2026', ?, ?, ?, 'r1')", [pid, T, i + 1])
     con.close()
     yield workspace
-    assert not (PROJECT / "data" / "tiktok.duckdb").exists()
+    # the default database (data/ in the folder commands run in) was never made, and the
+    # checkout's own data/ (a demo's workspace, perhaps) is as it was
+    assert not (Path.cwd() / "data" / "tiktok.duckdb").exists()
+    assert _snapshot(PROJECT / "data") == users
+
+
+def _snapshot(folder: Path) -> dict[str, tuple[int, int]]:
+    """Every file under ``folder`` with its size and modification time."""
+    if not folder.is_dir():
+        return {}
+    return {str(f.relative_to(folder)): (f.stat().st_size, f.stat().st_mtime_ns) for f in folder.rglob("*") if f.is_file()}
 
 
 def run(capsys, *argv):

@@ -10,7 +10,7 @@ import pytest
 from tiktok_intel import clock, settings as settings_module
 from tiktok_intel.collect import collect
 from tiktok_intel.offline import OfflineTikTok
-from tiktok_intel.processing import process_pending
+from tiktok_intel.ingest.pages import process_pending
 from tiktok_intel.sources import RawSink
 from tiktok_intel.sources import http as http_module
 from tiktok_intel.sources.http import HttpClient

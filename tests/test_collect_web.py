@@ -11,13 +11,16 @@ import pytest
 
 from tiktok_intel import clock, collect as collect_module, settings as settings_module, tracking
 from tiktok_intel.cli import main
+from tiktok_intel.cli.collect import recorded
 from tiktok_intel.collect import collect, monitor
+from tiktok_intel.collect import web as collect_web
+from tiktok_intel.ingest.pages import pending_pages, process_pending
 from tiktok_intel.offline import OfflineTikTok
-from tiktok_intel.processing import pending_pages, process_pending
 from tiktok_intel.sources import RawSink
 from tiktok_intel.sources import http as http_module
 from tiktok_intel.sources.http import HttpClient
 from tiktok_intel.sources.web import StaticSession, WebSource
+from tiktok_intel.store import Workspace, open_db
 
 from conftest import write_lock_held_by_another_run
 
@@ -35,13 +38,23 @@ def tiktok(workspace, monkeypatch):
         yield server
 
 
+def recorded_collect(con, *args, **kwargs):
+    """A collection recorded as `tiktok-intel collect` records it: one row in ``runs``."""
+    return recorded("collect", {}, lambda run_id: collect(con, *args, run_id=run_id, **kwargs), workspace=Workspace.current())
+
+
+def recorded_monitor(con, *args, **kwargs):
+    """A monitor run recorded as `tiktok-intel monitor` records it."""
+    return recorded("monitor", {}, lambda run_id: monitor(con, *args, run_id=run_id, **kwargs), workspace=Workspace.current())
+
+
 def raw_texts(workspace) -> str:
     return "\n".join(p.read_text(errors="replace") for p in workspace.raw_dir.rglob("*") if p.is_file())
 
 
 def test_collect_writes_raw_pages_then_ingests_with_the_web_clients_params(tiktok, con, workspace):
     tracking.add(con, ["valet2026", "klimat"])
-    result = collect(con, max_posts=70)
+    result = recorded_collect(con, max_posts=70)
     assert not result.failed and result.posts == 140, result.summary()
     klimat = tiktok.world.hashtags["klimat"].challenge_id
     feed_requests = tiktok.requests_to(FEED)
@@ -102,7 +115,7 @@ def test_backoff_grows_exponentially_with_jitter_and_honours_retry_after():
 ])
 def test_a_failing_hashtag_is_named_in_the_summary_and_the_others_continue(tiktok, con, kind, words, monkeypatch):
     tracking.add(con, ["valet2026", "klimat"])
-    original = collect_module._web_hashtag
+    original = collect_web._web_hashtag
 
     async def klimat_fails(state, web, name, *rest):
         if name == "klimat":  # every request for klimat's feed gets the fault
@@ -113,8 +126,8 @@ def test_a_failing_hashtag_is_named_in_the_summary_and_the_others_continue(tikto
             tiktok.faults.clear()
 
     settings_module.configure(settings_module.get_settings(), concurrency=1)
-    monkeypatch.setattr(collect_module, "_web_hashtag", klimat_fails)
-    result = collect(con, max_posts=30, covers=False)
+    monkeypatch.setattr(collect_web, "_web_hashtag", klimat_fails)
+    result = recorded_collect(con, max_posts=30, covers=False)
     by_name = {o.hashtag: o for o in result.outcomes}
     assert by_name["valet2026"].ok and by_name["valet2026"].posts == 30
     assert not by_name["klimat"].ok and words in by_name["klimat"].error
@@ -147,7 +160,7 @@ def test_slow_answers_time_out_and_are_retried(tiktok, con):
 
 
 def test_an_interrupted_run_loses_nothing_and_the_next_resumes_from_the_saved_cursor(tiktok, con, workspace, monkeypatch):
-    real_keep = collect_module._Run.keep
+    real_keep = collect_module.RunState.keep
     calls = {"n": 0}
 
     def crash_on_third_feed_page(state, page):
@@ -156,15 +169,15 @@ def test_an_interrupted_run_loses_nothing_and_the_next_resumes_from_the_saved_cu
             raise KeyboardInterrupt
         return real_keep(state, page)
 
-    monkeypatch.setattr(collect_module._Run, "keep", crash_on_third_feed_page)
+    monkeypatch.setattr(collect_module.RunState, "keep", crash_on_third_feed_page)
     with pytest.raises(KeyboardInterrupt):
-        collect(con, ["valet2026"], max_posts=120, covers=False)
+        recorded_collect(con, ["valet2026"], max_posts=120, covers=False)
     assert con.execute("SELECT status, error FROM runs").fetchone() == ("failed", "interrupted")
     assert con.execute("SELECT cursor, posts, done FROM collection_cursors WHERE hashtag = 'valet2026'").fetchone() == (60, 60, False)
     assert con.execute("SELECT count(*) FROM posts").fetchone()[0] == 0  # a run's pages are ingested together at its end ...
     assert len(list(workspace.raw_dir.rglob("*.meta.json"))) == 4  # ... and all four are in raw, nothing lost
     assert len(pending_pages(con)) == 4
-    monkeypatch.setattr(collect_module._Run, "keep", real_keep)
+    monkeypatch.setattr(collect_module.RunState, "keep", real_keep)
     before = len(tiktok.requests_to(FEED))
     result = collect(con, ["valet2026"], max_posts=120, covers=False)
     assert not result.failed and result.outcomes[0].resumed_from == 60 and "resumed valet2026 from 60" in result.summary()
@@ -217,9 +230,9 @@ def test_user_detail_and_video_page_fallback(tiktok, con):
 
 def test_monitor_snapshots_hashtag_stats_every_time(tiktok, con):
     tracking.add(con, ["valet2026", "klimat"])
-    first = monitor(con)
+    first = recorded_monitor(con)
     with clock.frozen(T + dt.timedelta(minutes=30)):
-        second = monitor(con)
+        second = recorded_monitor(con)
     assert not first.failed and not second.failed and "2 of 2 hashtag(s) snapshotted" in second.summary()
     rows = con.execute("SELECT hashtag, count(*) FROM hashtag_stats GROUP BY hashtag ORDER BY 1").fetchall()
     assert rows == [("klimat", 2), ("valet2026", 2)]
@@ -264,6 +277,9 @@ def test_collect_cli_prints_one_summary_line_and_never_the_token(tiktok, workspa
     out = capsys.readouterr()
     assert out.out.count("\n") == 1 and "collect (web)" in out.out and "20 posts" in out.out
     assert CANARY not in out.out + out.err
+    with open_db(db, read_only=True) as con:  # one run, one row in runs: the collection is its step
+        [(flow, status, steps)] = con.execute("SELECT flow, status, steps FROM runs").fetchall()
+    assert (flow, status) == ("collect", "completed") and [step["name"] for step in json.loads(steps)] == ["collect"]
     assert main(["--db", db, "collect", "--since", "2026-11-01"]) == 1
     assert "for --source research" in capsys.readouterr().err
     tiktok.faults.add("captcha", path=FEED, times=None)

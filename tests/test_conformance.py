@@ -6,9 +6,9 @@ import datetime as dt
 
 import pytest
 
-from tiktok_intel.importing import import_paths
+from tiktok_intel.imports import import_paths
 from tiktok_intel.parsing import Context, parse_bytes
-from tiktok_intel.processing import rebuild
+from tiktok_intel.ingest.pages import rebuild
 
 from conftest import T0
 from test_ingest import snapshot
@@ -32,7 +32,13 @@ def test_every_sample_file_is_covered(shared_fixtures):
     on_disk = {str(p.relative_to(shared_fixtures)) for p in shared_fixtures.rglob("*") if p.suffix in (".json", ".ndjson")}
     requests_not_responses = {"research_api/traktok_example_query.json", "research_api/traktok_example_request.json",
                               "research_api/traktok_example_resp_q_user.json"}
-    assert on_disk - set(RESPONSES) - requests_not_responses == set()
+    assert on_disk - set(RESPONSES) - requests_not_responses - SHAPES_FOR_ISSUE_17 == set()
+
+
+#: Samples added to ../shared/fixtures for issue 17 (accounts, keywords, comments, every file shape):
+#: not imported yet; that issue moves each into RESPONSES with its values checked.
+SHAPES_FOR_ISSUE_17 = {"web/comments_2024.json", "web/search_general_2022.json", "web/user_detail_scope_2025.json",
+                       "scrapers/tiktok_scraper_2021_user.json"}
 
 
 @pytest.mark.parametrize("name", RESPONSES)

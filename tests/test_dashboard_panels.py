@@ -11,9 +11,12 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from tiktok_intel.store import workspace as workspace_module
+
 from tiktok_intel import settings as settings_module
 from tiktok_intel import dashboards as ti
-from tiktok_intel.dashboards import data, fixture, launcher, ui
+from tiktok_intel import seeding
+from tiktok_intel.dashboards import data, launcher, ui
 from tiktok_intel.store import open_db
 
 PANELS = [
@@ -57,7 +60,7 @@ def figures(widget):
 
 @pytest.fixture(scope="module")
 def fixture_db(tmp_path_factory):
-    return fixture.build(tmp_path_factory.mktemp("dash") / "data")
+    return seeding.small(tmp_path_factory.mktemp("dash") / "data")
 
 
 @pytest.fixture
@@ -65,7 +68,7 @@ def ws(fixture_db, monkeypatch):
     """Settings pointing at the fixture workspace (secrets set), restored afterwards."""
     monkeypatch.setenv("TIKTOK_INTEL_PROGRESS", "0")
     base = settings_module.load_settings(environ={}, dotenv=None)
-    settings_module.configure(base, workspace=fixture_db.parent, ms_token=fixture.SECRET, research_client_secret="s3cr3t-client-value")
+    settings_module.configure(base, workspace=fixture_db.parent, ms_token=seeding.SECRET, research_client_secret="s3cr3t-client-value")
     yield fixture_db
     settings_module.configure(None)
 
@@ -100,8 +103,8 @@ def test_a_locked_database_is_a_busy_message_after_a_short_wait(workspace, monke
     def locked(*args, **kwargs):
         raise StoreError(f"{workspace.db_target} is in use by another process (process 1): wait for it to finish")
 
-    monkeypatch.setattr(data, "open_db", locked)
-    monkeypatch.setattr(data, "BUSY_WAIT_SECONDS", 0.2)
+    monkeypatch.setattr(workspace_module, "open_db", locked)
+    monkeypatch.setattr(workspace_module, "BUSY_WAIT_SECONDS", 0.2)
     text = texts(ti.counts_panel(None))
     assert "The database is busy" in text and "Traceback" not in text
 
@@ -131,7 +134,7 @@ def test_counts_and_growth(ws):
 def test_runs_show_last_status_report_and_schedule(ws):
     panel = ti.runs_panel(None)
     text = texts(panel)
-    assert "data-flow='collect'" in text and "data-flow='post-trends'" in text and "failed" in text
+    assert "data-flow='content'" in text and "data-flow='post-trends'" in text and "failed" in text
     from tiktok_intel.schedules import JOBS, next_runs
 
     for job in JOBS:  # every scheduled flow with its next run time, from the one schedules table
@@ -177,7 +180,7 @@ def test_editing_can_be_turned_off(ws):
 
 def test_popularity_is_a_line_per_tracked_hashtag(ws):
     fig = figures(ti.popularity_panel(None))[0]
-    assert sorted(t.name for t in fig.data) == sorted(fixture.HASHTAGS)
+    assert sorted(t.name for t in fig.data) == sorted(seeding.HASHTAGS)
     assert all(len(t.x) >= 2 for t in fig.data)
 
 
@@ -291,7 +294,7 @@ def test_report_archive_lists_built_in_and_published_reports_newest_first_and_op
     assert "ti-report-frame" in trends and "&lt;h1&gt;Post trends report&lt;/h1&gt;" in trends
     assert 'download="post_trends.html"' in trends
     [brief] = [o for o in opened if "Weekly brief" in o]
-    assert "Weekly brief (token ***)" in brief and fixture.SECRET not in brief  # the report's secret is hidden
+    assert "Weekly brief (token ***)" in brief and seeding.SECRET not in brief  # the report's secret is hidden
     only = texts(ti.report_archive_panel(None, job="post-trends"))
     assert re.findall(r"class='ti-executed-report' data-flow='([^']+)'", only) == ["post-trends"]
 
@@ -299,8 +302,8 @@ def test_report_archive_lists_built_in_and_published_reports_newest_first_and_op
 def test_no_secret_on_any_panel(ws):
     for name, build in PANELS:
         text = texts(build(None))
-        assert fixture.SECRET not in text and "s3cr3t-client-value" not in text, name
-    assert fixture.SECRET not in ui.safe_text(f"token {fixture.SECRET}")
+        assert seeding.SECRET not in text and "s3cr3t-client-value" not in text, name
+    assert seeding.SECRET not in ui.safe_text(f"token {seeding.SECRET}")
 
 
 def test_an_unexpected_error_shows_a_line_not_a_traceback(ws, monkeypatch):

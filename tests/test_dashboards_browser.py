@@ -1,4 +1,4 @@
-"""Every dashboard in a real browser: Voilà serves notebooks/dashboards over a fixture workspace, Chromium drives it.
+"""Every dashboard in a real browser: Voilà serves the package's dashboards over a fixture workspace, Chromium drives it.
 
 One Voilà server for the module (pre-heated kernels, as `tiktok-intel dashboards` runs it); each
 test loads a dashboard, waits for it to render, interacts, checks what is shown and saves a
@@ -9,6 +9,7 @@ screenshot under the test's output folder, and also as ``<dashboard>.png`` in th
 from __future__ import annotations
 
 import os
+import re
 import socket
 import time
 import urllib.request
@@ -16,8 +17,9 @@ from pathlib import Path
 
 import pytest
 
+from tiktok_intel import seeding
 from tiktok_intel import settings as settings_module
-from tiktok_intel.dashboards import fixture, launcher
+from tiktok_intel.dashboards import launcher
 
 pytestmark = pytest.mark.browser
 
@@ -47,10 +49,10 @@ def _wait_http(url: str, timeout: float = 60) -> None:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     workspace = tmp_path_factory.mktemp("browser") / "data"
-    db = fixture.build(workspace)
+    db = seeding.small(workspace)
     base = settings_module.load_settings(environ={}, dotenv=None)
     previous = settings_module.get_settings()
-    settings_module.configure(base, workspace=workspace, ms_token=fixture.SECRET)
+    settings_module.configure(base, workspace=workspace, ms_token=seeding.SECRET)
     port = _free_port()
     log = (workspace.parent / "voila.log").open("wb")
     process, address = launcher.launch(port=port, stdout=log, stderr=subprocess_stdout())
@@ -117,7 +119,7 @@ def body_text(page) -> str:
 
 def no_traceback(page) -> None:
     text = body_text(page)
-    assert "Traceback" not in text and fixture.SECRET not in page.content()
+    assert "Traceback" not in text and seeding.SECRET not in page.content()
 
 
 def test_landing_page_links_every_dashboard(page, server):
@@ -128,6 +130,57 @@ def test_landing_page_links_every_dashboard(page, server):
     page.wait_for_selector(".ti-counts", timeout=RENDER_TIMEOUT_MS)
     no_traceback(page)
     assert "from tiktok_intel" not in body_text(page)  # sources stripped
+
+
+def test_the_address_opens_the_index_dashboard_not_a_file_list(page, server):
+    page.goto(server["url"], timeout=RENDER_TIMEOUT_MS)  # http://127.0.0.1:<port>/, as `tiktok-intel dashboards` prints it
+    page.wait_for_selector("a.ti-dashboard-link", timeout=RENDER_TIMEOUT_MS)
+    page.dashboard = "index"
+    assert page.url == server["url"] + "voila/render/index.ipynb"
+    links = page.eval_on_selector_all("a.ti-dashboard-link", "els => els.map(e => e.innerText)")
+    assert links == [title for _, title, _ in launcher_dashboards()]
+    text = body_text(page)
+    assert all(what in text for _, _, what in launcher_dashboards())  # what each dashboard shows
+    assert re.search(r"posts last collected \d{4}-\d\d-\d\d \d\d:\d\d UTC \(\d+ (min|h|days) ago\)",
+                     page.inner_text(".ti-freshness"))  # how fresh the data is
+    assert "Select items" not in text and ".ipynb" not in text
+    no_traceback(page)
+    for tree in ("voila/tree", "voila/tree/", "voila/tree/pipelines"):  # Voilà's file list: the index instead
+        page.goto(server["url"] + tree, timeout=RENDER_TIMEOUT_MS)
+        page.wait_for_selector("a.ti-dashboard-link", timeout=RENDER_TIMEOUT_MS)
+        assert "Select items" not in body_text(page) and ".ipynb" not in body_text(page)
+    for listing in ("voila/api/contents", "voila/api/contents/", "api/contents"):
+        assert page.request.get(server["url"] + listing).status == 404, listing
+
+
+def test_with_a_token_nothing_is_listed_without_it(browser, tmp_path):
+    """On another interface a token is required: without it, the address, the tree and the contents
+    listing give no file names; with it, the address opens the index dashboard."""
+    token = "browser-test-token-0123456789"
+    previous = settings_module.get_settings()
+    settings_module.configure(settings_module.load_settings(environ={}, dotenv=None), workspace=tmp_path / "data")
+    with (tmp_path / "voila.log").open("wb") as log:
+        process, address = launcher.launch(port=_free_port(), token=token, preheat=False, stdout=log, stderr=subprocess_stdout())
+        settings_module.configure(previous)
+        try:
+            base = address.split("?")[0]
+            _wait_http(address)
+            context = browser.new_context()
+            page = context.new_page()
+            for path in ("", "voila/tree", "voila/tree/dashboards", "voila/render/index.ipynb"):
+                page.goto(base + path, timeout=RENDER_TIMEOUT_MS)
+                assert "/login" in page.url, path  # asked for the token
+                text = body_text(page)
+                assert ".ipynb" not in text and "Select items" not in text and "TikTok intel dashboards" not in text, path
+            for listing in ("voila/api/contents", "voila/api/contents/", "api/contents"):
+                assert page.request.get(base + listing).status in (403, 404), listing
+            page.goto(address, timeout=RENDER_TIMEOUT_MS)  # /?token=...
+            page.wait_for_selector("a.ti-dashboard-link", timeout=RENDER_TIMEOUT_MS)
+            assert page.url.startswith(base + "voila/render/index.ipynb")
+            no_traceback(page)
+            context.close()
+        finally:
+            _stop(process)
 
 
 def launcher_dashboards():
@@ -247,7 +300,7 @@ def test_a_preheated_page_shows_the_data_of_when_it_is_opened(browser, tmp_path)
     import shutil
 
     workspace = tmp_path / "data"
-    db = fixture.build(workspace)
+    db = seeding.small(workspace)
     root = tmp_path / "dashboards"
     root.mkdir()
     for name in ("index", "hashtags"):

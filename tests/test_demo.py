@@ -32,8 +32,9 @@ def test_the_timeline_holds_every_firing_of_the_five_schedules_in_order():
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
-    """A one-day demo, real flows included (on Prefect's test harness)."""
+    """A one-day demo, real flows included (on Prefect's test harness), as `tiktok-intel demo` builds it."""
     prefect_harness.start()
+    from flows.cli import run_flow_in_place
     from tiktok_intel import settings as settings_module
 
     workspace = tmp_path_factory.mktemp("demo") / "data"
@@ -41,7 +42,7 @@ def built(tmp_path_factory):
     settings_module.configure(settings_module.load_settings(environ={}, dotenv=None), workspace=workspace)
     lines: list[str] = []
     try:
-        result = demo.build(workspace, days=1, end=END, say=lines.append)
+        result = demo.build(workspace, days=1, end=END, say=lines.append, run_flow=run_flow_in_place)
     finally:
         settings_module.configure(previous)
     return {"demo": result, "workspace": workspace, "lines": lines}
@@ -112,7 +113,7 @@ def test_an_interrupted_demo_is_built_again(workspace):
     (folder / demo.MARKER).write_text(json.dumps({"complete": False, "start": "2026-11-16T11:47:00", "end": END.isoformat()}))
     (folder / "raw").mkdir(exist_ok=True)
     (folder / "raw" / "stale.json").write_text("{}")
-    result = demo.build(folder, days=0.1, end=END, real_flows=False)
+    result = demo.build(folder, days=0.1, end=END)  # no run_flow: the replay only
     assert not result.reused and result.firings == len(demo.timeline(END - dt.timedelta(days=0.1), END))
     assert not (folder / "raw" / "stale.json").exists()
     assert json.loads((folder / demo.MARKER).read_text())["complete"] is True

@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from tiktok_intel import fastpath
-from tiktok_intel.processing import ingest_pages
+from tiktok_intel.ingest import sql_reader as reader
+from tiktok_intel.ingest.pages import ingest_pages
 from tiktok_intel.raw import write_page
 from tiktok_intel.store import open_db
 
@@ -53,8 +53,8 @@ def write_all(pages, raw_dir):
 def test_sql_reader_equals_python_parser(workspace, tmp_path, shared_or_none):
     pages = write_all(feed_pages(shared_or_none), tmp_path / "raw")
     fast, slow = open_db(tmp_path / "fast.duckdb"), open_db(tmp_path / "slow.duckdb")
-    loaded, _, counts = fastpath.load(fast, pages)
-    fastpath.cleanup(fast)
+    loaded, _, counts = reader.load(fast, pages)
+    reader.cleanup(fast)
     # every page here is plainly well-formed, except those holding hashtags Python and DuckDB lower-case differently
     assert len(loaded) >= len(pages) - 2 and sum(counts.values()) >= 300
     a = ingest_pages(fast, pages, sql_reader=True)
@@ -69,7 +69,7 @@ def test_pages_it_cannot_read_exactly_go_to_python(workspace, tmp_path):
     pages = [write_page((OWN_FIXTURES / n).read_bytes(), source="web", run_id=f"r{i}", page=0, fetched_at=T0,
                         suffix="." + n.rsplit(".", 1)[1]) for i, n in enumerate(names)]
     con = open_db(tmp_path / "x.duckdb")
-    loaded, _, _ = fastpath.load(con, [p for p in pages if p.body_path.suffix == ".json"])
+    loaded, _, _ = reader.load(con, [p for p in pages if p.body_path.suffix == ".json"])
     assert [p.body_path.name for p in loaded] == [pages[0].body_path.name]  # odd values and truncated JSON: Python's
     stats = ingest_pages(con, pages)
     assert stats.items_rejected == 4 + 1 + 1  # the odd values' 4 rejects, the truncated page, the captcha page
@@ -77,7 +77,7 @@ def test_pages_it_cannot_read_exactly_go_to_python(workspace, tmp_path):
 
 
 def test_many_groups_read_while_ingesting_equal_python_parser(workspace, tmp_path, shared_or_none):
-    """Many groups: a second connection reads the next group while the first ingests (processing.
+    """Many groups: a second connection reads the next group while the first ingests (ingest.pages.
     _ingest_feed_pages_in_sql); the store is the Python parser's, a re-run changes nothing, and a
     later collection of the same posts (keys already stored) is merged as Python merges it."""
     pages = write_all(feed_pages(shared_or_none), tmp_path / "raw")

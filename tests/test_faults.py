@@ -44,7 +44,7 @@ import pytest
 from tiktok_intel import settings as settings_module
 from tiktok_intel.offline import OfflineTikTok, World, shapes
 from tiktok_intel.schema import INGEST_TABLES
-from tiktok_intel.orchestration.runs import STALE_ERROR
+from tiktok_intel.store.workspace import STALE_ERROR
 from tiktok_intel.store import open_db
 
 from conftest import OWN_FIXTURES
@@ -685,7 +685,7 @@ def test_canary_secrets_appear_in_no_log_output_page_report_row_or_dashboard(tmp
                 res = collect_module.collect(None, ["klimat"], max_posts=40, source="research", since=dt.date(2026, 11, 14),
                                              until=dt.date(2026, 11, 20))
             assert not web.failed and not res.failed, (web.summary(), res.summary())
-            runs = [run_notebook("process_content"), run_notebook("post_trends", {"window": "1d"})]
+            runs = [run_notebook("content"), run_notebook("post_trends", {"window": "1d"})]
             # 3. every dashboard panel on this workspace
             panels = []
             for name in sorted(n for n in dir(dashboards) if n.endswith("_panel")):

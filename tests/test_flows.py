@@ -64,13 +64,16 @@ def test_content_then_the_three_notebook_flows_run_end_to_end(tiktok, workspace)
     [run] = runs("content")
     assert run["status"] == "completed" and run["error"] is None and run["ended_at"] >= run["started_at"]
     assert run["counts"]["posts"] == 80 and run["counts"]["hashtags"] == 2 and run["counts"]["parameters"]["max_posts"] == 40
-    assert run["notebook_path"].endswith("process_content.ipynb")
-    assert (workspace.reports_dir / "process_content").is_dir()
+    assert run["notebook_path"].endswith("content.ipynb")
+    assert (workspace.reports_dir / "content").is_dir()
     from pathlib import Path
     assert Path(run["notebook_path"]).is_file()
     with connection(read_only=True) as con:
         assert con.execute("SELECT count(*) FROM posts").fetchone()[0] == run["counts"]["new_posts"] > 70
-        assert con.execute("SELECT status FROM runs WHERE flow = 'collect'").fetchall() == [("completed",)]
+        assert con.execute("SELECT count(*) FROM runs").fetchone()[0] == 1  # the collection is a step of the run, not a run of its own
+        steps = json.loads(con.execute("SELECT steps FROM runs WHERE flow = 'content'").fetchone()[0])
+    assert [s["name"] for s in steps] == ["content", "notebook content"]
+    assert steps[0]["counts"]["posts"] == 80 and "2 of 2 hashtag" in steps[0]["note"] and steps[1]["note"].endswith("content.ipynb")
 
     for flow, name, notebook in ((post_trends, "post-trends", "post_trends"), (author_trends, "author-trends", "author_trends"),
                                  (association_rules, "association-rules", "association_rules")):
@@ -83,15 +86,16 @@ def test_content_then_the_three_notebook_flows_run_end_to_end(tiktok, workspace)
 
 
 def test_monitoring_snapshots_each_tracked_hashtag(tiktok, workspace):
-    from flows.monitoring import hashtag_monitoring
+    from flows.hashtag_monitoring import hashtag_monitoring
 
     line = hashtag_monitoring()
     assert "completed" in line and "2 of 2 hashtag(s) snapshotted" in line
     [run] = runs("hashtag-monitoring")
     assert run["status"] == "completed" and run["counts"]["hashtags"] == 2 and run["counts"]["failed"] == 0
-    assert run["notebook_path"].endswith("hashtag_monitor.ipynb")
+    assert run["notebook_path"].endswith("hashtag_monitoring.ipynb")
     with connection(read_only=True) as con:
         assert con.execute("SELECT count(DISTINCT hashtag) FROM hashtag_stats").fetchone()[0] == 2
+        assert con.execute("SELECT flow FROM runs").fetchall() == [("hashtag-monitoring",)]  # one run, its snapshots a step
 
 
 def test_a_failing_notebook_fails_its_flow_and_keeps_the_executed_copy(tiktok, workspace):
@@ -112,7 +116,8 @@ def test_a_failing_notebook_fails_its_flow_and_keeps_the_executed_copy(tiktok, w
 
 
 def test_flow_parameters_from_the_command_line_are_split_between_flow_and_notebook():
-    from tiktok_intel.orchestration.server import parse_param, split_parameters
+    from flows.deploy import split_parameters
+    from tiktok_intel.jobs import parse_param
 
     params = dict(parse_param(p) for p in ["max_posts=100", "period=week", 'hashtags=["a"]'])
     assert split_parameters("content", params) == {"max_posts": 100, "hashtags": ["a"], "notebook": {"period": "week"}}
@@ -143,9 +148,38 @@ def test_cli_run_refuses_unknown_flows_and_bad_params_in_one_line(workspace, cap
 
 
 def test_relative_database_paths_are_made_absolute_for_the_flows_processes(tmp_path, monkeypatch):
-    from tiktok_intel.orchestration.server import absolute_target
+    from tiktok_intel.store import absolute_target
 
     monkeypatch.chdir(tmp_path)
     assert absolute_target("data/tiktok.duckdb") == str(tmp_path / "data" / "tiktok.duckdb")
     assert absolute_target("ducklake:sqlite:lake/meta.sqlite") == f"ducklake:sqlite:{tmp_path / 'lake' / 'meta.sqlite'}"
     assert absolute_target("ducklake:postgres:dbname=lake host=db") == "ducklake:postgres:dbname=lake host=db"
+
+
+def test_the_library_never_reaches_up_to_the_flows():
+    """``tiktok_intel`` imports no ``flows`` (not even by name through importlib) and leaves
+    ``sys.path`` / ``PYTHONPATH`` alone; the commands that need the flows come from their entry points."""
+    import ast
+    from pathlib import Path
+
+    import tiktok_intel
+    from tiktok_intel.cli import PLUGIN_GROUP, build_parser
+
+    for path in Path(tiktok_intel.__file__).parent.rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                assert not any(a.name.split(".")[0] == "flows" for a in node.names), path
+            elif isinstance(node, ast.ImportFrom):
+                assert node.level or (node.module or "").split(".")[0] != "flows", path
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+                assert not node.value.startswith("flows."), f"{path}: {node.value!r}"
+            elif isinstance(node, ast.Attribute) and node.attr == "path" and getattr(node.value, "id", "") == "sys":
+                raise AssertionError(f"{path} touches sys.path")
+        assert "PYTHONPATH" not in path.read_text(encoding="utf-8"), path
+    import importlib.metadata
+
+    points = {p.name: p.value for p in importlib.metadata.entry_points(group=PLUGIN_GROUP)}
+    assert points == {"orchestration": "flows.cli:register", "jobs": "flows.cli:register_demo"}
+    names = list(build_parser()._subparsers._group_actions[0].choices)
+    assert names.index("schedules") + 1 == names.index("run") == names.index("serve") - 1 and names.index("jobs") + 1 == names.index("demo")

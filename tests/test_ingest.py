@@ -5,10 +5,10 @@ import datetime as dt
 
 import pytest
 
-from tiktok_intel.importing import import_paths
-from tiktok_intel.ingest import ingest_batch
+from tiktok_intel.imports import import_paths
+from tiktok_intel.ingest.merge import ingest_batch
 from tiktok_intel.parsing import parse_bytes
-from tiktok_intel.processing import context_for, ingest_page, rebuild
+from tiktok_intel.ingest.pages import context_for, ingest_page, rebuild
 from tiktok_intel.raw import new_run_id, write_page
 from tiktok_intel.schema import INGEST_TABLES
 
@@ -146,7 +146,7 @@ def test_both_forms_of_an_author_at_one_instant_make_one_snapshot(con, workspace
     research = write_page(json.dumps(research_user), source="research", run_id="r-user", page=0, fetched_at=T0,
                           request={"json": {"username": "svtnyheter"}})
     web = page("user_detail.json", T0, hashtag=None)
-    from tiktok_intel.processing import ingest_pages
+    from tiktok_intel.ingest.pages import ingest_pages
 
     ingest_pages(con, [research, web])
     rows = con.execute("SELECT author_id, collected_at, followers FROM author_stats").fetchall()

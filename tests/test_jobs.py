@@ -199,11 +199,9 @@ def test_run_job_goes_through_papermill_with_its_parameters_and_is_recorded_and_
 
 
 def test_the_dashboards_list_jobs_without_opening_their_notebooks(project):
-    from tiktok_intel import schedules
-
     write_jobs(project, MIXED)
-    cheap = {row["flow"] for row in schedules.table(count=1, check_notebooks=False) if row["kind"] == "yours"}
-    full = {row["flow"] for row in schedules.table(count=1) if row["kind"] == "yours"}
+    cheap = {row["flow"] for row in jobs.table(count=1, check_notebooks=False) if row["kind"] == "yours"}
+    full = {row["flow"] for row in jobs.table(count=1) if row["kind"] == "yours"}
     assert full == {"good"}
     # cron and time zone still checked; the notebook problems are only found by opening them
     assert cheap == {"good", "unknown-parameter", "missing-notebook", "no-parameters-cell"}

@@ -15,12 +15,22 @@ import pytest
 
 from tiktok_intel import settings as settings_module, tracking
 from tiktok_intel.offline import OfflineTikTok
-from tiktok_intel.orchestration import WriteLockTimeout, holder, write_lock
-from tiktok_intel.store import connection
+from tiktok_intel.store import Workspace, WriteLockTimeout, connection
+from tiktok_intel.store.lock import holder as holder_of
+
 
 from conftest import write_lock_held_by_another_run
 
 CANARY = "msTokenCANARY-lock-77"
+
+
+def write_lock(who, **options):
+    """The configured workspace's write lock, as a flow takes it."""
+    return Workspace.current().write_lock(who, **options)
+
+
+def holder():
+    return holder_of(Workspace.current().root)
 
 
 def test_a_second_writer_waits_with_a_clear_message_then_gets_the_lock(workspace):
@@ -51,9 +61,7 @@ def test_a_holder_caught_before_it_wrote_its_details_is_still_named(workspace):
     """The holder takes the lock, then writes who it is: a waiter arriving in between waits for that."""
     import fcntl
 
-    from tiktok_intel.orchestration.lock import lock_path
-
-    path = lock_path()
+    path = Workspace.current().lock_path
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     fcntl.flock(fd, fcntl.LOCK_EX)
@@ -84,13 +92,15 @@ def test_a_writer_gives_up_after_the_timeout_naming_the_fix(workspace):
 
 WRITER = textwrap.dedent("""
     import sys
+    from tiktok_intel.notebooks import run_notebook
     from tiktok_intel.orchestration import steps
     from tiktok_intel.orchestration.runs import flow_run
     hashtag = sys.argv[1]
     with flow_run("content", {"hashtags": [hashtag]}, on_wait=lambda m: print(m, flush=True)) as run:
         print("writing", flush=True)
-        run.add(*steps.collect_posts(40, [hashtag]))
-        run.notebook(steps.notebook("process_content"))
+        done = steps.content(run.workspace, max_posts=40, hashtags=[hashtag])
+        run.step("collect", done.counts, done.note)
+        run.notebook(run_notebook("content"))
     print(run.summary(), flush=True)
 """)
 
@@ -135,7 +145,10 @@ def test_two_flows_started_at_once_both_finish_one_after_the_other(tiktok_env, w
             "SELECT count(DISTINCT post_id) FROM posts").fetchone()[0] == collected  # nothing lost or duplicated
         assert con.execute("SELECT count(*) FROM feed_appearances").fetchone()[0] == 80
         assert con.execute("SELECT count(*) - count(DISTINCT (post_id, collected_at)) FROM post_stats").fetchone()[0] == 0
-        assert con.execute("SELECT count(*) FROM runs WHERE flow = 'collect' AND status = 'completed'").fetchone()[0] == 2
+        # one row a run: each content run's collection is a step of it, not a run of its own
+        assert con.execute("SELECT count(*) FROM runs").fetchone()[0] == 2
+        steps = [json.loads(r[0]) for r in con.execute("SELECT steps FROM runs ORDER BY started_at").fetchall()]
+        assert [[s["counts"].get("posts") for s in run if s["name"] == "collect"] for run in steps] == [[40], [40]]
 
 
 @pytest.mark.slow
@@ -159,7 +172,8 @@ def test_a_reader_keeps_working_while_a_flow_writes(tiktok_env, workspace, tmp_p
 
 
 def test_a_run_left_running_by_a_dead_process_is_closed_by_the_next_writer(workspace):
-    from tiktok_intel.orchestration.runs import STALE_ERROR, flow_run
+    from tiktok_intel.orchestration.runs import flow_run
+    from tiktok_intel.store.workspace import STALE_ERROR
 
     with connection() as con:  # what a process killed mid-run leaves: a run row still "running"
         con.execute("INSERT INTO runs (run_id, flow, started_at, status) VALUES ('killed', 'content', now()::TIMESTAMP, 'running')")

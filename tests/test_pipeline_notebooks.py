@@ -67,7 +67,7 @@ def _count(workspace, sql):
 @pytest.mark.parametrize("name, parameters, table, expected_rows", [
     ("post_trends", {"window": "7d"}, "post_trends", 12),
     ("author_trends", {"window": "7d"}, "author_trends", 3),
-    ("hashtag_monitor", {"metric": "video_count"}, "hashtag_trends", 4),
+    ("hashtag_monitoring", {"metric": "video_count"}, "hashtag_trends", 4),
     ("association_rules", {"min_support": 0.3, "hashtag": "politik"}, "rules", None),
 ])
 def test_pipeline_notebook_writes_its_tables_and_keeps_the_report(small_db, tmp_path, name, parameters, table, expected_rows):
@@ -96,13 +96,13 @@ def test_post_trends_notebook_shows_the_top_posts(small_db, tmp_path):
     assert _count(small_db, "SELECT views_change_7d FROM post_trends WHERE post_id = 'p0'") == 800
 
 
-def test_process_content_ingests_pending_raw_pages(workspace, shared_fixtures, tmp_path):
-    from tiktok_intel.importing import copy_to_raw
+def test_content_ingests_pending_raw_pages(workspace, shared_fixtures, tmp_path):
+    from tiktok_intel.imports import copy_to_raw
 
     copy_to_raw(shared_fixtures / "zeeschuimer" / "tiktok_search_2023.ndjson", run_id="test", page=1,
                 collected_at=NOW, raw_dir=workspace.raw_dir)
-    run = run_notebook("process_content", {"period": "week"})
-    assert run.ipynb.is_relative_to(workspace.reports_dir / "process_content")
+    run = run_notebook("content", {"period": "week"})
+    assert run.ipynb.is_relative_to(workspace.reports_dir / "content")
     assert _count(workspace, "SELECT count(*) FROM raw_pages") == 1
     assert _count(workspace, "SELECT count(*) FROM posts") > 90
     assert _has_plotly(run.ipynb)
@@ -140,7 +140,9 @@ def test_secrets_and_unknown_parameters_are_refused(workspace, tmp_path):
 
 def test_notebooks_are_committed_clean_with_a_parameters_cell():
     names = sorted(p.stem for p in PIPELINES_DIR.glob("*.ipynb"))
-    assert {"process_content", "post_trends", "author_trends", "association_rules"} <= set(names)
+    from tiktok_intel.schedules import JOBS
+
+    assert {job.notebook for job in JOBS} == set(names)  # one pipeline notebook per job, named as the job
     for name in names:
         book = nbformat.read(str(PIPELINES_DIR / f"{name}.ipynb"), as_version=4)
         code = [c for c in book.cells if c.cell_type == "code"]

@@ -65,3 +65,13 @@ def test_unwritable_raw_zone_is_one_clear_error(workspace, tmp_path):
     blocker.write_text("a file where a folder should be")
     with pytest.raises(RawZoneError, match="cannot write to the raw zone"):
         write_page(b"{}", source="web", run_id=new_run_id(), page=0, raw_dir=blocker)
+
+
+def test_redact_finds_secret_parameters_in_any_url_in_a_text_and_leaves_other_urls_alone():
+    from tiktok_intel.raw import holds_secret
+
+    text = "GET https://www.tiktok.com/api/item_list/?count=30&msToken=tok123 failed; see https://x.example/a?b=%2F&c=1"
+    out = redact(text, secrets=[])
+    assert "tok123" not in out and "msToken=%2A%2A%2A" in out and "https://x.example/a?b=%2F&c=1" in out
+    assert redact("https://x.example/a?b=%2F c", secrets=[]) == "https://x.example/a?b=%2F c"
+    assert holds_secret(text, []) and holds_secret("value canary-42", ["canary-42"]) and not holds_secret("https://x.example/?a=1", [])

@@ -13,13 +13,19 @@ import duckdb
 import ipywidgets as w
 import pytest
 
-from tiktok_intel import cli, readcopy, settings as settings_module, tracking
+from tiktok_intel import cli, settings as settings_module, tracking
 from tiktok_intel import dashboards as ti
 from tiktok_intel.dashboards import data
-from tiktok_intel.orchestration import write_lock
+from tiktok_intel.store import Workspace, readcopy, workspace as workspace_module
 from tiktok_intel.store import connection, open_db
 
 from conftest import write_lock_held_by_another_run
+
+
+def write_lock(who, workspace=None):
+    """The write lock as a run takes it: of the configured workspace, or of the folder ``workspace``."""
+    ws = Workspace.current()
+    return (ws.replace(workspace=workspace) if workspace is not None else ws).write_lock(who)
 
 
 def tracked(db: str | Path) -> list[str]:
@@ -60,7 +66,7 @@ def db(workspace) -> Path:
 
 def test_publish_makes_a_copy_that_opens_read_only_with_the_same_rows(db):
     copy = readcopy.publish(db)
-    assert copy == db.with_name("tiktok.read.duckdb") == readcopy.copy_path()
+    assert copy == db.with_name("tiktok.read.duckdb") == readcopy.copy_path(Workspace.current().db_target)
     assert tracked(copy) == ["alpha"]
     assert copy.stat().st_mtime_ns == db.stat().st_mtime_ns  # its "as of" is the database's last write
     assert sorted(p.name for p in db.parent.iterdir() if p.is_file()) == ["tiktok.duckdb", "tiktok.read.duckdb"]
@@ -116,7 +122,7 @@ def test_publish_never_raises_and_leaves_no_temporary_file(db, monkeypatch, capl
     blocker = db.with_name("tiktok.read.duckdb")
     blocker.mkdir()
     (blocker / "something").write_text("a folder where the copy should be")
-    with caplog.at_level(logging.WARNING, logger="tiktok_intel.readcopy"):
+    with caplog.at_level(logging.WARNING, logger="tiktok_intel.store.readcopy"):
         assert readcopy.publish(db) is None
     [record] = caplog.records
     assert "was not refreshed" in record.getMessage() and "\n" not in record.getMessage()
@@ -129,7 +135,7 @@ def test_publish_never_raises_and_leaves_no_temporary_file(db, monkeypatch, capl
 
     monkeypatch.setattr(readcopy.shutil, "copyfile", full)
     caplog.clear()
-    with caplog.at_level(logging.WARNING, logger="tiktok_intel.readcopy"):
+    with caplog.at_level(logging.WARNING, logger="tiktok_intel.store.readcopy"):
         assert readcopy.publish(db) is None
     assert "No space left on device" in caplog.text
     assert sorted(p.name for p in db.parent.iterdir()) == ["tiktok.duckdb"]
@@ -204,7 +210,7 @@ def held(db, monkeypatch):
     open for writing by another process, as a scheduled flow holds it; dashboards wait 0.3 s."""
     readcopy.publish(db)
     track("beta")
-    monkeypatch.setattr(data, "BUSY_WAIT_SECONDS", 0.3)
+    monkeypatch.setattr(workspace_module, "BUSY_WAIT_SECONDS", 0.3)
     child = subprocess.Popen([sys.executable, "-c", HOLDER, str(db)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert child.stdout.readline().strip() == "holding"
@@ -246,7 +252,7 @@ def test_a_dashboard_edit_takes_the_write_lock_and_publishes(db):
 
 
 def test_a_dashboard_edit_while_a_run_holds_the_write_lock_is_busy(db, monkeypatch):
-    monkeypatch.setattr(data, "BUSY_WAIT_SECONDS", 0.3)
+    monkeypatch.setattr(workspace_module, "BUSY_WAIT_SECONDS", 0.3)
     with write_lock_held_by_another_run():
         with pytest.raises(data.BusyError, match="The database is busy"):
             data.write(tracking.add, ["beta"])
@@ -255,18 +261,18 @@ def test_a_dashboard_edit_while_a_run_holds_the_write_lock_is_busy(db, monkeypat
 
 def test_after_one_read_fell_back_to_the_copy_the_next_ones_do_not_wait_again(held, monkeypatch):
     waits = []
-    real_open = data._open
+    real_open = Workspace._open_existing
 
-    def spying_open(db, *, read_only, wait):
+    def spying_open(self, *, read_only, wait):
         waits.append(wait)
-        return real_open(db, read_only=read_only, wait=wait)
+        return real_open(self, read_only=read_only, wait=wait)
 
-    monkeypatch.setattr(data, "_open", spying_open)
+    monkeypatch.setattr(Workspace, "_open_existing", spying_open)
     for _ in range(3):  # a page's panels: each reads
         assert data.read(data.counts)["tracked hashtags"] == 1
     assert waits == [0.3, 0.0, 0.0]
-    monkeypatch.setattr(data, "BUSY_REMEMBERED_SECONDS", 0.0)
-    data._busy_until.clear()
+    monkeypatch.setattr(workspace_module, "BUSY_REMEMBERED_SECONDS", 0.0)
+    workspace_module._busy_until.clear()
     waits.clear()
     for _ in range(2):
         data.read(data.counts)

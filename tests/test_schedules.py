@@ -17,17 +17,41 @@ def test_the_five_jobs_and_what_each_runs():
         ("hashtag-monitoring", "*/30 * * * *"), ("content", "1 0,8,16 * * *"), ("post-trends", "0 1,9,17 * * *"),
         ("author-trends", "5 1,9,17 * * *"), ("association-rules", "30 1 * * *")]
     assert {j.name: j.notebook for j in schedules.JOBS} == {
-        "hashtag-monitoring": "hashtag_monitor", "content": "process_content", "post-trends": "post_trends",
+        "hashtag-monitoring": "hashtag_monitoring", "content": "content", "post-trends": "post_trends",
         "author-trends": "author_trends", "association-rules": "association_rules"}
     from tiktok_intel.notebooks import pipeline_names
     assert {j.notebook for j in schedules.JOBS} <= set(pipeline_names())
 
 
+def test_each_job_has_one_name_for_its_flow_notebook_step_and_flow_module():
+    import flows
+    from tiktok_intel.orchestration import steps
+
+    for job in schedules.JOBS:
+        assert job.notebook == job.slug == job.name.replace("-", "_")
+        assert getattr(steps, job.slug) is steps.STEPS[job.name]
+        assert flows.load(job).name == job.name and flows.load(job).fn.__name__ == job.slug
+    assert set(steps.STEPS) == set(schedules.JOBS_BY_NAME)
+
+
+def test_the_schedules_table_is_a_leaf():
+    import ast
+    import inspect
+
+    tree = ast.parse(inspect.getsource(schedules))
+    project = {(node.module or "") + ":" + ",".join(a.name for a in node.names)
+               for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.level}
+    assert project == {":clock", "settings:SettingsError,get_settings"}
+
+
 def test_jobs_are_found_by_any_spelling_and_unknown_ones_named():
     assert schedules.job("post_trends").name == schedules.job("Post Trends").name == "post-trends"
-    assert schedules.job("monitoring").name == "hashtag-monitoring"
+    assert schedules.job("hashtag_monitoring").name == schedules.job(" Hashtag-Monitoring ").name == "hashtag-monitoring"
     with pytest.raises(ScheduleError, match=r"no flow 'trending': use one of hashtag-monitoring, content"):
         schedules.job("trending")
+    for other_name in ("monitoring", "process_content", "rules"):  # one name each: separators and case aside, no aliases
+        with pytest.raises(ScheduleError, match="no flow"):
+            schedules.job(other_name)
 
 
 def test_next_runs_are_in_the_configured_time_zone(workspace):

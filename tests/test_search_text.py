@@ -7,7 +7,7 @@ import json
 import pytest
 
 from tiktok_intel.ingest import ingest_batch
-from tiktok_intel.importing import import_paths
+from tiktok_intel.imports import import_paths
 from tiktok_intel.parsing import Batch
 from tiktok_intel.search import QueryError, refresh_index, search_text
 from tiktok_intel.search import text as text_module

@@ -59,7 +59,7 @@ def test_locked_database_names_the_holder(tmp_path):
     try:
         assert holder.stdout.readline().strip() == "open"
         with pytest.raises(StoreError) as err:
-            open_db(path)
+            open_db(path, wait_seconds=0)
         assert f"in use by another process (process {holder.pid})" in str(err.value) and "\n" not in str(err.value)
     finally:
         holder.kill()

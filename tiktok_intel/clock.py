@@ -1,9 +1,9 @@
 """Time in one place: UTC, naive ``datetime`` (DuckDB ``TIMESTAMP``), and a clock that can be faked.
 
 Everything that needs "now" calls :func:`now`, so the demo can run simulated days and tests can
-pin time without patching modules one by one. A time frozen with :func:`frozen` is also put in
-the environment (``TIKTOK_INTEL_FROZEN_AT``), so the notebook kernels a flow starts meanwhile
-live at the same simulated time.
+pin time without patching modules one by one. A process started while a time is frozen (a
+notebook's kernel) is given :func:`environment` (``TIKTOK_INTEL_FROZEN_AT``, a declared setting),
+so it lives at the same simulated time.
 """
 from __future__ import annotations
 
@@ -12,17 +12,18 @@ import datetime as dt
 import os
 from typing import Callable, Iterator
 
-#: Set while a fixed time is frozen; a process started meanwhile (a notebook's kernel) reads it.
+#: The variable a child process started while a fixed time is frozen reads it from (setting ``frozen_at``).
 ENVIRONMENT = "TIKTOK_INTEL_FROZEN_AT"
 
 _override: Callable[[], dt.datetime] | None = None
+_fixed: dt.datetime | None = None
 
 
 def now() -> dt.datetime:
     """The current time in UTC, without tzinfo, to the microsecond."""
     if _override is not None:
         return _override()
-    inherited = os.environ.get(ENVIRONMENT)
+    inherited = os.environ.get(ENVIRONMENT)  # the declared setting frozen_at, read live (a parent sets it for us)
     if inherited:
         return dt.datetime.fromisoformat(inherited)
     return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
@@ -31,20 +32,24 @@ def now() -> dt.datetime:
 @contextlib.contextmanager
 def frozen(at: dt.datetime | Callable[[], dt.datetime]) -> Iterator[None]:
     """Make :func:`now` return ``at`` (a time or a callable) inside the block; a fixed time is
-    passed on to child processes too."""
-    global _override
-    previous, inherited = _override, os.environ.get(ENVIRONMENT)
+    also what :func:`environment` gives the processes started meanwhile."""
+    global _override, _fixed
+    previous, previous_fixed = _override, _fixed
     _override = at if callable(at) else (lambda: at)
-    if not callable(at):
-        os.environ[ENVIRONMENT] = to_utc(at).isoformat()
+    _fixed = None if callable(at) else to_utc(at)
     try:
         yield
     finally:
-        _override = previous
-        if inherited is None:
-            os.environ.pop(ENVIRONMENT, None)
-        else:
-            os.environ[ENVIRONMENT] = inherited
+        _override, _fixed = previous, previous_fixed
+
+
+def environment() -> dict[str, str]:
+    """What a child process needs in its environment to live at this process's frozen time
+    (empty when the time is not frozen to a fixed value here or by a parent)."""
+    if _fixed is not None:
+        return {ENVIRONMENT: _fixed.isoformat()}
+    inherited = os.environ.get(ENVIRONMENT)
+    return {ENVIRONMENT: inherited} if inherited else {}
 
 
 def from_epoch(value: float) -> dt.datetime:

@@ -17,6 +17,7 @@ goes through the same runner, write lock, ``runs`` record and report archive as 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 import math
 import os
@@ -25,6 +26,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
+from . import schedules
 from .errors import TikTokIntelError
 from .settings import get_settings
 
@@ -211,8 +213,6 @@ def _notebook_problems(job: UserJob, path: Path) -> list[str]:
 def problems(job: UserJob, path: Path | None = None, *, notebooks: bool = True) -> list[str]:
     """What is wrong with ``job``, one line each (empty: it can run). ``notebooks=False`` skips
     opening the notebook (papermill's import alone costs ~1 s): name, cron and time zone only."""
-    from . import schedules
-
     path = Path(path or jobs_path())
     found = []
     if not NAME.match(job.name):
@@ -259,3 +259,38 @@ def valid_jobs(path: Path | None = None, *, notebooks: bool = True) -> tuple[lis
 def find(name: str, path: Path | None = None) -> UserJob | None:
     """The user job called ``name``, if the jobs file has one."""
     return next((j for j in load(path) if j.name == name), None)
+
+
+def named(name: str, path: Path | None = None) -> schedules.Job | UserJob:
+    """The built-in :class:`~tiktok_intel.schedules.Job` or the jobs file's :class:`UserJob` called
+    ``name``; one clear error when there is none."""
+    try:
+        return schedules.job(name)
+    except schedules.ScheduleError as exc:
+        user = find(name.strip(), path)
+        if user is None:
+            raise schedules.ScheduleError(f"{exc}, or one of your jobs (`tiktok-intel jobs list`)") from None
+        return user
+
+
+def table(count: int = 3, after: dt.datetime | None = None, *, path: Path | None = None,
+          check_notebooks: bool = True) -> list[dict]:
+    """The schedules table (:func:`tiktok_intel.schedules.table`: the five built-in jobs), then the
+    valid jobs of the jobs file (``check_notebooks=False``: those whose cron and time zone are valid,
+    without opening their notebooks), each with its cron, time zone and next ``count`` run times."""
+    rows = schedules.table(count, after)
+    for j in valid_jobs(path, notebooks=check_notebooks)[0]:
+        rows.append({"flow": j.name, "cron": j.cron, "timezone": schedules.timezone(j.timezone).key, "does": j.does, "kind": "yours",
+                     "next": schedules.next_runs(j.cron, count, after, tz=j.timezone)})
+    return rows
+
+
+def parse_param(text: str) -> tuple[str, Any]:
+    """``--param k=v`` -> (k, value): JSON when it parses (``7``, ``true``, ``["a"]``), else the text."""
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise JobsFileError(f"--param {text!r} is not KEY=VALUE: write it like --param max_posts=100")
+    try:
+        return key.strip(), json.loads(value)
+    except ValueError:
+        return key.strip(), value

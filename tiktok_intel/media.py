@@ -14,12 +14,13 @@ import io
 import os
 import tempfile
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Sequence
 from urllib.parse import urlsplit
 
 import duckdb
 
 from . import clock
+from .conventions import host_allowed
 from .errors import TikTokIntelError
 from .raw import redact
 from .settings import Settings, get_settings
@@ -60,19 +61,6 @@ class MediaRecord:
     width: int | None
     height: int | None
     fetched_at: object
-
-
-def host_allowed(url: str, hosts: Iterable[str]) -> bool:
-    """True when ``url`` is http(s) on one of ``hosts`` or a subdomain of one."""
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower().rstrip(".")
-    if parts.scheme not in ("http", "https") or not host:
-        return False
-    for allowed in hosts:
-        allowed = allowed.lower().strip().lstrip(".")
-        if allowed and (host == allowed or host.endswith("." + allowed)):
-            return True
-    return False
 
 
 def _safe_post_id(post_id: str) -> str:

@@ -109,22 +109,40 @@ def meta_path_for(body_path: Path) -> Path:
     return body_path.with_name(stem + META_SUFFIX)
 
 
+_URL_IN_TEXT = re.compile(r"https?://[^\s\"'<>]+\?[^\s\"'<>]*")
+
+
+def _redact_url(url: str) -> str:
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    if not any(k.lower() in SECRET_KEYS for k, _ in query):
+        return url  # left byte for byte
+    return urlunsplit(parts._replace(query=urlencode([(k, "***" if k.lower() in SECRET_KEYS else v) for k, v in query])))
+
+
 def redact(value: Any, secrets: list[str] | None = None) -> Any:
-    """Remove secret parameters, headers and values from a request description."""
+    """``value`` without secrets: the one redaction, for what is written to disk, logged, recorded
+    or shown. In a mapping (a request's headers, parameters), the values of :data:`SECRET_KEYS`
+    become ``***``; in text, the secret query parameters of every URL in it, and every value of
+    ``secrets`` (default: the secret settings' values). Lists and mappings are redacted item by item."""
     secrets = [s for s in (secrets if secrets is not None else get_settings().secrets()) if s]
     if isinstance(value, Mapping):
         return {k: ("***" if str(k).lower() in SECRET_KEYS else redact(v, secrets)) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [redact(v, secrets) for v in value]
     if isinstance(value, str):
-        if value.startswith(("http://", "https://")) and "?" in value:
-            parts = urlsplit(value)
-            query = [(k, "***" if k.lower() in SECRET_KEYS else v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
-            value = urlunsplit(parts._replace(query=urlencode(query)))
+        if "://" in value and "?" in value:
+            value = _URL_IN_TEXT.sub(lambda m: _redact_url(m.group(0)), value)
         for secret in secrets:
             value = value.replace(secret, "***")
         return value
     return value
+
+
+def holds_secret(value: Any, secrets: list[str] | None = None) -> bool:
+    """Whether ``value`` (as text) holds something :func:`redact` would remove."""
+    text = str(value)
+    return redact(text, secrets) != text
 
 
 def _atomic_write(path: Path, data: bytes) -> None:

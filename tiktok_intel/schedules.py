@@ -1,11 +1,14 @@
 """The five scheduled jobs, in one table: everything else (Prefect deployments, ``tiktok-intel
 schedules``, docs, dashboards' "last refreshed" labels) reads them from here.
 
-Cron expressions are in the configured time zone (setting ``timezone``, default
-``Europe/Stockholm``; the original application ran in UTC by accident of its containers).
+Each job has one name: its Prefect flow and deployment are called ``post-trends``, its pipeline
+notebook, step function (:mod:`tiktok_intel.orchestration.steps`) and flow module ``post_trends``
+(:attr:`Job.slug`). Cron expressions are in the configured time zone (setting ``timezone``,
+default ``Europe/Stockholm``; the original application ran in UTC by accident of its containers).
 Next run times come from ``cronsim`` (installed with Prefect, through its ``pydocket`` dependency),
 which handles daylight-saving changes correctly; ``tests/test_serve.py`` checks they agree with the
-runs a Prefect server schedules.
+runs a Prefect server schedules. This module is a leaf: it imports no other project module but
+``settings`` and ``clock``.
 """
 from __future__ import annotations
 
@@ -14,11 +17,10 @@ import datetime as dt
 import zoneinfo
 
 from . import clock
-from .errors import TikTokIntelError
-from .settings import get_settings
+from .settings import SettingsError, get_settings
 
 
-class ScheduleError(TikTokIntelError):
+class ScheduleError(SettingsError):
     """An unknown job name or time zone."""
 
 
@@ -27,36 +29,41 @@ class Job:
     name: str  # the Prefect flow and deployment name
     cron: str
     does: str
-    flow: str  # "module:function" of the Prefect flow, relative to the repository root
-    notebook: str | None = None  # the pipeline notebook it runs, if any
-    function: str | None = None  # the package function it calls, if any
+
+    @property
+    def slug(self) -> str:
+        """The same name as a Python identifier: the pipeline notebook, step function and flow module."""
+        return self.name.replace("-", "_")
+
+    @property
+    def notebook(self) -> str:
+        """The pipeline notebook the job runs (``notebooks/pipelines/<slug>.ipynb``)."""
+        return self.slug
 
 
 #: The schedules, from the original application (see DESIGN.md).
 JOBS: tuple[Job, ...] = (
-    Job("hashtag-monitoring", "*/30 * * * *", "refresh the tracked list, snapshot each tracked hashtag's stats",
-        "flows.monitoring:hashtag_monitoring", notebook="hashtag_monitor", function="tiktok_intel.collect.monitor"),
-    Job("content", "1 0,8,16 * * *",
-        "collect up to N posts per tracked hashtag (setting max_posts, default 500), then run process_content",
-        "flows.content:content", notebook="process_content", function="tiktok_intel.collect.collect"),
-    Job("post-trends", "0 1,9,17 * * *", "run post_trends", "flows.post_trends:post_trends", notebook="post_trends"),
-    Job("author-trends", "5 1,9,17 * * *", "run author_trends", "flows.author_trends:author_trends", notebook="author_trends"),
-    Job("association-rules", "30 1 * * *", "run association_rules", "flows.association_rules:association_rules",
-        notebook="association_rules"),
+    Job("hashtag-monitoring", "*/30 * * * *", "snapshot each tracked hashtag's stats, then refresh the hashtag trends"),
+    Job("content", "1 0,8,16 * * *", "collect up to N posts per tracked hashtag (setting max_posts, default 500) and ingest them"),
+    Job("post-trends", "0 1,9,17 * * *", "refresh the post trends"),
+    Job("author-trends", "5 1,9,17 * * *", "refresh the author trends"),
+    Job("association-rules", "30 1 * * *", "mine the association rules between hashtags"),
 )
 
 JOBS_BY_NAME = {job.name: job for job in JOBS}
 
 
+def key(name: str) -> str:
+    """A job name as written, with separators and case normalised: ``post_trends`` and ``Post Trends`` -> ``post-trends``."""
+    return "-".join(name.strip().lower().replace("_", " ").replace("-", " ").split())
+
+
 def job(name: str) -> Job:
-    """A job by name; ``post_trends``, ``post-trends`` and ``Post Trends`` all name the same one."""
-    key = "-".join(name.strip().lower().replace("_", " ").replace("-", " ").split())
-    aliases = {"monitoring": "hashtag-monitoring", "monitor": "hashtag-monitoring", "hashtag-monitor": "hashtag-monitoring",
-               "rules": "association-rules", "process-content": "content"}
-    key = aliases.get(key, key)
-    if key not in JOBS_BY_NAME:
+    """A built-in job by name; ``post_trends``, ``post-trends`` and ``Post Trends`` all name the same one."""
+    found = JOBS_BY_NAME.get(key(name))
+    if found is None:
         raise ScheduleError(f"no flow {name!r}: use one of {', '.join(JOBS_BY_NAME)}")
-    return JOBS_BY_NAME[key]
+    return found
 
 
 def timezone(name: str | None = None) -> zoneinfo.ZoneInfo:
@@ -88,17 +95,9 @@ def next_runs(cron: str | Job, count: int = 3, after: dt.datetime | None = None,
     return [next(iterator) for _ in range(count)]
 
 
-def table(count: int = 3, after: dt.datetime | None = None, *, user_jobs: bool = True, check_notebooks: bool = True) -> list[dict]:
-    """Each job with its cron, time zone and next ``count`` run times (for ``tiktok-intel
-    schedules``): the five built-in jobs, then the valid jobs of the user's jobs file
-    (``check_notebooks=False``: those whose cron and time zone are valid, without opening their notebooks)."""
+def table(count: int = 3, after: dt.datetime | None = None) -> list[dict]:
+    """Each built-in job with its cron, time zone and next ``count`` run times (``tiktok-intel
+    schedules``; :func:`tiktok_intel.jobs.table` adds the user's jobs)."""
     zone = timezone()
-    rows = [{"flow": j.name, "cron": j.cron, "timezone": zone.key, "does": j.does, "kind": "built-in",
+    return [{"flow": j.name, "cron": j.cron, "timezone": zone.key, "does": j.does, "kind": "built-in",
              "next": next_runs(j, count, after)} for j in JOBS]
-    if user_jobs:
-        from . import jobs
-
-        for j in jobs.valid_jobs(notebooks=check_notebooks)[0]:
-            rows.append({"flow": j.name, "cron": j.cron, "timezone": timezone(j.timezone).key, "does": j.does, "kind": "yours",
-                         "next": next_runs(j.cron, count, after, tz=j.timezone)})
-    return rows

@@ -78,7 +78,10 @@ DECLARED: tuple[Setting, ...] = (
     Setting("lock_timeout_seconds", float, 600.0, "How long a writer waits for another writer before giving up."),
     Setting("read_wait_seconds", float, 15.0, "How long a read-only open retries while another process holds the database file."),
     Setting("write_wait_seconds", float, 0.0, "How long an open for writing retries while a reader holds the database file "
-            "(flows set 60 for themselves and the notebooks they run)."),
+            "(scheduled runs wait 60 s, for themselves and the notebooks they run)."),
+    Setting("progress", _bool, True, "Show progress bars (tqdm) for long work; false: quiet."),
+    Setting("frozen_at", str, "", "A fixed time (ISO 8601, UTC) the clock reports instead of now: set by the demo and the tests "
+            "for the processes they start (notebook kernels), so a replayed schedule runs at its simulated time."),
 )
 
 _BY_NAME = {s.name: s for s in DECLARED}
@@ -167,6 +170,20 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv: Path | None 
     if overrides:
         raise SettingsError(f"unknown setting(s) {sorted(overrides)}: see `tiktok-intel settings`")
     return Settings(values)
+
+
+def live(name: str, environ: Mapping[str, str] | None = None) -> Any:
+    """One declared setting read from the environment now (not the cached settings): for the few
+    values a parent process hands its children (``progress``, ``frozen_at``). Unset or unreadable:
+    the default."""
+    setting = _BY_NAME[name]
+    raw = (os.environ if environ is None else environ).get(setting.env)
+    if raw is None:
+        return setting.default
+    try:
+        return setting.type(raw)
+    except (TypeError, ValueError):
+        return setting.default
 
 
 _current: Settings | None = None

@@ -1,6 +1,7 @@
-"""The tracked hashtag list: add, remove (deactivate, history kept), list.
+"""The tracked hashtag list: add, remove (deactivate, history kept), list, and when each was last
+collected. Every write to ``tracked_hashtags`` is here.
 
-Names are normalised the way TikTok and the store key them: no ``#``, lower case, Unicode NFC
+Names are normalised the way TikTok and the store key them (:func:`.conventions.hashtag`): no ``#``, lower case, Unicode NFC
 (so a decomposed "å" and a composed one are the same hashtag), and validated: letters of any
 script (å, ä, ö included) with their combining marks (the vowel signs of हिंदी, தமிழ், สวัสดี),
 digits and underscore, at most :data:`MAX_LENGTH` characters.
@@ -15,7 +16,7 @@ from typing import Iterable
 
 import duckdb
 
-from . import clock
+from . import clock, conventions
 from .errors import HashtagError
 
 MAX_LENGTH = 100
@@ -44,7 +45,7 @@ def normalise(name: str) -> str:
     """``'#SVTnyheter '`` -> ``'svtnyheter'``; a one-line :class:`InvalidHashtagError` for a bad name."""
     if not isinstance(name, str):
         raise InvalidHashtagError(f"a hashtag must be text, not {type(name).__name__}")
-    cleaned = unicodedata.normalize("NFC", name.strip()).lstrip("#").strip().lower()
+    cleaned = conventions.hashtag(name) or ""
     shown = name.strip()[:40]
     if not cleaned:
         raise InvalidHashtagError(f"{shown!r} is not a hashtag: give a name such as valet2026 or '#svtnyheter'")
@@ -90,6 +91,11 @@ def remove(con: duckdb.DuckDBPyConnection, names: Iterable[str]) -> list[str]:
     for name in wanted:
         con.execute("UPDATE tracked_hashtags SET active = FALSE, removed_at = ? WHERE name = ?", [now, name])
     return wanted
+
+
+def mark_collected(con: duckdb.DuckDBPyConnection, name: str, at: dt.datetime | None = None) -> None:
+    """Note that ``name`` was just collected (``last_collected_at``); a hashtag not on the list is left off it."""
+    con.execute("UPDATE tracked_hashtags SET last_collected_at = ? WHERE name = ?", [at or clock.now(), name])
 
 
 def active(con: duckdb.DuckDBPyConnection) -> list[str]:

@@ -7,7 +7,10 @@ derived table. The modules:
   incrementally into ``post_trends``, ``author_trends``, ``hashtag_trends``;
 - :mod:`.rules` — association rules between hashtags (mlxtend ``fpgrowth``), stored per run;
 - :mod:`.reports` — top posts / authors, top posts in feed, overview counts by period;
-- :mod:`.charts` — the plotly figures the pipeline notebooks end with.
+- :mod:`.hashtags` — hashtags over a period: growth from monitoring snapshots, posts per day, related ones;
+- :mod:`.briefs` — the weekly brief and the comparison of two hashtags (exploratory notebooks);
+- :mod:`.exports` — tables as Excel / CSV (formulas neutralised, secrets removed), the export of a selection;
+- :mod:`.charts` — the plotly figures the notebooks and dashboards end with.
 
 This module holds what they share: the error class and the parsing of user-given names and dates.
 """
@@ -21,17 +24,20 @@ if TYPE_CHECKING:
 
 from ..errors import TikTokIntelError
 
+if TYPE_CHECKING:
+    import duckdb
+
+#: What a notebook says when the workspace holds nothing yet.
+NO_DATA = "no data yet: run `make demo` or `tiktok-intel collect`"
+
 
 class AnalysisError(TikTokIntelError):
     """A parameter of an analysis cannot be used (the message names the fix)."""
 
 
-def normalise_hashtag(name: str | None) -> str | None:
-    """``"#Val2026 "`` -> ``"val2026"``; empty -> None (the same normalisation the parsers use)."""
-    if name is None:
-        return None
-    text = str(name).strip().lstrip("#").strip().lower()
-    return text or None
+def has_data(con: "duckdb.DuckDBPyConnection") -> bool:
+    """Whether anything was collected: a post or a monitoring snapshot."""
+    return bool(con.execute("SELECT EXISTS (SELECT 1 FROM posts) OR EXISTS (SELECT 1 FROM hashtag_stats)").fetchone()[0])
 
 
 def to_time(value: Any, what: str, *, end: bool = False) -> dt.datetime | None:

@@ -70,3 +70,36 @@ def daily_chart(df: pd.DataFrame, *, value: str = "posts", title: str = "Posts p
     data = df.copy()
     data[value] = data[value].astype(float)
     return px.line(data, x="day", y=value, markers=True, title=title)
+
+
+def growth_chart(result, *, title: str | None = None):
+    """One plotly figure: the views and videos each hashtag gained since its first monitoring
+    snapshot in the period (hover: TikTok's count itself), and, for a
+    :class:`~tiktok_intel.analyses.briefs.Comparison` (a result with ``per_day``), the posts
+    published per day. Gains rather than counts, so hashtags of any size show their growth."""
+    from plotly.subplots import make_subplots
+    import plotly.express as px
+
+    per_day = getattr(result, "per_day", None)
+    joiner = " vs " if per_day is not None else ", "
+    title = title or f"{joiner.join('#' + h for h in result.hashtags) or 'Hashtags'}: {result.since:%Y-%m-%d} – {result.until:%Y-%m-%d}"
+    if result.snapshots.empty and (per_day is None or per_day.empty):
+        return _empty(title, "no monitoring snapshots in this period yet")
+    rows = ["Views gained since the first snapshot in the period", "Videos gained"] + (["Posts published per day"] if per_day is not None else [])
+    fig = make_subplots(rows=len(rows), cols=1, shared_xaxes=True, subplot_titles=rows, vertical_spacing=0.08)
+    colours = px.colors.qualitative.Plotly
+    for k, name in enumerate(result.hashtags):
+        colour = colours[k % len(colours)]
+        snaps = result.snapshots[result.snapshots["hashtag"] == name]
+        for row, column in ((1, "view_count"), (2, "video_count")):
+            values = snaps[column].astype(float)
+            start = values.dropna().iloc[0] if values.notna().any() else float("nan")
+            fig.add_scatter(x=snaps["collected_at"], y=values - start, customdata=values, mode="lines+markers", name=f"#{name}",
+                            legendgroup=name, showlegend=row == 1, line={"color": colour}, row=row, col=1,
+                            hovertemplate=f"#{name} %{{x}}<br>gained %{{y:,.0f}} (count %{{customdata:,.0f}})<extra></extra>")
+        if per_day is not None:
+            days = per_day[per_day["hashtag"] == name]
+            fig.add_bar(x=pd.to_datetime(days["day"]), y=days["published"].astype(float), name=f"#{name}", legendgroup=name,
+                        showlegend=False, marker={"color": colour}, row=3, col=1)
+    fig.update_layout(title=title, height=260 * len(rows) + 80, barmode="group")
+    return fig

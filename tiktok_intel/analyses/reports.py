@@ -10,14 +10,15 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from . import AnalysisError, choose, hashtags_of, normalise_hashtag, time_clause, time_range, whole_numbers
+from ..conventions import author_link_sql, author_sql, post_url_sql, published_sql
+from ..conventions import hashtag as normalise_hashtag
+from . import AnalysisError, choose, hashtags_of, time_clause, time_range, whole_numbers
 
 POST_METRICS = ("views", "likes", "comments", "shares", "saves")
 AUTHOR_METRICS = ("followers", "hearts", "videos", "likes_given")
 PERIODS = ("day", "week", "month", "year")
 
-_PUBLISHED = "coalesce(p.created_at, p.first_seen_at)"
-_URL = "coalesce(p.url, 'https://www.tiktok.com/@' || coalesce(p.author_unique_id, '') || '/video/' || p.post_id)"
+_PUBLISHED = published_sql()
 
 
 def _filters(hashtag: str | None, start: Any, end: Any, params: list[Any], *, time_expr: str = _PUBLISHED,
@@ -52,8 +53,8 @@ def top_posts(con: duckdb.DuckDBPyConnection, metric: str = "views", *, start: A
     sql = f"""
 WITH top AS (
   SELECT row_number() OVER (ORDER BY p.{metric} DESC NULLS LAST, p.post_id) AS rank, p.post_id,
-         coalesce(a.unique_id, p.author_unique_id) AS author, p.description, {_PUBLISHED} AS published_at,
-         p.{metric} AS value, p.views, p.likes, p.comments, p.shares, {_URL} AS url
+         {author_sql()} AS author, p.description, {_PUBLISHED} AS published_at,
+         p.{metric} AS value, p.views, p.likes, p.comments, p.shares, {post_url_sql()} AS url
   FROM posts p LEFT JOIN authors a ON a.author_id = p.author_id
   WHERE p.{metric} IS NOT NULL{where}
   ORDER BY rank LIMIT ?
@@ -82,14 +83,14 @@ def top_authors(con: duckdb.DuckDBPyConnection, metric: str = "followers", *, st
     sql = f"""
 WITH ranked AS (
   SELECT p.author_id, count(*) AS posts, {value} AS value, any_value(a.unique_id) AS unique_id,
-         any_value(coalesce(a.unique_id, p.author_unique_id)) AS name, any_value(a.nickname) AS nickname,
+         any_value({author_sql()}) AS name, any_value(a.nickname) AS nickname,
          any_value(a.followers) AS followers
   FROM posts p LEFT JOIN authors a ON a.author_id = p.author_id
   WHERE p.author_id IS NOT NULL{where}
   GROUP BY p.author_id
 )
 SELECT row_number() OVER (ORDER BY value DESC NULLS LAST, author_id) AS rank, author_id, name AS unique_id, nickname, posts,
-       value, followers, CASE WHEN name IS NOT NULL THEN 'https://www.tiktok.com/@' || name END AS url
+       value, followers, {author_link_sql('name')} AS url
 FROM ranked WHERE value IS NOT NULL ORDER BY rank LIMIT ?"""
     df = con.execute(sql, params).df()
     if metric == "followers":
@@ -119,8 +120,7 @@ WITH listed AS (
 )
 SELECT row_number() OVER (ORDER BY l.collections DESC, l.best_rank NULLS LAST, l.post_id, l.hashtag) AS rank,
        l.post_id, l.hashtag, l.collections, l.best_rank, l.mean_rank, l.first_listed, l.last_listed,
-       coalesce(a.unique_id, p.author_unique_id) AS author, p.views,
-       coalesce(p.url, 'https://www.tiktok.com/@' || coalesce(p.author_unique_id, '') || '/video/' || l.post_id) AS url
+       {author_sql()} AS author, p.views, {post_url_sql(post_id='l.post_id')} AS url
 FROM listed l LEFT JOIN posts p ON p.post_id = l.post_id LEFT JOIN authors a ON a.author_id = p.author_id
 ORDER BY rank LIMIT ?"""
     return whole_numbers(con.execute(sql, params).df(), ("rank", "collections", "best_rank", "views"))

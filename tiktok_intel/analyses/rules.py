@@ -30,9 +30,10 @@ import numpy as np
 import pandas as pd
 
 from .. import clock
+from ..conventions import hashtag as normalise_hashtag
 from ..progress import progress
 from ..store import transaction
-from . import AnalysisError, normalise_hashtag
+from . import AnalysisError
 
 #: Tolerance of the confidence comparison (see the module docstring).
 CONFIDENCE_TOLERANCE = 1e-9

@@ -33,9 +33,11 @@ import duckdb
 import pandas as pd
 
 from .. import clock
+from ..conventions import author_link_sql, author_sql, hashtag_link_sql, post_url_sql, published_sql
+from ..conventions import hashtag as normalise_hashtag
 from ..progress import progress
 from ..store import transaction
-from . import AnalysisError, choose, hashtags_of, normalise_hashtag, time_clause, time_range, whole_numbers
+from . import AnalysisError, choose, hashtags_of, time_clause, time_range, whole_numbers
 
 #: Window name -> days.
 WINDOWS: dict[str, int] = {"1d": 1, "7d": 7, "30d": 30}
@@ -184,8 +186,8 @@ def _hashtag_rows_sql() -> str:
     for w in WINDOWS:
         post_parts.append(f"CASE WHEN sum(pt.views - pt.views_change_{w}) <> 0 THEN sum(pt.views_change_{w}) * 100.0 / sum(pt.views - pt.views_change_{w}) END AS post_views_growth_{w}")
     for w, days in WINDOWS.items():
-        post_parts.append(f"count(*) FILTER (WHERE coalesce(p.created_at, p.first_seen_at) > sig.t - INTERVAL {days} DAY "
-                          f"AND coalesce(p.created_at, p.first_seen_at) <= sig.t) AS new_posts_{w}")
+        post_parts.append(f"count(*) FILTER (WHERE {published_sql()} > sig.t - INTERVAL {days} DAY "
+                          f"AND {published_sql()} <= sig.t) AS new_posts_{w}")
     stat_cols = ", ".join(f"st.{c}" for m in HASHTAG_STATS.metrics for c in trend_columns(m))
     return f"""
 WITH st AS ({stats}),
@@ -328,18 +330,17 @@ def trend_table(con: duckdb.DuckDBPyConnection, kind: str = "posts", *, metric: 
     columns = [c for m in metrics for c in trend_columns(m)]
     params: list[Any] = []
     if kind == "posts":
-        sql = (f"SELECT t.post_id, {', '.join('t.' + c for c in columns)}, coalesce(p.url, 'https://www.tiktok.com/@' || "
-               f"coalesce(p.author_unique_id, '') || '/video/' || t.post_id) AS url "
+        sql = (f"SELECT t.post_id, {', '.join('t.' + c for c in columns)}, {post_url_sql(post_id='t.post_id')} AS url "
                f"FROM post_trends t LEFT JOIN posts p ON p.post_id = t.post_id WHERE TRUE{_hashtag_filter('t', hashtag, params)}")
     elif hashtag:
         raise AnalysisError("--hashtag filters posts only: use --kind posts, or --kind hashtags to see every hashtag")
     elif kind == "authors":
         sql = (f"SELECT t.author_id, a.unique_id, {', '.join('t.' + c for c in columns)}, "
-               f"CASE WHEN a.unique_id IS NOT NULL THEN 'https://www.tiktok.com/@' || a.unique_id END AS url "
+               f"{author_link_sql('a.unique_id')} AS url "
                f"FROM author_trends t LEFT JOIN authors a ON a.author_id = t.author_id")
     else:
         sql = (f"SELECT t.hashtag, {', '.join('t.' + c for c in columns)}, t.new_posts_1d, t.new_posts_7d, t.new_posts_30d, "
-               f"'https://www.tiktok.com/tag/' || t.hashtag AS url FROM hashtag_trends t")
+               f"{hashtag_link_sql('t.hashtag')} AS url FROM hashtag_trends t")
     sql += f" ORDER BY {_order(metric, window, by)}, 1"
     if limit:
         sql += " LIMIT ?"
@@ -362,15 +363,15 @@ def top_trending_posts(con: duckdb.DuckDBPyConnection, window: str = "1d", metri
     lo, hi = time_range(start, end)
     params: list[Any] = []
     where = f"t.{metric}_{by}_{window} IS NOT NULL" + _hashtag_filter("t", hashtag, params)
-    where += time_clause("coalesce(p.created_at, p.first_seen_at)", lo, hi, params)
+    where += time_clause(published_sql(), lo, hi, params)
     params.append(int(limit))
     sql = f"""
 WITH top AS (
-  SELECT t.post_id, coalesce(a.unique_id, p.author_unique_id) AS author, p.description,
-         coalesce(p.created_at, p.first_seen_at) AS published_at,
+  SELECT t.post_id, {author_sql()} AS author, p.description,
+         {published_sql()} AS published_at,
          t.{metric} AS {metric}, t.{metric}_change_{window} AS change, t.{metric}_growth_{window} AS growth,
          t.collected_at,
-         coalesce(p.url, 'https://www.tiktok.com/@' || coalesce(p.author_unique_id, '') || '/video/' || t.post_id) AS url
+         {post_url_sql(post_id='t.post_id')} AS url
   FROM post_trends t LEFT JOIN posts p ON p.post_id = t.post_id LEFT JOIN authors a ON a.author_id = p.author_id
   WHERE {where}
   ORDER BY t.{metric}_{by}_{window} DESC, t.{metric} DESC NULLS LAST, t.post_id
@@ -390,7 +391,7 @@ def top_trending_authors(con: duckdb.DuckDBPyConnection, window: str = "7d", met
     sql = f"""
 SELECT t.author_id, a.unique_id, a.nickname, t.{metric} AS {metric}, t.{metric}_change_{window} AS change,
        t.{metric}_growth_{window} AS growth, t.collected_at,
-       CASE WHEN a.unique_id IS NOT NULL THEN 'https://www.tiktok.com/@' || a.unique_id END AS url
+       {author_link_sql('a.unique_id')} AS url
 FROM author_trends t LEFT JOIN authors a ON a.author_id = t.author_id
 WHERE t.{metric}_{by}_{window} IS NOT NULL
 ORDER BY t.{metric}_{by}_{window} DESC, t.{metric} DESC NULLS LAST, t.author_id LIMIT ?"""
@@ -406,7 +407,7 @@ def top_trending_hashtags(con: duckdb.DuckDBPyConnection, window: str = "1d", me
     tracked = " AND t.hashtag IN (SELECT name FROM tracked_hashtags WHERE active)" if tracked_only else ""
     sql = f"""
 SELECT t.hashtag, t.{metric} AS {metric}, t.{metric}_change_{window} AS change, t.{metric}_growth_{window} AS growth,
-       t.posts, t.new_posts_{window} AS new_posts, t.collected_at, 'https://www.tiktok.com/tag/' || t.hashtag AS url
+       t.posts, t.new_posts_{window} AS new_posts, t.collected_at, {hashtag_link_sql('t.hashtag')} AS url
 FROM hashtag_trends t
 WHERE t.{metric}_{by}_{window} IS NOT NULL{tracked}
 ORDER BY t.{metric}_{by}_{window} DESC, t.{metric} DESC NULLS LAST, t.hashtag LIMIT ?"""
@@ -418,9 +419,9 @@ def new_posts_per_day(con: duckdb.DuckDBPyConnection, hashtag: str | None = None
     """Posts published per day (``day, posts``), optionally only those collected under / tagged with ``hashtag``."""
     lo, hi = time_range(start, end)
     params: list[Any] = []
-    where = "TRUE" + _hashtag_filter("p", hashtag, params) + time_clause("coalesce(p.created_at, p.first_seen_at)", lo, hi, params)
-    sql = f"""SELECT CAST(coalesce(p.created_at, p.first_seen_at) AS DATE) AS day, count(*) AS posts
-              FROM posts p WHERE {where} AND coalesce(p.created_at, p.first_seen_at) IS NOT NULL GROUP BY 1 ORDER BY 1"""
+    where = "TRUE" + _hashtag_filter("p", hashtag, params) + time_clause(published_sql(), lo, hi, params)
+    sql = f"""SELECT CAST({published_sql()} AS DATE) AS day, count(*) AS posts
+              FROM posts p WHERE {where} AND {published_sql()} IS NOT NULL GROUP BY 1 ORDER BY 1"""
     return _fetch(con, sql, params)
 
 

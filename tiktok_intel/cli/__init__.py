@@ -7,16 +7,21 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.metadata
 import os
 import sys
 from typing import Sequence
 
 from ..errors import TikTokIntelError
-from ..settings import configure, for_database
-from ..store import no_room_is_a_store_error
+from ..settings import configure, for_database, get_settings
+from ..store import Workspace, no_room_is_a_store_error
 
 #: Modules that add subcommands, in the order ``--help`` lists them.
-COMMAND_MODULES = ("store", "collect", "analyses", "search", "orchestration", "dashboards", "jobs", "demo", "reference")
+COMMAND_MODULES = ("store", "collect", "analyses", "search", "orchestration", "dashboards", "notebooks", "jobs", "reference")
+#: Entry points of this group add commands from packages above the library (``flows``: ``run``,
+#: ``serve``, ``demo``); one named after a module above registers its commands right after that
+#: module's, the others after all of them.
+PLUGIN_GROUP = "tiktok_intel.commands"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -26,14 +31,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--db", metavar="PATH", help="database file (default: data/tiktok.duckdb; its folder becomes the workspace)")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    plugins = sorted(importlib.metadata.entry_points(group=PLUGIN_GROUP), key=lambda point: point.name)
     for name in COMMAND_MODULES:
         try:
             module = importlib.import_module(f"{__name__}.{name}")
         except ModuleNotFoundError as exc:
-            if exc.name == f"{__name__}.{name}":  # that part of the workbench is not built yet
-                continue
-            raise
-        module.register(subparsers)
+            if exc.name != f"{__name__}.{name}":
+                raise
+        else:
+            module.register(subparsers)
+        for point in [p for p in plugins if p.name == name]:
+            point.load()(subparsers)
+    for point in [p for p in plugins if p.name not in COMMAND_MODULES]:
+        point.load()(subparsers)
     return parser
 
 
@@ -44,7 +54,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        configure(**(for_database(args.db) if args.db else {}))
+        settings = configure(**(for_database(args.db) if args.db else {})) or get_settings()
+        args.workspace = Workspace.from_settings(settings)  # made here, passed down to every command
         with no_room_is_a_store_error():  # a full disk is one line naming the fix, whatever was writing
             result = args.handler(args)
         return int(result or 0)

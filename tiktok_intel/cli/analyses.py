@@ -9,7 +9,6 @@ import argparse
 import sys
 
 from ..analyses import reports, rules, trends
-from ..store import connection
 from .options import whole_number
 from .output import add_format_argument, print_frame
 
@@ -99,7 +98,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def cmd_trends(args: argparse.Namespace) -> None:
-    with connection() as con:
+    with args.workspace.connection() as con:
         if args.refresh or trends.last_refresh(con, args.kind) is None:
             for result in trends.refresh_trends(con, args.kind, full=args.full):
                 print(result.summary(), file=sys.stderr)
@@ -109,7 +108,7 @@ def cmd_trends(args: argparse.Namespace) -> None:
 
 
 def cmd_rules(args: argparse.Namespace) -> None:
-    with connection() as con:
+    with args.workspace.connection() as con:
         if args.runs:
             print_frame(rules.rule_runs(con, limit=args.limit or 20), args.format, empty="no rules runs yet: run `tiktok-intel rules`")
             return
@@ -127,24 +126,24 @@ def cmd_rules(args: argparse.Namespace) -> None:
 
 
 def cmd_report_top_posts(args: argparse.Namespace) -> None:
-    with connection() as con:
+    with args.workspace.connection() as con:
         df = reports.top_posts(con, args.metric, start=args.start, end=args.end, hashtag=args.hashtag, limit=args.limit)
     print_frame(df, args.format, empty="no posts in that range")
 
 
 def cmd_report_top_authors(args: argparse.Namespace) -> None:
-    with connection() as con:
+    with args.workspace.connection() as con:
         df = reports.top_authors(con, args.metric, start=args.start, end=args.end, hashtag=args.hashtag, limit=args.limit)
     print_frame(df, args.format, empty="no authors in that range")
 
 
 def cmd_report_feed(args: argparse.Namespace) -> None:
-    with connection() as con:
+    with args.workspace.connection() as con:
         df = reports.top_feed_posts(con, args.hashtag, start=args.start, end=args.end, limit=args.limit)
     print_frame(df, args.format, empty="no feed collections in that range: collect a tracked hashtag first (`tiktok-intel collect`)")
 
 
 def cmd_report_overview(args: argparse.Namespace) -> None:
-    with connection() as con:
+    with args.workspace.connection() as con:
         df = reports.overview(con, args.period, start=args.start, end=args.end)
     print_frame(df, args.format, empty="nothing collected yet: import or collect some posts first")

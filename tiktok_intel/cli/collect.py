@@ -3,12 +3,16 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from .. import clock, tracking
 from .options import INTEGER_MAX, whole_number
 from ..errors import TikTokIntelError
-from ..store import connection
-from .writing import writing
+from .output import say
+
+if TYPE_CHECKING:
+    from ..collect import RunResult
+    from ..store import Workspace
 
 
 class BadArgumentError(TikTokIntelError):
@@ -83,7 +87,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def cmd_track_add(args: argparse.Namespace) -> None:
-    with writing("track add") as con:
+    with args.workspace.writing("track add", on_wait=say) as con:
         added = tracking.add(con, args.names)
     names = tracking.normalise_all(args.names)
     already = [n for n in names if n not in added]
@@ -94,13 +98,13 @@ def cmd_track_add(args: argparse.Namespace) -> None:
 
 
 def cmd_track_remove(args: argparse.Namespace) -> None:
-    with writing("track remove") as con:
+    with args.workspace.writing("track remove", on_wait=say) as con:
         removed = tracking.remove(con, args.names)
     print(f"stopped tracking {', '.join(removed)} (collected data kept)")
 
 
 def cmd_track_list(args: argparse.Namespace) -> None:
-    with connection() as con:
+    with args.workspace.connection() as con:
         rows = tracking.list_tracked(con, include_inactive=not args.active)
     print(tracking.format_table(rows))
 
@@ -110,12 +114,15 @@ def cmd_collect(args: argparse.Namespace) -> int:
 
     if args.source == "web" and (args.since or args.until or args.region):
         raise BadArgumentError("--since, --until and --region are for --source research")
-    if args.raw_only:  # writes nothing but raw pages: no write lock, the store only read for the tracked list
-        result = collect(None, args.hashtag, args.max_posts, args.source, raw_only=True)
+    ws = args.workspace
+    if args.raw_only:  # writes nothing but raw pages: no write lock, no run recorded, the store only read for the tracked list
+        result = collect(ws, args.hashtag, args.max_posts, args.source, raw_only=True)
     else:
-        with writing("collect") as con:
-            result = collect(con, args.hashtag, args.max_posts, args.source, since=args.since, until=args.until, regions=args.region,
-                             covers=not args.no_covers)
+        parameters = {"hashtags": args.hashtag, "max_posts": args.max_posts, "source": args.source, "since": args.since,
+                      "until": args.until, "regions": args.region, "covers": not args.no_covers}
+        result = recorded("collect", parameters, lambda run_id: collect(
+            ws, args.hashtag, args.max_posts, args.source, since=args.since, until=args.until, regions=args.region,
+            covers=not args.no_covers, run_id=run_id), workspace=ws, on_wait=say)
     print(result.summary())
     return 1 if result.failed else 0
 
@@ -123,13 +130,26 @@ def cmd_collect(args: argparse.Namespace) -> int:
 def cmd_monitor(args: argparse.Namespace) -> int:
     from ..collect import monitor
 
-    with writing("monitor") as con:
-        result = monitor(con, args.hashtag)
+    ws = args.workspace
+    result = recorded("monitor", {"hashtags": args.hashtag}, lambda run_id: monitor(ws, args.hashtag, run_id=run_id),
+                      workspace=ws, on_wait=say)
     print(result.summary())
     for o in result.outcomes:
         if o.ok:
             print(f"  #{o.hashtag}: {o.video_count:,} videos, {o.view_count:,} views")
     return 1 if result.failed else 0
+
+
+def recorded(flow: str, parameters: Mapping[str, Any], run: Callable[[str], "RunResult"], *, workspace: "Workspace",
+             on_wait: Callable[[str], None] | None = None) -> "RunResult":
+    """``run(run_id)`` (a collection or a monitor run) as one recorded run: under the write lock, one
+    row in ``runs`` with its step (the result's counts and summary), failed when the result is."""
+    from ..orchestration.runs import flow_run
+
+    with flow_run(flow, {k: v for k, v in parameters.items() if v not in (None, [])}, workspace=workspace, on_wait=on_wait) as record:
+        result = run(record.run_id)
+        result.record(record)
+    return result
 
 
 def cmd_offline(args: argparse.Namespace) -> None:

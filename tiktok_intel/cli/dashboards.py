@@ -8,8 +8,10 @@ from .options import whole_number
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
-        "dashboards", help="serve the dashboards (Voilà) on http://127.0.0.1:8866",
-        description="Serve the dashboards in notebooks/dashboards with Voilà: sources hidden, tracebacks off, idle kernels culled. "
+        "dashboards", help="serve the dashboards (Voilà): http://127.0.0.1:8866/ opens the index dashboard",
+        description="Serve the dashboards (the package's tiktok_intel/notebooks/dashboards) with Voilà: the address opens the index "
+                    "dashboard (every dashboard, what it shows, how fresh the data is; no file list), sources hidden, tracebacks off, "
+                    "idle kernels culled. "
                     "On an interface other than 127.0.0.1 a token is required (a random one is printed when --token is not given). "
                     "Editing the tracked list from the dashboards follows TIKTOK_INTEL_DASHBOARD_EDITING.")
     p.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1; others require a token)")

@@ -65,11 +65,9 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _add(args: argparse.Namespace) -> int:
-    from ..orchestration.server import parse_param
-
     path = jobs.jobs_path()
     job = jobs.UserJob(name=args.name, notebook=jobs.relative_notebook(args.notebook, path), cron=args.cron,
-                       timezone=args.timezone, parameters=dict(parse_param(p) for p in args.param), publish=args.publish)
+                       timezone=args.timezone, parameters=dict(jobs.parse_param(p) for p in args.param), publish=args.publish)
     jobs.add(job, path, replace=args.replace)
     print(f"added job {job.name} to {path}: {job.cron}; a running `tiktok-intel serve` deploys it within a few seconds")
     return 0

@@ -26,6 +26,11 @@ import pandas as pd
 FORMATS = ("table", "csv", "json")
 
 
+def say(message: str) -> None:
+    """One line to the user on stderr, while a command works (a wait, a skipped file)."""
+    print(f"tiktok-intel: {message}", file=sys.stderr, flush=True)
+
+
 def add_format_argument(parser: argparse.ArgumentParser, default: str = "table") -> None:
     parser.add_argument("--format", choices=FORMATS, default=default,
                         help="table (readable, default), csv or json (machine-readable, on stdout)")

@@ -10,7 +10,6 @@ from typing import Any
 from ..search import find_duplicates, process_media, search_image, search_text
 from ..search.errors import QueryError
 from ..search.images import DEFAULT_DUPLICATE_DISTANCE, DEFAULT_MAX_DISTANCE
-from ..store import connection
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -61,7 +60,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         raise QueryError("give either words or --image, not both")
     if args.limit < 1:
         raise QueryError(f"--limit must be at least 1 (got {args.limit})")
-    with connection() as con:
+    with args.workspace.connection() as con:
         if args.image:
             image_hits = search_image(con, args.image, max_distance=args.max_distance, limit=args.limit)
             if args.format == "json":
@@ -87,7 +86,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def cmd_duplicates(args: argparse.Namespace) -> int:
-    with connection() as con:
+    with args.workspace.connection() as con:
         groups = find_duplicates(con, max_distance=args.max_distance, min_accounts=args.min_accounts)
     shown = groups[: max(args.limit, 0)]
     if args.format == "json":
@@ -107,7 +106,7 @@ def cmd_duplicates(args: argparse.Namespace) -> int:
 
 
 def cmd_media(args: argparse.Namespace) -> int:
-    with connection() as con:
+    with args.workspace.connection() as con:
         summary = process_media(con)
     print(summary.summary())
     return 0

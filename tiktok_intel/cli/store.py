@@ -3,15 +3,15 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from .. import clock, settings as settings_module
 from ..errors import UnsupportedInputError
-from ..importing import expand, import_paths
-from ..processing import process_pending, rebuild
-from ..settings import get_settings
+from ..imports import expand, import_paths
+from ..ingest.pages import process_pending, rebuild
 from ..status import status
-from ..store import connection
-from .writing import writing
+from ..store import Workspace
+from .output import say
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -37,12 +37,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def cmd_init(args: argparse.Namespace) -> None:
-    settings = get_settings()
-    for folder in (settings.raw_dir, settings.media_dir, settings.reports_dir):
+    ws = args.workspace
+    for folder in (ws.raw_dir, ws.media_dir, ws.reports_dir):
         folder.mkdir(parents=True, exist_ok=True)
-    with connection() as con:
+    with ws.connection() as con:
         version = con.execute("SELECT max(version) FROM schema_version").fetchone()[0]
-    print(f"workspace {settings.workspace_path} ready: database {settings.db_target} (schema version {version})")
+    print(f"workspace {ws.root} ready: database {ws.db_target} (schema version {version})")
 
 
 def cmd_import(args: argparse.Namespace) -> None:
@@ -51,8 +51,8 @@ def cmd_import(args: argparse.Namespace) -> None:
         note = f" (skipped {len(skipped)} other file(s), e.g. {skipped[0].name})" if skipped else ""
         raise UnsupportedInputError(f"nothing to import: no .json, .ndjson, .jsonl or .html file in {', '.join(args.paths)}{note}; "
                                     "give the export files or the folder holding them")
-    with writing("import") as con:
-        stats = import_paths(con, args.paths, collected_at=args.collected_at)
+    with args.workspace.writing("import", on_wait=say) as con:
+        stats = import_paths(con, args.paths, collected_at=args.collected_at, raw_dir=args.workspace.raw_dir)
     if stats.skipped_files:
         shown = ", ".join(stats.skipped_files[:3]) + (" ..." if len(stats.skipped_files) > 3 else "")
         print(f"skipped {len(stats.skipped_files)} file(s) in folders that are not .json/.ndjson/.html: {shown}", file=sys.stderr)
@@ -60,27 +60,26 @@ def cmd_import(args: argparse.Namespace) -> None:
 
 
 def cmd_process(args: argparse.Namespace) -> None:
-    with writing("process") as con:
-        stats = rebuild(con) if args.rebuild else process_pending(con)
+    with args.workspace.writing("process", on_wait=say) as con:
+        raw_dir = args.workspace.raw_dir
+        stats = rebuild(con, raw_dir) if args.rebuild else process_pending(con, raw_dir)
     print(f"{stats.pages} raw page(s) ingested; " + stats.summary())
 
 
 def cmd_status(args: argparse.Namespace) -> None:
-    with connection(read_only=_exists()) as con:
-        print(f"database {get_settings().db_target}")
+    with args.workspace.connection(read_only=_exists(args.workspace)) as con:
+        print(f"database {args.workspace.db_target}")
         print("\n".join(status(con).lines()))
 
 
-def _exists() -> bool:
-    from pathlib import Path
-
-    return Path(get_settings().db_target).exists()
+def _exists(ws: Workspace) -> bool:
+    return Path(ws.db_target).exists()
 
 
 def cmd_settings(args: argparse.Namespace) -> None:
     if args.markdown:
         print(settings_module.settings_table_markdown())
         return
-    values = get_settings().public()
+    values = args.workspace.settings.public()
     for setting in settings_module.DECLARED:
         print(f"{setting.env}={values[setting.name]}\n    {setting.help}")

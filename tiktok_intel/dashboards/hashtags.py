@@ -7,6 +7,7 @@ import pandas as pd
 
 from .. import tracking
 from ..analyses import trends
+from ..analyses.hashtags import hashtag_popularity
 from ..errors import TikTokIntelError
 from ..settings import get_settings
 from . import data, ui
@@ -143,7 +144,7 @@ def popularity_panel(db: str | None = None, metric: str = "view_count"):
 
     def show(*_: Any) -> None:
         def body() -> None:
-            frame = data.read(data.hashtag_popularity, db=db)
+            frame = data.read(hashtag_popularity, db=db)
             with ui.filling(out) as display:
                 display(ui.figure(popularity_figure(frame, choose.value)))
         ui.guarded(out, body)

@@ -1,6 +1,7 @@
 """Starting Voilà on the dashboards folder: `tiktok-intel dashboards`.
 
-Voilà runs with sources hidden and tracebacks off; kernels of closed tabs are culled (each page
+Voilà (:mod:`.voila_app`: ``/`` opens the index dashboard, no file list) serves the package's
+dashboard notebooks (``DASHBOARDS_DIR``) with sources hidden and tracebacks off; kernels of closed tabs are culled (each page
 view starts its own kernel of 55-250 MB, DESIGN.md); one kernel per dashboard is pre-heated with
 the imports done, and waits for its page request before reading data (:mod:`.preheat`), so what
 it shows is current. Bound to the loopback interface no token is needed; bound to any other
@@ -13,15 +14,16 @@ from __future__ import annotations
 import ipaddress
 import os
 import secrets
+import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 from ..errors import TikTokIntelError
+from ..notebooks import DASHBOARDS_DIR
 from ..settings import PREFIX, get_settings
 
-#: Where the dashboard notebooks live in a checkout.
-from ..notebooks import DASHBOARDS_DIR
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8866
 #: Tornado's own limit on one websocket message (10 MiB). An upload travels to the kernel in one
@@ -52,11 +54,9 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-#: ``python -m voila``, less one warning: the websocket limit goes in as a dict literal (traitlets'
-#: key=value form would hand Tornado the number as a string), which traitlets 5 calls deprecated on
-#: every start; Voilà re-enables traitlets' deprecation warnings on import, so the filter follows it.
-VOILA_MAIN = ("import sys, warnings; from voila.app import main; "
-              "warnings.filterwarnings('ignore', message='--tornado_settings', category=DeprecationWarning); sys.exit(main())")
+#: Voilà less its file list (``/`` opens the index dashboard), run as a script: ``-P`` keeps its
+#: folder off ``sys.path``, where the panel modules' names would shadow others.
+VOILA_APP = Path(__file__).resolve().with_name("voila_app.py")
 
 
 def websocket_max_message_size(upload_max_bytes: int | None = None) -> int:
@@ -73,14 +73,14 @@ def voila_command(*, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, token: 
     """The Voilà command line, and the token it requires (None on loopback without ``--token``)."""
     root = Path(root) if root is not None else DASHBOARDS_DIR
     if not (root / "index.ipynb").is_file():
-        raise LauncherError(f"no dashboards at {root}: run from a checkout of tiktok-intel (notebooks/dashboards/index.ipynb)")
+        raise LauncherError(f"no dashboards at {root}: no index.ipynb there (the package's are in {DASHBOARDS_DIR})")
     if not 0 < int(port) < 65536:
         raise LauncherError(f"port {port} is out of range: use 1-65535, e.g. --port 8866")
     if token is not None and not token.strip():
         raise LauncherError("--token is empty: give a long random token, or leave --token out on 127.0.0.1")
     if not is_loopback(host) and not token:
         token = secrets.token_urlsafe(24)
-    args = [sys.executable, "-c", VOILA_MAIN, str(root),
+    args = [sys.executable, "-P", str(VOILA_APP), str(root),
             f"--Voila.ip={host}", f"--port={int(port)}", "--Voila.port_retries=0",
             "--strip_sources=True", "--show_tracebacks=False",
             f"--MappingKernelManager.cull_idle_timeout={CULL_IDLE_SECONDS}",
@@ -122,10 +122,17 @@ def launch(*, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, token: str | N
     return process, url(host, port, token)
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def run(*, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, token: str | None = None, preheat: bool = True) -> int:
-    """Start Voilà in the foreground until interrupted (the CLI)."""
+    """Start Voilà in the foreground until interrupted (the CLI). Ctrl-C or a SIGTERM (``kill``, a
+    service manager, a test) stops Voilà with it: left running, it would keep the port."""
     process, address = launch(host=host, port=port, token=token, preheat=preheat)
     print(f"dashboards: {address}  (Ctrl-C stops)", flush=True)
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _interrupt) if in_main_thread else None
     try:
         return process.wait()
     except KeyboardInterrupt:
@@ -135,4 +142,7 @@ def run(*, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, token: str | None
         except subprocess.TimeoutExpired:
             process.kill()
         return 0
+    finally:
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, previous)
 

@@ -53,10 +53,10 @@ def growth_panel(db: str | None = None, period: str = "day"):
 
 def _next_times() -> dict[str, str]:
     """Next scheduled time per flow and per valid job of the jobs file, in its time zone (``tiktok_intel.schedules``)."""
-    from .. import schedules
+    from .. import jobs
 
     # the notebooks are not opened: a page render does not pay papermill's import (~1 s)
-    return {row["flow"]: row["next"][0].strftime("%Y-%m-%d %H:%M") for row in schedules.table(count=1, check_notebooks=False)}
+    return {row["flow"]: row["next"][0].strftime("%Y-%m-%d %H:%M") for row in jobs.table(count=1, check_notebooks=False)}
 
 
 @ui.panel

@@ -7,6 +7,7 @@ from typing import Any
 import pandas as pd
 
 from ..analyses import charts, reports
+from ..conventions import hashtag as hashtag_name
 from . import data, ui
 
 REPORTS = ("top posts", "top authors", "top posts in feed")
@@ -55,7 +56,7 @@ def reports_panel(db: str | None = None, report: str = "top posts", metric: str 
     kind = w.ToggleButtons(options=list(REPORTS), value=report if report in REPORTS else "top posts", description="Report")
     met = w.Dropdown(options=_metrics(kind.value), description="Metric")
     met.value = metric if metric in met.options else met.options[0]
-    wanted = hashtag.lstrip("#").lower()
+    wanted = hashtag_name(hashtag) or ""
     tag = w.Dropdown(options=[("all hashtags", "")] + [("#" + t, t) for t in tags], value=wanted if wanted in tags else "",
                      description="Hashtag")
     since = w.DatePicker(description="From", value=dt.date.fromisoformat(start) if start else None)

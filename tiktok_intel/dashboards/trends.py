@@ -5,6 +5,7 @@ import datetime as dt
 from typing import Any
 
 from ..analyses import trends
+from ..conventions import hashtag as hashtag_name
 from . import data, ui
 
 POST_COLUMNS = ["author", "description", "published_at", "views", "change", "growth", "hashtags", "url"]
@@ -25,8 +26,9 @@ def trending_posts_panel(db: str | None = None, window: str = "7d", metric: str 
     met = w.Dropdown(options=list(trends.POSTS.metrics), value=metric if metric in trends.POSTS.metrics else "views", description="Metric")
     rank = w.Dropdown(options=[("change", "change"), ("growth %", "growth")], value=by if by in ("change", "growth") else "change",
                       description="Rank by")
+    wanted = hashtag_name(hashtag) or ""
     tag = w.Dropdown(options=[("all hashtags", "")] + [("#" + t, t) for t in tags], description="Hashtag",
-                     value=hashtag.lstrip("#").lower() if hashtag.lstrip("#").lower() in tags else "")
+                     value=wanted if wanted in tags else "")
     since = w.DatePicker(description="From", value=dt.date.fromisoformat(start) if start else None)
     until = w.DatePicker(description="To", value=dt.date.fromisoformat(end) if end else None)
     out = w.VBox()

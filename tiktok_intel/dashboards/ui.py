@@ -17,7 +17,9 @@ from typing import Any, Callable, Iterable, Iterator
 
 import pandas as pd
 
+from ..analyses.exports import XLSX, to_csv_bytes, to_excel_bytes
 from ..errors import TikTokIntelError
+from ..raw import redact
 from ..settings import get_settings
 
 log = logging.getLogger("tiktok_intel.dashboards")
@@ -28,16 +30,12 @@ THUMBNAIL_SIZE = (180, 320)
 
 
 def safe_text(text: object) -> str:
-    """``text`` with every secret setting value replaced by ``***``."""
-    out = "" if text is None else str(text)
+    """``text`` with every secret setting value (and secret URL parameter) replaced by ``***`` (:func:`~tiktok_intel.raw.redact`)."""
     try:
         secrets = get_settings().secrets()
     except TikTokIntelError:
         secrets = []
-    for secret in secrets:
-        if secret:
-            out = out.replace(secret, "***")
-    return out
+    return redact("" if text is None else str(text), secrets)
 
 
 def esc(value: object) -> str:
@@ -199,42 +197,6 @@ def figure(fig):
 
 
 # ------------------------------------------------------------------------------------- downloads
-
-
-def _flat(value: Any) -> Any:
-    if hasattr(value, "tolist") and not isinstance(value, str):
-        value = value.tolist()
-    if isinstance(value, (list, tuple)):
-        return ", ".join(map(str, value))
-    if isinstance(value, str):
-        return safe_text(value)
-    return value
-
-
-def _frame_for_export(df: pd.DataFrame) -> pd.DataFrame:
-    out = df.copy()
-    for column in out.columns:
-        if out[column].dtype == object:
-            out[column] = [_flat(v) for v in out[column]]
-        elif isinstance(out[column].dtype, pd.DatetimeTZDtype):
-            out[column] = out[column].dt.tz_localize(None)
-    return out
-
-
-def to_csv_bytes(df: pd.DataFrame) -> bytes:
-    """The frame as UTF-8 CSV (with a BOM, so Excel shows å ä ö), lists joined with ``, ``."""
-    return _frame_for_export(df).to_csv(index=False).encode("utf-8-sig")
-
-
-def to_excel_bytes(df: pd.DataFrame, sheet: str = "data") -> bytes:
-    """The frame as an .xlsx workbook (openpyxl)."""
-    buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        _frame_for_export(df).to_excel(writer, sheet_name=sheet[:31] or "data", index=False)
-    return buffer.getvalue()
-
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def download_link(data: bytes, filename: str, mime: str, label: str) -> str:

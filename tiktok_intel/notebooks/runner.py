@@ -11,15 +11,19 @@ parameters: a parameter whose value contains a secret is refused.
 from __future__ import annotations
 
 import contextvars
-import re
 import dataclasses
+import os
+import re
 import time
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
-from .. import clock
+from .. import clock, raw
 from ..errors import TikTokIntelError
 from ..settings import get_settings
+
+if TYPE_CHECKING:
+    from ..store import Workspace
 
 #: Where the pipeline notebooks live in a checkout.
 from . import PIPELINES_DIR
@@ -58,7 +62,7 @@ def use_database(db: str = ""):
 
 
 def pipeline_names() -> list[str]:
-    """Names of the pipeline notebooks (``process_content``, ``post_trends``, ...)."""
+    """Names of the pipeline notebooks (``content``, ``post_trends``, ...)."""
     return sorted(p.stem for p in PIPELINES_DIR.glob("*.ipynb"))
 
 
@@ -78,7 +82,7 @@ def _check_secrets(parameters: Mapping[str, Any]) -> None:
     secrets = [s for s in get_settings().secrets() if s]
     for key, value in parameters.items():
         text = str(value)
-        if any(secret in text for secret in secrets):
+        if raw.holds_secret(text, secrets):
             raise NotebookError(f"parameter {key!r} holds a secret setting: notebooks read secrets from the settings, "
                                 f"never from parameters; remove it")
 
@@ -136,14 +140,41 @@ def _to_html(ipynb: Path) -> Path | None:
     return html
 
 
+def kernel_environment(workspace: "Workspace") -> dict[str, str]:
+    """What a notebook's kernel is started with, beside this process's environment: the workspace
+    and database as absolute paths (a kernel runs in the notebook's folder), the write wait of the
+    run, no progress bars, and the frozen time of a replayed schedule (:func:`clock.environment`)."""
+    from ..settings import PREFIX
+    from ..store.database import absolute_target
+
+    return {PREFIX + "WORKSPACE": str(workspace.root.resolve()), PREFIX + "DB": absolute_target(workspace.db_target),
+            PREFIX + "WRITE_WAIT_SECONDS": str(workspace.settings.write_wait_seconds), PREFIX + "PROGRESS": "false",
+            **clock.environment()}
+
+
+def _kernel_manager(kernel_name: str, environment: Mapping[str, str]):
+    """A kernel manager whose kernel gets ``environment`` on top of this process's (the process's
+    own environment is left alone)."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    class _Manager(AsyncKernelManager):
+        async def _async_pre_start_kernel(self, **kw: Any):
+            kw["env"] = {**kw.get("env", os.environ), **environment}
+            return await super()._async_pre_start_kernel(**kw)
+
+    return _Manager(kernel_name=kernel_name)
+
+
 def run_notebook(notebook: str | Path, parameters: Mapping[str, Any] | None = None, *,
                  reports_dir: str | Path | None = None, kernel_name: str = "python3",
-                 timeout_seconds: float | None = None, report_name: str | None = None) -> NotebookRun:
+                 timeout_seconds: float | None = None, report_name: str | None = None,
+                 workspace: "Workspace | None" = None) -> NotebookRun:
     """Execute a notebook with Papermill; keep the executed copy as ``.ipynb`` and ``.html``.
 
     ``parameters`` override the notebook's ``parameters`` cell. When the notebook declares a
     ``db`` parameter and none is given, the configured database is passed, so the kernel works on
-    the same store as the caller. The copies go to ``<reports_dir>/<notebook>/<timestamp>/``
+    the same store as the caller (``workspace``, default the process settings'; its kernel is
+    started with :func:`kernel_environment`). The copies go to ``<reports_dir>/<notebook>/<timestamp>/``
     (default: ``<workspace>/reports``; ``report_name`` instead of the notebook's name: a user job's
     reports go under its job name). Raises :class:`NotebookCellError` naming the failing cell.
     """
@@ -157,10 +188,13 @@ def run_notebook(notebook: str | Path, parameters: Mapping[str, Any] | None = No
     unknown = sorted(set(params) - declared) if declared else []
     if unknown:
         raise NotebookError(f"{path.stem} has no parameter(s) {', '.join(unknown)}: it takes {', '.join(sorted(declared))}")
-    settings = get_settings()
+    from ..store import Workspace
+    from ..store.database import absolute_target
+
+    ws = workspace if workspace is not None else Workspace.current()
     if "db" in declared and "db" not in params:
-        params["db"] = str(Path(settings.db_target).resolve()) if not settings.db_target.startswith("ducklake:") else settings.db_target
-    base = Path(reports_dir) if reports_dir is not None else settings.reports_dir
+        params["db"] = absolute_target(ws.db_target)
+    base = Path(reports_dir) if reports_dir is not None else ws.reports_dir
     name = report_name or path.stem
     folder = _output_dir(base, name)
     ipynb = folder / f"{name}.ipynb"
@@ -168,7 +202,8 @@ def run_notebook(notebook: str | Path, parameters: Mapping[str, Any] | None = No
     try:
         contextvars.Context().run(
             papermill.execute_notebook, str(path), str(ipynb), parameters=params, kernel_name=kernel_name,
-            progress_bar=False, log_output=False, execution_timeout=timeout_seconds, cwd=str(path.parent))
+            progress_bar=False, log_output=False, execution_timeout=timeout_seconds, cwd=str(path.parent),
+            km=_kernel_manager(kernel_name, kernel_environment(ws)))
     except PapermillExecutionError as exc:
         html = _to_html(ipynb)
         cell = exc.exec_count

@@ -12,8 +12,9 @@ import datetime as dt
 import hashlib
 import math
 import random
-import unicodedata
 from typing import Iterable, Sequence
+
+from ..conventions import hashtag as _hashtag
 
 #: The world's time origin: posts are created from 30 days before it to 60 days after it.
 EPOCH = dt.datetime(2026, 11, 1)
@@ -72,7 +73,7 @@ def _big_id(rng: random.Random, prefix: int) -> str:
 
 
 def _norm(name: str) -> str:
-    return unicodedata.normalize("NFC", name.strip().lstrip("#").lower())
+    return _hashtag(name) or ""
 
 
 @dataclasses.dataclass(frozen=True)

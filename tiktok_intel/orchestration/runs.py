@@ -1,9 +1,10 @@
-"""Each flow run, recorded in the ``runs`` table: flow, start, end, status, counts, the executed
-notebook's path and the error (one line, secrets removed).
+"""One run, one row in the ``runs`` table: flow, start, end, status, its steps (each with its counts,
+note and seconds), the executed notebook's path and the error (one line, secrets removed).
 
-:func:`flow_run` is what every flow in ``flows/`` wraps its body in: it takes the workspace write
-lock, records the run as ``running``, and at the end ``completed`` or ``failed`` with what the
-steps reported; its :meth:`FlowRun.summary` is the flow's one-line log.
+:func:`flow_run` is what every scheduled flow, ``tiktok-intel run`` and each writing command wraps
+its body in: it takes the workspace write lock, records the run as ``running``, and at the end
+``completed`` or ``failed`` with the steps it recorded; its :meth:`FlowRun.summary` is the run's
+one-line log. Nothing below this layer writes ``runs``: library functions return their outcomes.
 """
 from __future__ import annotations
 
@@ -11,30 +12,29 @@ import contextlib
 import dataclasses
 import datetime as dt
 import json
-import os
 import time
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 from .. import clock, raw
 from ..errors import TikTokIntelError
-from ..settings import DECLARED, configure, get_settings
-from ..store import open_db
-from .lock import write_lock
+from ..store import Workspace
 
-#: How long a flow's own opens of the store wait, retrying, while a reader (a dashboard, a
-#: notebook) holds the DuckDB file: a flow does not fail because someone is reading.
-FLOW_OPEN_WAIT_SECONDS = 60.0
+#: How long a run's own opens of the store (and its notebooks') wait, retrying, while a reader (a
+#: dashboard, a notebook) holds the DuckDB file: a scheduled run does not fail because someone is reading.
+RUN_OPEN_WAIT_SECONDS = 60.0
 
+@dataclasses.dataclass
+class Step:
+    """One step of a run: what it was, what it counted, its one-line note, how long it took."""
 
-@contextlib.contextmanager
-def connection() -> Iterator:
-    """The configured store, opened for writing by a flow (waits for readers), closed at the end."""
-    con = open_db(wait_seconds=FLOW_OPEN_WAIT_SECONDS)
-    try:
-        yield con
-    finally:
-        con.close()
+    name: str
+    counts: dict[str, Any] = dataclasses.field(default_factory=dict)
+    note: str | None = None
+    seconds: float | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "counts": self.counts, "note": self.note, "seconds": self.seconds}
 
 
 @dataclasses.dataclass
@@ -43,24 +43,39 @@ class FlowRun:
     run_id: str
     started_at: dt.datetime
     parameters: dict[str, Any] = dataclasses.field(default_factory=dict)
-    counts: dict[str, Any] = dataclasses.field(default_factory=dict)
+    steps: list[Step] = dataclasses.field(default_factory=list)
     notebook_path: str | None = None
     status: str = "running"
     error: str | None = None
     ended_at: dt.datetime | None = None
-    notes: list[str] = dataclasses.field(default_factory=list)
+    workspace: Workspace | None = dataclasses.field(default=None, repr=False)
     _clock: float = dataclasses.field(default_factory=time.perf_counter, repr=False)
+    _step_clock: float = dataclasses.field(default_factory=time.perf_counter, repr=False)
 
-    def add(self, counts: Mapping[str, Any] | None = None, note: str | None = None) -> None:
-        """Merge a step's counts (and its one-line note) into the run's."""
-        self.counts.update(counts or {})
-        if note:
-            self.notes.append(note)
+    def step(self, name: str, counts: Mapping[str, Any] | None = None, note: str | None = None) -> Step:
+        """Record a finished step (its seconds: since the previous step ended, or the run began)."""
+        now = time.perf_counter()
+        done = Step(name, dict(counts or {}), note, round(now - self._step_clock, 2))
+        self._step_clock = now
+        self.steps.append(done)
+        return done
 
-    def notebook(self, run: Any) -> None:
-        """Record a step's :class:`~tiktok_intel.notebooks.NotebookRun` (its executed copy)."""
+    def notebook(self, run: Any) -> Step:
+        """Record a :class:`~tiktok_intel.notebooks.NotebookRun` (its executed copy) as a step."""
         self.notebook_path = str(Path(run.ipynb).resolve())  # absolute: dashboards read it from another folder
-        self.counts[f"{run.name}_seconds"] = round(run.seconds, 2)
+        return self.step(f"notebook {run.name}", {"seconds": round(run.seconds, 2)}, f"report {self.notebook_path}")
+
+    @property
+    def counts(self) -> dict[str, Any]:
+        """Every step's counts, merged (a later step's count of the same name wins)."""
+        merged: dict[str, Any] = {}
+        for done in self.steps:
+            merged.update(done.counts)
+        return merged
+
+    @property
+    def notes(self) -> list[str]:
+        return [done.note for done in self.steps if done.note and not done.name.startswith("notebook ")]
 
     @property
     def seconds(self) -> float:
@@ -77,91 +92,62 @@ class FlowRun:
         return "; ".join(parts)
 
 
-def _one_line(exc: BaseException) -> str:
+def _one_line(exc: BaseException, secrets: list[str]) -> str:
     text = str(exc) if isinstance(exc, TikTokIntelError) else f"{type(exc).__name__}: {exc}"
-    return raw.redact(" ".join(text.split()), get_settings().secrets())
+    return raw.redact(" ".join(text.split()), secrets)
 
 
-def _safe(parameters: Mapping[str, Any]) -> dict[str, Any]:
-    secrets = [s for s in get_settings().secrets() if s]
-    return {k: ("***" if any(s in str(v) for s in secrets) else v) for k, v in parameters.items()}
+def _safe(parameters: Mapping[str, Any], secrets: list[str]) -> dict[str, Any]:
+    return {k: ("***" if raw.holds_secret(v, secrets) else v) for k, v in parameters.items()}
 
 
-#: What a run left ``running`` by a process that died (kill -9, power loss) is marked with.
-STALE_ERROR = "interrupted: its process ended before the run finished (found by the next run)"
+def _record_start(con, run: FlowRun) -> None:
+    con.execute("INSERT INTO runs (run_id, flow, started_at, status, counts, steps) VALUES (?, ?, ?, 'running', ?, '[]')",
+                [run.run_id, run.flow, run.started_at, json.dumps({"parameters": run.parameters}, default=str)])
 
 
-def close_stale_runs(con) -> int:
-    """Mark the runs still ``running`` as failed: call it holding the workspace write lock, before
-    starting a run. With a DuckDB file that lock and the file's own make this process the only
-    writer, so a ``running`` row is one whose process died. A DuckLake catalog can have writers on
-    other machines: there nothing is touched. Returns how many were closed."""
-    if get_settings().db_target.startswith("ducklake:"):
-        return 0
-    stale = con.execute("SELECT count(*) FROM runs WHERE status = 'running'").fetchone()[0]
-    if stale:
-        con.execute("UPDATE runs SET status = 'failed', error = ?, ended_at = coalesce(ended_at, ?) WHERE status = 'running'",
-                    [STALE_ERROR, clock.now()])
-    return stale
-
-
-def record_start(run: FlowRun) -> None:
-    with connection() as con:
-        close_stale_runs(con)
-        con.execute("INSERT INTO runs (run_id, flow, started_at, status, counts) VALUES (?, ?, ?, 'running', ?)",
-                    [run.run_id, run.flow, run.started_at, json.dumps({"parameters": run.parameters}, default=str)])
-
-
-def record_end(run: FlowRun) -> None:
+def _record_end(workspace: Workspace, run: FlowRun) -> None:
     run.ended_at = clock.now()
     counts = {"parameters": run.parameters, **run.counts, "seconds": round(run.seconds, 2)}
-    with connection() as con:
-        con.execute("UPDATE runs SET ended_at = ?, status = ?, counts = ?, notebook_path = ?, error = ? WHERE run_id = ?",
-                    [run.ended_at, run.status, json.dumps(counts, default=str), run.notebook_path, run.error, run.run_id])
-
-
-_WRITE_WAIT = next(s for s in DECLARED if s.name == "write_wait_seconds")
-
-
-@contextlib.contextmanager
-def _flow_waits() -> Iterator[None]:
-    """Inside a flow, opens for writing wait for readers instead of failing: ours (the setting) and
-    the notebook kernels' (they read the same setting from the environment they inherit)."""
-    settings = get_settings()
-    previous = os.environ.get(_WRITE_WAIT.env)
-    os.environ[_WRITE_WAIT.env] = str(FLOW_OPEN_WAIT_SECONDS)
-    configure(settings, write_wait_seconds=FLOW_OPEN_WAIT_SECONDS)
-    try:
-        yield
-    finally:
-        configure(get_settings(), write_wait_seconds=settings.write_wait_seconds)
-        if previous is None:
-            os.environ.pop(_WRITE_WAIT.env, None)
-        else:
-            os.environ[_WRITE_WAIT.env] = previous
+    steps = [done.as_dict() for done in run.steps]
+    with workspace.connection() as con:
+        con.execute("UPDATE runs SET ended_at = ?, status = ?, counts = ?, steps = ?, notebook_path = ?, error = ? WHERE run_id = ?",
+                    [run.ended_at, run.status, json.dumps(counts, default=str), json.dumps(steps, default=str), run.notebook_path,
+                     run.error, run.run_id])
 
 
 @contextlib.contextmanager
-def flow_run(flow: str, parameters: Mapping[str, Any] | None = None, *, lock: bool = True,
-             on_wait=None) -> Iterator[FlowRun]:
-    """The body of a flow: write lock held, run recorded in ``runs`` (``running`` -> ``completed``
-    / ``failed``). An exception fails the run with its one-line message (a failing notebook's
-    cell and error, and its executed copy's path) and is raised again."""
-    guard = write_lock(flow, on_wait=on_wait) if lock else contextlib.nullcontext()
-    with guard, _flow_waits():
+def flow_run(flow: str, parameters: Mapping[str, Any] | None = None, *, workspace: Workspace | None = None, lock: bool = True,
+             on_wait: Callable[[str], None] | None = None) -> Iterator[FlowRun]:
+    """The body of a run: write lock held (``lock``), one row in ``runs`` (``running`` ->
+    ``completed`` / ``failed``) in ``workspace`` (default: the process settings' one, for the
+    edges; the run's steps find it as ``run.workspace``, with opens waiting up to
+    :data:`RUN_OPEN_WAIT_SECONDS` for readers). An exception fails
+    the run with its one-line message (a failing notebook's cell and error, and its executed
+    copy's path) and is raised again."""
+    base = workspace if workspace is not None else Workspace.current()
+    ws = base.replace(write_wait_seconds=max(base.settings.write_wait_seconds, RUN_OPEN_WAIT_SECONDS))
+    secrets = ws.settings.secrets()
+    guard = ws.write_lock(flow, on_wait=on_wait) if lock else contextlib.nullcontext()
+    with guard:
         now = clock.now()
-        run = FlowRun(flow, raw.new_run_id(now), now, _safe(parameters or {}))
-        record_start(run)
+        run = FlowRun(flow, raw.new_run_id(now), now, _safe(parameters or {}, secrets), workspace=ws)
+        if lock:
+            with ws.writing(flow, on_wait=on_wait) as con:  # re-entrant: the lock is ours; closes a killed run's row
+                _record_start(con, run)
+        else:
+            with ws.connection() as con:
+                _record_start(con, run)
         try:
             yield run
         except BaseException as exc:
             run.status = "failed"
-            run.error = "interrupted" if isinstance(exc, KeyboardInterrupt) else _one_line(exc)
+            run.error = "interrupted" if isinstance(exc, KeyboardInterrupt) else _one_line(exc, secrets)
             ipynb = getattr(exc, "ipynb", None)
             if ipynb is not None:
                 run.notebook_path = str(Path(ipynb).resolve())
-            record_end(run)
+            _record_end(ws, run)
             raise
         if run.status == "running":
             run.status = "completed"
-        record_end(run)
+        _record_end(ws, run)

@@ -1,16 +1,27 @@
-"""What the flows' tasks do, as plain package functions (the tasks in ``flows/`` only wrap them).
+"""What each scheduled job does, written once: one step function per job, named as the job
+(``post-trends`` -> :func:`post_trends`), taking explicit arguments (a connection, or the
+:class:`~tiktok_intel.store.Workspace` when it must release the store meanwhile) and the job's
+parameters.
 
-Each opens the store for as short a time as it can: a pipeline notebook's kernel is another
-process and needs the DuckDB file free while it runs.
+The same function is called by the job's pipeline notebook (its compute cell), by its Prefect flow
+(``flows/``: a fetching job's task, then the notebook) and by the demo and test workspaces' replay
+(:mod:`tiktok_intel.seeding`). The notebooks keep the narrative and the tables and charts.
+
+The two fetching jobs split in two the same way everywhere: the flow's task fetches
+(``hashtag_monitoring(con, ingest=False)``, ``content(workspace, max_posts=N)``), and the notebook
+then calls the step without fetching (its defaults, offline) to ingest what is pending and refresh.
 """
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+import dataclasses
+from typing import Any, Sequence
 
+from ..analyses import rules, trends
 from ..collect import NothingToCollectError, RunResult, collect, ingest_raw_run, monitor
 from ..errors import TikTokIntelError
-from ..notebooks import NotebookRun, run_notebook
-from .runs import connection
+from ..ingest import IngestStats, process_pending
+
+NOTHING_TRACKED = "no hashtags tracked (add some with `tiktok-intel track add NAME`)"
 
 
 class FetchFailedError(TikTokIntelError):
@@ -23,10 +34,15 @@ def worth_retrying(task: Any, task_run: Any, state: Any) -> bool:
     return isinstance(state.result(raise_on_failure=False), FetchFailedError)
 
 
-def _counts(result: RunResult) -> dict[str, Any]:
-    c = result.counts()
-    return {"collect_run_id": result.run_id, "hashtags": c["hashtags"], "failed": c["failed"], "posts": c["posts"],
-            "new_posts": c["new_posts"], "pages": c["pages"]}
+@dataclasses.dataclass
+class StepResult:
+    """What a step did: counts for the run's record, and one line."""
+
+    counts: dict[str, Any]
+    note: str
+
+    def summary(self) -> str:
+        return self.note
 
 
 def _checked(result: RunResult) -> RunResult:
@@ -35,31 +51,69 @@ def _checked(result: RunResult) -> RunResult:
     return result
 
 
-def monitor_hashtags(hashtags: Sequence[str] | None = None) -> tuple[dict[str, Any], str]:
-    """Snapshot each tracked hashtag's stats (re-reading the tracked list now). Returns (counts, note)."""
+def _ingested(stats: IngestStats) -> dict[str, Any]:
+    return {"pages": stats.pages}
+
+
+def hashtag_monitoring(con, *, snapshot: bool = True, hashtags: Sequence[str] | None = None, ingest: bool = True,
+                       full: bool = False) -> StepResult:
+    """Snapshot each tracked hashtag's own stats (``snapshot``: fetch its page from TikTok, re-reading
+    the tracked list now; or only ``hashtags``), then (``ingest``) ingest the pending raw pages and
+    refresh the hashtag trends (every hashtag when ``full``). ``ingest=False``: the pages stay in raw
+    for a later call without ``snapshot`` (the flow's notebook, the replay's next other job)."""
+    counts: dict[str, Any] = {}
+    notes = []
+    if snapshot:
+        try:
+            result = _checked(monitor(con, hashtags or None, ingest=False))
+        except NothingToCollectError:
+            counts["hashtags"], notes = 0, [NOTHING_TRACKED]
+        else:
+            c = result.counts()
+            counts.update(hashtags=c["hashtags"], failed=c["failed"])
+            notes.append(result.summary())
+    if ingest:
+        counts.update(_ingested(process_pending(con)))
+        notes.append(trends.refresh_hashtag_trends(con, full=full).summary())
+    return StepResult(counts, "; ".join(notes))
+
+
+def content(workspace, *, max_posts: int | None = None, hashtags: Sequence[str] | None = None, covers: bool = True) -> StepResult:
+    """Collect up to ``max_posts`` posts (``None``: the ``max_posts`` setting) per tracked hashtag (or
+    per one of ``hashtags``): the pages are fetched into raw with the store closed (dashboards and
+    notebooks keep reading while TikTok answers), then ingested, with covers, in one short write.
+    ``max_posts=0`` fetches nothing and ingests the pending raw pages only."""
+    if max_posts == 0:
+        with workspace.connection() as con:
+            stats = process_pending(con, workspace.raw_dir)
+        return StepResult(_ingested(stats), stats.summary())
     try:
-        with connection() as con:
-            result = _checked(monitor(con, hashtags or None))
+        result = collect(workspace, hashtags or None, max_posts=max_posts, raw_only=True)
     except NothingToCollectError:
-        return {"hashtags": 0}, "no hashtags tracked (add some with `tiktok-intel track add NAME`)"
-    c = _counts(result)
-    return {k: c[k] for k in ("collect_run_id", "hashtags", "failed")}, result.summary()
+        return StepResult({"hashtags": 0, "posts": 0}, NOTHING_TRACKED)
+    result = _checked(ingest_raw_run(workspace, result, covers=covers))
+    c = result.counts()
+    return StepResult({k: c[k] for k in ("hashtags", "failed", "posts", "new_posts", "pages")}, result.summary())
 
 
-def collect_posts(max_posts: int | None = None, hashtags: Sequence[str] | None = None) -> tuple[dict[str, Any], str]:
-    """Collect up to ``max_posts`` (default: the ``max_posts`` setting) per tracked hashtag: the
-    pages are fetched into raw with the store closed (dashboards and notebooks keep reading while
-    TikTok answers), then ingested, with covers, in one short write. Returns (counts, note)."""
-    try:
-        result = collect(None, hashtags or None, max_posts=max_posts, raw_only=True)
-    except NothingToCollectError:
-        return {"hashtags": 0, "posts": 0}, "no hashtags tracked (add some with `tiktok-intel track add NAME`)"
-    with connection() as con:
-        result = _checked(ingest_raw_run(con, result))
-    return _counts(result), result.summary()
+def post_trends(con, *, full: bool = False) -> trends.RefreshResult:
+    """Bring the post trends up to date (only posts with new snapshots, unless ``full``)."""
+    return trends.refresh_post_trends(con, full=full)
 
 
-def notebook(name: str, parameters: Mapping[str, Any] | None = None, report_name: str | None = None) -> NotebookRun:
-    """Run a pipeline notebook, or a notebook by path (its executed copy kept under
-    ``<workspace>/reports/<report_name or notebook name>/``)."""
-    return run_notebook(name, dict(parameters or {}), report_name=report_name)
+def author_trends(con, *, full: bool = False) -> trends.RefreshResult:
+    """Bring the author trends up to date (only authors with new snapshots, unless ``full``)."""
+    return trends.refresh_author_trends(con, full=full)
+
+
+def association_rules(con, *, min_support: float = 0.01, min_confidence: float = 0.5, window_days: int = 30,
+                      max_len: int | None = 3, exclude_tracked: bool = True) -> rules.RulesRun:
+    """Mine and store the association rules between the hashtags of the posts collected in the last
+    ``window_days`` (0: all); ``max_len`` 0 or None: no limit on a rule's size."""
+    return rules.run_rules(con, min_support=min_support, min_confidence=min_confidence, window_days=window_days,
+                           max_len=max_len or None, exclude_tracked=exclude_tracked)
+
+
+#: Job name -> its step function (the schedules table names the jobs).
+STEPS = {"hashtag-monitoring": hashtag_monitoring, "content": content, "post-trends": post_trends,
+         "author-trends": author_trends, "association-rules": association_rules}

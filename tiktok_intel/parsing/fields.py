@@ -10,10 +10,20 @@ import math
 import re
 from typing import Any
 
-from .. import clock
+from .. import clock, conventions
 
 MAX_BIGINT = 2**63 - 1
 _DIGITS = re.compile(r"\d{1,19}")
+
+
+#: The web shapes' counts: our stat column -> TikTok's field, the same in ``stats`` (rounded ints) and
+#: ``statsV2`` (exact strings), and in ``authorStats`` / ``authorStatsV2``. Both web readers use these:
+#: the Python parser (:mod:`.web`) and DuckDB's (:mod:`tiktok_intel.ingest.sql_reader`).
+POST_COUNTS = (("views", "playCount"), ("likes", "diggCount"), ("comments", "commentCount"), ("shares", "shareCount"), ("saves", "collectCount"))
+AUTHOR_COUNTS = (("followers", "followerCount"), ("following", "followingCount"), ("hearts", "heartCount"), ("videos", "videoCount"),
+                 ("likes_given", "diggCount"))
+#: A field some pages give under an older name, read (from the rounded ``stats`` only) when the field is absent.
+COUNT_FALLBACKS = {"heartCount": "heart"}
 
 
 class BadValue(ValueError):
@@ -86,17 +96,13 @@ def epoch(value: Any, field: str) -> dt.datetime | None:
 
 
 def hashtag_name(value: Any) -> str | None:
-    """Normalised hashtag: no '#', no surrounding space, lower case; None when empty."""
-    name = text(value)
-    if name is None:
-        return None
-    name = name.strip().lstrip("#").strip().lower()
-    return name or None
+    """Normalised hashtag (:func:`tiktok_intel.conventions.hashtag`); None when empty."""
+    return conventions.hashtag(text(value))
 
 
 def post_url(unique_id: str | None, post_id: str) -> str:
     """The canonical TikTok link of a post."""
-    return f"https://www.tiktok.com/@{unique_id or ''}/video/{post_id}"
+    return conventions.post_link(unique_id, post_id)
 
 
 def first(mapping: Any, *keys: str) -> Any:

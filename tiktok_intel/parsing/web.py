@@ -8,10 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from .batch import Batch, Context
-from .fields import BadValue, count, epoch, first, hashtag_name, ident, post_url, text
-
-POST_COUNTS = (("views", "playCount"), ("likes", "diggCount"), ("comments", "commentCount"), ("shares", "shareCount"), ("saves", "collectCount"))
-AUTHOR_COUNTS = (("followers", "followerCount"), ("following", "followingCount"), ("hearts", "heartCount"), ("videos", "videoCount"), ("likes_given", "diggCount"))
+from .fields import AUTHOR_COUNTS, COUNT_FALLBACKS, POST_COUNTS, BadValue, count, epoch, first, hashtag_name, ident, post_url, text
 
 
 def exact_counts(stats: Any, stats_v2: Any, names: tuple[tuple[str, str], ...], where: str) -> dict[str, int | None]:
@@ -21,8 +18,8 @@ def exact_counts(stats: Any, stats_v2: Any, names: tuple[tuple[str, str], ...], 
         value = first(stats_v2, key)
         if value is None:
             value = first(stats, key)
-            if value is None and key == "heartCount":
-                value = first(stats, "heart")
+            if value is None and key in COUNT_FALLBACKS:
+                value = first(stats, COUNT_FALLBACKS[key])
         result[column] = count(value, f"{where}.{key}")
     return result
 

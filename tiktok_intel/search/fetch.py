@@ -4,25 +4,15 @@ from __future__ import annotations
 import io
 import struct
 from pathlib import Path
-from typing import Iterable
 from urllib.parse import urljoin, urlsplit
 
+from ..conventions import host_allowed
 from ..settings import get_settings
 from .errors import DownloadError, HostNotAllowedError, ImageInputError
 
 #: Largest image we decode, in pixels (a TikTok cover is about 2 megapixels).
 MAX_PIXELS = 40_000_000
 _MAX_REDIRECTS = 5
-
-
-def host_allowed(url: str, hosts: Iterable[str] | None = None) -> bool:
-    """True when ``url`` is http(s) on one of ``hosts`` (default ``settings.media_hosts``) or a subdomain of one."""
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower().rstrip(".")
-    if parts.scheme not in {"http", "https"} or not host:
-        return False
-    allowed = [h.lower().lstrip(".") for h in (get_settings().media_hosts if hosts is None else hosts)]
-    return any(host == h or host.endswith("." + h) for h in allowed)
 
 
 def _shown(url: str) -> str:
@@ -43,7 +33,7 @@ def download(url: str, *, accept: tuple[str, ...] = ("image/",), max_bytes: int 
     current = url
     with httpx.Client(timeout=settings.timeout_seconds, follow_redirects=False, proxy=settings.proxy or None) as client:
         for _ in range(_MAX_REDIRECTS + 1):
-            if not host_allowed(current):
+            if not host_allowed(current, settings.media_hosts):
                 raise HostNotAllowedError(
                     f"{_shown(current)} is not on an allowed media host ({', '.join(settings.media_hosts)}): "
                     "download it yourself and pass the file, or add the host to TIKTOK_INTEL_MEDIA_HOSTS")

@@ -17,7 +17,7 @@ from typing import Any
 import duckdb
 import numpy as np
 
-from ..settings import get_settings
+from ..conventions import author_sql, post_url_sql
 from .errors import ImageInputError, QueryError
 from .fetch import download, open_image
 from .hashing import image_hashes
@@ -65,11 +65,11 @@ class DuplicateGroup:
                 "posts": [{**dataclasses.asdict(p), "created_at": p.created_at.isoformat() if p.created_at else None} for p in self.posts]}
 
 
-_HASHES_SQL = """
+_HASHES_SQL = f"""
 SELECT h.post_id, h.kind, h.seq, h.phash, h.dhash, m.path,
-       coalesce(p.author_unique_id, a.unique_id) AS author,
+       {author_sql()} AS author,
        coalesce(p.author_id, 'post:' || h.post_id) AS account,
-       coalesce(p.url, ? || '/@' || coalesce(p.author_unique_id, a.unique_id, '_') || '/video/' || h.post_id) AS url,
+       {post_url_sql(post_id='h.post_id')} AS url,
        p.created_at
 FROM image_hashes h
 JOIN media m ON m.post_id = h.post_id AND m.kind = h.kind AND m.seq = h.seq
@@ -90,7 +90,7 @@ class HashIndex:
 
     @classmethod
     def from_db(cls, con: duckdb.DuckDBPyConnection) -> "HashIndex":
-        rows = con.execute(_HASHES_SQL, [get_settings().web_base_url.rstrip("/")]).fetchall()
+        rows = con.execute(_HASHES_SQL).fetchall()
         phash = np.fromiter((r[3] for r in rows), dtype=np.int64, count=len(rows))
         dhash = np.fromiter((r[4] for r in rows), dtype=np.int64, count=len(rows))
         return cls(phash, dhash, rows)

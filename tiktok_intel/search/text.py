@@ -31,6 +31,8 @@ from typing import Any
 import duckdb
 
 from .. import clock
+from ..conventions import author_sql, post_url_sql
+from ..conventions import hashtag as hashtag_name
 from ..settings import get_settings
 from .errors import IndexBusyError, QueryError, SearchError
 
@@ -155,23 +157,23 @@ SELECT concat_ws('|',
 """
 
 # One row per post with everything that is indexed; ``doc_hash`` changes when any of it does.
-_DOCS_SQL = """
+_DOCS_SQL = f"""
 CREATE OR REPLACE TEMP TABLE _search_docs AS
 WITH tags AS (
-  SELECT post_id, string_agg(DISTINCT lower(hashtag), ' ' ORDER BY lower(hashtag)) AS hashtags FROM post_hashtags GROUP BY post_id
+  SELECT post_id, string_agg(DISTINCT hashtag, ' ' ORDER BY hashtag) AS hashtags FROM post_hashtags GROUP BY post_id
 ), feeds AS (
-  SELECT post_id, string_agg(DISTINCT lower(hashtag), ' ' ORDER BY lower(hashtag)) AS feeds FROM feed_appearances GROUP BY post_id
+  SELECT post_id, string_agg(DISTINCT hashtag, ' ' ORDER BY hashtag) AS feeds FROM feed_appearances GROUP BY post_id
 ), ocr AS (
   SELECT post_id, string_agg(text, chr(10) ORDER BY kind, seq) AS ocr FROM ocr_text WHERE coalesce(text, '') <> '' GROUP BY post_id
 ), docs AS (
   SELECT p.post_id,
          coalesce(p.description, '') AS description,
-         coalesce(p.author_unique_id, a.unique_id) AS unique_id,
+         {author_sql()} AS unique_id,
          a.nickname,
          p.author_id,
          p.created_at,
          p.views,
-         coalesce(p.url, ? || '/@' || coalesce(p.author_unique_id, a.unique_id, '_') || '/video/' || p.post_id) AS url,
+         {post_url_sql()} AS url,
          coalesce(tags.hashtags, '') AS hashtags,
          coalesce(feeds.feeds, '') AS feeds,
          coalesce(ocr.ocr, '') AS ocr
@@ -229,7 +231,7 @@ def refresh_index(con: duckdb.DuckDBPyConnection, *, path: Path | None = None, r
         index = _open_index(path, create=True)
     else:
         index = _open_index(path)
-    con.execute(_DOCS_SQL, [get_settings().web_base_url.rstrip("/")])
+    con.execute(_DOCS_SQL)
     try:
         gone = [r[0] for r in con.execute(
             "SELECT post_id FROM search_index_docs d WHERE NOT EXISTS (SELECT 1 FROM _search_docs s WHERE s.post_id = d.post_id)").fetchall()]
@@ -330,7 +332,7 @@ def search_text(con: duckdb.DuckDBPyConnection | None, query: str = "", *, hasht
     start, end = _as_time(since, "--since", end=False), _as_time(until, "--until", end=True)
     if start and end and start >= end:
         raise QueryError("--since is after --until: swap them")
-    tag = (hashtag or "").strip().lstrip("#").lower() or None
+    tag = hashtag_name(hashtag)
     who = (author or "").strip().lstrip("@").lower() or None
     if not words and not phrases and not any(x is not None for x in (tag, who, start, end, min_views)):
         if (query or "").strip():

@@ -92,8 +92,6 @@ class _RedactSecrets(logging.Filter):
     """httpx logs every request's URL at INFO, query included, and the web API's msToken is a
     query parameter: secret parameters and secret settings are removed before any handler sees it."""
 
-    _URL = re.compile(r"https?://[^\s\"'<>]+")
-
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             message = record.getMessage()
@@ -101,7 +99,7 @@ class _RedactSecrets(logging.Filter):
                 secrets = get_settings().secrets()
             except TikTokIntelError:
                 secrets = []
-            cleaned = redact(self._URL.sub(lambda m: redact(m.group(0), []), message), secrets)
+            cleaned = redact(message, secrets)  # the secret parameters of every URL in it, and the secret values
             if cleaned != message:
                 record.msg, record.args = cleaned, ()
         except Exception:  # noqa: BLE001 - a log line must never break a request

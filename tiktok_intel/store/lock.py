@@ -6,7 +6,7 @@ and start time, locked with ``flock`` (released by the OS if the holder dies, so
 stale). A run that finds it taken logs "another run is writing since 01:00:03 (content, process
 4242), waiting" and waits up to the ``lock_timeout_seconds`` setting. Collectors that only write
 raw pages do not need it. When the outermost hold ends without an error, the database the run
-wrote is published as the dashboards' read copy (:mod:`tiktok_intel.readcopy`) before the lock is
+wrote is published as the dashboards' read copy (:mod:`tiktok_intel.store.readcopy`) before the lock is
 let go: no other writer can start meanwhile, and the run's connections are closed by then.
 """
 from __future__ import annotations
@@ -23,9 +23,9 @@ import time
 from pathlib import Path
 from typing import Callable, Iterator
 
-from .. import clock, readcopy
-from ..errors import StoreError, TikTokIntelError
-from ..settings import get_settings
+from .. import clock
+from ..errors import StoreError
+from . import readcopy
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ LOCK_NAME = ".write.lock"
 _held = threading.local()
 
 
-class WriteLockTimeout(TikTokIntelError):
+class WriteLockTimeout(StoreError):
     """Another run held the write lock for longer than ``lock_timeout_seconds``."""
 
 
@@ -43,26 +43,21 @@ class Holder:
     flow: str
     since: dt.datetime | None  # naive UTC
 
-    def describe(self) -> str:
-        from ..schedules import timezone
-
+    def describe(self, zone: dt.tzinfo = dt.timezone.utc) -> str:
         if self.since is None:
             when = "a moment ago"
         else:
-            try:
-                zone = timezone()
-            except TikTokIntelError:
-                zone = dt.timezone.utc
             when = "since " + self.since.replace(tzinfo=dt.timezone.utc).astimezone(zone).strftime("%H:%M:%S")
         who = ", ".join(part for part in (self.flow, f"process {self.pid}" if self.pid else "") if part)
         return f"{when}{f' ({who})' if who else ''}"
 
 
-def lock_path(workspace: Path | None = None) -> Path:
-    return Path(workspace if workspace is not None else get_settings().workspace_path) / LOCK_NAME
+def lock_path(workspace: Path) -> Path:
+    """The lock file of the workspace folder ``workspace``."""
+    return Path(workspace) / LOCK_NAME
 
 
-def holder(workspace: Path | None = None) -> Holder | None:
+def holder(workspace: Path) -> Holder | None:
     """Who holds the write lock now (``None``: nobody)."""
     path = lock_path(workspace)
     if not path.exists():
@@ -99,26 +94,14 @@ def _read_settled(path: Path, poll_seconds: float, patience: float = 2.0) -> Hol
     return other
 
 
-def _written_database(workspace: Path | None, db: str | Path | None) -> str | None:
-    """The database a run under this lock writes, to publish at its end: ``db`` when given, else
-    the configured one, but only for the configured workspace's lock (a lock taken for another
-    folder names no database, and publishing a wrong one would show stale data as fresh)."""
-    if db not in (None, ""):
-        return str(db)
-    settings = get_settings()
-    if workspace is not None and Path(workspace).resolve() != settings.workspace_path.resolve():
-        return None
-    return settings.db_target
-
-
 @contextlib.contextmanager
-def write_lock(flow: str, *, timeout: float | None = None, workspace: Path | None = None,
-               on_wait: Callable[[str], None] | None = None, poll_seconds: float = 0.2,
-               db: str | Path | None = None) -> Iterator[Holder]:
-    """Hold the workspace write lock inside the block; wait (up to ``timeout``, default the
-    ``lock_timeout_seconds`` setting) while another run holds it. Re-entrant within a thread.
-    ``db`` is the database the block writes (default: the configured one): when the outermost
-    block ends without an error its read copy is published, before the lock is released."""
+def write_lock(flow: str, workspace: Path, *, timeout: float, on_wait: Callable[[str], None] | None = None,
+               poll_seconds: float = 0.2, db: str | Path | None = None, zone: dt.tzinfo = dt.timezone.utc) -> Iterator[Holder]:
+    """Hold the write lock of the workspace folder ``workspace`` inside the block; wait up to
+    ``timeout`` seconds while another run holds it. Re-entrant within a thread. ``db`` is the
+    database the block writes: when the outermost block ends without an error its read copy is
+    published, before the lock is released. ``zone``: the time zone waiting messages use.
+    (:meth:`tiktok_intel.store.Workspace.write_lock` fills all of these in from the workspace.)"""
     path = lock_path(workspace)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -132,8 +115,7 @@ def write_lock(flow: str, *, timeout: float | None = None, workspace: Path | Non
     if key in stack:  # this thread already holds it
         yield stack[key]
         return
-    timeout = get_settings().lock_timeout_seconds if timeout is None else timeout
-    written = _written_database(workspace, db)
+    written = str(db) if db not in (None, "") else None
     try:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     except OSError as exc:
@@ -144,7 +126,7 @@ def write_lock(flow: str, *, timeout: float | None = None, workspace: Path | Non
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             other = _read_settled(path, poll_seconds)
-            message = f"another run is writing {other.describe()}, waiting"
+            message = f"another run is writing {other.describe(zone)}, waiting"
             (on_wait or logger.warning)(message)
             deadline = time.monotonic() + timeout
             while True:
@@ -156,7 +138,7 @@ def write_lock(flow: str, *, timeout: float | None = None, workspace: Path | Non
                     if time.monotonic() >= deadline:
                         other = _read(path)
                         raise WriteLockTimeout(
-                            f"another run has been writing {other.describe()}; gave up waiting after {timeout:.0f} s: let it finish "
+                            f"another run has been writing {other.describe(zone)}; gave up waiting after {timeout:.0f} s: let it finish "
                             f"(or stop it), or raise TIKTOK_INTEL_LOCK_TIMEOUT_SECONDS") from None
         me = Holder(os.getpid(), flow, clock.now())
         os.ftruncate(fd, 0)

@@ -22,13 +22,12 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from .schema import INGEST_TABLES
+from ..conventions import hashtag_sql, post_link_sql
+from ..parsing.fields import AUTHOR_COUNTS, COUNT_FALLBACKS, POST_COUNTS
+from ..schema import INGEST_TABLES
 
 if TYPE_CHECKING:
-    from .raw import RawPage
-
-POST_COUNTS = (("views", "playCount"), ("likes", "diggCount"), ("comments", "commentCount"), ("shares", "shareCount"), ("saves", "collectCount"))
-AUTHOR_COUNTS = (("followers", "followerCount"), ("following", "followingCount"), ("hearts", "heartCount"), ("videos", "videoCount"), ("likes_given", "diggCount"))
+    from ..raw import RawPage
 
 #: Pages read by one statement (see :func:`load`).
 READ_PAGES = 128
@@ -36,11 +35,19 @@ READ_PAGES = 128
 _V = "VARCHAR"
 _J = "JSON"  # the value's own JSON text, where its JSON type matters: 'true' is a boolean, '"true"' a string
 _AUTHOR_FIELDS = ("id", "uniqueId", "nickname", "signature", "verified", "secUid", "avatarThumb", "avatarMedium")
+
+
+def _stats(counts: tuple[tuple[str, str], ...], *, rounded: bool = False) -> dict[str, str]:
+    """The text fields of a stats object: its counts, and in the rounded one their older names too."""
+    keys = [k for _, k in counts] + ([COUNT_FALLBACKS[k] for _, k in counts if k in COUNT_FALLBACKS] if rounded else [])
+    return {k: _V for k in keys}
+
+
 ITEM_STRUCTURE = {
     "id": _V, "desc": _V, "createTime": _V, "locationCreated": _V, "isAd": _J,
     "author": {k: _J if k == "verified" else _V for k in _AUTHOR_FIELDS},
-    "stats": {k: _V for _, k in POST_COUNTS}, "statsV2": {k: _V for _, k in POST_COUNTS},
-    "authorStats": {**{k: _V for _, k in AUTHOR_COUNTS}, "heart": _V}, "authorStatsV2": {k: _V for _, k in AUTHOR_COUNTS},
+    "stats": _stats(POST_COUNTS, rounded=True), "statsV2": _stats(POST_COUNTS),
+    "authorStats": _stats(AUTHOR_COUNTS, rounded=True), "authorStatsV2": _stats(AUTHOR_COUNTS),
     "music": {k: _J if k == "original" else _V for k in ("id", "title", "authorName", "original", "duration", "playUrl")},
     "video": {k: _V for k in ("duration", "cover", "originCover", "playAddr", "downloadAddr")},
     "challenges": _J, "textExtra": _J,
@@ -60,11 +67,12 @@ def _digits(expr: str) -> str:
     return f"coalesce(regexp_full_match({expr}, '[0-9]{{1,19}}') AND TRY_CAST({expr} AS HUGEINT) <= {_MAX}, FALSE)"
 
 
-def _count(v2: str, v1: str, key: str, heart_fallback: bool = False) -> str:
-    """Exact ``statsV2`` text first, then rounded ``stats`` (and ``heart`` for heartCount)."""
+def _count(v2: str, v1: str, key: str) -> str:
+    """Exact ``statsV2`` text first, then rounded ``stats`` (then its older name, ``COUNT_FALLBACKS``), as
+    :func:`tiktok_intel.parsing.web.exact_counts` reads them."""
     parts = [f"nullif(t.{v2}.{key}, '')", f"nullif(t.{v1}.{key}, '')"] if v2 else [f"nullif(t.{v1}.{key}, '')"]
-    if heart_fallback:
-        parts.append(f"nullif(t.{v1}.heart, '')")
+    if key in COUNT_FALLBACKS:
+        parts.append(f"nullif(t.{v1}.{COUNT_FALLBACKS[key]}, '')")
     return f"coalesce({', '.join(parts)})"
 
 
@@ -101,12 +109,12 @@ def _safe_ident(expr: str) -> str:
 
 
 def _normalised_tag(expr: str) -> str:
-    """Python's ``text.strip().lstrip('#').strip().lower()`` (odd whitespace goes to Python)."""
-    return f"nullif(lower(trim(ltrim(trim({_text(expr)}), '#'))), '')"
+    """Python's ``hashtag_name``: :func:`tiktok_intel.conventions.hashtag_sql`."""
+    return hashtag_sql(_text(expr))
 
 
 _COUNT_EXPRS = {col: _count("statsV2", "stats", key) for col, key in POST_COUNTS}
-_AUTHOR_COUNT_EXPRS = {col: _count("authorStatsV2", "authorStats", key, key == "heartCount") for col, key in AUTHOR_COUNTS}
+_AUTHOR_COUNT_EXPRS = {col: _count("authorStatsV2", "authorStats", key) for col, key in AUTHOR_COUNTS}
 READ = f"""
 WITH pages AS (
     SELECT filename, json_transform(content, '{json.dumps(PAGE_STRUCTURE)}').itemList AS items FROM read_text($files) WHERE json_valid(content)
@@ -199,7 +207,7 @@ TABLE_ROWS = {
                           NULL::BIGINT AS view_count, seen_at AS first_seen_at, seen_at AS last_seen_at FROM _fp_tags""",
     "posts": f"""SELECT post_id, CASE WHEN author_id IS NOT NULL OR unique_id IS NOT NULL THEN {_AUTHOR_KEY} END AS author_id,
                         unique_id AS author_unique_id, description, created_at, music_id, duration_s, cover_url, video_url, region, is_ad,
-                        'https://www.tiktok.com/@' || coalesce(unique_id, '') || '/video/' || post_id AS url, source,
+                        {post_link_sql('unique_id', 'post_id')} AS url, source,
                         views, likes, comments, shares, saves, seen_at AS first_seen_at, seen_at AS last_seen_at FROM _fp_flat""",
     "post_hashtags": "SELECT DISTINCT post_id, name AS hashtag FROM _fp_tags",
     "post_stats": """SELECT post_id, seen_at AS collected_at, views, likes, comments, shares, saves FROM _fp_flat

@@ -24,13 +24,13 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from . import clock
-from .parsing import Batch
-from .schema import INGEST_TABLES, TABLES_BY_NAME, Table
-from .store import transaction
+from .. import clock
+from ..parsing import Batch
+from ..schema import INGEST_TABLES, TABLES_BY_NAME, Table
+from ..store import transaction
 
 if TYPE_CHECKING:
-    from .raw import RawPage
+    from ..raw import RawPage
 
 
 @dataclasses.dataclass
@@ -102,7 +102,7 @@ def _latest_values(table: Table) -> str:
 
 def _stage(con: duckdb.DuckDBPyConnection, table: Table, source: str, *, may_repeat_keys: bool = True, keyed: bool = False) -> str:
     """The relation to merge ``table`` from, each key once: ``source`` itself when it is
-    ``keyed`` (no NULL in its key, see :mod:`fastpath`) and no key repeats in it, else a temp table
+    ``keyed`` (no NULL in its key, see :mod:`.sql_reader`) and no key repeats in it, else a temp table
     ``_stage_<table>`` made from it (see :func:`_mutable`)."""
     if keyed and not may_repeat_keys:
         return source
@@ -280,7 +280,7 @@ def ingest_batch(con: duckdb.DuckDBPyConnection, batch: Batch, pages_done: list[
 def ingest_relations(con: duckdb.DuckDBPyConnection, relations: dict[str, str], repeats: dict[str, bool], items: int,
                      pages_done: list[PageDone]) -> IngestStats:
     """Ingest rows that already sit in DuckDB tables (one per table, no NULL in any key;
-    ``repeats``: whether a key occurs twice in it; see :mod:`tiktok_intel.fastpath`). The tables
+    ``repeats``: whether a key occurs twice in it; see :mod:`.sql_reader`). The tables
     are only read: a table with no repeated key is merged from directly."""
     stats = IngestStats(items_read=items, pages=len(pages_done))
     for name in SUMMARISED:

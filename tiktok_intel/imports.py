@@ -1,4 +1,5 @@
-"""Import files researchers already have: copy them into the raw zone, then ingest them.
+"""``import``: files researchers already have (exports, saved pages) -> the raw zone, then ingested
+(:mod:`tiktok_intel.ingest`).
 
 Copying first means the store can always be rebuilt from raw, whatever happens to the original
 file. The shape is detected from the content, not the file name.
@@ -17,9 +18,9 @@ import duckdb
 
 from . import clock
 from .errors import UnsupportedInputError
-from .ingest import IngestStats
+from .ingest.merge import IngestStats
+from .ingest.pages import after_ingest, ingest_pages
 from .parsing import SHAPES, sniff
-from .processing import after_ingest, ingest_pages
 from .raw import RawPage, new_run_id, write_page
 
 _SUFFIX = {"json": ".json", "ndjson": ".ndjson", "html": ".html", "empty": ".json"}

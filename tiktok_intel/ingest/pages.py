@@ -1,4 +1,7 @@
-"""From the raw zone to the store: ingest pending pages, or rebuild every table from raw."""
+"""``process``: from the raw zone to the store. Raw pages are parsed into batches (web feed pages by
+DuckDB itself, :mod:`.sql_reader`; every other shape by :mod:`tiktok_intel.parsing`) and merged
+(:mod:`.merge`); :func:`process_pending` ingests the pages not yet in the store, :func:`rebuild`
+every table again from raw."""
 from __future__ import annotations
 
 import contextlib
@@ -7,13 +10,14 @@ from typing import Iterable
 
 import duckdb
 
-from .ingest import IngestStats, PageDone, ingest_batch, ingest_relations
-from .parsing import Batch, Context, iter_parse
-from .progress import progress
-from .raw import RawPage, iter_pages
-from .schema import INGEST_TABLES
-from .settings import get_settings
-from .store import transaction
+from ..parsing import Batch, Context, iter_parse
+from ..progress import progress
+from ..raw import RawPage, iter_pages
+from ..schema import INGEST_TABLES
+from ..settings import Settings, get_settings
+from ..store import transaction
+from . import sql_reader
+from .merge import IngestStats, PageDone, ingest_batch, ingest_relations
 
 
 def context_for(page: RawPage) -> Context:
@@ -40,18 +44,18 @@ def _done(con: duckdb.DuckDBPyConnection, shas: list[str] | None = None) -> set[
 
 
 def ingest_pages(con: duckdb.DuckDBPyConnection, pages: Iterable[RawPage], *, chunk_items: int | None = None,
-                 desc: str | None = "ingest", sql_reader: bool = True) -> IngestStats:
+                 desc: str | None = "ingest", sql_reader: bool = True, settings: Settings | None = None) -> IngestStats:
     """Ingest raw pages, many to a transaction (up to ``chunk_items`` items each).
 
     Pages already ingested (by checksum) are skipped; web feed pages are read by DuckDB itself
-    (``sql_reader``, see :mod:`fastpath`), everything else by the Python parsers; a large page (an
+    (``sql_reader``, see :mod:`.sql_reader`), everything else by the Python parsers; a large page (an
     NDJSON export) is split over several transactions and marked done with its last one.
     """
     pages = list(pages)
-    settings = get_settings()
+    settings = settings or get_settings()
     chunk_items = chunk_items or settings.ingest_batch_items
     with _memory_limit(con, settings.ingest_memory_limit):
-        return _ingest_pages(con, pages, chunk_items, desc, sql_reader)
+        return _ingest_pages(con, pages, chunk_items, desc, use_sql=sql_reader)
 
 
 @contextlib.contextmanager
@@ -74,8 +78,8 @@ def _intact(pages: list[RawPage]) -> list[RawPage]:
     return [p for p in pages if not p.verify().problem]
 
 
-def _ingest_pages(con: duckdb.DuckDBPyConnection, pages: list[RawPage], chunk_items: int, desc: str | None,
-                  sql_reader: bool) -> IngestStats:
+def _ingest_pages(con: duckdb.DuckDBPyConnection, pages: list[RawPage], chunk_items: int, desc: str | None, *,
+                  use_sql: bool) -> IngestStats:
     done = _done(con, [p.sha256 for p in pages])
     total = IngestStats()
     group, finished = Batch(), []
@@ -88,7 +92,7 @@ def _ingest_pages(con: duckdb.DuckDBPyConnection, pages: list[RawPage], chunk_it
 
     with progress(total=len(pages), desc=desc or "ingest", unit="page", disable=desc is None or len(pages) < 2) as bar:
         readable = [p for p in pages if p.sha256 not in done and not p.problem]
-        loaded = _ingest_feed_pages_in_sql(con, readable, chunk_items, total, bar) if sql_reader else set()
+        loaded = _ingest_feed_pages_in_sql(con, readable, chunk_items, total, bar) if use_sql else set()
         for page in pages:
             if page.sha256 in loaded:
                 continue
@@ -125,22 +129,20 @@ def _damage(page: RawPage) -> list[Batch]:
     return [batch]
 
 
-#: Raw pages that may be web feed pages, which DuckDB can read itself (``fastpath``).
+#: Raw pages that may be web feed pages, which DuckDB can read itself (:mod:`.sql_reader`).
 _FEED_SUFFIXES = (".json",)
 _BYTES_PER_ITEM = 2_000
 
 
 def _ingest_feed_pages_in_sql(con: duckdb.DuckDBPyConnection, pages: list[RawPage], chunk_items: int,
                               total: IngestStats, bar) -> set[str]:
-    """Ingest what :mod:`fastpath` can load exactly, in groups of about ``chunk_items`` items;
+    """Ingest what :mod:`.sql_reader` can load exactly, in groups of about ``chunk_items`` items;
     return the checksums of the pages it ingested (the rest is for the Python parser).
 
     DuckDB reads a group's JSON on one core and ingests on one core: with several groups, other
     connections (``_READERS``) read the next groups (into an in-memory database all see) while
     this one ingests the current group in its transaction, so every core works.
     """
-    from . import fastpath
-
     candidates = [p for p in pages if p.body_path.name.endswith(_FEED_SUFFIXES)]
     groups: list[list[RawPage]] = []
     group: list[RawPage] = []
@@ -167,10 +169,10 @@ def _ingest_feed_pages_in_sql(con: duckdb.DuckDBPyConnection, pages: list[RawPag
 
     if len(groups) == 1:  # one group (a collection's pages): nothing to overlap
         try:
-            loaded, relations, counts = fastpath.load(con, _intact(groups[0]))
-            ingest((loaded, relations, counts, fastpath.repeated_keys(con, relations) if loaded else {}))
+            loaded, relations, counts = sql_reader.load(con, _intact(groups[0]))
+            ingest((loaded, relations, counts, sql_reader.repeated_keys(con, relations) if loaded else {}))
         finally:
-            fastpath.cleanup(con)
+            sql_reader.cleanup(con)
         return loaded_all
 
     from collections import deque
@@ -183,11 +185,11 @@ def _ingest_feed_pages_in_sql(con: duckdb.DuckDBPyConnection, pages: list[RawPag
     def read(n: int) -> tuple:
         at = f"{_READ_DB}.b{n}"
         reader = readers[n % ahead]
-        loaded, relations, counts = fastpath.load(reader, _intact(groups[n]), at=at)  # checksums too, beside the ingest
-        return loaded, relations, counts, fastpath.repeated_keys(reader, relations) if loaded else {}
+        loaded, relations, counts = sql_reader.load(reader, _intact(groups[n]), at=at)  # checksums too, beside the ingest
+        return loaded, relations, counts, sql_reader.repeated_keys(reader, relations) if loaded else {}
 
     pending: deque = deque()
-    with ThreadPoolExecutor(ahead, thread_name_prefix="fastpath-read") as pool:
+    with ThreadPoolExecutor(ahead, thread_name_prefix="sql-reader") as pool:
         try:
             pending.extend(pool.submit(read, n) for n in range(ahead))
             for n in range(len(groups)):
@@ -197,7 +199,7 @@ def _ingest_feed_pages_in_sql(con: duckdb.DuckDBPyConnection, pages: list[RawPag
                 try:
                     ingest(current)
                 finally:
-                    fastpath.cleanup(con, f"{_READ_DB}.b{n}")
+                    sql_reader.cleanup(con, f"{_READ_DB}.b{n}")
         finally:
             for future in pending:  # an error: let the reads under way finish, then drop what they made
                 try:
@@ -206,7 +208,7 @@ def _ingest_feed_pages_in_sql(con: duckdb.DuckDBPyConnection, pages: list[RawPag
                     pass
             if pending:
                 for n in range(len(groups)):
-                    fastpath.cleanup(con, f"{_READ_DB}.b{n}")
+                    sql_reader.cleanup(con, f"{_READ_DB}.b{n}")
             for reader in readers:
                 reader.close()
     return loaded_all
@@ -223,7 +225,7 @@ _READERS = 2
 def refresh_derived(con: duckdb.DuckDBPyConnection) -> None:
     """Bring what is derived from the store up to date: the text search index (incremental;
     about 0.1 s at 1,000,000 posts when nothing changed)."""
-    from .search import refresh_index
+    from ..search import refresh_index
 
     refresh_index(con)
 

@@ -1,6 +1,6 @@
 """The read copy: a consistent snapshot of the DuckDB file for dashboards to read while a flow writes.
 
-DuckDB locks the whole file across processes (DESIGN.md): while a flow holds it writable, a
+DuckDB locks the whole file across processes (docs/architecture.md): while a flow holds it writable, a
 dashboard cannot even open it read-only. So at the end of every writing run, still holding the
 workspace write lock and with the run's connections closed, :func:`publish` copies the file to
 ``<stem>.read<suffix>`` beside it (``tiktok.duckdb`` -> ``tiktok.read.duckdb``): to a temporary
@@ -21,8 +21,7 @@ from pathlib import Path
 
 import duckdb
 
-from .settings import get_settings
-from .store import is_ducklake
+from .database import is_ducklake
 
 logger = logging.getLogger(__name__)
 
@@ -30,21 +29,21 @@ logger = logging.getLogger(__name__)
 MARK = ".read"
 
 
-def copy_path(db: str | Path | None = None) -> Path | None:
-    """Where the read copy of ``db`` (default: the configured database) lives; ``None`` for a
-    store that has none (``:memory:``, DuckLake)."""
-    target = str(db) if db not in (None, "") else get_settings().db_target
+def copy_path(db: str | Path) -> Path | None:
+    """Where the read copy of the database ``db`` lives; ``None`` for a store that has none
+    (``:memory:``, DuckLake)."""
+    target = str(db)
     if target == ":memory:" or is_ducklake(target):
         return None
     path = Path(target)
     return path.with_name(f"{path.stem}{MARK}{path.suffix}")
 
 
-def publish(db: str | Path | None = None) -> Path | None:
-    """Refresh the read copy of ``db`` (default: the configured database) when the database changed
-    since and is consistent; the copy's path when written, ``None`` when skipped. Never raises:
-    a run must not fail because its snapshot for the dashboards could not be taken."""
-    target = str(db) if db not in (None, "") else get_settings().db_target
+def publish(db: str | Path) -> Path | None:
+    """Refresh the read copy of the database ``db`` when the database changed since and is
+    consistent; the copy's path when written, ``None`` when skipped. Never raises: a run must not
+    fail because its snapshot for the dashboards could not be taken."""
+    target = str(db)
     try:
         return _publish(target)
     except Exception as exc:  # noqa: BLE001 - see the docstring: a warning, never a failed run

@@ -1,8 +1,10 @@
-"""Opening the DuckDB workspace: one function, schema migrated on open, clear errors.
+"""Opening the database (a DuckDB file or a DuckLake catalog): one function, one retry loop,
+schema migrated on open, clear errors; transactions; extensions loaded offline.
 
 Connections are meant to be short: DuckDB holds an exclusive per-file lock across processes
-while any connection is open (see ``DESIGN.md``), so callers use :func:`connection` as a context
-manager and close it when done.
+while any connection is open (docs/architecture.md), so callers use :func:`connection` (or
+:class:`~tiktok_intel.store.Workspace`) and close it when done. ``open_db()`` with no target is the
+notebook convenience (``ti.connect()``): the process settings' database.
 """
 from __future__ import annotations
 
@@ -17,10 +19,10 @@ from typing import Iterator
 
 import duckdb
 
-from . import clock
-from .errors import SchemaVersionError, StoreError
-from .schema import MIGRATIONS, SCHEMA_VERSION
-from .settings import get_settings
+from .. import clock
+from ..errors import SchemaVersionError, StoreError
+from ..schema import MIGRATIONS, SCHEMA_VERSION
+from ..settings import get_settings
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +33,8 @@ def _lock_holder(message: str) -> str:
 
 
 DUCKLAKE_PREFIX = "ducklake:"
+#: What the error of an open that found the file held by another process says.
+IN_USE = "in use by another process"
 
 
 def is_ducklake(target: str | Path | None) -> bool:
@@ -84,7 +88,7 @@ def _open_duckdb(target: str, *, read_only: bool, wait_seconds: float) -> duckdb
             if "lock" not in text.lower():
                 raise StoreError(f"cannot open {target}: {text.splitlines()[0]}; check the path and its permissions") from None
             if time.monotonic() + delay > deadline:
-                raise StoreError(f"{target} is in use by another process{_lock_holder(text)}: wait for it to finish, or close the notebook holding it") from None
+                raise StoreError(f"{target} is {IN_USE}{_lock_holder(text)}: wait for it to finish, or close the notebook holding it") from None
             if not warned and wait_seconds >= 1:
                 logger.info("%s is in use by another process%s, waiting up to %.0f s", target, _lock_holder(text), wait_seconds)
                 warned = True
@@ -125,6 +129,23 @@ def load_extension(con: duckdb.DuckDBPyConnection, name: str, package: str) -> N
 
 def _quote(text: str) -> str:
     return text.replace("'", "''")
+
+
+def absolute_target(target: str | Path) -> str:
+    """A database target with its file path made absolute (``ducklake:sqlite:rel/x`` too), for a
+    process that runs in another folder (a notebook's kernel, a flow run)."""
+    target = str(target)
+    if target == ":memory:":
+        return target
+    if not is_ducklake(target):
+        return str(Path(target).resolve())
+    rest = target[len(DUCKLAKE_PREFIX):]
+    for kind in ("sqlite:", "duckdb:"):
+        if rest.startswith(kind):
+            return f"{DUCKLAKE_PREFIX}{kind}{Path(rest[len(kind):]).resolve()}"
+    if ":" not in rest.split("/")[0]:
+        return f"{DUCKLAKE_PREFIX}{Path(rest).resolve()}"
+    return target  # postgres:...: no file
 
 
 def ducklake_data_path(target: str) -> Path | None:
@@ -207,19 +228,12 @@ def ensure_schema(con: duckdb.DuckDBPyConnection, *, read_only: bool = False) ->
         return current
     if read_only:
         raise StoreError(f"the database has schema version {current}, older than {SCHEMA_VERSION}: open it once for writing (`tiktok-intel init`) to upgrade it")
-    try:
-        con.execute("BEGIN TRANSACTION")
+    with transaction(con):
         con.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, applied_at TIMESTAMP NOT NULL)")
         for version in range(current, SCHEMA_VERSION):
             if _has_statements(MIGRATIONS[version]):
                 con.execute(MIGRATIONS[version])
             con.execute("INSERT INTO schema_version VALUES (?, ?)", [version + 1, clock.now()])
-        con.execute("COMMIT")
-    except duckdb.Error as exc:
-        _rollback(con)
-        if _is_disk_full(str(exc)):
-            raise _disk_full_error(exc) from None
-        raise
     return SCHEMA_VERSION
 
 
@@ -275,23 +289,17 @@ def _rollback(con: duckdb.DuckDBPyConnection) -> None:
 @contextlib.contextmanager
 def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
     """One transaction: committed at the end of the block, rolled back on any error. No room to
-    write (a full disk) is a :class:`StoreError` naming the fix, wherever in the block it happens."""
-    con.execute("BEGIN TRANSACTION")
-    try:
-        yield con
-    except duckdb.Error as exc:
-        _rollback(con)
-        if _is_disk_full(str(exc)):
-            raise _disk_full_error(exc) from None
-        raise
-    except BaseException:
-        _rollback(con)
-        raise
-    else:
+    write (a full disk) is a :class:`StoreError` naming the fix (:func:`no_room_is_a_store_error`),
+    wherever in the block it happens."""
+    with no_room_is_a_store_error():
+        con.execute("BEGIN TRANSACTION")
+        try:
+            yield con
+        except BaseException:
+            _rollback(con)
+            raise
         try:
             con.execute("COMMIT")
-        except duckdb.Error as exc:  # DuckDB reports a failed WAL write as a TransactionException
+        except duckdb.Error:  # DuckDB reports a failed WAL write as a TransactionException
             _rollback(con)
-            if _is_disk_full(str(exc)):
-                raise _disk_full_error(exc) from None
             raise

@@ -1,0 +1,83 @@
+"""Research API collection: each hashtag's videos between two dates, in windows of at most 30 days,
+one hashtag at a time (the daily quota is shared), resumed from its saved cursor."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Sequence
+
+from .. import clock, tracking
+from ..progress import progress
+from ..sources.http import HttpClient
+from ..sources.research import MAX_COUNT, Quota, QuotaExhaustedError, ResearchSource, split_windows
+from .cursors import save_cursor, saved_cursor
+from .outcomes import HASHTAG_ERRORS, CollectError, HashtagOutcome, RunState
+
+#: Days a Research API collection covers when no dates are given (today included).
+RESEARCH_DEFAULT_DAYS = 7
+
+
+async def collect_research(state: RunState, names: list[str], max_posts: int, since: dt.date | None, until: dt.date | None,
+                           regions: Sequence[str], quota: Quota, page_size: int = MAX_COUNT) -> None:
+    settings = state.settings
+    until = until or clock.now().date()
+    since = since or until - dt.timedelta(days=RESEARCH_DEFAULT_DAYS - 1)
+    if since > until:
+        raise CollectError(f"--since {since} is after --until {until}: swap them")
+    async with HttpClient(settings) as client:
+        research = ResearchSource(client, quota, settings)
+        for position, name in enumerate(names):  # one at a time: the quota is shared, and cursors must stay in order
+            outcome = HashtagOutcome(name)
+            state.result.outcomes.append(outcome)
+            with progress(total=max_posts, desc=f"#{name}", unit="post", position=position) as bar:
+                try:
+                    await _research_hashtag(state, research, name, max_posts, since, until, regions, outcome, bar, page_size)
+                except HASHTAG_ERRORS as exc:
+                    state.fail(outcome, exc)
+                    if isinstance(exc, QuotaExhaustedError):
+                        state.result.quota = quota.report()
+            state.secrets.extend(client.secrets)
+        if state.result.quota is None:
+            state.result.quota = quota.report()
+
+
+async def _research_hashtag(state: RunState, research: ResearchSource, name: str, max_posts: int, since: dt.date, until: dt.date,
+                            regions: Sequence[str], outcome: HashtagOutcome, bar: Any, page_size: int = MAX_COUNT) -> None:
+    con, run_id = state.con, state.result.run_id
+    sink = state.sink.for_hashtag(name)
+    saved = saved_cursor(con, "research", name)
+    cursor, search_id, fetched, pages = 0, None, 0, 0
+    if saved and not saved.done and saved.window_start and saved.range_end:
+        windows = split_windows(saved.window_start, saved.range_end)
+        cursor, search_id, fetched, pages = saved.cursor, saved.search_id, saved.posts, saved.pages
+        outcome.resumed_from = cursor
+        bar.update(min(fetched, max_posts))
+    else:
+        windows = split_windows(since, until)
+    range_end = windows[-1][1]
+
+    def save(window: tuple[dt.date, dt.date], done: bool = False) -> None:
+        save_cursor(con, "research", name, run_id=run_id, cursor=cursor, search_id=search_id, window_start=window[0], window_end=window[1],
+                    range_end=range_end, pages=pages, posts=fetched, max_posts=max_posts, done=done)
+
+    for index, window in enumerate(windows):
+        if index > 0:
+            cursor, search_id = 0, None
+        save(window)
+        while fetched < max_posts:
+            page = await research.query_videos(start=window[0], end=window[1], hashtags=[name], regions=regions, cursor=cursor,
+                                               search_id=search_id, max_count=min(page_size, MAX_COUNT, max_posts - fetched), sink=sink)
+            ids = list(dict.fromkeys(str(v.get("id") or v.get("video_id")) for v in page.videos if isinstance(v, dict)))
+            known = state.existing(ids)
+            state.ingest(page.raw)
+            outcome.pages += 1
+            outcome.posts += len(ids)
+            outcome.new_posts += len([i for i in ids if i not in known])
+            fetched, cursor, search_id, pages = fetched + len(ids), page.cursor, page.search_id, pages + 1
+            save(window)
+            bar.update(len(ids))
+            if not page.has_more:
+                break
+        if fetched >= max_posts:
+            break
+    save(windows[-1], done=True)
+    tracking.mark_collected(con, name)

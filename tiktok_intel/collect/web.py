@@ -1,0 +1,128 @@
+"""Web API collection: each hashtag's detail page and feed pages (resumed from its saved cursor),
+its hashtag stats snapshots (:func:`monitor_web`), and the covers of the posts a run fetched."""
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import duckdb
+
+from .. import tracking
+from ..media import fetch_covers
+from ..progress import progress
+from ..settings import Settings
+from ..sources.http import HttpClient
+from ..sources.web import FEED_PAGE_SIZE, Session, WebSource
+from .cursors import save_cursor, saved_cursor
+from .outcomes import HASHTAG_ERRORS, HashtagOutcome, RunState
+
+
+async def collect_web(state: RunState, names: list[str], max_posts: int, covers: bool, session: Session | None, page_size: int) -> None:
+    from ..sources.browser import open_session
+
+    settings = state.settings
+    own_session = session is None
+    async with HttpClient(settings) as client, HttpClient(settings, requests_per_second=0) as media_client:
+        if session is None:
+            session = await open_session(settings)
+        state.secrets.append(session.ms_token)
+        try:
+            web = WebSource(client, session, settings)
+            limit = asyncio.Semaphore(max(1, settings.concurrency))
+
+            async def one(position: int, name: str) -> None:
+                async with limit:
+                    outcome = HashtagOutcome(name)
+                    state.result.outcomes.append(outcome)
+                    with progress(total=max_posts, desc=f"#{name}", unit="post", position=position) as bar:
+                        try:
+                            await _web_hashtag(state, web, name, max_posts, outcome, bar, page_size)
+                        except HASHTAG_ERRORS as exc:
+                            state.fail(outcome, exc)
+                    state.secrets.append(session.ms_token)  # a renewed session's token, for redaction
+
+            await asyncio.gather(*(one(i, n) for i, n in enumerate(names)))
+            state.flush()  # the run's pages in one go; then the covers of the posts they hold
+            if covers:
+                await fetch_run_covers(state.con, media_client, state.result.outcomes, state.fetched, settings)
+        finally:
+            if own_session:
+                await session.close()
+
+
+async def fetch_run_covers(con: duckdb.DuckDBPyConnection, client: HttpClient, outcomes: list[HashtagOutcome],
+                           fetched: dict[str, list[str]], settings: Settings) -> None:
+    """The covers of the posts each successful hashtag's pages held (those without one yet)."""
+    for outcome in outcomes:
+        if outcome.ok and fetched.get(outcome.hashtag):
+            outcome.covers.add(await fetch_covers(con, client, fetched[outcome.hashtag], settings=settings))
+
+
+async def _web_hashtag(state: RunState, web: WebSource, name: str, max_posts: int, outcome: HashtagOutcome, bar: Any,
+                       page_size: int = FEED_PAGE_SIZE) -> None:
+    con, run_id = state.con, state.result.run_id
+    sink = state.sink.for_hashtag(name)
+    page, info = await web.hashtag_detail(name, sink=sink)
+    state.keep(page)
+    outcome.pages += 1
+    challenge_id = str(info["challenge"]["id"])
+    saved = saved_cursor(con, "web", name) if con is not None else None
+    cursor, fetched, pages = 0, 0, 0
+    if saved and not saved.done and saved.cursor:
+        cursor, fetched, pages = saved.cursor, saved.posts, saved.pages
+        outcome.resumed_from = cursor
+        bar.update(min(fetched, max_posts))
+
+    def save(done: bool = False) -> None:
+        if con is not None:  # raw pages only: no cursor
+            save_cursor(con, "web", name, run_id=run_id, cursor=cursor, pages=pages, posts=fetched, max_posts=max_posts, done=done)
+
+    save()
+    while fetched < max_posts:
+        feed = await web.hashtag_feed_page(challenge_id, cursor=cursor, count=min(page_size, max_posts - fetched), sink=sink, name=name)
+        ids = list(dict.fromkeys(str(i["id"]) for i in feed.items if isinstance(i, dict) and i.get("id")))
+        outcome.new_posts += state.new_among(ids)
+        state.keep(feed.raw)
+        state.fetched.setdefault(name, []).extend(ids)
+        outcome.pages += 1
+        outcome.posts += len(ids)
+        fetched, cursor, pages = fetched + len(ids), feed.cursor, pages + 1
+        save()
+        bar.update(len(ids))
+        if not feed.has_more:
+            break
+    save(done=True)
+    if con is not None:
+        tracking.mark_collected(con, name)
+
+
+async def monitor_web(state: RunState, names: list[str], session: Session | None) -> None:
+    """Each hashtag's detail page (its video and view counts), one after the other."""
+    from ..sources.browser import open_session
+
+    settings = state.settings
+    own_session = session is None
+    async with HttpClient(settings) as client:
+        if session is None:
+            session = await open_session(settings)
+        state.secrets.append(session.ms_token)
+        try:
+            web = WebSource(client, session, settings)
+            with progress(total=len(names), desc="monitor", unit="hashtag") as bar:
+                for name in names:
+                    outcome = HashtagOutcome(name)
+                    state.result.outcomes.append(outcome)
+                    try:
+                        page, info = await web.hashtag_detail(name, sink=state.sink.for_hashtag(name))
+                        state.keep(page)
+                        outcome.pages = 1
+                        stats = info.get("statsV2") or info.get("stats") or {}
+                        outcome.video_count = int(stats.get("videoCount") or 0)
+                        outcome.view_count = int(stats.get("viewCount") or 0)
+                    except HASHTAG_ERRORS as exc:
+                        state.fail(outcome, exc)
+                    bar.update(1)
+                    state.secrets.append(session.ms_token)
+        finally:
+            if own_session:
+                await session.close()

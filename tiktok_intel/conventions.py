@@ -1,0 +1,118 @@
+"""Facts the code relies on in many places, each defined here once (Python, and SQL where queries need it).
+
+- **A hashtag's name** (:func:`hashtag`, :func:`hashtag_sql`): how the parsers store it, how the
+  tracked list, the analyses and the search key it. Unicode NFC, surrounding whitespace and ``#``
+  removed, lower case one character for one (DuckDB's ``lower``: ``İ`` -> ``i``, a final ``Σ`` ->
+  ``σ``), NFC again (a lower-case letter may compose with the mark after it). ``tests/test_conventions.py``
+  runs both forms over every code point and tricky names and asserts they agree.
+- **Links** to a post, an author, a hashtag on TikTok (:func:`post_link`, :func:`post_link_sql`,
+  :func:`author_link_sql`, :func:`hashtag_link`, :func:`hashtag_link_sql`).
+- **A post's shown columns with their fallbacks**, for queries over ``posts p LEFT JOIN authors a``:
+  its link (:func:`post_url_sql`: the stored one, else the canonical one), when it was published
+  (:func:`published_sql`: TikTok's creation time, else when first collected) and its author's name
+  (:func:`author_sql`: the author's current name, else the one the post was collected with).
+- **Which hosts media may come from** (:func:`host_allowed`).
+
+Redaction of secrets is :func:`tiktok_intel.raw.redact`.
+"""
+from __future__ import annotations
+
+import unicodedata
+from typing import Iterable
+from urllib.parse import urlsplit
+
+# ------------------------------------------------------------------------------------ hashtag names
+
+#: What Python's ``str.strip()`` removes (``str.isspace``), for SQL's ``trim``; a test checks it is all of them.
+WHITESPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+              "\u2028\u2029\u202f\u205f\u3000")
+#: The one character whose Python lower case is two (``"İ".lower()`` is ``"i̇"``): DuckDB's, and ours, is one.
+_ONE_FOR_ONE = {"\u0130": "i"}
+
+
+def hashtag(name: object) -> str | None:
+    """``"#Valet2026 "`` -> ``"valet2026"``; empty -> None. The definition of a hashtag's name
+    (see the module's docstring); :func:`hashtag_sql` is the same in SQL."""
+    if name is None:
+        return None
+    text = str(name)
+    if text.isascii():
+        return text.strip().lstrip("#").strip().lower() or None
+    text = unicodedata.normalize("NFC", text).strip().lstrip("#").strip()
+    text = unicodedata.normalize("NFC", "".join(_ONE_FOR_ONE.get(ch) or ch.lower() for ch in text))
+    return text or None
+
+
+def hashtag_sql(expr: str) -> str:
+    """:func:`hashtag` in SQL over the text expression ``expr`` (NULL for an empty name).
+
+    ``trim`` with a set of characters costs ten times the rest, so it runs only for a name that
+    starts or ends with one of them (about 0.2 µs a name in all)."""
+    x = f"nfc_normalize({expr})"
+    stripped = (f"CASE WHEN contains('{WHITESPACE}#', left({x}, 1)) OR contains('{WHITESPACE}', right({x}, 1)) "
+                f"THEN trim(ltrim(trim({x}, '{WHITESPACE}'), '#'), '{WHITESPACE}') ELSE {x} END")
+    return f"nullif(nfc_normalize(lower({stripped})), '')"
+
+
+# ------------------------------------------------------------------------------------ links
+
+#: TikTok's web address, as the links people open name it (the ``web_base_url`` setting is where requests go).
+TIKTOK = "https://www.tiktok.com"
+
+
+def post_link(unique_id: str | None, post_id: str) -> str:
+    """The canonical TikTok link of a post (works with any or no author name in it)."""
+    return f"{TIKTOK}/@{unique_id or ''}/video/{post_id}"
+
+
+def post_link_sql(unique_id: str, post_id: str) -> str:
+    """:func:`post_link` in SQL, over two expressions."""
+    return f"'{TIKTOK}/@' || coalesce({unique_id}, '') || '/video/' || {post_id}"
+
+
+def author_link_sql(unique_id: str) -> str:
+    """An author's profile link in SQL (NULL without a name)."""
+    return f"CASE WHEN {unique_id} IS NOT NULL THEN '{TIKTOK}/@' || {unique_id} END"
+
+
+def hashtag_link(name: str) -> str:
+    return f"{TIKTOK}/tag/{name}"
+
+
+def hashtag_link_sql(name: str) -> str:
+    return f"'{TIKTOK}/tag/' || {name}"
+
+
+# ------------------------------------------------------------------------------------ a post's shown columns
+
+
+def post_url_sql(p: str = "p", post_id: str | None = None) -> str:
+    """A post's link: the one stored with it, else the canonical one (``post_id``: the expression
+    naming the post when ``p`` may be missing from an outer join)."""
+    return f"coalesce({p}.url, {post_link_sql(f'{p}.author_unique_id', post_id or f'{p}.post_id')})"
+
+
+def published_sql(p: str = "p") -> str:
+    """When a post was published: TikTok's creation time, else when it was first collected."""
+    return f"coalesce({p}.created_at, {p}.first_seen_at)"
+
+
+def author_sql(p: str = "p", a: str = "a") -> str:
+    """A post's author's name: the author's current one (``authors``), else the one it was collected with."""
+    return f"coalesce({a}.unique_id, {p}.author_unique_id)"
+
+
+# ------------------------------------------------------------------------------------ media hosts
+
+
+def host_allowed(url: str, hosts: Iterable[str]) -> bool:
+    """True when ``url`` is http(s) on one of ``hosts`` or a subdomain of one."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower().rstrip(".")
+    if parts.scheme not in ("http", "https") or not host:
+        return False
+    for allowed in hosts:
+        allowed = allowed.lower().strip().lstrip(".")
+        if allowed and (host == allowed or host.endswith("." + allowed)):
+            return True
+    return False

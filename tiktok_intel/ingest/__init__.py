@@ -1,0 +1,13 @@
+"""``process``: raw pages -> the store, one module a stage. (``import``, files -> raw, is
+:mod:`tiktok_intel.imports`; collectors, TikTok -> raw, are :mod:`tiktok_intel.collect`.)
+
+- :mod:`.pages`: raw pages -> parsed batches -> the store (the pending pages, or a rebuild);
+- :mod:`.sql_reader`: DuckDB's own read of web feed pages (the same records as the Python parser);
+- :mod:`.merge`: the set-based, idempotent merge of a batch into the store's tables.
+"""
+from __future__ import annotations
+
+from .merge import IngestStats, ingest_batch
+from .pages import ingest_page, ingest_pages, pending_pages, process_pending, rebuild, refresh_derived
+
+__all__ = ["IngestStats", "ingest_batch", "ingest_page", "ingest_pages", "pending_pages", "process_pending", "rebuild", "refresh_derived"]
