@@ -100,7 +100,7 @@ WRITER = textwrap.dedent("""
         print("writing", flush=True)
         done = steps.content(run.workspace, max_posts=40, hashtags=[hashtag])
         run.step("collect", done.counts, done.note)
-        run.notebook(run_notebook("content"))
+        run.notebook(run_notebook("content", workspace=run.workspace))
     print(run.summary(), flush=True)
 """)
 
