@@ -4,6 +4,7 @@ A benchmark builds ``Figure``s and calls ``print_table(title, figures)``. Run al
 benchmark's table. Under ``bench/run.py`` (environment variable ``BENCH_FIGURES_FILE`` set), it appends
 the figures as JSON lines to that file instead, and run.py prints one table of all the benchmarks.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -50,8 +51,7 @@ class Figure:
 # --- targets --------------------------------------------------------------------------------------
 
 #: unit -> (dimension, factor to the dimension's base unit); other units must match the figure's exactly
-_UNITS = {"ms": ("s", 1e-3), "s": ("s", 1.0), "min": ("s", 60.0),
-          "kb": ("MB", 1 / 1024), "mb": ("MB", 1.0), "gb": ("MB", 1024.0)}
+_UNITS = {"ms": ("s", 1e-3), "s": ("s", 1.0), "min": ("s", 60.0), "kb": ("MB", 1 / 1024), "mb": ("MB", 1.0), "gb": ("MB", 1024.0)}
 _OPS = {"<": float.__lt__, "<=": float.__le__, "≤": float.__le__, ">": float.__gt__, ">=": float.__ge__, "≥": float.__ge__}
 _CLAUSE = re.compile(r"(<=|>=|≤|≥|<|>)\s*(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?\s*(\S+)?")
 _SPLIT = re.compile(r"\s+and\s+|,\s+|;\s*")  # "30,000" has no space after its comma
@@ -94,6 +94,7 @@ def target_met(target: str, value: float | None, unit: str, ratio: float | None)
 
 
 # --- the table ------------------------------------------------------------------------------------
+
 
 def number(x: float) -> str:
     """1,418 / 54.2 / 5.91 / 0.48: at least three significant digits, thousands separated."""

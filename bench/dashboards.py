@@ -11,6 +11,7 @@ navigation to the dashboard's last panel being visible. Measured as `tiktok-inte
 serves (pre-heated kernels, the default) beside the baseline `--no-preheat` (a kernel started
 for each page), in the same run.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,9 +31,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from common import Figure, print_table  # noqa: E402
 
 #: Dashboard -> selector of what shows last.
-READY = {"index": "a.ti-dashboard-link", "overview": ".ti-run", "hashtags": ".ti-tracked",
-         "trends": ".ti-trending", "related_hashtags": ".ti-rule-count", "search": ".ti-dup-count, .ti-message",
-         "reports": ".ti-report"}
+READY = {
+    "index": "a.ti-dashboard-link",
+    "overview": ".ti-run",
+    "hashtags": ".ti-tracked",
+    "trends": ".ti-trending",
+    "related_hashtags": ".ti-rule-count",
+    "search": ".ti-dup-count, .ti-message",
+    "reports": ".ti-report",
+}
 
 
 def build(db: Path, posts: int) -> None:
@@ -57,8 +64,10 @@ def build(db: Path, posts: int) -> None:
                CASE WHEN k = 0 THEN ['valet2026','klimat','svtnyheter','sverige','nyheter'][1 + i % 5]
                     ELSE 'tag' || (5 + (i * (k + 3) * 2654435761) % {tags - 5}) END
         FROM range({posts}) t(i), range(3) s(k)""")
-    con.execute("INSERT INTO tracked_hashtags (name, active, added_at) VALUES ('valet2026', TRUE, TIMESTAMP '2026-11-01'), "
-                "('klimat', TRUE, TIMESTAMP '2026-11-01'), ('svtnyheter', TRUE, TIMESTAMP '2026-11-01')")
+    con.execute(
+        "INSERT INTO tracked_hashtags (name, active, added_at) VALUES ('valet2026', TRUE, TIMESTAMP '2026-11-01'), "
+        "('klimat', TRUE, TIMESTAMP '2026-11-01'), ('svtnyheter', TRUE, TIMESTAMP '2026-11-01')"
+    )
     con.execute(f"""INSERT INTO feed_appearances SELECT ['valet2026','klimat','svtnyheter'][1 + h], (7300000000000000000 + (h * 7000 + c * 37 + r) % {posts})::VARCHAR,
                {t0} + INTERVAL (c * 8) HOUR, r, 'run' || c FROM range(3) a(h), range(90) b(c), range(500) d(r)""")
     con.execute(f"""INSERT INTO hashtag_stats SELECT ['valet2026','klimat','svtnyheter'][1 + h], {t0} + INTERVAL (30 * k) MINUTE,
@@ -81,8 +90,11 @@ def build(db: Path, posts: int) -> None:
                0.002 + (i % 10) / 1000.0 AS support, 0.3 + (i % 7) / 10.0 AS confidence, 1.0 + (i % 13) AS lift, 0.001 AS leverage,
                1.5 AS conviction, {posts} / 500 AS post_count FROM range(300) t(i)""")
     for flow in ("collect", "monitor", "trends", "rules", "report"):
-        con.execute(f"INSERT INTO runs (run_id, flow, started_at, ended_at, status) VALUES (?, ?, {t0} + INTERVAL 30 DAY, "
-                    f"{t0} + INTERVAL 30 DAY + INTERVAL 20 SECOND, 'completed')", [f"bench-{flow}", flow])
+        con.execute(
+            f"INSERT INTO runs (run_id, flow, started_at, ended_at, status) VALUES (?, ?, {t0} + INTERVAL 30 DAY, "
+            f"{t0} + INTERVAL 30 DAY + INTERVAL 20 SECOND, 'completed')",
+            [f"bench-{flow}", flow],
+        )
     con.execute("CHECKPOINT")
     con.close()
 
@@ -117,9 +129,20 @@ def measure(workspace: Path, *, preheat: bool, views: int) -> dict[str, list[flo
         if preheat:  # let the pools fill: one kernel per dashboard, started at launch
             _wait_heated(log_path, len(READY))
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=[
-                "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-                "--disable-component-update", "--no-first-run", "--disable-sync"])
+            browser = p.chromium.launch(
+                executable_path="/usr/bin/chromium",
+                headless=True,
+                args=[
+                    "--headless",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-dev-shm-usage",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--no-first-run",
+                    "--disable-sync",
+                ],
+            )
             for n in range(views):
                 for name, ready in READY.items():
                     context = browser.new_context(viewport={"width": 1280, "height": 1000})
@@ -169,8 +192,16 @@ def main(argv: list[str] | None = None) -> list[Figure]:
         for name, values in served.items():
             figures.append(Figure(f"{name} first render, first view", values[0], "s", baseline[name][0], "< 5 s", note))
             if len(values) > 1:
-                figures.append(Figure(f"{name} first render, median of later views", statistics.median(values[1:]), "s",
-                                      statistics.median(baseline[name][1:]), "< 5 s", note))
+                figures.append(
+                    Figure(
+                        f"{name} first render, median of later views",
+                        statistics.median(values[1:]),
+                        "s",
+                        statistics.median(baseline[name][1:]),
+                        "< 5 s",
+                        note,
+                    )
+                )
     print_table(f"Dashboards: time to first render over {posts:,} posts (Voilà + Chromium)", figures)
     return figures
 

@@ -6,6 +6,7 @@
 Targets (issue 2): >= 30,000 items/s at 1,000,000 items, >= 300x the row-by-row baseline,
 peak RSS < 1.5 GB. The ingest runs in a child process so its peak RSS is its own.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,8 +34,16 @@ def write_raw(world: World, items: int, page_items: int, raw_dir: Path) -> int:
     pages = 0
     for start in range(0, items, page_items):
         body = json.dumps(world.feed_page(start, page_items, T0, start), ensure_ascii=False)
-        write_page(body, source="web", run_id="bench", page=pages, fetched_at=T0, hashtag="valet2026", raw_dir=raw_dir,
-                   extra={"rank_offset": start})
+        write_page(
+            body,
+            source="web",
+            run_id="bench",
+            page=pages,
+            fetched_at=T0,
+            hashtag="valet2026",
+            raw_dir=raw_dir,
+            extra={"rank_offset": start},
+        )
         pages += 1
     return pages
 
@@ -53,15 +62,24 @@ def child_ingest(workspace: str) -> None:
     stats = ingest_pages(con, pending_pages(con), desc=None)  # ingest alone (process_pending also refreshes the search index)
     seconds = time.perf_counter() - started
     posts = con.execute("SELECT count(*) FROM posts").fetchone()[0]
-    print(json.dumps({"seconds": seconds, "items": stats.items_read, "posts": posts,
-                      "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "items": stats.items_read,
+                "posts": posts,
+                "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            }
+        )
+    )
 
 
 def row_by_row(world: World, items: int) -> float:
     """The baseline: one INSERT ... ON CONFLICT per row, as an ORM would do (items/s)."""
+    import duckdb
+
     from tiktok_intel.parsing import Context, parse_json
     from tiktok_intel.schema import INGEST_TABLES
-    import duckdb
 
     with tempfile.TemporaryDirectory() as tmp:
         con = duckdb.connect(str(Path(tmp) / "rows.duckdb"))
@@ -75,8 +93,9 @@ def row_by_row(world: World, items: int) -> float:
                 cols = table.column_names
                 others = [c for c in cols if c not in table.key]
                 update = ", ".join(f"{c} = EXCLUDED.{c}" for c in others) or None
-                sql = (f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))}) "
-                       + (f"ON CONFLICT DO UPDATE SET {update}" if update else "ON CONFLICT DO NOTHING"))
+                sql = f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))}) " + (
+                    f"ON CONFLICT DO UPDATE SET {update}" if update else "ON CONFLICT DO NOTHING"
+                )
                 for row in batch.rows[table.name]:
                     con.execute(sql, [row.get(c) for c in cols])
         seconds = time.perf_counter() - started

@@ -9,6 +9,7 @@ largest size it finishes within --apriori-limit seconds, against ours at that si
 ``pyfim`` fpgrowth (``pip install pyfim``; skipped with a message when missing) on the same posts.
 Targets (issue 4): < 15 s and peak RSS < 2 GB at full size.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -56,8 +57,7 @@ def phase(name: str, n_posts: int, db: str | None) -> dict:
 
         con = open_db(db)
         t = time.perf_counter()
-        run = run_rules(con, min_support=MIN_SUPPORT, min_confidence=MIN_CONFIDENCE, window_days=0, max_len=None,
-                        exclude_tracked=False)
+        run = run_rules(con, min_support=MIN_SUPPORT, min_confidence=MIN_CONFIDENCE, window_days=0, max_len=None, exclude_tracked=False)
         result = {"seconds": time.perf_counter() - t, "rules": len(run.rules), "posts": run.posts}
         con.close()
     elif name == "apriori":
@@ -99,6 +99,7 @@ def child(name: str, n_posts: int, db: str | None = None, timeout: float = 600) 
 
 def build_db(path: str, n_posts: int) -> None:
     import pandas as pd
+
     from tiktok_intel.store import open_db
 
     rows, tags = baskets(n_posts)
@@ -140,29 +141,44 @@ def main() -> int:
         figures.append(Figure("ours: peak RSS", ours["rss_mb"], "MB", target="< 2 GB" if full else ""))
         # (a) the original approach, growing until it fails or exceeds the limit
         best = None
-        for size in [s for s in (2_000, 5_000, 10_000, 20_000) if s <= n]:  # dense: 20,000 posts x 20,000 tags ~ 5 GB; larger would endanger a shared machine
+        for size in [
+            s for s in (2_000, 5_000, 10_000, 20_000) if s <= n
+        ]:  # dense: 20,000 posts x 20,000 tags ~ 5 GB; larger would endanger a shared machine
             got = child("apriori", size, timeout=args.apriori_limit)
-            print(f"apriori (dense TransactionEncoder) at {size:,} posts: " + (f"{got['seconds']:.2f} s, {got['rss_mb']:.0f} MB, {got['rules']:,} rules" if got else "did not finish"))
+            print(
+                f"apriori (dense TransactionEncoder) at {size:,} posts: "
+                + (f"{got['seconds']:.2f} s, {got['rss_mb']:.0f} MB, {got['rules']:,} rules" if got else "did not finish")
+            )
             if got is None:
                 break
             best = (size, got)
         if best:
             size, got = best
             mine = ours_at(size, tmp)
-            figures.append(Figure(f"apriori dense at {size:,} posts", got["seconds"], "s", mine["seconds"],
-                                  note=f"baseline: ours at {size:,} posts"))
-            figures.append(Figure(f"apriori dense at {size:,} posts, peak RSS", got["rss_mb"], "MB", mine["rss_mb"],
-                                  note=f"baseline: ours at {size:,} posts"))
+            figures.append(
+                Figure(f"apriori dense at {size:,} posts", got["seconds"], "s", mine["seconds"], note=f"baseline: ours at {size:,} posts")
+            )
+            figures.append(
+                Figure(
+                    f"apriori dense at {size:,} posts, peak RSS",
+                    got["rss_mb"],
+                    "MB",
+                    mine["rss_mb"],
+                    note=f"baseline: ours at {size:,} posts",
+                )
+            )
         # (b) pyfim, the speed limit
         try:
             import fim  # noqa: F401
+
             got = child("pyfim", n)
         except ImportError:
             got = None
             print("pyfim not installed (pip install pyfim): skipping the speed-limit comparison")
         if got:
-            figures.append(Figure(f"pyfim fpgrowth at {n:,} posts", got["seconds"], "s", ours["seconds"],
-                                  note="the speed limit; baseline: ours"))
+            figures.append(
+                Figure(f"pyfim fpgrowth at {n:,} posts", got["seconds"], "s", ours["seconds"], note="the speed limit; baseline: ours")
+            )
             print(f"pyfim: {got['rules']:,} rules")
     print_table("rules", figures)
     return 0

@@ -6,6 +6,7 @@ progress shows as they run; the last thing printed is the table: benchmark, figu
 (measured in the same run), ratio (value / baseline), target, met (where the target can be checked).
 A benchmark that fails, or reports no figures, is a row saying so, and the exit status is 1.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -68,10 +69,12 @@ def combined_table(results: list[Result]) -> list[str]:
 def summary(results: list[Result], scale: float) -> str:
     checked = [f.met for r in results for f in r.figures if f.met is not None]
     failed = [r.name for r in results if r.failed]
-    line = (f"## All benchmarks, scale {scale:g}: {len(results)} run in {sum(r.seconds for r in results):,.0f} s"
-            f" ({', '.join(f'{r.name} {r.seconds:,.0f} s' for r in results)}); "
-            + (f"FAILED: {', '.join(failed)}; " if failed else "none failed; ")
-            + f"checkable targets met: {sum(checked)} of {len(checked)}")
+    line = (
+        f"## All benchmarks, scale {scale:g}: {len(results)} run in {sum(r.seconds for r in results):,.0f} s"
+        f" ({', '.join(f'{r.name} {r.seconds:,.0f} s' for r in results)}); "
+        + (f"FAILED: {', '.join(failed)}; " if failed else "none failed; ")
+        + f"checkable targets met: {sum(checked)} of {len(checked)}"
+    )
     if scale != 1:
         line += " (targets are set for full size, --scale 1)"
     return line

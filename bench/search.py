@@ -8,6 +8,7 @@ image query p50 (numpy XOR + bitwise_count, through ``HashIndex``) against a Pyt
 build time; refresh time when nothing changed and after 1,000 posts changed; OCR and hashing
 images per second. ``--fts`` adds DuckDB's fts extension (BM25, Swedish stemmer) for comparison.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,16 +24,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
-
 from common import Figure, print_table  # noqa: E402
 
 from tiktok_intel import settings as settings_module  # noqa: E402
 from tiktok_intel.store import open_db  # noqa: E402
 
-WORDS = ("valet regeringen sverige stockholm göteborg malmö skola klimatet fika dans musik träning mat resa "
-         "sommar vinter nyheter politik ekonomi fotboll hockey melodifestivalen kärlek vänner familj hund katt "
-         "kaffe jobb pengar hälsa hår smink mode humor tips recept kanelbullar midsommar jul påsk natur skog "
-         "hav bil tåg buss cykel lärare elev student kris krig fred val röstade debatt partiledare statsminister").split()
+WORDS = (
+    "valet regeringen sverige stockholm göteborg malmö skola klimatet fika dans musik träning mat resa "
+    "sommar vinter nyheter politik ekonomi fotboll hockey melodifestivalen kärlek vänner familj hund katt "
+    "kaffe jobb pengar hälsa hår smink mode humor tips recept kanelbullar midsommar jul påsk natur skog "
+    "hav bil tåg buss cykel lärare elev student kris krig fred val röstade debatt partiledare statsminister"
+).split()
 
 
 def _vocabulary(rng: random.Random, size: int = 20_000) -> list[str]:
@@ -48,19 +50,28 @@ def populate(con, n: int, seed: int = 7) -> None:
     vocab = _vocabulary(rng)
     con.execute("SET VARIABLE vocab = ?", [vocab])
     authors = min(50_000, max(10, n // 20))
-    con.execute("""INSERT INTO authors (author_id, unique_id, nickname, first_seen_at, last_seen_at)
-                   SELECT 'a' || i, 'user' || i, 'Namn ' || i, TIMESTAMP '2026-11-01', TIMESTAMP '2026-11-01' FROM range(?) t(i)""", [authors])
-    con.execute("""
+    con.execute(
+        """INSERT INTO authors (author_id, unique_id, nickname, first_seen_at, last_seen_at)
+                   SELECT 'a' || i, 'user' || i, 'Namn ' || i, TIMESTAMP '2026-11-01', TIMESTAMP '2026-11-01' FROM range(?) t(i)""",
+        [authors],
+    )
+    con.execute(
+        """
         INSERT INTO posts (post_id, author_id, author_unique_id, description, created_at, views, first_seen_at, last_seen_at)
         SELECT (7000000000000000000 + i)::VARCHAR, 'a' || (i % ?), 'user' || (i % ?),
                array_to_string(list_transform(range(6 + (hash(i) % 12)::INT),
                    k -> getvariable('vocab')[1 + floor(pow(random(), 4) * len(getvariable('vocab')))::INT]), ' '),
                TIMESTAMP '2026-01-01' + to_seconds((hash(i * 7) % 31536000)::BIGINT),
                (hash(i * 3) % 2000000)::BIGINT, TIMESTAMP '2026-11-01', TIMESTAMP '2026-11-01'
-        FROM range(?) t(i)""", [authors, authors, n])
-    con.execute("""INSERT INTO post_hashtags  -- no key constraint to IGNORE on: DISTINCT drops a repeated tag
+        FROM range(?) t(i)""",
+        [authors, authors, n],
+    )
+    con.execute(
+        """INSERT INTO post_hashtags  -- no key constraint to IGNORE on: DISTINCT drops a repeated tag
                    SELECT DISTINCT (7000000000000000000 + i)::VARCHAR, getvariable('vocab')[1 + (hash(i * 11 + k) % 200)::INT]
-                   FROM range(?) t(i), range(2) s(k)""", [n])
+                   FROM range(?) t(i), range(2) s(k)""",
+        [n],
+    )
 
 
 def pct(values: list[float], q: float) -> float:
@@ -84,26 +95,57 @@ def bench_text(con, n: int, rows: list, fts: bool) -> None:
     rows.append(Figure(f"text index build, {n:,} posts", build, "s"))
     noop = [timed(refresh_index, con) for _ in range(5)]
     rows.append(Figure("index refresh, nothing changed", statistics.median(noop), "ms"))
-    con.execute("UPDATE posts SET views = views + 1, last_seen_at = TIMESTAMP '2026-11-02' WHERE post_id IN "
-                "(SELECT post_id FROM posts USING SAMPLE 1000 ROWS)")
+    con.execute(
+        "UPDATE posts SET views = views + 1, last_seen_at = TIMESTAMP '2026-11-02' WHERE post_id IN "
+        "(SELECT post_id FROM posts USING SAMPLE 1000 ROWS)"
+    )
     rows.append(Figure("index refresh, 1,000 posts changed", timed(refresh_index, con), "ms"))
 
-    queries = ["valet", "sverige", "regeringen", "klimatet skola", "röstade", "melodifestivalen", "hund katt",
-               "kanelbullar", "statsminister debatt", "kärlek", "midsommar", "stockholm malmö", "lärare",
-               "\"partiledare statsminister\"", "fika"]
-    filtered = [("valet", {"min_views": 1_000_000}), ("sverige", {"since": "2026-06-01", "until": "2026-06-30"}),
-                ("skola", {"hashtag": WORDS[3]}), ("klimatet", {"author": "user42"})]
+    queries = [
+        "valet",
+        "sverige",
+        "regeringen",
+        "klimatet skola",
+        "röstade",
+        "melodifestivalen",
+        "hund katt",
+        "kanelbullar",
+        "statsminister debatt",
+        "kärlek",
+        "midsommar",
+        "stockholm malmö",
+        "lärare",
+        '"partiledare statsminister"',
+        "fika",
+    ]
+    filtered = [
+        ("valet", {"min_views": 1_000_000}),
+        ("sverige", {"since": "2026-06-01", "until": "2026-06-30"}),
+        ("skola", {"hashtag": WORDS[3]}),
+        ("klimatet", {"author": "user42"}),
+    ]
     for q in queries[:3]:  # warm up
         search_text(con, q, refresh=False)
     times = [timed(search_text, con, q, refresh=False, limit=20) for _ in range(3) for q in queries]
     times_f = [timed(search_text, con, q, refresh=False, limit=20, **kw) for _ in range(3) for q, kw in filtered]
     base = [timed(ilike_baseline, con, q, 20) for q in queries[:8]]
     counts = [con.execute("SELECT count(*) FROM posts WHERE description ILIKE ?", [f"%{q}%"]).fetchone()[0] for q in ("valet", "sverige")]
-    base_count = [timed(lambda q: con.execute("SELECT count(*) FROM posts WHERE description ILIKE ?", [f"%{q}%"]).fetchall(), q)
-                  for q in queries[:8] if '"' not in q]
+    base_count = [
+        timed(lambda q: con.execute("SELECT count(*) FROM posts WHERE description ILIKE ?", [f"%{q}%"]).fetchall(), q)
+        for q in queries[:8]
+        if '"' not in q
+    ]
     p50 = statistics.median(times)
-    rows.append(Figure("text query p50 (tantivy, BM25, top 20)", p50, "ms", statistics.median(base_count), "< 50 ms",
-                       "baseline: DuckDB ILIKE count, unranked"))
+    rows.append(
+        Figure(
+            "text query p50 (tantivy, BM25, top 20)",
+            p50,
+            "ms",
+            statistics.median(base_count),
+            "< 50 ms",
+            "baseline: DuckDB ILIKE count, unranked",
+        )
+    )
     rows.append(Figure("text query worst", max(times), "ms", max(base_count), note="baseline: ILIKE count, worst"))
     rows.append(Figure("text query p50, with a filter", statistics.median(times_f), "ms", target="< 50 ms"))
     rows.append(Figure("ILIKE first 20 matches, unranked", statistics.median(base), "ms", note="a baseline"))
@@ -125,12 +167,15 @@ def bench_fts(con, queries: list[str], rows: list, p50: float) -> None:
     con.execute("CREATE OR REPLACE TABLE bench_fts_posts AS SELECT post_id, description FROM posts")
     con.execute("PRAGMA create_fts_index('bench_fts_posts', 'post_id', 'description', stemmer='swedish', overwrite=1)")
     build = time.perf_counter() - start
-    sql = ("SELECT post_id, score FROM (SELECT post_id, fts_main_bench_fts_posts.match_bm25(post_id, ?, conjunctive := 1) AS score "
-           "FROM bench_fts_posts) WHERE score IS NOT NULL ORDER BY score DESC LIMIT 20")
+    sql = (
+        "SELECT post_id, score FROM (SELECT post_id, fts_main_bench_fts_posts.match_bm25(post_id, ?, conjunctive := 1) AS score "
+        "FROM bench_fts_posts) WHERE score IS NOT NULL ORDER BY score DESC LIMIT 20"
+    )
     plain = [q for q in queries if '"' not in q]
     times = [timed(lambda q: con.execute(sql, [q]).fetchall(), q) for q in plain]
-    rows.append(Figure("DuckDB fts query p50 (match_bm25, Swedish stemmer)", statistics.median(times), "ms", p50,
-                       note="baseline: tantivy p50"))
+    rows.append(
+        Figure("DuckDB fts query p50 (match_bm25, Swedish stemmer)", statistics.median(times), "ms", p50, note="baseline: tantivy p50")
+    )
     rows.append(Figure("DuckDB fts query worst", max(times), "ms"))
     rows.append(Figure("DuckDB fts index build", build, "s"))
     con.execute("PRAGMA drop_fts_index('bench_fts_posts')")
@@ -155,8 +200,16 @@ def bench_images(n: int, rows: list) -> None:
     as_list = phash.tolist()
     base = [timed(python_loop_baseline, as_list, int(phash[q]), 10) for q in queries[:3]]
     p50 = statistics.median(times)
-    rows.append(Figure(f"image query p50, {n:,} hashes (numpy XOR + bit count)", p50, "ms", statistics.median(base), "< 50 ms",
-                       "baseline: Python loop over the hashes"))
+    rows.append(
+        Figure(
+            f"image query p50, {n:,} hashes (numpy XOR + bit count)",
+            p50,
+            "ms",
+            statistics.median(base),
+            "< 50 ms",
+            "baseline: Python loop over the hashes",
+        )
+    )
     rows.append(Figure("image query worst", max(times), "ms"))
     small = min(n, 20_000)
     sub = HashIndex(phash[:small], dhash[:small], [(str(i), "cover", 0, 0, 0, "", "u", f"a{i}", "", None) for i in range(small)])
@@ -165,8 +218,14 @@ def bench_images(n: int, rows: list) -> None:
     start = time.perf_counter()
     _pairs(sub.phash, sub.dhash, 8)
     seconds = time.perf_counter() - start
-    rows.append(Figure(f"duplicate pairs over {small:,} images", seconds, "s",
-                       note=f"~{seconds * (n / small) ** 2:,.0f} s at {n:,} (quadratic)" if n > small else ""))
+    rows.append(
+        Figure(
+            f"duplicate pairs over {small:,} images",
+            seconds,
+            "s",
+            note=f"~{seconds * (n / small) ** 2:,.0f} s at {n:,} (quadratic)" if n > small else "",
+        )
+    )
 
 
 def bench_media(con, workspace: Path, images: int, rows: list) -> None:
@@ -183,8 +242,10 @@ def bench_media(con, workspace: Path, images: int, rows: list) -> None:
         path = media / f"{i}.jpg"
         make_cover(i, words[i % len(words)]).save(path, quality=88)
         data = path.read_bytes()
-        con.execute("INSERT INTO media (post_id, kind, seq, path, sha256, fetched_at) VALUES (?, 'cover', 0, ?, ?, now()::TIMESTAMP)",
-                    [str(7000000000000000000 + i), f"covers/{i}.jpg", hashlib.sha256(data).hexdigest()])
+        con.execute(
+            "INSERT INTO media (post_id, kind, seq, path, sha256, fetched_at) VALUES (?, 'cover', 0, ?, ?, now()::TIMESTAMP)",
+            [str(7000000000000000000 + i), f"covers/{i}.jpg", hashlib.sha256(data).hexdigest()],
+        )
     start = time.perf_counter()
     hash_media(con)
     rate = images / (time.perf_counter() - start)
@@ -196,8 +257,7 @@ def bench_media(con, workspace: Path, images: int, rows: list) -> None:
     start = time.perf_counter()
     result = ocr_media(con)
     elapsed = time.perf_counter() - start
-    rows.append(Figure("OCR", result.read / elapsed, "images/s",
-                       note=f"{os.cpu_count()} Tesseract processes, OMP_THREAD_LIMIT=1"))
+    rows.append(Figure("OCR", result.read / elapsed, "images/s", note=f"{os.cpu_count()} Tesseract processes, OMP_THREAD_LIMIT=1"))
 
 
 def main(argv: list[str] | None = None) -> int:

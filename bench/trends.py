@@ -6,6 +6,7 @@
 Targets (issue 4, on the 2-core machine): full refresh < 8 s; incremental for one collection's new
 snapshots (half the posts) < 2 s.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("TIKTOK_INTEL_PROGRESS", "0")
 
 from common import Figure, print_table  # noqa: E402
+
 from tiktok_intel import clock  # noqa: E402
 from tiktok_intel.analyses import trends  # noqa: E402
 from tiktok_intel.store import open_db  # noqa: E402
@@ -39,11 +41,14 @@ def main() -> None:
         con = open_db(Path(tmp) / "bench.duckdb")
         t = time.perf_counter()
         # one snapshot every 8 hours (about 166 days); counts grow irregularly
-        con.execute(f"""
+        con.execute(
+            f"""
 INSERT INTO post_stats
 SELECT 'p' || p AS post_id, ?::TIMESTAMP + to_hours(8 * s) + to_minutes((p % 60)::BIGINT) AS collected_at,
        (p % 1000) * s + (hash(p, s) % 5000)::BIGINT AS views, (p % 100) * s AS likes, s AS comments, (hash(s, p) % 50)::BIGINT AS shares, 0
-FROM range({posts}) r(p), range({per_post}) q(s)""", [START])
+FROM range({posts}) r(p), range({per_post}) q(s)""",
+            [START],
+        )
         rows = con.execute("SELECT count(*) FROM post_stats").fetchone()[0]
         print(f"generated {rows:,} snapshots of {posts:,} posts in {time.perf_counter() - t:.1f} s")
         with clock.frozen(START + dt.timedelta(days=200)):
@@ -51,10 +56,13 @@ FROM range({posts}) r(p), range({per_post}) q(s)""", [START])
             full = trends.refresh_post_trends(con, full=True)
             full_s = time.perf_counter() - t
         # one collection: half the posts get a new snapshot 8 h after their last one
-        con.execute(f"""
+        con.execute(
+            f"""
 INSERT INTO post_stats
 SELECT 'p' || p, ?::TIMESTAMP + to_hours(8 * {per_post}) + to_minutes((p % 60)::BIGINT), (p % 1000) * {per_post} + 7, 1, 1, 1, 0
-FROM range(0, {posts}, 2) r(p)""", [START])
+FROM range(0, {posts}, 2) r(p)""",
+            [START],
+        )
         with clock.frozen(START + dt.timedelta(days=201)):
             t = time.perf_counter()
             inc = trends.refresh_post_trends(con)
@@ -66,13 +74,28 @@ FROM range(0, {posts}, 2) r(p)""", [START])
     assert inc.recomputed == (posts + 1) // 2 and nulls == 0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     full_scale = args.scale >= 1  # the targets are for the full size
-    print_table("trends", [
-        Figure(f"full refresh, {rows:,} snapshots", full_s, "s", 1.0, "< 8 s" if full_scale else "",
-               "baseline: DESIGN.md's arg_max FILTER deltas, one metric, 9.96M rows"),
-        Figure(f"incremental, {inc.recomputed:,} posts changed", inc_s, "s", full_s, "< 2 s" if full_scale else "",
-               "baseline: this run's full refresh"),
-        Figure("peak RSS of the process", peak, "MB", note="incl. generating the data"),
-    ])
+    print_table(
+        "trends",
+        [
+            Figure(
+                f"full refresh, {rows:,} snapshots",
+                full_s,
+                "s",
+                1.0,
+                "< 8 s" if full_scale else "",
+                "baseline: DESIGN.md's arg_max FILTER deltas, one metric, 9.96M rows",
+            ),
+            Figure(
+                f"incremental, {inc.recomputed:,} posts changed",
+                inc_s,
+                "s",
+                full_s,
+                "< 2 s" if full_scale else "",
+                "baseline: this run's full refresh",
+            ),
+            Figure("peak RSS of the process", peak, "MB", note="incl. generating the data"),
+        ],
+    )
 
 
 if __name__ == "__main__":

@@ -8,11 +8,13 @@ in ``runs`` with its steps) and calls the job's step function
 the deployments and serves them, :mod:`.server` runs our own Prefect server, :mod:`.cli` adds
 ``tiktok-intel run``, ``serve`` and ``demo`` (an entry point plugin: the library never imports this package).
 """
+
 from __future__ import annotations
 
 import importlib
 
-from tiktok_intel.schedules import JOBS, Job, job as find_job
+from tiktok_intel.schedules import JOBS, Job
+from tiktok_intel.schedules import job as find_job
 
 
 def load(job: str | Job):

@@ -1,10 +1,12 @@
 """What the flows share: the notebook task, the flow body (one row in ``runs`` with its steps), the
 one-line summary log, and Prefect's logs without tracebacks for the errors a user can cause (their
 one line says what to fix)."""
+
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
@@ -42,8 +44,14 @@ def log_summary(run: FlowRun) -> str:
     return line
 
 
-def flow_body(flow: str, parameters: Mapping[str, Any], notebook: str, notebook_parameters: Mapping[str, Any] | None,
-              fetch: Callable[[Workspace], StepResult] | None = None, report_name: str | None = None) -> str:
+def flow_body(
+    flow: str,
+    parameters: Mapping[str, Any],
+    notebook: str,
+    notebook_parameters: Mapping[str, Any] | None,
+    fetch: Callable[[Workspace], StepResult] | None = None,
+    report_name: str | None = None,
+) -> str:
     """The body every flow shares: under the write lock and recorded as one row in ``runs``,
     optionally a fetching task (``fetch(workspace)``, a step: its counts and note are kept), then one notebook (its
     executed copy under ``reports/<report_name or notebook>/``, a step too); the summary is logged."""

@@ -1,5 +1,6 @@
 """association-rules: run the ``association_rules`` pipeline notebook, whose compute cell calls
 ``tiktok_intel.orchestration.steps.association_rules`` (schedule in ``tiktok_intel.schedules``)."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,5 +1,6 @@
 """author-trends: run the ``author_trends`` pipeline notebook, whose compute cell calls
 ``tiktok_intel.orchestration.steps.author_trends`` (schedule in ``tiktok_intel.schedules``)."""
+
 from __future__ import annotations
 
 from typing import Any

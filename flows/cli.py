@@ -5,6 +5,7 @@ named after a built-in command module adds its commands right after that module'
 (``orchestration``: ``run`` and ``serve`` after ``schedules``; ``jobs``: ``demo`` after ``jobs``).
 The library's CLI never imports this package.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -18,21 +19,27 @@ from tiktok_intel.cli.options import whole_number
 def register(subparsers: argparse._SubParsersAction) -> None:
     """``run FLOW`` and ``serve``."""
     names = ", ".join(job.name for job in schedules.JOBS)
-    p = subparsers.add_parser("run", help="run one flow or one of your jobs now (recorded in runs, like a scheduled run)",
-                              description=f"Run one flow now, in this process: {names}, or one of your jobs "
-                                          "(`tiktok-intel jobs list`). --param KEY=VALUE sets a flow "
-                                          "parameter (content: max_posts, hashtags) or else a parameter of its notebook "
-                                          "(e.g. --param window=7d). Waits while another run is writing.")
+    p = subparsers.add_parser(
+        "run",
+        help="run one flow or one of your jobs now (recorded in runs, like a scheduled run)",
+        description=f"Run one flow now, in this process: {names}, or one of your jobs "
+        "(`tiktok-intel jobs list`). --param KEY=VALUE sets a flow "
+        "parameter (content: max_posts, hashtags) or else a parameter of its notebook "
+        "(e.g. --param window=7d). Waits while another run is writing.",
+    )
     p.add_argument("flow", metavar="FLOW", help=f"{names}, or your job's name")
     p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE", help="a parameter (repeatable); VALUE as JSON or text")
     p.set_defaults(handler=_run)
 
-    p = subparsers.add_parser("serve", help="run the five flows and your jobs on their schedules until Ctrl-C",
-                              description="Register the five deployments and your valid jobs (`tiktok-intel jobs`) with their "
-                                          "cron schedules and run them until Ctrl-C; changes to the jobs file are deployed while "
-                                          "it runs, and invalid jobs are skipped with a message. Starts its own Prefect server "
-                                          "(state under <workspace>/prefect/, UI at http://127.0.0.1:PORT) unless "
-                                          "PREFECT_API_URL names one.")
+    p = subparsers.add_parser(
+        "serve",
+        help="run the five flows and your jobs on their schedules until Ctrl-C",
+        description="Register the five deployments and your valid jobs (`tiktok-intel jobs`) with their "
+        "cron schedules and run them until Ctrl-C; changes to the jobs file are deployed while "
+        "it runs, and invalid jobs are skipped with a message. Starts its own Prefect server "
+        "(state under <workspace>/prefect/, UI at http://127.0.0.1:PORT) unless "
+        "PREFECT_API_URL names one.",
+    )
     p.add_argument("--port", type=int, default=4200, help="port of the Prefect server it starts (default 4200)")
     p.add_argument("--limit", type=int, default=None, metavar="N", help="flow runs at once (default: no limit; writers take turns anyway)")
     p.set_defaults(handler=_serve)
@@ -41,10 +48,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def register_demo(subparsers: argparse._SubParsersAction) -> None:
     """``demo``: it ends by running each flow for real."""
     p = subparsers.add_parser(
-        "demo", help="replay 14 days of the schedules against the offline TikTok, then serve the dashboards",
+        "demo",
+        help="replay 14 days of the schedules against the offline TikTok, then serve the dashboards",
         description="Build the demo workspace (default data/; --db elsewhere): the offline TikTok, five tracked hashtags, "
-                    "14 days of the built-in schedules in fast-forward, then each flow and a weekly job of your own as "
-                    "real Prefect flows with reports. A second run reuses it. Then serves the dashboards until Ctrl-C.")
+        "14 days of the built-in schedules in fast-forward, then each flow and a weekly job of your own as "
+        "real Prefect flows with reports. A second run reuses it. Then serves the dashboards until Ctrl-C.",
+    )
     p.add_argument("--rebuild", action="store_true", help="build the demo workspace again")
     p.add_argument("--no-serve", dest="serve", action="store_false", help="build (or reuse) only; do not serve the dashboards")
     p.add_argument("--port", type=whole_number(1), default=8866, help="dashboards port (default 8866)")

@@ -5,12 +5,14 @@
 of the jobs file, :func:`serve` runs them all (on our own Prefect server, :mod:`.server`, unless
 ``PREFECT_API_URL`` names one) and :func:`run_now` runs one flow in this process.
 """
+
 from __future__ import annotations
 
 import asyncio
 import os
 import signal
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from tiktok_intel.jobs import UserJob, named, valid_jobs
 from tiktok_intel.schedules import JOBS, timezone
@@ -18,7 +20,6 @@ from tiktok_intel.settings import get_settings
 
 from . import load
 from .server import OrchestrationError, api_server, prepare_environment
-
 
 #: How often ``serve`` looks at the jobs file for changes, in seconds.
 JOBS_POLL_SECONDS = 5.0
@@ -32,8 +33,11 @@ def deployments() -> list:
     result = []
     for job in JOBS:
         flow = load(job)
-        result.append(flow.to_deployment(name=job.name, schedules=[Cron(job.cron, timezone=zone)], paused=False,
-                                         description=job.does, tags=["tiktok-intel"]))
+        result.append(
+            flow.to_deployment(
+                name=job.name, schedules=[Cron(job.cron, timezone=zone)], paused=False, description=job.does, tags=["tiktok-intel"]
+            )
+        )
     return result
 
 
@@ -43,8 +47,14 @@ def _user_deployment(job: UserJob):
 
     from .user_job import user_job
 
-    return user_job.ato_deployment(name=job.name, schedules=[Cron(job.cron, timezone=timezone(job.timezone).key)], paused=False,
-                                   parameters={"job": job.name}, description=job.does, tags=["tiktok-intel", "user-job"])
+    return user_job.ato_deployment(
+        name=job.name,
+        schedules=[Cron(job.cron, timezone=timezone(job.timezone).key)],
+        paused=False,
+        parameters={"job": job.name},
+        description=job.does,
+        tags=["tiktok-intel", "user-job"],
+    )
 
 
 class JobsWatcher:
@@ -80,7 +90,7 @@ class JobsWatcher:
                 continue
             try:
                 await self.runner.aadd_deployment(await _user_deployment(job))
-            except Exception as exc:  # one bad job must not stop the others
+            except Exception as exc:  # noqa: BLE001 - one bad job must not stop the others
                 self.say(f"skipped job {name}: Prefect refused it ({type(exc).__name__}: {str(exc).splitlines()[0][:200]})")
                 continue
             self.say(f"{'redeployed' if name in self.deployed else 'deployed'} your job {name}: {job.cron} ({key[1]})")
@@ -124,7 +134,7 @@ class JobsWatcher:
             if self._stamp() != self.stamp:
                 try:
                     await self.sync()
-                except Exception as exc:  # keep serving what is deployed
+                except Exception as exc:  # noqa: BLE001 - keep serving what is deployed
                     self.say(f"the jobs file could not be applied ({type(exc).__name__}: {exc}); the jobs deployed before keep running")
 
 
@@ -137,8 +147,11 @@ async def _run_runner(built_in: list, limit: int | None, on_ready=None) -> None:
     watcher = JobsWatcher(runner)
     await watcher.forget_stale()
     await watcher.sync()
-    print(f"serving {len(built_in)} built-in deployments and {len(watcher.deployed)} of your jobs on {os.environ['PREFECT_API_URL']} "
-          f"(time zone {timezone().key}; jobs file {watcher.path}, re-read every {JOBS_POLL_SECONDS:.0f} s); Ctrl-C stops", flush=True)
+    print(
+        f"serving {len(built_in)} built-in deployments and {len(watcher.deployed)} of your jobs on {os.environ['PREFECT_API_URL']} "
+        f"(time zone {timezone().key}; jobs file {watcher.path}, re-read every {JOBS_POLL_SECONDS:.0f} s); Ctrl-C stops",
+        flush=True,
+    )
     if on_ready:
         on_ready(os.environ["PREFECT_API_URL"])
     watching = asyncio.create_task(watcher.watch())
@@ -193,8 +206,10 @@ def run_now(flow_name: str, params: Mapping[str, Any] | None = None) -> str:
     job = named(flow_name)
     if isinstance(job, UserJob):
         if params:
-            raise OrchestrationError(f"--param is for built-in flows: set {job.name}'s parameters in the jobs file "
-                                     f"(`tiktok-intel jobs add {job.name} ... --replace`)")
+            raise OrchestrationError(
+                f"--param is for built-in flows: set {job.name}'s parameters in the jobs file "
+                f"(`tiktok-intel jobs add {job.name} ... --replace`)"
+            )
         prepare_environment()
         from .user_job import user_job
 

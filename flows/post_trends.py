@@ -1,5 +1,6 @@
 """post-trends: run the ``post_trends`` pipeline notebook, whose compute cell calls
 ``tiktok_intel.orchestration.steps.post_trends`` (schedule in ``tiktok_intel.schedules``)."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -6,6 +6,7 @@ server start`` with its state under ``<workspace>/prefect/`` and stops it when s
 unless ``PREFECT_API_URL`` names a server to use. This module sits above the library: it is where
 the process environment is set for Prefect and the notebook kernels the flows start.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -18,8 +19,9 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from tiktok_intel.errors import TikTokIntelError
 from tiktok_intel.settings import configure, get_settings
@@ -55,7 +57,7 @@ def prepare_environment(workspace: Path | None = None) -> None:
     target = absolute_target(settings.db_target)
     workspace = settings.workspace_path.resolve()
     if target != settings.db_target or workspace != settings.workspace_path:  # notebooks run in their own folder,
-        configure(settings, db=target, workspace=workspace)                  # dashboards elsewhere: no relative paths
+        configure(settings, db=target, workspace=workspace)  # dashboards elsewhere: no relative paths
     os.environ["TIKTOK_INTEL_DB"] = target
 
 
@@ -87,21 +89,34 @@ class PrefectServer:
     def log_path(self) -> Path:
         return self.home / "server.log"
 
-    def start(self, timeout: float = SERVER_START_TIMEOUT) -> "PrefectServer":
+    def start(self, timeout: float = SERVER_START_TIMEOUT) -> PrefectServer:
         if not _port_free(self.host, self.port):
-            raise OrchestrationError(f"port {self.port} on {self.host} is in use: pass --port N, or set PREFECT_API_URL to use the server running there")
+            raise OrchestrationError(
+                f"port {self.port} on {self.host} is in use: pass --port N, or set PREFECT_API_URL to use the server running there"
+            )
         self.home.mkdir(parents=True, exist_ok=True)
         env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-        env.update({"PREFECT_HOME": str(self.home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-                    "PREFECT_SERVER_API_HOST": self.host, "PREFECT_SERVER_API_PORT": str(self.port),
-                    "PREFECT_UI_ENABLED": os.environ.get("PREFECT_UI_ENABLED", "true"),
-                    "PREFECT_LOGGING_LEVEL": "WARNING"})
+        env.update(
+            {
+                "PREFECT_HOME": str(self.home),
+                "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+                "PREFECT_SERVER_API_HOST": self.host,
+                "PREFECT_SERVER_API_PORT": str(self.port),
+                "PREFECT_UI_ENABLED": os.environ.get("PREFECT_UI_ENABLED", "true"),
+                "PREFECT_LOGGING_LEVEL": "WARNING",
+            }
+        )
         log = open(self.log_path, "ab")
         try:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "prefect", "server", "start", "--host", self.host, "--port", str(self.port)],
-                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=str(self.home),
-                start_new_session=True)  # Ctrl-C reaches us, and we stop the server after the runner
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=env,
+                cwd=str(self.home),
+                start_new_session=True,
+            )  # Ctrl-C reaches us, and we stop the server after the runner
         finally:
             log.close()
         deadline = time.monotonic() + timeout
@@ -128,7 +143,7 @@ class PrefectServer:
                 os.killpg(process.pid, signal.SIGKILL)
             process.wait(5)
 
-    def __enter__(self) -> "PrefectServer":
+    def __enter__(self) -> PrefectServer:
         return self.start()
 
     def __exit__(self, *exc: Any) -> None:
@@ -141,7 +156,9 @@ def api_server(port: int = 4200, host: str = "127.0.0.1") -> Iterator[str]:
     url = os.environ.get("PREFECT_API_URL")
     if url:
         if not healthy(url, 5.0):
-            raise OrchestrationError(f"no Prefect server answers at PREFECT_API_URL={url}: start it (prefect server start) or unset PREFECT_API_URL")
+            raise OrchestrationError(
+                f"no Prefect server answers at PREFECT_API_URL={url}: start it (prefect server start) or unset PREFECT_API_URL"
+            )
         yield url
         return
     with PrefectServer(prefect_home(), host, port) as server:

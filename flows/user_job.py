@@ -3,6 +3,7 @@
 The run reads the job from the jobs file when it starts, so a changed parameter takes effect on
 the next run; ``tiktok-intel serve`` redeploys a job whose cron or time zone changed.
 """
+
 from __future__ import annotations
 
 from prefect import flow
@@ -23,5 +24,10 @@ def user_job(job: str) -> str:
     if wrong:
         raise JobsFileError(f"job {job!r} cannot run: {'; '.join(wrong)}")
     parameters = dict(found.parameters)
-    return flow_body(found.name, {"notebook": found.notebook, "publish": found.publish, **parameters},
-                     str(found.notebook_path(path)), parameters, report_name=found.name)
+    return flow_body(
+        found.name,
+        {"notebook": found.notebook, "publish": found.publish, **parameters},
+        str(found.notebook_path(path)),
+        parameters,
+        report_name=found.name,
+    )

@@ -1,4 +1,5 @@
 """Shared test fixtures: an isolated workspace per test, and the real samples in ../shared/fixtures."""
+
 from __future__ import annotations
 
 import contextlib

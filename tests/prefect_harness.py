@@ -1,5 +1,6 @@
 """One Prefect test harness (temporary API server, ~12 s to start) shared by every test module
 in this pytest process that runs flows: started on first use, stopped when the process exits."""
+
 from __future__ import annotations
 
 import atexit

@@ -1,5 +1,6 @@
 """The floors of docs/architecture.md hold: imports only go down, no circle, no library module writes
 the environment or imports the flows, every variable read is declared, schedules is a leaf."""
+
 from __future__ import annotations
 
 import ast

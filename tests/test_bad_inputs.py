@@ -8,6 +8,7 @@ Not repeated here (covered elsewhere): latin1.json, not_tiktok.csv and a missing
 ``import`` (test_cli_store), the bad fixtures through ingest (test_ingest), hostile text in the
 search library (test_search_text).
 """
+
 from __future__ import annotations
 
 import codecs
@@ -23,19 +24,18 @@ from pathlib import Path
 
 import ipywidgets as w
 import pytest
+from conftest import OWN_FIXTURES
+from test_dashboard_panels import find, texts
+from test_search_images import add_image
+from test_search_text import add_posts
 
-from tiktok_intel import settings as settings_module
 from tiktok_intel import dashboards as ti
+from tiktok_intel import settings as settings_module
 from tiktok_intel.cli import main
 from tiktok_intel.dashboards import launcher
 from tiktok_intel.search import hash_media, refresh_index
 from tiktok_intel.search.samples import make_cover, near_duplicate
 from tiktok_intel.store import open_db
-
-from conftest import OWN_FIXTURES
-from test_dashboard_panels import find, texts
-from test_search_images import add_image
-from test_search_text import add_posts
 
 # Descriptions holding the metacharacters users type. Words a search for them must find, literally.
 POSTS = [
@@ -50,8 +50,22 @@ POSTS = [
     {"post_id": "4009", "author": "mia", "description": "Kanelbullar 100 % smör", "views": 5_000},
 ]
 # What users type: SQL and query-language metacharacters, alone (no word to search for) or inside words.
-METACHARACTER_QUERIES = ["' OR 1=1 --", "50%", "O'Brien", '"hej"', "C:\\temp\\bilder", "snake_case", "'; DROP TABLE posts; --",
-                         "100 %", "%", "_", '"', "\\", "%_%", "' --"]
+METACHARACTER_QUERIES = [
+    "' OR 1=1 --",
+    "50%",
+    "O'Brien",
+    '"hej"',
+    "C:\\temp\\bilder",
+    "snake_case",
+    "'; DROP TABLE posts; --",
+    "100 %",
+    "%",
+    "_",
+    '"',
+    "\\",
+    "%_%",
+    "' --",
+]
 
 
 def literal_hits(query: str) -> set[str]:
@@ -151,18 +165,21 @@ def count(db_path, sql):
 # ------------------------------------------------------------------------------ CLI: hashtag names
 
 
-@pytest.mark.parametrize("name, needles", [
-    ("", ["'' is not a hashtag", "give a name such as valet2026"]),
-    ("#", ["'#' is not a hashtag"]),
-    ("a b", ["contains ' '", "one hashtag per argument"]),
-    ("x" * 200, ["200 characters long", "at most 100"]),
-    ("tag;DROP TABLE posts", ["contains ';'", "use only letters, digits and underscore"]),
-    ("val-2026", ["contains '-'"]),
-    ("🔥fire", ["contains '🔥'"]),
-    ("fyp\u200b", ["contains '\\u200b'"]),  # an invisible zero-width space, shown escaped
-    ("1\ufe0f\u20e3", ["use only letters"]),  # a keycap emoji: a digit and two marks that are not letters' marks
-    ("\u0301abc", ["use only letters"]),  # a combining accent with no letter before it
-])
+@pytest.mark.parametrize(
+    "name, needles",
+    [
+        ("", ["'' is not a hashtag", "give a name such as valet2026"]),
+        ("#", ["'#' is not a hashtag"]),
+        ("a b", ["contains ' '", "one hashtag per argument"]),
+        ("x" * 200, ["200 characters long", "at most 100"]),
+        ("tag;DROP TABLE posts", ["contains ';'", "use only letters, digits and underscore"]),
+        ("val-2026", ["contains '-'"]),
+        ("🔥fire", ["contains '🔥'"]),
+        ("fyp\u200b", ["contains '\\u200b'"]),  # an invisible zero-width space, shown escaped
+        ("1\ufe0f\u20e3", ["use only letters"]),  # a keycap emoji: a digit and two marks that are not letters' marks
+        ("\u0301abc", ["use only letters"]),  # a combining accent with no letter before it
+    ],
+)
 def test_track_add_refuses_what_cannot_be_a_hashtag(capsys, db, name, needles):
     code, out, err = run(capsys, "--db", db, "track", "add", "valet2026", name)
     assert_one_line_error(code, out, err, *needles)
@@ -199,8 +216,11 @@ def test_search_with_metacharacters_is_a_literal_search(capsys, corpus, query):
 
 
 def test_filters_and_reports_take_metacharacters_as_names(capsys, corpus):
-    for argv in (["search", "--hashtag", "%", "--format", "json"], ["search", "--author", "' OR 1=1 --", "--format", "json"],
-                 ["search", "rea", "--hashtag", "re_", "--format", "json"]):
+    for argv in (
+        ["search", "--hashtag", "%", "--format", "json"],
+        ["search", "--author", "' OR 1=1 --", "--format", "json"],
+        ["search", "rea", "--hashtag", "re_", "--format", "json"],
+    ):
         code, out, err = run(capsys, "--db", str(corpus), *argv)
         assert code == 0 and json.loads(out) == [], (argv, err)  # a wildcard would have matched #rea or every author
     code, out, err = run(capsys, "--db", str(corpus), "report", "top-posts", "--hashtag", "%", "--format", "json")
@@ -215,24 +235,27 @@ def test_filters_and_reports_take_metacharacters_as_names(capsys, corpus):
 # ------------------------------------------------------------------------------ CLI: huge numbers
 
 
-@pytest.mark.parametrize("argv, option, needle", [
-    (["trends", "--limit", "99999999999999999999"], "--limit", "must be at most"),
-    (["trends", "--limit", "-1"], "--limit", "must be at least 0"),
-    (["trends", "--window", "99999d"], "--window", "invalid choice"),
-    (["report", "top-posts", "--limit", "99999999999999999999"], "--limit", "must be at most"),
-    (["report", "feed", "--limit", "1e400"], "--limit", "is not a whole number"),
-    (["rules", "--limit", "99999999999999999999"], "--limit", "must be at most"),
-    (["rules", "--window-days", "99999999"], "--window-days", "must be at most 36500"),
-    (["rules", "--max-len", "99999999999999999999"], "--max-len", "must be at most 100"),
-    (["rules", "--max-len", "2147483647"], "--max-len", "must be at most 100"),  # mlxtend looped that many times per path
-    (["collect", "--max-posts", "-1"], "--max-posts", "must be at least 1"),
-    (["collect", "--max-posts", "0"], "--max-posts", "must be at least 1"),
-    (["collect", "--max-posts", "3000000000"], "--max-posts", "must be at most 2147483647"),
-    (["collect", "--max-posts", "1e400"], "--max-posts", "is not a whole number"),
-    (["offline-tiktok", "--port", "99999999"], "--port", "must be at most 65535"),
-    (["schedules", "--count", "99999999999"], "--count", "must be at most 100"),  # it used to compute them all (750 MB, no end)
-    (["schedules", "--count", "-1"], "--count", "must be at least 1"),
-])
+@pytest.mark.parametrize(
+    "argv, option, needle",
+    [
+        (["trends", "--limit", "99999999999999999999"], "--limit", "must be at most"),
+        (["trends", "--limit", "-1"], "--limit", "must be at least 0"),
+        (["trends", "--window", "99999d"], "--window", "invalid choice"),
+        (["report", "top-posts", "--limit", "99999999999999999999"], "--limit", "must be at most"),
+        (["report", "feed", "--limit", "1e400"], "--limit", "is not a whole number"),
+        (["rules", "--limit", "99999999999999999999"], "--limit", "must be at most"),
+        (["rules", "--window-days", "99999999"], "--window-days", "must be at most 36500"),
+        (["rules", "--max-len", "99999999999999999999"], "--max-len", "must be at most 100"),
+        (["rules", "--max-len", "2147483647"], "--max-len", "must be at most 100"),  # mlxtend looped that many times per path
+        (["collect", "--max-posts", "-1"], "--max-posts", "must be at least 1"),
+        (["collect", "--max-posts", "0"], "--max-posts", "must be at least 1"),
+        (["collect", "--max-posts", "3000000000"], "--max-posts", "must be at most 2147483647"),
+        (["collect", "--max-posts", "1e400"], "--max-posts", "is not a whole number"),
+        (["offline-tiktok", "--port", "99999999"], "--port", "must be at most 65535"),
+        (["schedules", "--count", "99999999999"], "--count", "must be at most 100"),  # it used to compute them all (750 MB, no end)
+        (["schedules", "--count", "-1"], "--count", "must be at least 1"),
+    ],
+)
 def test_numbers_that_cannot_be_used_are_refused_where_they_are_typed(capsys, db, argv, option, needle):
     code, _, err = run(capsys, "--db", db, *argv)
     assert_usage_error(code, err, option, needle)
@@ -246,29 +269,39 @@ def test_collect_refuses_a_number_of_posts_it_cannot_store(db, max_posts):
         collect(None, ["klimat"], max_posts=max_posts)
 
 
-@pytest.mark.parametrize("value, needle", [("1e400", "does not fit content's parameters"),
-                                           ("3000000000", "--max-posts must be a whole number from 1 to 2,147,483,647")])
+@pytest.mark.parametrize(
+    "value, needle",
+    [("1e400", "does not fit content's parameters"), ("3000000000", "--max-posts must be a whole number from 1 to 2,147,483,647")],
+)
 def test_run_with_a_parameter_the_flow_cannot_take_is_one_line_and_no_retries(db, value, needle):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "TIKTOK_INTEL_"))}
     env["TIKTOK_INTEL_PROGRESS"] = "0"
-    done = subprocess.run([sys.executable, "-m", "tiktok_intel", "--db", db, "run", "content", "--param", f"max_posts={value}"],
-                          capture_output=True, text=True, env=env, timeout=600)
+    done = subprocess.run(
+        [sys.executable, "-m", "tiktok_intel", "--db", db, "run", "content", "--param", f"max_posts={value}"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
     ours = [line for line in done.stderr.splitlines() if line.startswith("tiktok-intel:")]
     assert done.returncode == 1 and len(ours) == 1 and needle in ours[0], done.stderr[-2000:]
     assert "Traceback" not in done.stderr
     assert "Retry" not in done.stderr  # a mistake is not retried (60 s, then 300 s later) like an unreachable TikTok
 
 
-@pytest.mark.parametrize("argv, needles", [
-    (["rules", "--min-support", "1e400"], ["minimum support inf", "use a fraction such as 0.01"]),
-    (["rules", "--min-support", "nan"], ["minimum support nan"]),
-    (["rules", "--min-confidence", "-5"], ["minimum confidence -5.0", "use a fraction such as 0.5"]),
-    (["search", "--image", "4001", "--max-distance", "99999999999999999999"], ["--max-distance must be between 0 and 32"]),
-    (["duplicates", "--max-distance", "99999999999999999999"], ["--max-distance must be between 0 and 32"]),
-    (["search", "rea", "--limit", "-1"], ["--limit must be at least 1"]),
-    (["search", "rea", "--min-views", "-5"], ["--min-views must be 0 or more"]),
-    (["dashboards", "--port", "99999999"], ["port 99999999 is out of range", "use 1-65535"]),
-])
+@pytest.mark.parametrize(
+    "argv, needles",
+    [
+        (["rules", "--min-support", "1e400"], ["minimum support inf", "use a fraction such as 0.01"]),
+        (["rules", "--min-support", "nan"], ["minimum support nan"]),
+        (["rules", "--min-confidence", "-5"], ["minimum confidence -5.0", "use a fraction such as 0.5"]),
+        (["search", "--image", "4001", "--max-distance", "99999999999999999999"], ["--max-distance must be between 0 and 32"]),
+        (["duplicates", "--max-distance", "99999999999999999999"], ["--max-distance must be between 0 and 32"]),
+        (["search", "rea", "--limit", "-1"], ["--limit must be at least 1"]),
+        (["search", "rea", "--min-views", "-5"], ["--min-views must be 0 or more"]),
+        (["dashboards", "--port", "99999999"], ["port 99999999 is out of range", "use 1-65535"]),
+    ],
+)
 def test_numbers_out_of_range_are_one_line_errors(capsys, corpus, argv, needles):
     code, out, err = run(capsys, "--db", str(corpus), *argv)
     assert_one_line_error(code, out, err, *needles)
@@ -286,7 +319,7 @@ def test_huge_limits_and_minimums_give_the_plain_answer(capsys, corpus, tmp_path
     make_cover(3, "Rea 50% #rea").save(query)
     code, out, err = run(capsys, "--db", str(corpus), "search", "--image", str(query), "--limit", huge, "--format", "json")
     assert code == 0 and {h["post_id"] for h in json.loads(out)} == {"4001", "4002"}, err
-    limit = str(2 ** 63 - 1)  # the largest limit a command takes: answered, not refused
+    limit = str(2**63 - 1)  # the largest limit a command takes: answered, not refused
     for argv in (["trends", "--limit", limit, "--format", "json"], ["report", "top-posts", "--limit", limit, "--format", "json"]):
         code, out, err = run(capsys, "--db", str(corpus), *argv)
         assert code == 0 and "Traceback" not in err, (argv, err)
@@ -299,8 +332,14 @@ def test_huge_limits_and_minimums_give_the_plain_answer(capsys, corpus, tmp_path
 def test_a_limit_too_big_to_allocate_does_not_kill_the_process(corpus):
     """tantivy reserves room for ``limit`` hits: 2**32 aborted the interpreter (out of memory), so in a subprocess."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(settings_module.PREFIX)} | {"TIKTOK_INTEL_PROGRESS": "0"}
-    done = subprocess.run([sys.executable, "-m", "tiktok_intel", "--db", str(corpus), "search", "rea", "--limit", str(2 ** 32),
-                           "--format", "json"], capture_output=True, text=True, timeout=60, env=env, cwd=corpus.parent)
+    done = subprocess.run(
+        [sys.executable, "-m", "tiktok_intel", "--db", str(corpus), "search", "rea", "--limit", str(2**32), "--format", "json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        cwd=corpus.parent,
+    )
     assert done.returncode == 0, done.stderr[-500:]
     assert [h["post_id"] for h in json.loads(done.stdout)] == ["4001"]
 
@@ -317,19 +356,35 @@ def _write(path: Path, data: bytes) -> str:
 GOOD = (OWN_FIXTURES / "web_item_list.json").read_bytes()
 
 
-@pytest.mark.parametrize("make, needles", [
-    (lambda d: _write(d / "utf16.json", GOOD.decode("utf-8").encode("utf-16")), ["utf16.json: UTF-16 text, not UTF-8", "re-save the file as UTF-8"]),
-    (lambda d: _write(d / "latin1.json.gz", gzip.compress((OWN_FIXTURES / "bad" / "latin1.json").read_bytes())),
-     ["latin1.json.gz: not UTF-8 text", "re-save the file as UTF-8"]),
-    (lambda d: _write(d / "random.json", bytes(range(256)) * 40), ["random.json: not TikTok data", "accepted shapes"]),
-    (lambda d: _write(d / "cover.json", b"\x89PNG\r\n\x1a\n" + bytes(4000)), ["cover.json: not TikTok data"]),
-    (lambda d: _write(d / "broken.json.gz", gzip.compress(GOOD)[:40]), ["broken.json.gz: a damaged gzip file", "copy or download it again"]),
-    (lambda d: _write(d / "fake.json.gz", b"\x1f\x8b" + bytes(range(200))), ["fake.json.gz: a damaged gzip file"]),
-    (lambda d: (d / "empty").mkdir(parents=True) or str(d / "empty"), ["nothing to import", "no .json, .ndjson, .jsonl or .html file in", "empty"]),
-    (lambda d: _write(d / "notes" / "notes.txt", b"my notes") and str(d / "notes"),
-     ["nothing to import", "skipped 1 other file(s), e.g. notes.txt"]),
-    (lambda d: "/dev/null", ["/dev/null is not a regular file or folder", "save the data to a file"]),
-])
+@pytest.mark.parametrize(
+    "make, needles",
+    [
+        (
+            lambda d: _write(d / "utf16.json", GOOD.decode("utf-8").encode("utf-16")),
+            ["utf16.json: UTF-16 text, not UTF-8", "re-save the file as UTF-8"],
+        ),
+        (
+            lambda d: _write(d / "latin1.json.gz", gzip.compress((OWN_FIXTURES / "bad" / "latin1.json").read_bytes())),
+            ["latin1.json.gz: not UTF-8 text", "re-save the file as UTF-8"],
+        ),
+        (lambda d: _write(d / "random.json", bytes(range(256)) * 40), ["random.json: not TikTok data", "accepted shapes"]),
+        (lambda d: _write(d / "cover.json", b"\x89PNG\r\n\x1a\n" + bytes(4000)), ["cover.json: not TikTok data"]),
+        (
+            lambda d: _write(d / "broken.json.gz", gzip.compress(GOOD)[:40]),
+            ["broken.json.gz: a damaged gzip file", "copy or download it again"],
+        ),
+        (lambda d: _write(d / "fake.json.gz", b"\x1f\x8b" + bytes(range(200))), ["fake.json.gz: a damaged gzip file"]),
+        (
+            lambda d: (d / "empty").mkdir(parents=True) or str(d / "empty"),
+            ["nothing to import", "no .json, .ndjson, .jsonl or .html file in", "empty"],
+        ),
+        (
+            lambda d: _write(d / "notes" / "notes.txt", b"my notes") and str(d / "notes"),
+            ["nothing to import", "skipped 1 other file(s), e.g. notes.txt"],
+        ),
+        (lambda d: "/dev/null", ["/dev/null is not a regular file or folder", "save the data to a file"]),
+    ],
+)
 def test_import_refuses_files_that_are_not_utf8_tiktok_data_in_one_line(capsys, db, tmp_path, make, needles):
     path = make(tmp_path / "in")
     code, out, err = run(capsys, "--db", db, "import", path)
@@ -374,16 +429,19 @@ def hashtags_panel(tmp_path):
     return submit
 
 
-@pytest.mark.parametrize("text, needle", [
-    ("", "Type a hashtag first"),
-    ("   ,  ", "Type a hashtag first"),
-    ("#", "&#x27;#&#x27; is not a hashtag"),
-    ("x" * 200, "200 characters long: TikTok hashtags have at most 100"),
-    ("tag;DROP TABLE posts", "contains &#x27;;&#x27;: use only letters, digits and underscore"),
-    ("valet2026, x'); DROP TABLE tracked_hashtags; --", "use only letters, digits and underscore"),
-    ("ok_tag 🔥", "contains &#x27;🔥&#x27;"),
-    ("<b>bold</b>", "contains &#x27;&lt;&#x27;"),  # shown escaped, never as markup
-])
+@pytest.mark.parametrize(
+    "text, needle",
+    [
+        ("", "Type a hashtag first"),
+        ("   ,  ", "Type a hashtag first"),
+        ("#", "&#x27;#&#x27; is not a hashtag"),
+        ("x" * 200, "200 characters long: TikTok hashtags have at most 100"),
+        ("tag;DROP TABLE posts", "contains &#x27;;&#x27;: use only letters, digits and underscore"),
+        ("valet2026, x'); DROP TABLE tracked_hashtags; --", "use only letters, digits and underscore"),
+        ("ok_tag 🔥", "contains &#x27;🔥&#x27;"),
+        ("<b>bold</b>", "contains &#x27;&lt;&#x27;"),  # shown escaped, never as markup
+    ],
+)
 def test_hashtags_panel_refuses_bad_names_with_a_message(hashtags_panel, text, needle):
     shown = hashtags_panel(text)
     assert "ti-warning" in shown and needle in shown, shown[-600:]
@@ -440,15 +498,22 @@ def test_search_panel_filters_take_metacharacters_as_names(search):
 
 
 def test_search_panel_with_a_huge_minimum_of_views(search):
-    shown = _search(search, "rea", min_views=10 ** 20)
+    shown = _search(search, "rea", min_views=10**20)
     assert "No posts match" in shown and "could not be shown" not in shown
     assert 'data-post-id="4001"' in _search(search, "rea", min_views=900)
 
 
 def _upload(panel, name: str, content: bytes) -> str:
     upload = find(panel, w.FileUpload)[0]
-    upload.value = ({"name": name, "type": "image/png", "size": len(content), "last_modified": dt.datetime(2026, 11, 1),
-                     "content": memoryview(content)},)
+    upload.value = (
+        {
+            "name": name,
+            "type": "image/png",
+            "size": len(content),
+            "last_modified": dt.datetime(2026, 11, 1),
+            "content": memoryview(content),
+        },
+    )
     return texts(panel)
 
 
@@ -459,13 +524,16 @@ def test_image_upload_states_its_limit_before_anything_is_uploaded(search, corpu
     assert find(search, w.FileUpload)[0].tooltip == "JPEG, PNG or WebP, at most 10 MB"
 
 
-@pytest.mark.parametrize("name, content, needles", [
-    ("notes.txt", b"hej hej, inte en bild", ["The file notes.txt is not an image Pillow can read", "give a JPEG, PNG or WebP file"]),
-    ("empty.png", b"", ["The file empty.png is empty", "choose an image"]),
-    ("cut.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", ["The file cut.png is a damaged image", "give another copy"]),
-    ("just-over.jpg", b"\xff\xd8\xff" + bytes(9_999_998), ["The file just-over.jpg is 10,000,001 bytes", "at most 10 MB"]),
-    ("huge.jpg", b"\xff\xd8\xff" + bytes(15_000_000), ["The file huge.jpg is 15 MB: upload an image of at most 10 MB"]),
-])
+@pytest.mark.parametrize(
+    "name, content, needles",
+    [
+        ("notes.txt", b"hej hej, inte en bild", ["The file notes.txt is not an image Pillow can read", "give a JPEG, PNG or WebP file"]),
+        ("empty.png", b"", ["The file empty.png is empty", "choose an image"]),
+        ("cut.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", ["The file cut.png is a damaged image", "give another copy"]),
+        ("just-over.jpg", b"\xff\xd8\xff" + bytes(9_999_998), ["The file just-over.jpg is 10,000,001 bytes", "at most 10 MB"]),
+        ("huge.jpg", b"\xff\xd8\xff" + bytes(15_000_000), ["The file huge.jpg is 15 MB: upload an image of at most 10 MB"]),
+    ],
+)
 def test_image_upload_that_cannot_be_used_is_a_message_in_the_panel(search, name, content, needles):
     shown = _upload(search, name, content)
     assert "ti-warning" in shown and "could not be shown" not in shown and "Traceback" not in shown, shown[-500:]
@@ -507,17 +575,17 @@ def test_the_dashboards_server_carries_uploads_up_to_twice_the_limit():
         app = Voila()
         with warnings.catch_warnings():  # as the launcher's own start does (see the next test)
             warnings.filterwarnings("ignore", message="--tornado_settings", category=DeprecationWarning)
-            app.parse_command_line(args[args.index(str(launcher.DASHBOARDS_DIR)):])
+            app.parse_command_line(args[args.index(str(launcher.DASHBOARDS_DIR)) :])
         return app.tornado_settings.get("websocket_max_message_size")
 
     args, _ = launcher.voila_command()
     limit = parsed(args)
-    assert isinstance(limit, int) and limit >= 2 * settings_module.get_settings().dashboard_upload_max_bytes + 2 ** 20
+    assert isinstance(limit, int) and limit >= 2 * settings_module.get_settings().dashboard_upload_max_bytes + 2**20
     base = settings_module.load_settings(environ={}, dotenv=None)
     settings_module.configure(base, dashboard_upload_max_bytes=50_000_000)
-    assert parsed(launcher.voila_command()[0]) == 2 * 50_000_000 + 2 ** 20
+    assert parsed(launcher.voila_command()[0]) == 2 * 50_000_000 + 2**20
     settings_module.configure(base, dashboard_upload_max_bytes=1000)
-    assert parsed(launcher.voila_command()[0]) == 10 * 2 ** 20  # never below Tornado's own default
+    assert parsed(launcher.voila_command()[0]) == 10 * 2**20  # never below Tornado's own default
 
 
 def test_the_dashboards_server_starts_with_that_limit_and_without_a_warning(tmp_path):

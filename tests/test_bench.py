@@ -1,4 +1,5 @@
 """bench/run.py's one table, on fake figures and fake benchmarks (the real benchmarks are not run)."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -56,10 +57,13 @@ def test_combined_table_from_figure_files(run, common, tmp_path, monkeypatch):
     # one file written the way a benchmark writes it, through print_table under run.py
     fast = tmp_path / "fast.jsonl"
     monkeypatch.setenv(common.FIGURES_FILE_ENV, str(fast))
-    common.print_table("fast thing", [
-        common.Figure("rate", 10_000, "items/s", 5_000, ">= 30,000 items/s and >= 2x"),
-        common.Figure("wall", 1.5, "s", target="< 2 s"),
-    ])
+    common.print_table(
+        "fast thing",
+        [
+            common.Figure("rate", 10_000, "items/s", 5_000, ">= 30,000 items/s and >= 2x"),
+            common.Figure("wall", 1.5, "s", target="< 2 s"),
+        ],
+    )
     common.print_table("fast thing, part two", [common.Figure("ocr", None, "images/s", note="no tesseract")])
     # one written by hand, as JSON lines
     slow = tmp_path / "slow.jsonl"

@@ -1,5 +1,6 @@
 """Briefs (growth, weekly brief, comparison, Excel export) on a workspace built like the flows build it,
 checked against the database directly; and the exploratory notebooks executed on it and on an empty one."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -12,13 +13,13 @@ import pandas as pd
 import pytest
 
 import tiktok_intel as ti
+from tiktok_intel import seeding
 from tiktok_intel import settings as settings_module
 from tiktok_intel.analyses import AnalysisError, briefs, hashtags
-from tiktok_intel import seeding
+from tiktok_intel.notebooks import EXPLORATORY_DIR as EXPLORATORY
 from tiktok_intel.notebooks import run_notebook
 from tiktok_intel.store import open_db
 
-from tiktok_intel.notebooks import EXPLORATORY_DIR as EXPLORATORY
 URL = re.compile(r"^https://www\.tiktok\.com/@[^/]+/video/(\d+)$")
 
 
@@ -48,13 +49,21 @@ def con(ws):
 
 def _under(con, hashtag: str) -> set[str]:
     """Post ids tagged with ``hashtag`` or listed in its feed, straight from the tables."""
-    return {r[0] for r in con.execute("SELECT post_id FROM post_hashtags WHERE hashtag = ? UNION "
-                                      "SELECT post_id FROM feed_appearances WHERE hashtag = ?", [hashtag, hashtag]).fetchall()}
+    return {
+        r[0]
+        for r in con.execute(
+            "SELECT post_id FROM post_hashtags WHERE hashtag = ? UNION SELECT post_id FROM feed_appearances WHERE hashtag = ?",
+            [hashtag, hashtag],
+        ).fetchall()
+    }
 
 
 def _published(con, since, until) -> pd.DataFrame:
-    return con.execute("""SELECT post_id, coalesce(created_at, first_seen_at) AS published_at, views, author_id
-                          FROM posts WHERE coalesce(created_at, first_seen_at) BETWEEN ? AND ?""", [since, until]).df()
+    return con.execute(
+        """SELECT post_id, coalesce(created_at, first_seen_at) AS published_at, views, author_id
+                          FROM posts WHERE coalesce(created_at, first_seen_at) BETWEEN ? AND ?""",
+        [since, until],
+    ).df()
 
 
 # ------------------------------------------------------------------------------------ growth
@@ -64,8 +73,10 @@ def test_period_ends_at_the_latest_snapshot(con):
     latest = con.execute("SELECT max(collected_at) FROM hashtag_stats WHERE hashtag = 'klimat'").fetchone()[0]
     since, until = hashtags.period(con, 7, ["klimat"])
     assert until == latest and since == latest - dt.timedelta(days=7)
-    assert hashtags.period(con, 3, ["klimat"], until="2026-11-12") == (dt.datetime(2026, 11, 9, 23, 59, 59, 999999),
-                                                                    dt.datetime(2026, 11, 12, 23, 59, 59, 999999))
+    assert hashtags.period(con, 3, ["klimat"], until="2026-11-12") == (
+        dt.datetime(2026, 11, 9, 23, 59, 59, 999999),
+        dt.datetime(2026, 11, 12, 23, 59, 59, 999999),
+    )
     with pytest.raises(AnalysisError, match="days 0 must be 1 or more"):
         hashtags.period(con, 0)
 
@@ -75,8 +86,11 @@ def test_growth_is_the_last_minus_the_first_snapshot_in_the_period(con):
     growth = ti.hashtag_growth(con, ["#Valet2026", "klimat"], since, until)
     assert list(growth["hashtag"]) == ["valet2026", "klimat"]
     for row in growth.itertuples(index=False):
-        snaps = con.execute("SELECT collected_at, view_count, video_count FROM hashtag_stats WHERE hashtag = ? "
-                            "AND collected_at >= ? AND collected_at <= ? ORDER BY collected_at", [row.hashtag, since, until]).fetchall()
+        snaps = con.execute(
+            "SELECT collected_at, view_count, video_count FROM hashtag_stats WHERE hashtag = ? "
+            "AND collected_at >= ? AND collected_at <= ? ORDER BY collected_at",
+            [row.hashtag, since, until],
+        ).fetchall()
         assert len(snaps) >= 2 and row.snapshots == len(snaps)
         first, last = snaps[0], snaps[-1]
         assert (row.first_at, row.last_at) == (first[0], last[0])
@@ -132,8 +146,11 @@ def test_weekly_brief_for_one_hashtag(con):
 
 def test_related_hashtags_come_from_the_latest_rules(con):
     run_id = con.execute("SELECT run_id FROM rule_runs ORDER BY ran_at DESC LIMIT 1").fetchone()[0]
-    rules = con.execute("SELECT antecedents, consequents, lift FROM rules WHERE run_id = ? "
-                        "AND (list_contains(antecedents, 'klimat') OR list_contains(consequents, 'klimat'))", [run_id]).fetchall()
+    rules = con.execute(
+        "SELECT antecedents, consequents, lift FROM rules WHERE run_id = ? "
+        "AND (list_contains(antecedents, 'klimat') OR list_contains(consequents, 'klimat'))",
+        [run_id],
+    ).fetchall()
     assert rules
     best: dict[str, float] = {}
     for antecedents, consequents, lift in rules:
@@ -172,11 +189,12 @@ def test_compare_defaults_to_the_two_most_viewed_tracked_hashtags(con):
         under = _under(con, row.hashtag)
         published = _published(con, comparison.since, comparison.until)
         assert row.published == published["post_id"].isin(under).sum() > 0
-        collected = con.execute("SELECT post_id FROM posts WHERE first_seen_at BETWEEN ? AND ?",
-                                [comparison.since, comparison.until]).df()
+        collected = con.execute("SELECT post_id FROM posts WHERE first_seen_at BETWEEN ? AND ?", [comparison.since, comparison.until]).df()
         assert row.collected == collected["post_id"].isin(under).sum()
-        snaps = con.execute("SELECT view_count FROM hashtag_stats WHERE hashtag = ? AND collected_at BETWEEN ? AND ? "
-                            "ORDER BY collected_at", [row.hashtag, comparison.since, comparison.until]).fetchall()
+        snaps = con.execute(
+            "SELECT view_count FROM hashtag_stats WHERE hashtag = ? AND collected_at BETWEEN ? AND ? ORDER BY collected_at",
+            [row.hashtag, comparison.since, comparison.until],
+        ).fetchall()
         assert row.views_change == snaps[-1][0] - snaps[0][0]
     per_day = comparison.per_day
     assert per_day["day"].is_monotonic_increasing and (per_day[["published", "collected"]] >= 0).all().all()
@@ -200,8 +218,20 @@ def test_export_writes_posts_with_links_and_their_authors(con, ws, tmp_path):
     sheets = pd.read_excel(export.path, sheet_name=None, dtype={"post_id": str, "author_id": str})
     assert list(sheets) == ["posts", "authors"]
     posts, authors = sheets["posts"], sheets["authors"]
-    assert list(posts.columns) == ["post_id", "author", "nickname", "description", "published_at", "views", "likes", "comments",
-                                   "shares", "saves", "hashtags", "url"]
+    assert list(posts.columns) == [
+        "post_id",
+        "author",
+        "nickname",
+        "description",
+        "published_at",
+        "views",
+        "likes",
+        "comments",
+        "shares",
+        "saves",
+        "hashtags",
+        "url",
+    ]
     assert set(posts["post_id"]) == set(expected["post_id"]) and len(posts) == len(expected)
     assert list(posts["views"]) == sorted(posts["views"], reverse=True)
     assert all(URL.match(u).group(1) == p for u, p in zip(posts["url"], posts["post_id"]))
@@ -275,12 +305,15 @@ def _outputs(ipynb: Path) -> tuple[list[dict], str]:
     return outputs, text
 
 
-@pytest.mark.parametrize("name,parameters,expected", [
-    ("weekly_hashtag_brief", {"hashtag": "valet2026"}, ["#valet2026", "posts published", "rules mined", "/video/", "tag/"]),
-    ("weekly_hashtag_brief", {}, ["#valet2026", "#klimat"]),
-    ("compare_hashtags", {"days": 30}, ["#valet2026 vs #klimat", "application/vnd.plotly.v1+json", "views_change"]),
-    ("export_selection", {"hashtag": "klimat", "since": "2026-11-01"}, ["posts by", "authors: ", "/video/"]),
-])
+@pytest.mark.parametrize(
+    "name,parameters,expected",
+    [
+        ("weekly_hashtag_brief", {"hashtag": "valet2026"}, ["#valet2026", "posts published", "rules mined", "/video/", "tag/"]),
+        ("weekly_hashtag_brief", {}, ["#valet2026", "#klimat"]),
+        ("compare_hashtags", {"days": 30}, ["#valet2026 vs #klimat", "application/vnd.plotly.v1+json", "views_change"]),
+        ("export_selection", {"hashtag": "klimat", "since": "2026-11-01"}, ["posts by", "authors: ", "/video/"]),
+    ],
+)
 def test_exploratory_notebooks_run_on_the_fixture_workspace(ws, tmp_path, name, parameters, expected):
     before = set((ws.parent / "exports").glob("*.xlsx"))
     run = run_notebook(EXPLORATORY / f"{name}.ipynb", parameters, reports_dir=tmp_path)
@@ -318,13 +351,15 @@ def test_notebooks_are_committed_clean():
 def test_exported_text_never_runs_as_a_formula(tmp_path):
     from tiktok_intel.analyses import exports
 
-    frame = pd.DataFrame({"description": ["=HYPERLINK(\"https://evil\")", "+1", "@anna look", "-x", "plain"], "n": [1, 2, 3, 4, 5]})
+    frame = pd.DataFrame({"description": ['=HYPERLINK("https://evil")', "+1", "@anna look", "-x", "plain"], "n": [1, 2, 3, 4, 5]})
     csv = exports.to_csv_bytes(frame).decode("utf-8-sig").splitlines()
-    assert csv[1].startswith("\"'=HYPERLINK") and csv[2] == "'+1,2" and csv[3] == "'@anna look,3" and csv[4] == "'-x,4" and csv[5] == "plain,5"
+    assert (
+        csv[1].startswith("\"'=HYPERLINK") and csv[2] == "'+1,2" and csv[3] == "'@anna look,3" and csv[4] == "'-x,4" and csv[5] == "plain,5"
+    )
     path = tmp_path / "t.xlsx"
     path.write_bytes(exports.to_excel_bytes(frame))
     cells = [c.value for c in openpyxl.load_workbook(path)["data"]["A"][1:]]
-    assert cells == ["'=HYPERLINK(\"https://evil\")", "+1", "@anna look", "-x", "plain"]  # openpyxl stores only '=' as a formula
+    assert cells == ['\'=HYPERLINK("https://evil")', "+1", "@anna look", "-x", "plain"]  # openpyxl stores only '=' as a formula
     assert openpyxl.load_workbook(path)["data"]["A"][1].data_type == "s"
 
 

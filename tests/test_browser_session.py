@@ -1,6 +1,7 @@
 """The Playwright session in Debian's headless chromium against the offline TikTok: msToken from
 the home page's cookie, URLs signed by the page's own frontierSign, renewal when TikTok stops
 answering. Marked `browser`."""
+
 from __future__ import annotations
 
 import asyncio
@@ -10,7 +11,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tiktok_intel import clock, settings as settings_module
+from tiktok_intel import clock
+from tiktok_intel import settings as settings_module
 from tiktok_intel.collect import collect
 from tiktok_intel.offline import OfflineTikTok
 from tiktok_intel.offline.server import x_bogus
@@ -36,7 +38,11 @@ def test_session_takes_the_ms_token_cookie_and_signs_with_the_pages_signer(signe
     async def run():
         session = await BrowserSession().start()
         try:
-            url = signed_tiktok.base_url + "/api/challenge/detail/?aid=1988&app_name=tiktok_web&challengeName=klimat&msToken=" + session.ms_token
+            url = (
+                signed_tiktok.base_url
+                + "/api/challenge/detail/?aid=1988&app_name=tiktok_web&challengeName=klimat&msToken="
+                + session.ms_token
+            )
             return session.ms_token, session.cookies, session.has_signer, await session.sign(url), url
         finally:
             await session.close()

@@ -1,4 +1,5 @@
 """`tiktok-intel trends|rules|report`: names, columns and formats scripts rely on."""
+
 from __future__ import annotations
 
 import csv
@@ -15,8 +16,16 @@ from tiktok_intel.store import open_db
 PROJECT = Path(__file__).resolve().parents[1]
 T = dt.datetime(2026, 11, 24, 8, 0)
 DAY = dt.timedelta(days=1)
-POST_COLUMNS = ["post_id", "views", "views_change_1d", "views_change_7d", "views_change_30d",
-                "views_growth_1d", "views_growth_7d", "views_growth_30d"]
+POST_COLUMNS = [
+    "post_id",
+    "views",
+    "views_change_1d",
+    "views_change_7d",
+    "views_change_30d",
+    "views_growth_1d",
+    "views_growth_7d",
+    "views_growth_30d",
+]
 
 
 @pytest.fixture
@@ -30,8 +39,11 @@ def db(workspace):
     for at, views in [(T - 2 * DAY, 50), (T, 60)]:
         con.execute("INSERT INTO post_stats VALUES ('p2', ?, ?, 1, 1, 1, 0)", [at, views])
     for i, (pid, views) in enumerate([("p1", 1000), ("p2", 60)] + [(f"q{i}", i) for i in range(8)]):
-        con.execute("INSERT INTO posts (post_id, author_id, author_unique_id, created_at, views, first_seen_at, last_seen_at) "
-                    "VALUES (?, 'a1', 'alice', ?, ?, ?, ?)", [pid, T - DAY, views, T - DAY, T])
+        con.execute(
+            "INSERT INTO posts (post_id, author_id, author_unique_id, created_at, views, first_seen_at, last_seen_at) "
+            "VALUES (?, 'a1', 'alice', ?, ?, ?, ?)",
+            [pid, T - DAY, views, T - DAY, T],
+        )
         tags = ["val2026", "sverige", "politik"] if i % 2 == 0 else ["val2026", "sverige"]
         for tag in tags:
             con.execute("INSERT INTO post_hashtags VALUES (?, ?)", [pid, tag])

@@ -1,4 +1,5 @@
 """The command line a new user runs first: init, import, status, process."""
+
 from __future__ import annotations
 
 import re
@@ -6,10 +7,9 @@ import subprocess
 import sys
 
 import pytest
+from conftest import OWN_FIXTURES
 
 from tiktok_intel.cli import main
-
-from conftest import OWN_FIXTURES
 
 
 def run(capsys, *argv):
@@ -32,8 +32,16 @@ def db(tmp_path, monkeypatch):
 def test_init_import_status_process(capsys, db, tmp_path):
     code, out, _ = run(capsys, "--db", db, "init")
     assert code == 0 and "schema version" in out
-    code, out, _ = run(capsys, "--db", db, "import", str(OWN_FIXTURES / "web_item_list.json"), str(OWN_FIXTURES / "zeeschuimer.ndjson"),
-                       "--collected-at", "2026-11-01T08:01:00Z")
+    code, out, _ = run(
+        capsys,
+        "--db",
+        db,
+        "import",
+        str(OWN_FIXTURES / "web_item_list.json"),
+        str(OWN_FIXTURES / "zeeschuimer.ndjson"),
+        "--collected-at",
+        "2026-11-01T08:01:00Z",
+    )
     assert code == 0
     assert out.strip().splitlines()[-1] == (
         "5 items read: 2 posts (2 new, 2 updated), 4 post snapshots, 2 authors, 3 hashtags, 2 author snapshots; 1 rejected (see rejects)"

@@ -1,5 +1,6 @@
 """Research API collection against the offline TikTok: token caching, 30-day windows, cursor +
 search_id paging, user/info, the daily quota (stop cleanly, resume next day), secrets."""
+
 from __future__ import annotations
 
 import asyncio
@@ -7,10 +8,11 @@ import datetime as dt
 
 import pytest
 
-from tiktok_intel import clock, settings as settings_module
+from tiktok_intel import clock
+from tiktok_intel import settings as settings_module
 from tiktok_intel.collect import collect
-from tiktok_intel.offline import OfflineTikTok
 from tiktok_intel.ingest.pages import process_pending
+from tiktok_intel.offline import OfflineTikTok
 from tiktok_intel.sources import RawSink
 from tiktok_intel.sources import http as http_module
 from tiktok_intel.sources.http import HttpClient
@@ -25,8 +27,14 @@ QUERY = "/v2/research/video/query/"
 def tiktok(workspace, monkeypatch):
     monkeypatch.setattr(http_module, "BACKOFF_BASE_SECONDS", 0.01)
     with clock.frozen(T), OfflineTikTok(seed=9, client_key=KEY, client_secret=SECRET, token_ttl_seconds=600) as server:
-        settings_module.configure(workspace, research_client_key=KEY, research_client_secret=SECRET, requests_per_second=0, retries=2,
-                                  **server.settings_overrides())
+        settings_module.configure(
+            workspace,
+            research_client_key=KEY,
+            research_client_secret=SECRET,
+            requests_per_second=0,
+            retries=2,
+            **server.settings_overrides(),
+        )
         yield server
 
 
@@ -42,16 +50,21 @@ def test_split_windows_covers_the_range_in_at_most_30_days():
 
 def test_build_query_conditions():
     q = build_query(hashtags=["klimat"], regions=["se", "no"], keywords=["val"])
-    assert q == {"and": [{"field_name": "hashtag_name", "operation": "EQ", "field_values": ["klimat"]},
-                         {"field_name": "region_code", "operation": "IN", "field_values": ["SE", "NO"]},
-                         {"field_name": "keyword", "operation": "EQ", "field_values": ["val"]}]}
+    assert q == {
+        "and": [
+            {"field_name": "hashtag_name", "operation": "EQ", "field_values": ["klimat"]},
+            {"field_name": "region_code", "operation": "IN", "field_values": ["SE", "NO"]},
+            {"field_name": "keyword", "operation": "EQ", "field_values": ["val"]},
+        ]
+    }
     with pytest.raises(ValueError):
         build_query()
 
 
 def test_collect_pages_with_cursor_and_search_id_across_30_day_windows(tiktok, con, workspace):
-    result = collect(con, ["valet2026"], max_posts=1000, source="research", since=dt.date(2026, 9, 1), until=dt.date(2026, 11, 10),
-                     page_size=25)
+    result = collect(
+        con, ["valet2026"], max_posts=1000, source="research", since=dt.date(2026, 9, 1), until=dt.date(2026, 11, 10), page_size=25
+    )
     assert not result.failed, result.summary()
     requests = tiktok.requests_to(QUERY)
     bodies = [r["json"] for r in requests]
@@ -65,7 +78,9 @@ def test_collect_pages_with_cursor_and_search_id_across_30_day_windows(tiktok, c
     for previous, current in zip(bodies, bodies[1:]):
         if current["cursor"]:
             assert current["search_id"] and current["start_date"] == previous["start_date"]
-    expected = {p.post_id for p in tiktok.world.search(T, hashtags=["valet2026"], start=dt.datetime(2026, 9, 1), end=dt.datetime(2026, 11, 11))}
+    expected = {
+        p.post_id for p in tiktok.world.search(T, hashtags=["valet2026"], start=dt.datetime(2026, 9, 1), end=dt.datetime(2026, 11, 11))
+    }
     stored = {r[0] for r in con.execute("SELECT post_id FROM post_hashtags WHERE hashtag = 'valet2026'").fetchall()}
     assert stored == expected and result.posts == len(expected)  # the duplicate listed in first pages counted once
     assert tiktok.counters["tokens_issued"] == 1  # the token is cached
@@ -88,8 +103,15 @@ def test_the_token_is_renewed_when_it_expires(tiktok, con):
 
 
 def test_running_out_of_quota_stops_cleanly_and_the_next_day_resumes(tiktok, con):
-    first = collect(con, ["valet2026", "klimat"], max_posts=1000, source="research", since=dt.date(2026, 9, 1),
-                    until=dt.date(2026, 11, 10), quota_requests=2)
+    first = collect(
+        con,
+        ["valet2026", "klimat"],
+        max_posts=1000,
+        source="research",
+        since=dt.date(2026, 9, 1),
+        until=dt.date(2026, 11, 10),
+        quota_requests=2,
+    )
     line = first.summary()
     assert [o.reason for o in first.failed] == ["Research API daily quota used up"] * 2 and "2/2 requests" in line
     assert "resumes from the saved cursor" in line and "\n" not in line
@@ -139,4 +161,6 @@ def test_user_info_lands_as_an_author_matched_by_username(tiktok, con):
     assert data["follower_count"] == author.followers(T)
     process_pending(con)
     assert con.execute("SELECT followers, nickname FROM authors WHERE author_id = ?", ["@" + author.unique_id]).fetchone() == (
-        author.followers(T), author.nickname)
+        author.followers(T),
+        author.nickname,
+    )

@@ -1,5 +1,6 @@
 """Web collection against the offline TikTok: raw first, then ingest; paging; client params;
 retries and every fault; resume after interruption; monitor; secrets; the CLI."""
+
 from __future__ import annotations
 
 import asyncio
@@ -8,8 +9,11 @@ import json
 import time
 
 import pytest
+from conftest import write_lock_held_by_another_run
 
-from tiktok_intel import clock, collect as collect_module, settings as settings_module, tracking
+from tiktok_intel import clock, tracking
+from tiktok_intel import collect as collect_module
+from tiktok_intel import settings as settings_module
 from tiktok_intel.cli import main
 from tiktok_intel.cli.collect import recorded
 from tiktok_intel.collect import collect, monitor
@@ -22,8 +26,6 @@ from tiktok_intel.sources.http import HttpClient
 from tiktok_intel.sources.web import StaticSession, WebSource
 from tiktok_intel.store import Workspace, open_db
 
-from conftest import write_lock_held_by_another_run
-
 T = dt.datetime(2026, 11, 10, 8, 0)
 CANARY = "msTokenCANARY-5e3b9f"
 FEED = "/api/challenge/item_list/"
@@ -33,8 +35,9 @@ FEED = "/api/challenge/item_list/"
 def tiktok(workspace, monkeypatch):
     monkeypatch.setattr(http_module, "BACKOFF_BASE_SECONDS", 0.01)
     with clock.frozen(T), OfflineTikTok(seed=7) as server:
-        settings_module.configure(workspace, ms_token=CANARY, requests_per_second=0, retries=2, timeout_seconds=5,
-                                  **server.settings_overrides())
+        settings_module.configure(
+            workspace, ms_token=CANARY, requests_per_second=0, retries=2, timeout_seconds=5, **server.settings_overrides()
+        )
         yield server
 
 
@@ -62,7 +65,13 @@ def test_collect_writes_raw_pages_then_ingests_with_the_web_clients_params(tikto
     assert [r["query"]["count"] for r in feed_requests if r["query"]["challengeID"] == klimat] == ["30", "30", "10"]
     q = feed_requests[0]["query"]
     assert (q["aid"], q["app_name"], q["device_platform"], q["language"], q["region"], q["msToken"]) == (
-        "1988", "tiktok_web", "web_pc", "sv", "SE", CANARY)
+        "1988",
+        "tiktok_web",
+        "web_pc",
+        "sv",
+        "SE",
+        CANARY,
+    )
     pages = list(workspace.raw_dir.rglob("*.meta.json"))
     assert len(pages) == 2 + 6  # two hashtag details, six feed pages
     assert con.execute("SELECT count(*) FROM raw_pages").fetchone()[0] == len(pages)
@@ -87,8 +96,11 @@ def test_a_collection_eight_hours_later_sees_grown_counts(tiktok, con):
     collect(con, ["valet2026"], max_posts=40, covers=False)
     with clock.frozen(T + dt.timedelta(hours=8)):
         collect(con, ["valet2026"], max_posts=40, covers=False)
-    rows = con.execute("""SELECT a.views, b.views, a.likes, b.likes FROM post_stats a JOIN post_stats b USING (post_id)
-                          WHERE a.collected_at = ? AND b.collected_at = ?""", [T, T + dt.timedelta(hours=8)]).fetchall()
+    rows = con.execute(
+        """SELECT a.views, b.views, a.likes, b.likes FROM post_stats a JOIN post_stats b USING (post_id)
+                          WHERE a.collected_at = ? AND b.collected_at = ?""",
+        [T, T + dt.timedelta(hours=8)],
+    ).fetchall()
     assert len(rows) > 10
     assert all(b >= a and bl >= al for a, b, al, bl in rows) and sum(b > a for a, b, _, _ in rows) > len(rows) // 4
     assert con.execute("SELECT count(DISTINCT collected_at) FROM hashtag_stats WHERE hashtag = 'valet2026'").fetchone()[0] == 2
@@ -109,10 +121,17 @@ def test_backoff_grows_exponentially_with_jitter_and_honours_retry_after():
     assert http_module.backoff_delay(10, base=1.0) <= http_module.BACKOFF_MAX_SECONDS
 
 
-@pytest.mark.parametrize("kind, words", [
-    ("503", "answered 503"), ("429", "429 Too Many Requests"), ("captcha", "captcha page"), ("login", "login wall"),
-    ("empty", "empty page"), ("truncated", "truncated or invalid JSON"),
-])
+@pytest.mark.parametrize(
+    "kind, words",
+    [
+        ("503", "answered 503"),
+        ("429", "429 Too Many Requests"),
+        ("captcha", "captcha page"),
+        ("login", "login wall"),
+        ("empty", "empty page"),
+        ("truncated", "truncated or invalid JSON"),
+    ],
+)
 def test_a_failing_hashtag_is_named_in_the_summary_and_the_others_continue(tiktok, con, kind, words, monkeypatch):
     tracking.add(con, ["valet2026", "klimat"])
     original = collect_web._web_hashtag
@@ -223,7 +242,9 @@ def test_user_detail_and_video_page_fallback(tiktok, con):
     info, video = asyncio.run(run())
     assert info["user"]["uniqueId"] == post.author.unique_id and video.body_path.suffix == ".html"
     process_pending(con)
-    assert con.execute("SELECT followers FROM authors WHERE unique_id = ?", [post.author.unique_id]).fetchone()[0] == post.author.followers(T)
+    assert con.execute("SELECT followers FROM authors WHERE unique_id = ?", [post.author.unique_id]).fetchone()[0] == post.author.followers(
+        T
+    )
     row = con.execute("SELECT views, description FROM posts WHERE post_id = ?", [post.post_id]).fetchone()
     assert row == (post.counts(T)["views"], post.description)
 
@@ -237,8 +258,9 @@ def test_monitor_snapshots_hashtag_stats_every_time(tiktok, con):
     rows = con.execute("SELECT hashtag, count(*) FROM hashtag_stats GROUP BY hashtag ORDER BY 1").fetchall()
     assert rows == [("klimat", 2), ("valet2026", 2)]
     exact = tiktok.world.hashtag_stats("klimat", T)
-    assert con.execute("SELECT video_count, view_count FROM hashtag_stats WHERE hashtag = 'klimat' AND collected_at = ?", [T]).fetchone() == (
-        exact["videoCount"], exact["viewCount"])
+    assert con.execute(
+        "SELECT video_count, view_count FROM hashtag_stats WHERE hashtag = 'klimat' AND collected_at = ?", [T]
+    ).fetchone() == (exact["videoCount"], exact["viewCount"])
     assert con.execute("SELECT count(*) FROM runs WHERE flow = 'monitor' AND status = 'completed'").fetchone()[0] == 2
 
 
@@ -251,8 +273,8 @@ def test_rate_limit_and_concurrency(tiktok):
 
     assert asyncio.run(run(20, 5, 6)) >= 0.24  # 6 starts at 20/s: at least 5 intervals of 50 ms
     tiktok.faults.add("slow", path="/_offline/state", delay=0.2, times=None)
-    assert asyncio.run(run(0, 1, 3)) >= 0.6   # one at a time
-    assert asyncio.run(run(0, 3, 3)) < 0.55   # all at once
+    assert asyncio.run(run(0, 1, 3)) >= 0.6  # one at a time
+    assert asyncio.run(run(0, 3, 3)) < 0.55  # all at once
 
 
 def test_proxy_comes_from_settings(tiktok):
@@ -270,8 +292,13 @@ def test_proxy_comes_from_settings(tiktok):
 
 def test_collect_cli_prints_one_summary_line_and_never_the_token(tiktok, workspace, capsys, monkeypatch):
     db = str(workspace.db_target)
-    for name, value in {"MS_TOKEN": CANARY, "WEB_BASE_URL": tiktok.base_url, "MEDIA_HOSTS": "127.0.0.1", "REQUESTS_PER_SECOND": "0",
-                        "RETRIES": "1"}.items():
+    for name, value in {
+        "MS_TOKEN": CANARY,
+        "WEB_BASE_URL": tiktok.base_url,
+        "MEDIA_HOSTS": "127.0.0.1",
+        "REQUESTS_PER_SECOND": "0",
+        "RETRIES": "1",
+    }.items():
         monkeypatch.setenv("TIKTOK_INTEL_" + name, value)  # the CLI reads its settings afresh
     assert main(["--db", db, "collect", "--hashtag", "klimat", "--max-posts", "20", "--no-covers"]) == 0
     out = capsys.readouterr()

@@ -1,26 +1,35 @@
 """Conformance: every real sample in ../shared/fixtures parses and ingests, with concrete values checked."""
+
 from __future__ import annotations
 
 import csv
 import datetime as dt
 
 import pytest
-
-from tiktok_intel.imports import import_paths
-from tiktok_intel.parsing import Context, parse_bytes
-from tiktok_intel.ingest.pages import rebuild
-
 from conftest import T0
 from test_ingest import snapshot
 
+from tiktok_intel.imports import import_paths
+from tiktok_intel.ingest.pages import rebuild
+from tiktok_intel.parsing import Context, parse_bytes
+
 RESPONSES = [
-    "web/item_2024_fyp.json", "web/item_2024_hashtag.json", "web/item_2023_search.json", "web/item_list_minimal.json",
-    "web/page_sigi_state_2023.json", "web/user_detail_2025.json",
-    "aweme/ensembledata_hashtag_search.json", "aweme/ensembledata_post_info.json", "aweme/ensembledata_user_info_by_username.json",
+    "web/item_2024_fyp.json",
+    "web/item_2024_hashtag.json",
+    "web/item_2023_search.json",
+    "web/item_list_minimal.json",
+    "web/page_sigi_state_2023.json",
+    "web/user_detail_2025.json",
+    "aweme/ensembledata_hashtag_search.json",
+    "aweme/ensembledata_post_info.json",
+    "aweme/ensembledata_user_info_by_username.json",
     "zeeschuimer/tiktok_search_2023.ndjson",
-    "research_api/api_videos_response_page_1_of_2.json", "research_api/api_videos_response_page_2_of_2.json",
-    "research_api/api_videos_response_unicode_with_null_bytes.json", "research_api/traktok_example_resp_q_videos.json",
-    "research_api/api_comments_response.json", "research_api/traktok_example_resp_comments.json",
+    "research_api/api_videos_response_page_1_of_2.json",
+    "research_api/api_videos_response_page_2_of_2.json",
+    "research_api/api_videos_response_unicode_with_null_bytes.json",
+    "research_api/traktok_example_resp_q_videos.json",
+    "research_api/api_comments_response.json",
+    "research_api/traktok_example_resp_comments.json",
 ]
 
 
@@ -30,15 +39,22 @@ def parse(shared, name):
 
 def test_every_sample_file_is_covered(shared_fixtures):
     on_disk = {str(p.relative_to(shared_fixtures)) for p in shared_fixtures.rglob("*") if p.suffix in (".json", ".ndjson")}
-    requests_not_responses = {"research_api/traktok_example_query.json", "research_api/traktok_example_request.json",
-                              "research_api/traktok_example_resp_q_user.json"}
+    requests_not_responses = {
+        "research_api/traktok_example_query.json",
+        "research_api/traktok_example_request.json",
+        "research_api/traktok_example_resp_q_user.json",
+    }
     assert on_disk - set(RESPONSES) - requests_not_responses - SHAPES_FOR_ISSUE_17 == set()
 
 
 #: Samples added to ../shared/fixtures for issue 17 (accounts, keywords, comments, every file shape):
 #: not imported yet; that issue moves each into RESPONSES with its values checked.
-SHAPES_FOR_ISSUE_17 = {"web/comments_2024.json", "web/search_general_2022.json", "web/user_detail_scope_2025.json",
-                       "scrapers/tiktok_scraper_2021_user.json"}
+SHAPES_FOR_ISSUE_17 = {
+    "web/comments_2024.json",
+    "web/search_general_2022.json",
+    "web/user_detail_scope_2025.json",
+    "scrapers/tiktok_scraper_2021_user.json",
+}
 
 
 @pytest.mark.parametrize("name", RESPONSES)

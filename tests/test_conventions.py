@@ -1,4 +1,5 @@
 """The facts defined once in tiktok_intel.conventions: the SQL forms agree with the Python ones."""
+
 from __future__ import annotations
 
 import duckdb
@@ -9,13 +10,30 @@ from tiktok_intel import conventions
 from tiktok_intel.conventions import hashtag, hashtag_sql
 
 TRICKY = [
-    ("#Å", "å"), ("#A\u030a", "å"), ("a\u030a", "å"),                    # composed and decomposed å are one hashtag
-    ("  #Valet2026 ", "valet2026"), ("\u3000#Klimat\u3000", "klimat"), ("\t#x\x1c", "x"), ("\xa0#ÅÄÖ\u2009", "åäö"),
-    ("SVTNyheter", "svtnyheter"), ("ÖREBRO", "örebro"), ("##x", "x"), ("# x", "x"),
-    ("İSTANBUL", "istanbul"), ("I\u0307STANBUL", "istanbul"), ("ıspanak", "ıspanak"),  # Turkish: one character for one
-    ("ΟΔΟΣ", "οδοσ"),                                                    # no final-sigma rule: DuckDB's lower
-    ("Ｔｉｋ", "ｔｉｋ"), ("ẞ", "ß"), ("ǅ", "ǆ"), ("T\u0308", "ẗ"),           # full-width stays full-width (NFC, not NFKC)
-    ("हिंदी", "हिंदी"), ("#", None), ("", None), ("  ", None), (None, None),
+    ("#Å", "å"),
+    ("#A\u030a", "å"),
+    ("a\u030a", "å"),  # composed and decomposed å are one hashtag
+    ("  #Valet2026 ", "valet2026"),
+    ("\u3000#Klimat\u3000", "klimat"),
+    ("\t#x\x1c", "x"),
+    ("\xa0#ÅÄÖ\u2009", "åäö"),
+    ("SVTNyheter", "svtnyheter"),
+    ("ÖREBRO", "örebro"),
+    ("##x", "x"),
+    ("# x", "x"),
+    ("İSTANBUL", "istanbul"),
+    ("I\u0307STANBUL", "istanbul"),
+    ("ıspanak", "ıspanak"),  # Turkish: one character for one
+    ("ΟΔΟΣ", "οδοσ"),  # no final-sigma rule: DuckDB's lower
+    ("Ｔｉｋ", "ｔｉｋ"),
+    ("ẞ", "ß"),
+    ("ǅ", "ǆ"),
+    ("T\u0308", "ẗ"),  # full-width stays full-width (NFC, not NFKC)
+    ("हिंदी", "हिंदी"),
+    ("#", None),
+    ("", None),
+    ("  ", None),
+    (None, None),
 ]
 
 
@@ -57,22 +75,35 @@ def test_whitespace_is_what_python_strips():
 
 def test_link_sql_agrees():
     con = duckdb.connect()
-    row = con.execute(f"SELECT {conventions.post_link_sql('?', '?')}, {conventions.post_link_sql('NULL', '?')}, "
-                      f"{conventions.author_link_sql('?')}, {conventions.author_link_sql('NULL')}, {conventions.hashtag_link_sql('?')}",
-                      ["anna", "123", "456", "bo", "bo", "klimat"]).fetchone()
-    assert row == (conventions.post_link("anna", "123"), conventions.post_link(None, "456"), "https://www.tiktok.com/@bo", None,
-                   conventions.hashtag_link("klimat"))
+    row = con.execute(
+        f"SELECT {conventions.post_link_sql('?', '?')}, {conventions.post_link_sql('NULL', '?')}, "
+        f"{conventions.author_link_sql('?')}, {conventions.author_link_sql('NULL')}, {conventions.hashtag_link_sql('?')}",
+        ["anna", "123", "456", "bo", "bo", "klimat"],
+    ).fetchone()
+    assert row == (
+        conventions.post_link("anna", "123"),
+        conventions.post_link(None, "456"),
+        "https://www.tiktok.com/@bo",
+        None,
+        conventions.hashtag_link("klimat"),
+    )
     assert conventions.post_link("anna", "123") == "https://www.tiktok.com/@anna/video/123"
 
 
 def test_post_columns_fall_back():
     con = duckdb.connect()
-    con.execute("CREATE TABLE posts (post_id VARCHAR, author_id VARCHAR, author_unique_id VARCHAR, url VARCHAR, created_at TIMESTAMP, "
-                "first_seen_at TIMESTAMP)")
+    con.execute(
+        "CREATE TABLE posts (post_id VARCHAR, author_id VARCHAR, author_unique_id VARCHAR, url VARCHAR, created_at TIMESTAMP, "
+        "first_seen_at TIMESTAMP)"
+    )
     con.execute("CREATE TABLE authors (author_id VARCHAR, unique_id VARCHAR)")
-    con.execute("INSERT INTO posts VALUES ('1', 'a1', 'old', NULL, NULL, '2026-11-01'), ('2', NULL, 'bo', 'https://x/2', '2026-10-01', "
-                "'2026-11-01')")
+    con.execute(
+        "INSERT INTO posts VALUES ('1', 'a1', 'old', NULL, NULL, '2026-11-01'), ('2', NULL, 'bo', 'https://x/2', '2026-10-01', "
+        "'2026-11-01')"
+    )
     con.execute("INSERT INTO authors VALUES ('a1', 'new')")
-    rows = con.execute(f"SELECT {conventions.post_url_sql()}, {conventions.published_sql()}::VARCHAR, {conventions.author_sql()} "
-                       "FROM posts p LEFT JOIN authors a ON a.author_id = p.author_id ORDER BY p.post_id").fetchall()
+    rows = con.execute(
+        f"SELECT {conventions.post_url_sql()}, {conventions.published_sql()}::VARCHAR, {conventions.author_sql()} "
+        "FROM posts p LEFT JOIN authors a ON a.author_id = p.author_id ORDER BY p.post_id"
+    ).fetchall()
     assert rows == [("https://www.tiktok.com/@old/video/1", "2026-11-01 00:00:00", "new"), ("https://x/2", "2026-10-01 00:00:00", "bo")]

@@ -1,4 +1,5 @@
 """Dashboard panels as plain functions: against a fixture workspace built like the flows build it, and an empty one."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -11,21 +12,27 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from tiktok_intel.store import workspace as workspace_module
-
-from tiktok_intel import settings as settings_module
 from tiktok_intel import dashboards as ti
 from tiktok_intel import seeding
+from tiktok_intel import settings as settings_module
 from tiktok_intel.dashboards import data, launcher, ui
 from tiktok_intel.store import open_db
+from tiktok_intel.store import workspace as workspace_module
 
 PANELS = [
-    ("counts", lambda db: ti.counts_panel(db)), ("growth", lambda db: ti.growth_panel(db)), ("runs", lambda db: ti.runs_panel(db)),
-    ("tracked", lambda db: ti.tracked_panel(db)), ("popularity", lambda db: ti.popularity_panel(db)),
-    ("hashtag_trending", lambda db: ti.hashtag_trending_panel(db)), ("trending_posts", lambda db: ti.trending_posts_panel(db)),
-    ("trending_authors", lambda db: ti.trending_authors_panel(db)), ("related", lambda db: ti.related_hashtags_panel(db)),
-    ("search", lambda db: ti.search_panel(db)), ("duplicates", lambda db: ti.duplicates_panel(db)),
-    ("reports", lambda db: ti.reports_panel(db)), ("report_archive", lambda db: ti.report_archive_panel(db)),
+    ("counts", lambda db: ti.counts_panel(db)),
+    ("growth", lambda db: ti.growth_panel(db)),
+    ("runs", lambda db: ti.runs_panel(db)),
+    ("tracked", lambda db: ti.tracked_panel(db)),
+    ("popularity", lambda db: ti.popularity_panel(db)),
+    ("hashtag_trending", lambda db: ti.hashtag_trending_panel(db)),
+    ("trending_posts", lambda db: ti.trending_posts_panel(db)),
+    ("trending_authors", lambda db: ti.trending_authors_panel(db)),
+    ("related", lambda db: ti.related_hashtags_panel(db)),
+    ("search", lambda db: ti.search_panel(db)),
+    ("duplicates", lambda db: ti.duplicates_panel(db)),
+    ("reports", lambda db: ti.reports_panel(db)),
+    ("report_archive", lambda db: ti.report_archive_panel(db)),
 ]
 
 
@@ -344,8 +351,11 @@ def test_a_report_recorded_relative_to_the_project_folder_is_found(workspace, tm
     (folder / "post_trends.html").write_text("<h1>Post trends report</h1>")
     relative = Path("data") / "reports" / "post_trends" / "20261117T100000" / "post_trends.ipynb"
     with open_db() as con:
-        con.execute("INSERT INTO runs (run_id, flow, started_at, ended_at, status, notebook_path) VALUES "
-                    "('r1', 'post-trends', now()::TIMESTAMP, now()::TIMESTAMP, 'completed', ?)", [str(relative)])
+        con.execute(
+            "INSERT INTO runs (run_id, flow, started_at, ended_at, status, notebook_path) VALUES "
+            "('r1', 'post-trends', now()::TIMESTAMP, now()::TIMESTAMP, 'completed', ?)",
+            [str(relative)],
+        )
     panel = ti.report_archive_panel(None)
     assert "report file not found" not in texts(panel) and find(panel, w.Button, description="Open")
     monkeypatch.chdir(tmp_path)  # and what a flow records now is absolute, wherever it ran from

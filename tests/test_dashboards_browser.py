@@ -6,6 +6,7 @@ screenshot under the test's output folder, and also as ``<dashboard>.png`` in th
 ``TIKTOK_INTEL_SCREENSHOTS`` when set: the README's screenshots come from
 ``TIKTOK_INTEL_SCREENSHOTS=docs/screenshots pytest tests/test_dashboards_browser.py``.
 """
+
 from __future__ import annotations
 
 import os
@@ -24,8 +25,16 @@ from tiktok_intel.dashboards import launcher
 pytestmark = pytest.mark.browser
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run", "--disable-sync"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
 RENDER_TIMEOUT_MS = 60_000
 
 
@@ -141,8 +150,9 @@ def test_the_address_opens_the_index_dashboard_not_a_file_list(page, server):
     assert links == [title for _, title, _ in launcher_dashboards()]
     text = body_text(page)
     assert all(what in text for _, _, what in launcher_dashboards())  # what each dashboard shows
-    assert re.search(r"posts last collected \d{4}-\d\d-\d\d \d\d:\d\d UTC \(\d+ (min|h|days) ago\)",
-                     page.inner_text(".ti-freshness"))  # how fresh the data is
+    assert re.search(
+        r"posts last collected \d{4}-\d\d-\d\d \d\d:\d\d UTC \(\d+ (min|h|days) ago\)", page.inner_text(".ti-freshness")
+    )  # how fresh the data is
     assert "Select items" not in text and ".ipynb" not in text
     no_traceback(page)
     for tree in ("voila/tree", "voila/tree/", "voila/tree/pipelines"):  # Voilà's file list: the index instead
@@ -219,8 +229,11 @@ def test_trends_filter_detail_and_download(page, server, tmp_path):
     open_dashboard(page, server, "trends", ".ti-trending")
     first = page.inner_text(".ti-trending")
     page.click(".widget-toggle-buttons button:has-text('1d')")
-    page.wait_for_function("t => document.querySelector('.ti-trending') && document.querySelector('.ti-trending').innerText !== t",
-                           arg=first, timeout=RENDER_TIMEOUT_MS)
+    page.wait_for_function(
+        "t => document.querySelector('.ti-trending') && document.querySelector('.ti-trending').innerText !== t",
+        arg=first,
+        timeout=RENDER_TIMEOUT_MS,
+    )
     assert page.locator(".ti-card .ti-watch").first.get_attribute("href").startswith("https://www.tiktok.com/@")
     with page.expect_download() as download:
         page.locator("a.ti-download:has-text('Download Excel')").first.click()

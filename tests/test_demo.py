@@ -1,6 +1,7 @@
 """`make demo` / `tiktok-intel demo`: the schedules replayed in fast-forward against the offline
 TikTok at the simulated times, the real flows and a weekly user job at the end, reuse of a finished
 demo, and a workspace the demo did not build left alone."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -9,9 +10,9 @@ from collections import Counter
 from pathlib import Path
 
 import duckdb
+import prefect_harness
 import pytest
 
-import prefect_harness
 from tiktok_intel import demo, jobs
 from tiktok_intel.cli import main
 from tiktok_intel.store import open_db
@@ -22,8 +23,13 @@ END = dt.datetime(2026, 11, 17, 11, 47)  # UTC; no daylight-saving change in the
 
 def test_the_timeline_holds_every_firing_of_the_five_schedules_in_order():
     firings = demo.timeline(END - dt.timedelta(days=14), END)
-    assert Counter(f.job for f in firings) == {"hashtag-monitoring": 672, "content": 42, "post-trends": 42, "author-trends": 42,
-                                               "association-rules": 14}
+    assert Counter(f.job for f in firings) == {
+        "hashtag-monitoring": 672,
+        "content": 42,
+        "post-trends": 42,
+        "author-trends": 42,
+        "association-rules": 14,
+    }
     assert [f.at for f in firings] == sorted(f.at for f in firings)
     assert END - dt.timedelta(days=14) < firings[0].at and firings[-1].at <= END
     content = [f.at for f in firings if f.job == "content"]
@@ -72,8 +78,10 @@ def test_every_monitoring_firing_snapshots_at_its_simulated_time(built):
 
 def test_the_flows_and_the_weekly_job_ran_for_real_with_reports(built):
     workspace = built["workspace"]
-    runs = {flow: (status, path) for flow, status, path in query(
-        workspace, "SELECT flow, status, notebook_path FROM runs WHERE notebook_path IS NOT NULL")}
+    runs = {
+        flow: (status, path)
+        for flow, status, path in query(workspace, "SELECT flow, status, notebook_path FROM runs WHERE notebook_path IS NOT NULL")
+    }
     assert set(runs) == {"hashtag-monitoring", "content", "post-trends", "author-trends", "association-rules", "weekly-brief"}
     for flow, (status, path) in runs.items():
         assert status == "completed", flow

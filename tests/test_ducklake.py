@@ -1,5 +1,6 @@
 """The full pipeline once on a DuckLake store (``--db ducklake:sqlite:PATH``): collection, the
 five flows' notebooks, run records; and a second process reading while one writes."""
+
 from __future__ import annotations
 
 import json
@@ -7,10 +8,11 @@ import subprocess
 import sys
 import textwrap
 
+import prefect_harness
 import pytest
 
-import prefect_harness
-from tiktok_intel import settings as settings_module, tracking
+from tiktok_intel import settings as settings_module
+from tiktok_intel import tracking
 from tiktok_intel.cli import main
 from tiktok_intel.offline import OfflineTikTok
 from tiktok_intel.sources import http as http_module
@@ -25,8 +27,15 @@ def lake(workspace, tmp_path, monkeypatch):
     monkeypatch.setenv("TIKTOK_INTEL_WORKSPACE", str(workspace.workspace_path))  # the notebooks' kernels
     monkeypatch.setattr(http_module, "BACKOFF_BASE_SECONDS", 0.01)
     with OfflineTikTok(seed=3) as server:
-        settings_module.configure(workspace, db=target, ms_token="msTokenCANARY-lake", requests_per_second=0, retries=1,
-                                  timeout_seconds=5, **server.settings_overrides())
+        settings_module.configure(
+            workspace,
+            db=target,
+            ms_token="msTokenCANARY-lake",
+            requests_per_second=0,
+            retries=1,
+            timeout_seconds=5,
+            **server.settings_overrides(),
+        )
         yield target
 
 
@@ -50,8 +59,13 @@ def test_the_full_pipeline_runs_on_a_ducklake_store(lake, tmp_path):
     with connection(read_only=True) as con:
         assert con.execute("SELECT type FROM duckdb_databases() WHERE database_name = current_database()").fetchone()[0] == "ducklake"
         statuses = dict(con.execute("SELECT flow, min(status) FROM runs GROUP BY flow").fetchall())
-        assert statuses == {"content": "completed", "hashtag-monitoring": "completed",  # one row a run: collecting is a step of it
-                            "post-trends": "completed", "author-trends": "completed", "association-rules": "completed"}
+        assert statuses == {
+            "content": "completed",
+            "hashtag-monitoring": "completed",  # one row a run: collecting is a step of it
+            "post-trends": "completed",
+            "author-trends": "completed",
+            "association-rules": "completed",
+        }
         posts = con.execute("SELECT count(*), count(DISTINCT post_id) FROM posts").fetchone()
         assert posts[0] == posts[1] > 50
         # the content flow fetches raw pages only, then ingests: no cursor, and each tracked hashtag's collection time set
@@ -69,11 +83,20 @@ def test_cli_init_and_a_reader_in_another_process_while_this_one_writes(tmp_path
         assert main(["--db", target, "init"]) == 0
         writer = open_db(target)  # held open for writing, as a long flow would
         writer.execute("INSERT INTO tracked_hashtags (name, added_at) VALUES ('a', now())")
-        reader = subprocess.run([sys.executable, "-c", textwrap.dedent(f"""
+        reader = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                textwrap.dedent(f"""
             from tiktok_intel.store import connection
             with connection({target!r}, read_only=True) as con:
                 print(con.execute("SELECT count(*) FROM tracked_hashtags").fetchone()[0])
-        """)], capture_output=True, text=True, timeout=60)
+        """),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         writer.close()
         assert reader.returncode == 0, reader.stderr
         assert reader.stdout.strip() == "1"

@@ -1,4 +1,5 @@
 """DuckDB's reading of web feed pages gives exactly the store the Python parser gives."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -6,14 +7,13 @@ import json
 import sys
 
 import pytest
+from conftest import OWN_FIXTURES, PROJECT, T0
+from test_ingest import snapshot
 
 from tiktok_intel.ingest import sql_reader as reader
 from tiktok_intel.ingest.pages import ingest_pages
 from tiktok_intel.raw import write_page
 from tiktok_intel.store import open_db
-
-from conftest import OWN_FIXTURES, PROJECT, T0
-from test_ingest import snapshot
 
 sys.path.insert(0, str(PROJECT / "bench"))
 from synthetic import World  # noqa: E402
@@ -23,12 +23,15 @@ def feed_pages(shared) -> list[tuple[dict, str | None]]:
     """Web feed pages: our own, the real samples' items wrapped in feeds, and synthetic ones."""
     pages = [(json.loads((OWN_FIXTURES / n).read_text()), "valet2026") for n in ("web_item_list.json", "web_item_list_later.json")]
     if shared is not None:
-        items = [json.loads((shared / "web/item_2024_fyp.json").read_text()), json.loads((shared / "web/item_2024_hashtag.json").read_text())]
+        items = [
+            json.loads((shared / "web/item_2024_fyp.json").read_text()),
+            json.loads((shared / "web/item_2024_hashtag.json").read_text()),
+        ]
         items += json.loads((shared / "web/item_list_minimal.json").read_text())
         pages.append(({"statusCode": 0, "hasMore": False, "itemList": items}, "restock"))
         lines = (shared / "zeeschuimer/tiktok_search_2023.ndjson").read_text().splitlines()
         zee = [json.loads(line)["data"] for line in lines]
-        pages += [({"itemList": zee[i:i + 30], "hasMore": True, "cursor": str(i + 30)}, None) for i in range(0, len(zee), 30)]
+        pages += [({"itemList": zee[i : i + 30], "hasMore": True, "cursor": str(i + 30)}, None) for i in range(0, len(zee), 30)]
     world = World(posts=300, authors=40, hashtags=200, seed=7)
     pages += [(world.feed_page(start, 30, T0, start), "valet2026") for start in range(0, 300, 30)]
     return pages
@@ -45,8 +48,18 @@ def write_all(pages, raw_dir):
     out = []
     for n, (body, tag) in enumerate(pages):
         when = T0 + dt.timedelta(hours=8 * (n % 3))
-        out.append(write_page(json.dumps(body, ensure_ascii=False), source="web", run_id=f"r{n}", page=n, fetched_at=when,
-                              hashtag=tag, raw_dir=raw_dir, extra={"rank_offset": 30 * n}))
+        out.append(
+            write_page(
+                json.dumps(body, ensure_ascii=False),
+                source="web",
+                run_id=f"r{n}",
+                page=n,
+                fetched_at=when,
+                hashtag=tag,
+                raw_dir=raw_dir,
+                extra={"rank_offset": 30 * n},
+            )
+        )
     return out
 
 
@@ -66,8 +79,10 @@ def test_sql_reader_equals_python_parser(workspace, tmp_path, shared_or_none):
 
 def test_pages_it_cannot_read_exactly_go_to_python(workspace, tmp_path):
     names = ["web_item_list.json", "bad/odd_values.json", "bad/truncated.json", "bad/captcha.html", "sigi_page.html"]
-    pages = [write_page((OWN_FIXTURES / n).read_bytes(), source="web", run_id=f"r{i}", page=0, fetched_at=T0,
-                        suffix="." + n.rsplit(".", 1)[1]) for i, n in enumerate(names)]
+    pages = [
+        write_page((OWN_FIXTURES / n).read_bytes(), source="web", run_id=f"r{i}", page=0, fetched_at=T0, suffix="." + n.rsplit(".", 1)[1])
+        for i, n in enumerate(names)
+    ]
     con = open_db(tmp_path / "x.duckdb")
     loaded, _, _ = reader.load(con, [p for p in pages if p.body_path.suffix == ".json"])
     assert [p.body_path.name for p in loaded] == [pages[0].body_path.name]  # odd values and truncated JSON: Python's
@@ -107,18 +122,34 @@ def test_many_groups_read_while_ingesting_equal_python_parser(workspace, tmp_pat
 #: One field of one item changed to a value of another JSON type: what the SQL reader must either
 #: read as Python does or leave to Python (then Python's store, rejects included, is the reference).
 ODD_TYPES = {
-    "verified as text": ("author", "verified", "true"), "verified as a number": ("author", "verified", 1),
-    "isAd as text": (None, "isAd", "false"), "original as text": ("music", "original", "true"),
-    "challenges a number": (None, "challenges", 5), "challenges true": (None, "challenges", True),
-    "challenges false": (None, "challenges", False), "challenges a string": (None, "challenges", "#valet2026"),
-    "challenges an object": (None, "challenges", {"title": "valet2026"}), "challenge a number": (None, "challenges", [5, {"title": "ok"}]),
-    "textExtra a number": (None, "textExtra", 3), "textExtra a string": (None, "textExtra", "x"),
-    "author a string": (None, "author", "someone"), "author a number": (None, "author", 42), "author empty": (None, "author", {}),
-    "author a list": (None, "author", [1]), "stats a string": (None, "stats", "x"), "statsV2 a number": (None, "statsV2", 5),
-    "music a string": (None, "music", "x"), "video a list": (None, "video", [1]), "id a number": (None, "id", 7300000000000000123),
-    "id a float": (None, "id", 1.5), "id true": (None, "id", True), "createTime true": (None, "createTime", True),
-    "createTime as text": (None, "createTime", "1700000000"), "author id a number": ("author", "id", 6800000000000000001),
-    "nickname an object": ("author", "nickname", {"a": 1}), "desc true": (None, "desc", True),
+    "verified as text": ("author", "verified", "true"),
+    "verified as a number": ("author", "verified", 1),
+    "isAd as text": (None, "isAd", "false"),
+    "original as text": ("music", "original", "true"),
+    "challenges a number": (None, "challenges", 5),
+    "challenges true": (None, "challenges", True),
+    "challenges false": (None, "challenges", False),
+    "challenges a string": (None, "challenges", "#valet2026"),
+    "challenges an object": (None, "challenges", {"title": "valet2026"}),
+    "challenge a number": (None, "challenges", [5, {"title": "ok"}]),
+    "textExtra a number": (None, "textExtra", 3),
+    "textExtra a string": (None, "textExtra", "x"),
+    "author a string": (None, "author", "someone"),
+    "author a number": (None, "author", 42),
+    "author empty": (None, "author", {}),
+    "author a list": (None, "author", [1]),
+    "stats a string": (None, "stats", "x"),
+    "statsV2 a number": (None, "statsV2", 5),
+    "music a string": (None, "music", "x"),
+    "video a list": (None, "video", [1]),
+    "id a number": (None, "id", 7300000000000000123),
+    "id a float": (None, "id", 1.5),
+    "id true": (None, "id", True),
+    "createTime true": (None, "createTime", True),
+    "createTime as text": (None, "createTime", "1700000000"),
+    "author id a number": ("author", "id", 6800000000000000001),
+    "nickname an object": ("author", "nickname", {"a": 1}),
+    "desc true": (None, "desc", True),
 }
 
 

@@ -17,6 +17,7 @@ reader of logs can do to a workspace.
 The offline TikTok runs with a fixed clock, so every fetch of a page gives the same bytes and an
 interrupted run and an uninterrupted one see the same TikTok.
 """
+
 from __future__ import annotations
 
 import base64
@@ -40,14 +41,13 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from conftest import OWN_FIXTURES
 
 from tiktok_intel import settings as settings_module
 from tiktok_intel.offline import OfflineTikTok, World, shapes
 from tiktok_intel.schema import INGEST_TABLES
-from tiktok_intel.store.workspace import STALE_ERROR
 from tiktok_intel.store import open_db
-
-from conftest import OWN_FIXTURES
+from tiktok_intel.store.workspace import STALE_ERROR
 
 pytestmark = pytest.mark.slow
 
@@ -61,23 +61,36 @@ RUN_SPECIFIC = {"first_seen_at", "last_seen_at", "collected_at", "run_id"}
 
 # -- running the command line -----------------------------------------------------------------------
 
+
 def cli_env(workspace: Path, tiktok: OfflineTikTok | None = None, **settings: str) -> dict[str, str]:
     """The caller's environment without its TIKTOK_INTEL_* settings, pointed at ``workspace``
     (and the offline TikTok), plus ``settings`` (``ms_token="x"`` -> TIKTOK_INTEL_MS_TOKEN=x)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TIKTOK_INTEL_")}
     env.update(TIKTOK_INTEL_WORKSPACE=str(workspace), TIKTOK_INTEL_PROGRESS="0")
     if tiktok is not None:
-        env.update(TIKTOK_INTEL_WEB_BASE_URL=tiktok.base_url, TIKTOK_INTEL_RESEARCH_BASE_URL=tiktok.base_url,
-                   TIKTOK_INTEL_MEDIA_HOSTS="127.0.0.1", TIKTOK_INTEL_REQUESTS_PER_SECOND="0", TIKTOK_INTEL_RETRIES="1",
-                   TIKTOK_INTEL_TIMEOUT_SECONDS="10")
+        env.update(
+            TIKTOK_INTEL_WEB_BASE_URL=tiktok.base_url,
+            TIKTOK_INTEL_RESEARCH_BASE_URL=tiktok.base_url,
+            TIKTOK_INTEL_MEDIA_HOSTS="127.0.0.1",
+            TIKTOK_INTEL_REQUESTS_PER_SECOND="0",
+            TIKTOK_INTEL_RETRIES="1",
+            TIKTOK_INTEL_TIMEOUT_SECONDS="10",
+        )
     env.update({"TIKTOK_INTEL_" + k.upper(): str(v) for k, v in settings.items()})
     return env
 
 
 def cli(env: dict[str, str], *args: str, cwd: Path, timeout: float = 180, preexec_fn=None, prefix: tuple[str, ...] = ()):
     """``tiktok-intel ARGS`` in a child process; its CompletedProcess (text)."""
-    return subprocess.run([*prefix, sys.executable, "-m", "tiktok_intel", *args], env=env, cwd=str(cwd), capture_output=True,
-                          text=True, timeout=timeout, preexec_fn=preexec_fn)
+    return subprocess.run(
+        [*prefix, sys.executable, "-m", "tiktok_intel", *args],
+        env=env,
+        cwd=str(cwd),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        preexec_fn=preexec_fn,
+    )
 
 
 def ok(done: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
@@ -87,6 +100,7 @@ def ok(done: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
 
 def pages_written(raw: Path, at_least: int = 1):
     """A condition: ``at_least`` complete pages are in the raw zone ``raw``."""
+
     def check() -> bool:
         if not raw.is_dir():
             return False
@@ -96,6 +110,7 @@ def pages_written(raw: Path, at_least: int = 1):
             if found >= at_least:
                 return True
         return False
+
     return check
 
 
@@ -162,6 +177,7 @@ def kill_and_rerun(env_for, args, tmp_path: Path, n: int, delay: float, *, once_
 
 # -- comparing workspaces -------------------------------------------------------------------------------
 
+
 def rows(db: Path, *, stable_only: bool) -> dict[str, list[tuple]]:
     """Every ingested table's rows (``stable_only``: without collection times and run ids), sorted,
     duplicates kept; plus rejects and raw_pages by checksum."""
@@ -194,8 +210,10 @@ def differences(expected: dict, got: dict) -> list[str]:
     for name in expected:
         if expected[name] != got[name]:
             want, have = collections.Counter(expected[name]), collections.Counter(got[name])
-            out.append(f"{name}: {len(expected[name])} rows expected, {len(got[name])} found; missing {list((want - have).elements())[:2]}, "
-                       f"unexpected {list((have - want).elements())[:2]}")
+            out.append(
+                f"{name}: {len(expected[name])} rows expected, {len(got[name])} found; missing {list((want - have).elements())[:2]}, "
+                f"unexpected {list((have - want).elements())[:2]}"
+            )
     return out
 
 
@@ -266,12 +284,21 @@ def test_a_collection_killed_at_random_points_and_rerun_equals_an_uninterrupted_
     times = timed_run(env_for(base), COLLECT, base, first=pages_written(base / "raw"))
     fetching = max(times["end"] - times["first"], 0.3)
     # one point while it starts (store created and migrated, run recorded), two while it fetches and ingests page after page
-    points = [(rng.uniform(0.5, 0.95) * times["first"], None, "{delay:.2f} s after it started"),
-              (rng.uniform(0.0, 0.45) * fetching, pages_written, "{delay:.2f} s after its first raw page"),
-              (rng.uniform(0.45, 0.9) * fetching, pages_written, "{delay:.2f} s after its first raw page")]
+    points = [
+        (rng.uniform(0.5, 0.95) * times["first"], None, "{delay:.2f} s after it started"),
+        (rng.uniform(0.0, 0.45) * fetching, pages_written, "{delay:.2f} s after its first raw page"),
+        (rng.uniform(0.45, 0.9) * fetching, pages_written, "{delay:.2f} s after its first raw page"),
+    ]
     for n, (delay, condition, label) in enumerate(points):
-        ws, again, what = kill_and_rerun(env_for, COLLECT, tmp_path, n, delay, label=label + f" (uninterrupted run: {_timeline(times)})",
-                                         once_for=(lambda ws: condition(ws / "raw")) if condition else None)
+        ws, again, what = kill_and_rerun(
+            env_for,
+            COLLECT,
+            tmp_path,
+            n,
+            delay,
+            label=label + f" (uninterrupted run: {_timeline(times)})",
+            once_for=(lambda ws: condition(ws / "raw")) if condition else None,
+        )
         assert "2 of 2 hashtag(s) done" in again.stdout, f"{what}; rerun: {again.stdout}"
         print(what)
         assert_same_as_uninterrupted(base, ws, stable_only=True, what=what)
@@ -279,11 +306,13 @@ def test_a_collection_killed_at_random_points_and_rerun_equals_an_uninterrupted_
             states = con.execute("SELECT status, error FROM runs ORDER BY started_at").fetchall()
         assert all(status != "running" for status, _ in states), f"{what}: {states}"
         # the killed run: closed by the rerun, or completed when the kill came as its process was ending
-        assert states[-1][0] == "completed" and all(status == "completed" or error == STALE_ERROR for status, error in states[:-1]), \
+        assert states[-1][0] == "completed" and all(status == "completed" or error == STALE_ERROR for status, error in states[:-1]), (
             f"{what}: {states}"
+        )
 
 
 # -- kill -9 an import ---------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def import_set(tmp_path_factory) -> Path:
@@ -296,22 +325,32 @@ def import_set(tmp_path_factory) -> Path:
         for name in sorted(world.hashtags):
             feed = world.feed(name, at)
             for cursor in range(0, len(feed), 30):
-                page = shapes.item_list_page(world, feed[cursor:cursor + 30], at, "https://www.tiktok.com", cursor=cursor + 30,
-                                             has_more=cursor + 30 < len(feed))
+                page = shapes.item_list_page(
+                    world, feed[cursor : cursor + 30], at, "https://www.tiktok.com", cursor=cursor + 30, has_more=cursor + 30 < len(feed)
+                )
                 path = folder / f"feed-{k}-{name}-{cursor:04d}.json"
                 path.write_text(json.dumps(page, ensure_ascii=False), encoding="utf-8")
-                os.utime(path, (at.replace(tzinfo=dt.timezone.utc).timestamp(),) * 2)
+                os.utime(path, (at.replace(tzinfo=dt.UTC).timestamp(),) * 2)
     later = T + dt.timedelta(days=1)
     lines = []
     for n, post in enumerate(world.feed("svtnyheter", later)[:150] + world.feed("klimat", later)[:150]):
         item = shapes.item_struct(world, post, later, "https://www.tiktok.com")
-        lines.append(json.dumps({"item_id": item["id"], "timestamp_collected": int(later.replace(tzinfo=dt.timezone.utc).timestamp() * 1000) + n,
-                                 "source_platform": "tiktok.com", "source_platform_url": "https://www.tiktok.com/tag/klimat",
-                                 "data": item}, ensure_ascii=False))
+        lines.append(
+            json.dumps(
+                {
+                    "item_id": item["id"],
+                    "timestamp_collected": int(later.replace(tzinfo=dt.UTC).timestamp() * 1000) + n,
+                    "source_platform": "tiktok.com",
+                    "source_platform_url": "https://www.tiktok.com/tag/klimat",
+                    "data": item,
+                },
+                ensure_ascii=False,
+            )
+        )
     (folder / "zeeschuimer-export.ndjson").write_text("\n".join(lines) + "\n", encoding="utf-8")
     for name in ("truncated.json", "odd_values.json"):
         shutil.copyfile(OWN_FIXTURES / "bad" / name, folder / f"bad-{name}")
-        os.utime(folder / f"bad-{name}", (T.replace(tzinfo=dt.timezone.utc).timestamp(),) * 2)
+        os.utime(folder / f"bad-{name}", (T.replace(tzinfo=dt.UTC).timestamp(),) * 2)
     return folder
 
 
@@ -324,8 +363,13 @@ def imported(import_set, tmp_path_factory) -> tuple[Path, dict[str, float]]:
     """An uninterrupted import of the set, and when it had copied everything to raw, and ended."""
     ws = tmp_path_factory.mktemp("imported")
     files = len(list(import_set.iterdir()))
-    times = timed_run(cli_env(ws, **IMPORT_SETTINGS), ("import", str(import_set)), ws, first=pages_written(ws / "raw"),
-                      copied=pages_written(ws / "raw", files))
+    times = timed_run(
+        cli_env(ws, **IMPORT_SETTINGS),
+        ("import", str(import_set)),
+        ws,
+        first=pages_written(ws / "raw"),
+        copied=pages_written(ws / "raw", files),
+    )
     with open_db(ws / "tiktok.duckdb", read_only=True) as con:
         assert con.execute("SELECT count(*) FROM raw_pages").fetchone()[0] == files
         assert con.execute("SELECT count(*) FROM rejects").fetchone()[0] > 0  # the bad pages are in the set
@@ -340,24 +384,36 @@ def test_an_import_killed_at_random_points_and_rerun_equals_an_uninterrupted_one
     env_for = lambda ws: cli_env(ws, **IMPORT_SETTINGS)  # noqa: E731
     copying, ingesting = max(times["copied"] - times["first"], 0.05), max(times["end"] - times["copied"], 0.3)
     # one point while it copies the files to raw, two while it ingests them batch after batch
-    points = [(rng.uniform(0.1, 0.9) * copying, lambda ws: pages_written(ws / "raw"), "{delay:.2f} s after its first raw page"),
-              (rng.uniform(0.0, 0.45) * ingesting, lambda ws: pages_written(ws / "raw", files), "{delay:.2f} s after it copied all"),
-              (rng.uniform(0.45, 0.9) * ingesting, lambda ws: pages_written(ws / "raw", files), "{delay:.2f} s after it copied all")]
+    points = [
+        (rng.uniform(0.1, 0.9) * copying, lambda ws: pages_written(ws / "raw"), "{delay:.2f} s after its first raw page"),
+        (rng.uniform(0.0, 0.45) * ingesting, lambda ws: pages_written(ws / "raw", files), "{delay:.2f} s after it copied all"),
+        (rng.uniform(0.45, 0.9) * ingesting, lambda ws: pages_written(ws / "raw", files), "{delay:.2f} s after it copied all"),
+    ]
     for n, (delay, once_for, label) in enumerate(points):
-        ws, _, what = kill_and_rerun(env_for, args, tmp_path, n, delay, once_for=once_for,
-                                     label=label + f" (uninterrupted run: {_timeline(times)})")
+        ws, _, what = kill_and_rerun(
+            env_for, args, tmp_path, n, delay, once_for=once_for, label=label + f" (uninterrupted run: {_timeline(times)})"
+        )
         print(what)
         assert_same_as_uninterrupted(base, ws, stable_only=False, what=what)
 
 
 # -- a damaged raw page -----------------------------------------------------------------------------
 
+
 def _page(name: str, run_id: str, n: int, *, compress: bool = False):
     from tiktok_intel.raw import write_page
 
     suffix = "." + name.rsplit(".", 1)[1]
-    return write_page((OWN_FIXTURES / name).read_bytes(), source="web", run_id=run_id, page=n, fetched_at=T, hashtag="valet2026",
-                      suffix=suffix, compress=compress)
+    return write_page(
+        (OWN_FIXTURES / name).read_bytes(),
+        source="web",
+        run_id=run_id,
+        page=n,
+        fetched_at=T,
+        hashtag="valet2026",
+        suffix=suffix,
+        compress=compress,
+    )
 
 
 GOOD = ("web_item_list_later.json", "research_videos.json", "user_detail.json", "challenge_detail.json", "zeeschuimer.ndjson")
@@ -370,15 +426,24 @@ def _cut(page) -> None:
 def _altered(page) -> None:  # one digit changed: still valid JSON, only the checksum tells
     data = page.body_path.read_bytes()
     at = re.search(rb"\d{6}", data).end() - 1
-    page.body_path.write_bytes(data[:at] + str((int(data[at:at + 1]) + 1) % 10).encode() + data[at + 1:])
+    page.body_path.write_bytes(data[:at] + str((int(data[at : at + 1]) + 1) % 10).encode() + data[at + 1 :])
 
 
 DAMAGE = {  # how a page is damaged on disk -> words its reject's reason must hold
     "truncated body": ("web_item_list.json", False, _cut, "no longer matches the sha256"),
     "altered body": ("aweme_list.json", False, _altered, "no longer matches the sha256"),
-    "body that is not gzip": ("sigi_page.html", True, lambda p: p.body_path.write_bytes(b"\x1f\x8b\x08\x00 not gzip at all"), "body cannot be read"),
-    "unreadable meta file": ("universal_page.html", False, lambda p: p.meta_path.write_text('{"source": "web", "run_id": "r'),
-                             "meta file is unreadable"),
+    "body that is not gzip": (
+        "sigi_page.html",
+        True,
+        lambda p: p.body_path.write_bytes(b"\x1f\x8b\x08\x00 not gzip at all"),
+        "body cannot be read",
+    ),
+    "unreadable meta file": (
+        "universal_page.html",
+        False,
+        lambda p: p.meta_path.write_text('{"source": "web", "run_id": "r'),
+        "meta file is unreadable",
+    ),
     "missing body": ("research_videos.json", False, lambda p: p.body_path.unlink(), "no body file beside its meta file"),
 }
 
@@ -442,6 +507,7 @@ def test_a_damaged_raw_page_is_rejected_with_its_reason_and_the_rest_is_ingested
 
 # -- a full disk, an unwritable workspace ----------------------------------------------------------------
 
+
 def one_clear_line(done: subprocess.CompletedProcess, *words: str) -> str:
     """The command failed with exactly one line on stderr, no traceback, holding ``words``."""
     err = done.stderr
@@ -456,13 +522,16 @@ def _file_size_limit(limit: int):
     def apply() -> None:
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit then fails with EFBIG instead of killing
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
     return apply
 
 
 def _user_namespaces() -> bool:
     try:
-        return shutil.which("unshare") is not None and subprocess.run(
-            ["unshare", "--user", "--map-root-user", "--mount", "true"], capture_output=True, timeout=20).returncode == 0
+        return (
+            shutil.which("unshare") is not None
+            and subprocess.run(["unshare", "--user", "--map-root-user", "--mount", "true"], capture_output=True, timeout=20).returncode == 0
+        )
     except (OSError, subprocess.SubprocessError):
         return False
 
@@ -503,12 +572,31 @@ def test_a_full_disk_is_one_clear_error_and_a_rerun_after_freeing_space_complete
         source, after = tmp_path / "before", tmp_path / "after"
         shutil.copytree(ws, source)
         after.mkdir()
-        script = ('mount -t tmpfs -o size="$SIZE" tmpfs "$WS" && cp -a "$SOURCE/." "$WS/" && "$@"; code=$?; '
-                  'cp -a "$WS/." "$AFTER/"; exit $code')
-        full = subprocess.run(["unshare", "--user", "--map-root-user", "--mount", "sh", "-c", script, "sh",
-                               sys.executable, "-m", "tiktok_intel", "import", str(feed_pages)],
-                              env={**env, "WS": str(ws), "SOURCE": str(source), "AFTER": str(after), "SIZE": f"{room // 1024 + 100}k"},
-                              cwd=str(tmp_path), capture_output=True, text=True, timeout=180)
+        script = (
+            'mount -t tmpfs -o size="$SIZE" tmpfs "$WS" && cp -a "$SOURCE/." "$WS/" && "$@"; code=$?; cp -a "$WS/." "$AFTER/"; exit $code'
+        )
+        full = subprocess.run(
+            [
+                "unshare",
+                "--user",
+                "--map-root-user",
+                "--mount",
+                "sh",
+                "-c",
+                script,
+                "sh",
+                sys.executable,
+                "-m",
+                "tiktok_intel",
+                "import",
+                str(feed_pages),
+            ],
+            env={**env, "WS": str(ws), "SOURCE": str(source), "AFTER": str(after), "SIZE": f"{room // 1024 + 100}k"},
+            cwd=str(tmp_path),
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
         ws = after  # what the full disk held when the import gave up
         reason = "No space left"
     one_clear_line(full, "full", "free space", reason)
@@ -564,8 +652,11 @@ def _unwritable(kind: str, tmp_path: Path) -> tuple[Path, tuple[str, ...], tuple
             path.chmod(0o555 if path.is_dir() else 0o444)
         return ws, (), ("permission", "check the path and its permissions")
     script = 'mount --bind "$1" "$1" && mount -o remount,ro,bind "$1" && shift && exec "$@"'
-    return ws, ("unshare", "--user", "--map-root-user", "--mount", "sh", "-c", script, "sh", str(ws)), (
-        "Read-only file system", "check the path and its permissions")
+    return (
+        ws,
+        ("unshare", "--user", "--map-root-user", "--mount", "sh", "-c", script, "sh", str(ws)),
+        ("Read-only file system", "check the path and its permissions"),
+    )
 
 
 UNWRITABLE = ["workspace under a file", "raw zone is a file"] + (["read-only workspace"] if os.geteuid() != 0 or _user_namespaces() else [])
@@ -580,8 +671,9 @@ def test_an_unwritable_workspace_is_one_clear_error(kind, tiktok, tmp_path):
         err = one_clear_line(done, *words[:1])
         assert any(w.lower() in err.lower() for w in words[1:]), err
         if kind != "raw zone is a file":  # collecting also needs the store
-            one_clear_line(cli(env, "collect", "--hashtag", "klimat", "--max-posts", "5", "--no-covers", cwd=tmp_path, prefix=prefix),
-                           *words[:1])
+            one_clear_line(
+                cli(env, "collect", "--hashtag", "klimat", "--max-posts", "5", "--no-covers", cwd=tmp_path, prefix=prefix), *words[:1]
+            )
     finally:
         for path in [ws, *ws.rglob("*")] if ws.exists() else []:
             path.chmod(0o755 if path.is_dir() else 0o644)
@@ -589,13 +681,23 @@ def test_an_unwritable_workspace_is_one_clear_error(kind, tiktok, tmp_path):
 
 # -- the same run imported twice at once ---------------------------------------------------------------
 
+
 def test_the_same_files_imported_twice_at_once_are_imported_one_after_the_other(import_set, imported, tmp_path):
     base, _ = imported
     ws = tmp_path / "ws"
     env = cli_env(ws, **IMPORT_SETTINGS)
     ok(cli(env, "init", cwd=tmp_path))
-    procs = [subprocess.Popen([sys.executable, "-m", "tiktok_intel", "import", str(import_set)], env=env, cwd=str(tmp_path),
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "tiktok_intel", "import", str(import_set)],
+            env=env,
+            cwd=str(tmp_path),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
     outs = [p.communicate(timeout=300) for p in procs]
     for proc, (out, err) in zip(procs, outs):
         assert proc.returncode == 0, f"an import failed while the other ran (exit {proc.returncode}):\n{out}\n{err}"
@@ -614,7 +716,7 @@ SECRETS = {"ms_token": MS_TOKEN, "research_client_key": CLIENT_KEY, "research_cl
 
 
 def _leaks(text: str) -> list[str]:
-    return [text[max(0, m.start() - 80): m.end() + 40] for m in re.finditer(re.escape(CANARY), text)][:3]
+    return [text[max(0, m.start() - 80) : m.end() + 40] for m in re.finditer(re.escape(CANARY), text)][:3]
 
 
 def _decoded(text: str) -> str:
@@ -651,7 +753,8 @@ def _store_text(db: Path) -> str:
 
 
 def test_canary_secrets_appear_in_no_log_output_page_report_row_or_dashboard(tmp_path, monkeypatch, caplog, capsys):
-    from tiktok_intel import clock, collect as collect_module, dashboards
+    from tiktok_intel import clock, dashboards
+    from tiktok_intel import collect as collect_module
     from tiktok_intel.notebooks import run_notebook
 
     logs = []
@@ -677,13 +780,20 @@ def test_canary_secrets_appear_in_no_log_output_page_report_row_or_dashboard(tmp
         monkeypatch.setenv("TIKTOK_INTEL_PROGRESS", "0")
         for logger in ("", "httpx", "httpcore", "tiktok_intel"):
             caplog.set_level(logging.DEBUG, logger=logger)
-        settings_module.configure(settings_module.load_settings(environ={}, dotenv=None), workspace=ws, requests_per_second=0, retries=1,
-                                  **SECRETS, **server.settings_overrides())
+        settings_module.configure(
+            settings_module.load_settings(environ={}, dotenv=None),
+            workspace=ws,
+            requests_per_second=0,
+            retries=1,
+            **SECRETS,
+            **server.settings_overrides(),
+        )
         try:
             with clock.frozen(T + dt.timedelta(hours=8)):
                 web = collect_module.collect(None, ["valet2026"], max_posts=40)
-                res = collect_module.collect(None, ["klimat"], max_posts=40, source="research", since=dt.date(2026, 11, 14),
-                                             until=dt.date(2026, 11, 20))
+                res = collect_module.collect(
+                    None, ["klimat"], max_posts=40, source="research", since=dt.date(2026, 11, 14), until=dt.date(2026, 11, 20)
+                )
             assert not web.failed and not res.failed, (web.summary(), res.summary())
             runs = [run_notebook("content"), run_notebook("post_trends", {"window": "1d"})]
             # 3. every dashboard panel on this workspace

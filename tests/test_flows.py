@@ -1,14 +1,16 @@
 """Each flow end to end against the offline TikTok, on Prefect's test harness: recorded in
 ``runs``, one-line summary, executed notebooks kept; a failing notebook fails its run."""
+
 from __future__ import annotations
 
 import json
 import os
 
+import prefect_harness
 import pytest
 
-import prefect_harness
-from tiktok_intel import settings as settings_module, tracking
+from tiktok_intel import settings as settings_module
+from tiktok_intel import tracking
 from tiktok_intel.notebooks import NotebookCellError
 from tiktok_intel.offline import OfflineTikTok
 from tiktok_intel.sources import http as http_module
@@ -28,8 +30,9 @@ def prefect_api():
 def tiktok(workspace, monkeypatch):
     monkeypatch.setattr(http_module, "BACKOFF_BASE_SECONDS", 0.01)
     with OfflineTikTok(seed=11) as server:
-        settings_module.configure(workspace, ms_token=CANARY, requests_per_second=0, retries=1, timeout_seconds=5,
-                                  **server.settings_overrides())
+        settings_module.configure(
+            workspace, ms_token=CANARY, requests_per_second=0, retries=1, timeout_seconds=5, **server.settings_overrides()
+        )
         with connection() as con:
             tracking.add(con, ["valet2026", "klimat"])
         yield server
@@ -37,8 +40,10 @@ def tiktok(workspace, monkeypatch):
 
 def runs(flow: str) -> list[dict]:
     with connection(read_only=True) as con:
-        rows = con.execute("SELECT run_id, flow, started_at, ended_at, status, counts, notebook_path, error FROM runs "
-                           "WHERE flow = ? ORDER BY started_at", [flow]).fetchall()
+        rows = con.execute(
+            "SELECT run_id, flow, started_at, ended_at, status, counts, notebook_path, error FROM runs WHERE flow = ? ORDER BY started_at",
+            [flow],
+        ).fetchall()
     keys = ("run_id", "flow", "started_at", "ended_at", "status", "counts", "notebook_path", "error")
     return [dict(zip(keys, r), counts=json.loads(r[5]) if r[5] else {}) for r in rows]
 
@@ -67,6 +72,7 @@ def test_content_then_the_three_notebook_flows_run_end_to_end(tiktok, workspace)
     assert run["notebook_path"].endswith("content.ipynb")
     assert (workspace.reports_dir / "content").is_dir()
     from pathlib import Path
+
     assert Path(run["notebook_path"]).is_file()
     with connection(read_only=True) as con:
         assert con.execute("SELECT count(*) FROM posts").fetchone()[0] == run["counts"]["new_posts"] > 70
@@ -75,8 +81,11 @@ def test_content_then_the_three_notebook_flows_run_end_to_end(tiktok, workspace)
     assert [s["name"] for s in steps] == ["content", "notebook content"]
     assert steps[0]["counts"]["posts"] == 80 and "2 of 2 hashtag" in steps[0]["note"] and steps[1]["note"].endswith("content.ipynb")
 
-    for flow, name, notebook in ((post_trends, "post-trends", "post_trends"), (author_trends, "author-trends", "author_trends"),
-                                 (association_rules, "association-rules", "association_rules")):
+    for flow, name, notebook in (
+        (post_trends, "post-trends", "post_trends"),
+        (author_trends, "author-trends", "author_trends"),
+        (association_rules, "association-rules", "association_rules"),
+    ):
         line = flow()
         assert line.startswith(f"{name} ") and "completed" in line, line
         [run] = runs(name)
@@ -109,6 +118,7 @@ def test_a_failing_notebook_fails_its_flow_and_keeps_the_executed_copy(tiktok, w
     assert run["status"] == "failed" and run["ended_at"] is not None
     assert "cell" in run["error"] and run["error"] in message.replace("\n", " ")
     from pathlib import Path
+
     kept = Path(run["notebook_path"])
     assert kept.is_file() and kept.parent.parent == workspace.reports_dir / "post_trends"
     book = json.loads(kept.read_text())

@@ -1,21 +1,29 @@
 """Ingest: idempotent, set-based, latest values win, nothing vanishes."""
+
 from __future__ import annotations
 
 import datetime as dt
 
 import pytest
+from conftest import OWN_FIXTURES, T0
 
 from tiktok_intel.imports import import_paths
 from tiktok_intel.ingest.merge import ingest_batch
-from tiktok_intel.parsing import parse_bytes
 from tiktok_intel.ingest.pages import context_for, ingest_page, rebuild
+from tiktok_intel.parsing import parse_bytes
 from tiktok_intel.raw import new_run_id, write_page
 from tiktok_intel.schema import INGEST_TABLES
 
-from conftest import OWN_FIXTURES, T0
-
-GOOD = ["web_item_list.json", "sigi_page.html", "universal_page.html", "challenge_detail.json", "user_detail.json",
-        "aweme_list.json", "research_videos.json", "zeeschuimer.ndjson"]
+GOOD = [
+    "web_item_list.json",
+    "sigi_page.html",
+    "universal_page.html",
+    "challenge_detail.json",
+    "user_detail.json",
+    "aweme_list.json",
+    "research_videos.json",
+    "zeeschuimer.ndjson",
+]
 BAD = ["bad/truncated.json", "bad/captcha.html", "bad/empty.json", "bad/wrong_shape.json", "bad/odd_values.json", "bad/nul_bytes.json"]
 
 
@@ -30,8 +38,15 @@ def snapshot(con) -> dict:
 
 
 def page(name: str, when: dt.datetime = T0, hashtag: str | None = "valet2026"):
-    return write_page((OWN_FIXTURES / name).read_bytes(), source="web", run_id=new_run_id(when), page=0, fetched_at=when, hashtag=hashtag,
-                      suffix="." + name.rsplit(".", 1)[1])
+    return write_page(
+        (OWN_FIXTURES / name).read_bytes(),
+        source="web",
+        run_id=new_run_id(when),
+        page=0,
+        fetched_at=when,
+        hashtag=hashtag,
+        suffix="." + name.rsplit(".", 1)[1],
+    )
 
 
 @pytest.mark.parametrize("name", GOOD + BAD)
@@ -65,7 +80,9 @@ def test_latest_values_win_and_renamed_author_keeps_one_row(con):
     ingest_page(con, page("web_item_list_later.json", later))
     stats = ingest_page(con, page("web_item_list.json", T0))  # the older page arrives last (a backfill)
     assert stats.new.get("posts", 0) == 0 and stats.updated["posts"] == 2  # only first_seen_at moves back
-    rows = con.execute("SELECT author_id, unique_id, nickname, followers, first_seen_at, last_seen_at FROM authors WHERE author_id = '6800000000000000001'").fetchall()
+    rows = con.execute(
+        "SELECT author_id, unique_id, nickname, followers, first_seen_at, last_seen_at FROM authors WHERE author_id = '6800000000000000001'"
+    ).fetchall()
     assert rows == [("6800000000000000001", "svt.nyheter", "SVT Nyheter", 251000, T0, later)]
     post = con.execute("SELECT views, url, first_seen_at, last_seen_at FROM posts WHERE post_id = '7400000000000000001'").fetchone()
     assert post == (1300000, "https://www.tiktok.com/@svt.nyheter/video/7400000000000000001", T0, later)
@@ -141,10 +158,19 @@ def test_both_forms_of_an_author_at_one_instant_make_one_snapshot(con, workspace
     """A Research API profile (by username) and a web profile (by id) of one author, collected together."""
     import json
 
-    research_user = {"data": {"display_name": "SVT Nyheter", "follower_count": 250200, "following_count": 12, "likes_count": 3100000200,
-                              "video_count": 411}, "error": {"code": "ok", "message": "", "log_id": "x"}}
-    research = write_page(json.dumps(research_user), source="research", run_id="r-user", page=0, fetched_at=T0,
-                          request={"json": {"username": "svtnyheter"}})
+    research_user = {
+        "data": {
+            "display_name": "SVT Nyheter",
+            "follower_count": 250200,
+            "following_count": 12,
+            "likes_count": 3100000200,
+            "video_count": 411,
+        },
+        "error": {"code": "ok", "message": "", "log_id": "x"},
+    }
+    research = write_page(
+        json.dumps(research_user), source="research", run_id="r-user", page=0, fetched_at=T0, request={"json": {"username": "svtnyheter"}}
+    )
     web = page("user_detail.json", T0, hashtag=None)
     from tiktok_intel.ingest.pages import ingest_pages
 

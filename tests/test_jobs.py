@@ -1,6 +1,7 @@
 """Your own jobs (the jobs file): `tiktok-intel jobs list|add|remove|validate`, `schedules`, and
 `run JOB` through the same flow body (papermill, `runs`, reports archive) as the built-in jobs.
 Serving them beside the built-in deployments is in tests/test_serve.py."""
+
 from __future__ import annotations
 
 import json
@@ -8,9 +9,9 @@ import shutil
 import tomllib
 from pathlib import Path
 
+import prefect_harness
 import pytest
 
-import prefect_harness
 from tiktok_intel import jobs
 from tiktok_intel.cli import main
 from tiktok_intel.store import open_db
@@ -30,12 +31,35 @@ def project(workspace, tmp_path, monkeypatch):
 
 
 def test_add_list_remove_round_trip_through_the_jobs_file(project, capsys):
-    assert main(["jobs", "add", "weekly-hello", "mine/hello_job.ipynb", "--cron", "0 7 * * 1", "--timezone", "UTC",
-                 "--param", "greeting=hej", "--param", "times=3", "--publish"]) == 0
+    assert (
+        main(
+            [
+                "jobs",
+                "add",
+                "weekly-hello",
+                "mine/hello_job.ipynb",
+                "--cron",
+                "0 7 * * 1",
+                "--timezone",
+                "UTC",
+                "--param",
+                "greeting=hej",
+                "--param",
+                "times=3",
+                "--publish",
+            ]
+        )
+        == 0
+    )
     path = project / "data" / "jobs.toml"
     document = tomllib.loads(path.read_text())
-    assert document["jobs"]["weekly-hello"] == {"notebook": "../mine/hello_job.ipynb", "cron": "0 7 * * 1", "timezone": "UTC",
-                                                "publish": True, "parameters": {"greeting": "hej", "times": 3}}
+    assert document["jobs"]["weekly-hello"] == {
+        "notebook": "../mine/hello_job.ipynb",
+        "cron": "0 7 * * 1",
+        "timezone": "UTC",
+        "publish": True,
+        "parameters": {"greeting": "hej", "times": 3},
+    }
     [job] = jobs.load()
     assert job.notebook_path() == (project / "mine" / "hello_job.ipynb").resolve()
 

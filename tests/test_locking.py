@@ -1,5 +1,6 @@
 """The workspace write lock: writers take turns (nothing lost or duplicated), a clear message while
 waiting, a timeout naming the fix; readers keep working while a flow writes."""
+
 from __future__ import annotations
 
 import json
@@ -12,14 +13,13 @@ import threading
 import time
 
 import pytest
+from conftest import write_lock_held_by_another_run
 
-from tiktok_intel import settings as settings_module, tracking
+from tiktok_intel import settings as settings_module
+from tiktok_intel import tracking
 from tiktok_intel.offline import OfflineTikTok
 from tiktok_intel.store import Workspace, WriteLockTimeout, connection
 from tiktok_intel.store.lock import holder as holder_of
-
-
-from conftest import write_lock_held_by_another_run
 
 CANARY = "msTokenCANARY-lock-77"
 
@@ -111,19 +111,26 @@ def tiktok_env(workspace):
         overrides = dict(ms_token=CANARY, requests_per_second=0, retries=1, timeout_seconds=5, **server.settings_overrides())
         settings_module.configure(workspace, **overrides)
         env = {k: v for k, v in os.environ.items() if not k.startswith("TIKTOK_INTEL_")}
-        env.update({"TIKTOK_INTEL_WORKSPACE": str(workspace.workspace_path), "TIKTOK_INTEL_PROGRESS": "0",
-                    "TIKTOK_INTEL_MS_TOKEN": CANARY, "TIKTOK_INTEL_REQUESTS_PER_SECOND": "0",
-                    "TIKTOK_INTEL_WEB_BASE_URL": overrides["web_base_url"],
-                    "TIKTOK_INTEL_RESEARCH_BASE_URL": overrides["research_base_url"],
-                    "TIKTOK_INTEL_MEDIA_HOSTS": ",".join(overrides["media_hosts"])})
+        env.update(
+            {
+                "TIKTOK_INTEL_WORKSPACE": str(workspace.workspace_path),
+                "TIKTOK_INTEL_PROGRESS": "0",
+                "TIKTOK_INTEL_MS_TOKEN": CANARY,
+                "TIKTOK_INTEL_REQUESTS_PER_SECOND": "0",
+                "TIKTOK_INTEL_WEB_BASE_URL": overrides["web_base_url"],
+                "TIKTOK_INTEL_RESEARCH_BASE_URL": overrides["research_base_url"],
+                "TIKTOK_INTEL_MEDIA_HOSTS": ",".join(overrides["media_hosts"]),
+            }
+        )
         with connection() as con:
             tracking.add(con, ["valet2026", "klimat"])
         yield env
 
 
 def _start(env, hashtag, cwd):
-    return subprocess.Popen([sys.executable, "-c", WRITER, hashtag], env=env, cwd=str(cwd), stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-c", WRITER, hashtag], env=env, cwd=str(cwd), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
 
 
 @pytest.mark.slow
@@ -141,8 +148,11 @@ def test_two_flows_started_at_once_both_finish_one_after_the_other(tiktok_env, w
         posts = [json.loads(r[3])["posts"] for r in runs]
         assert posts == [40, 40]
         collected = con.execute("SELECT count(DISTINCT post_id) FROM feed_appearances").fetchone()[0]
-        assert con.execute("SELECT count(*) FROM posts").fetchone()[0] == con.execute(
-            "SELECT count(DISTINCT post_id) FROM posts").fetchone()[0] == collected  # nothing lost or duplicated
+        assert (
+            con.execute("SELECT count(*) FROM posts").fetchone()[0]
+            == con.execute("SELECT count(DISTINCT post_id) FROM posts").fetchone()[0]
+            == collected
+        )  # nothing lost or duplicated
         assert con.execute("SELECT count(*) FROM feed_appearances").fetchone()[0] == 80
         assert con.execute("SELECT count(*) - count(DISTINCT (post_id, collected_at)) FROM post_stats").fetchone()[0] == 0
         # one row a run: each content run's collection is a step of it, not a run of its own
@@ -197,9 +207,16 @@ def test_the_store_is_free_to_read_while_the_content_flow_fetches(workspace, tmp
         with connection() as con:
             tracking.add(con, ["klimat"])
         env = {k: v for k, v in os.environ.items() if not k.startswith("TIKTOK_INTEL_")}
-        env.update({"TIKTOK_INTEL_WORKSPACE": str(workspace.workspace_path), "TIKTOK_INTEL_PROGRESS": "0",
-                    "TIKTOK_INTEL_MS_TOKEN": CANARY, "TIKTOK_INTEL_REQUESTS_PER_SECOND": "0",
-                    "TIKTOK_INTEL_WEB_BASE_URL": overrides["web_base_url"], "TIKTOK_INTEL_MEDIA_HOSTS": ",".join(overrides["media_hosts"])})
+        env.update(
+            {
+                "TIKTOK_INTEL_WORKSPACE": str(workspace.workspace_path),
+                "TIKTOK_INTEL_PROGRESS": "0",
+                "TIKTOK_INTEL_MS_TOKEN": CANARY,
+                "TIKTOK_INTEL_REQUESTS_PER_SECOND": "0",
+                "TIKTOK_INTEL_WEB_BASE_URL": overrides["web_base_url"],
+                "TIKTOK_INTEL_MEDIA_HOSTS": ",".join(overrides["media_hosts"]),
+            }
+        )
         server.faults.add("slow", path="/api/challenge/item_list/", delay=2.0, times=None)  # two feed pages, 2 s each
         writer = _start(env, "klimat", tmp_path)
         mid_fetch, held = 0, []

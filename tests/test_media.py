@@ -1,4 +1,5 @@
 """Cover downloads: allowed hosts only, size cap, content-type check, names from post id + sha."""
+
 from __future__ import annotations
 
 import asyncio
@@ -8,7 +9,8 @@ import imagehash
 import pytest
 from PIL import Image
 
-from tiktok_intel import clock, media, settings as settings_module
+from tiktok_intel import clock, media
+from tiktok_intel import settings as settings_module
 from tiktok_intel.collect import collect
 from tiktok_intel.offline import OfflineTikTok
 from tiktok_intel.sources import http as http_module
@@ -40,14 +42,24 @@ def download(url, post_id="7300000000000000001"):
     return asyncio.run(run())
 
 
-@pytest.mark.parametrize("url, allowed", [
-    ("https://p16-sign-va.tiktokcdn.com/obj/x.jpeg?x-expires=1", True), ("https://tiktokcdn.com/a.jpg", True),
-    ("https://p77-sign.tiktokcdn-eu.com/a.jpg", True), ("https://evil-tiktokcdn.com/a.jpg", False),
-    ("https://tiktokcdn.com.evil.example/a.jpg", False), ("ftp://p16.tiktokcdn.com/a.jpg", False), ("file:///etc/passwd", False),
-    ("http://127.0.0.1:8765/obj/a.jpeg", False),
-])
+@pytest.mark.parametrize(
+    "url, allowed",
+    [
+        ("https://p16-sign-va.tiktokcdn.com/obj/x.jpeg?x-expires=1", True),
+        ("https://tiktokcdn.com/a.jpg", True),
+        ("https://p77-sign.tiktokcdn-eu.com/a.jpg", True),
+        ("https://evil-tiktokcdn.com/a.jpg", False),
+        ("https://tiktokcdn.com.evil.example/a.jpg", False),
+        ("ftp://p16.tiktokcdn.com/a.jpg", False),
+        ("file:///etc/passwd", False),
+        ("http://127.0.0.1:8765/obj/a.jpeg", False),
+    ],
+)
 def test_default_allow_list_is_tiktoks_cdns(url, allowed):
-    assert media.host_allowed(url, settings_module.DECLARED[[s.name for s in settings_module.DECLARED].index("media_hosts")].default) is allowed
+    assert (
+        media.host_allowed(url, settings_module.DECLARED[[s.name for s in settings_module.DECLARED].index("media_hosts")].default)
+        is allowed
+    )
 
 
 def test_a_cover_is_saved_under_post_id_and_sha_never_the_url_path(tiktok, workspace):

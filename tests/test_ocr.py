@@ -1,21 +1,22 @@
 """OCR: the words overlaid on covers are read (Swedish letters too), stored per image, searchable;
 a missing Tesseract is reported in one line and the rest of the media step runs."""
+
 from __future__ import annotations
 
 import logging
 import shutil
 
 import pytest
+from test_search_images import add_image
+from test_search_text import add_posts
 
 from tiktok_intel.search import check_tesseract, ocr_image, process_media, search_text
 from tiktok_intel.search.samples import make_cover
 
-from test_search_images import add_image
-from test_search_text import add_posts
-
 needs_tesseract = pytest.mark.skipif(
     shutil.which("tesseract") is None or check_tesseract() is not None,
-    reason="tesseract-ocr with swe+eng is not installed (CI installs it: apt-get install tesseract-ocr tesseract-ocr-swe)")
+    reason="tesseract-ocr with swe+eng is not installed (CI installs it: apt-get install tesseract-ocr tesseract-ocr-swe)",
+)
 
 
 @needs_tesseract
@@ -30,9 +31,14 @@ def test_reads_the_overlaid_words(tmp_path, workspace):
 
 @needs_tesseract
 def test_media_step_makes_image_words_searchable(con, workspace):
-    add_posts(con, [{"post_id": "1", "author": "a", "description": "kolla här"},
-                    {"post_id": "2", "author": "b", "description": "ingen text i bilden"},
-                    {"post_id": "3", "author": "c", "description": "en video"}])
+    add_posts(
+        con,
+        [
+            {"post_id": "1", "author": "a", "description": "kolla här"},
+            {"post_id": "2", "author": "b", "description": "ingen text i bilden"},
+            {"post_id": "3", "author": "c", "description": "en video"},
+        ],
+    )
     add_image(con, workspace, "1", make_cover(1, "Valet 2026 #svtnyheter"))
     add_image(con, workspace, "2", make_cover(2))
     add_image(con, workspace, "3", make_cover(5, "Skolstrejk för klimatet"))

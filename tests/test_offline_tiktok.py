@@ -1,5 +1,6 @@
 """The offline TikTok: a deterministic, growing world; TikTok's response shapes (checked against
 the real samples in ../shared/fixtures with the project's own parsers); covers; fault switches."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -47,15 +48,19 @@ def research_token(tiktok) -> str:
 
 
 def research_query(tiktok, token, body, fields="id,username,hashtag_names,view_count,create_time"):
-    return httpx.post(f"{tiktok.base_url}/v2/research/video/query/?fields={fields}", json=body,
-                      headers={"Authorization": f"Bearer {token}"}, timeout=5)
+    return httpx.post(
+        f"{tiktok.base_url}/v2/research/video/query/?fields={fields}", json=body, headers={"Authorization": f"Bearer {token}"}, timeout=5
+    )
 
 
 # -- the world ---------------------------------------------------------------------------------
 
+
 def test_world_is_deterministic_from_its_seed():
     a, b, c = World(11), World(11), World(12)
-    assert [(p.post_id, p.description, p.author.unique_id) for p in a.posts] == [(p.post_id, p.description, p.author.unique_id) for p in b.posts]
+    assert [(p.post_id, p.description, p.author.unique_id) for p in a.posts] == [
+        (p.post_id, p.description, p.author.unique_id) for p in b.posts
+    ]
     assert [p.post_id for p in a.posts] != [p.post_id for p in c.posts]
     assert {"valet2026", "svtnyheter", "klimat", "miljö"} <= set(a.hashtags)
 
@@ -96,6 +101,7 @@ def test_rounding_matches_tiktoks_stats():
 
 # -- web API shapes ----------------------------------------------------------------------------------
 
+
 def test_challenge_detail_and_paged_feed(tiktok):
     detail = get(tiktok, "/api/challenge/detail/", challengeName="valet2026").json()
     info = detail["challengeInfo"]
@@ -122,7 +128,9 @@ def test_challenge_detail_and_paged_feed(tiktok):
 def test_web_api_wants_client_params_and_a_session(tiktok):
     no_aid = httpx.get(tiktok.base_url + "/api/challenge/detail/", params={"challengeName": "klimat", "msToken": "x"}).json()
     assert no_aid["statusCode"] != 0
-    no_token = httpx.get(tiktok.base_url + "/api/challenge/detail/", params={"aid": "1988", "app_name": "tiktok_web", "challengeName": "klimat"})
+    no_token = httpx.get(
+        tiktok.base_url + "/api/challenge/detail/", params={"aid": "1988", "app_name": "tiktok_web", "challengeName": "klimat"}
+    )
     assert no_token.status_code == 200 and no_token.content == b""
     assert get(tiktok, "/api/challenge/detail/", challengeName="nosuchtag").json()["statusCode"] == 10205
 
@@ -154,6 +162,7 @@ def test_user_detail_and_video_page(tiktok):
 
 # -- covers -------------------------------------------------------------------------------------------
 
+
 def test_covers_are_jpeg_and_expire(tiktok):
     post = tiktok.world.feed("klimat", T)[0]
     item = get(tiktok, "/api/challenge/item_list/", challengeID=tiktok.world.hashtags["klimat"].challenge_id, count=1).json()["itemList"][0]
@@ -178,17 +187,22 @@ def test_covers_include_captions_near_duplicates_and_unrelated_pictures():
     group = next(g for g in groups.values() if len(g) >= 3)
     hashes = [imagehash.phash(Image.open(io.BytesIO(cover_jpeg(p)))) for p in group]
     assert len({cover_jpeg(p) for p in group}) == len(group)  # not byte-identical
-    assert all(hashes[0] - h <= 8 for h in hashes[1:])        # but near-duplicates
+    assert all(hashes[0] - h <= 8 for h in hashes[1:])  # but near-duplicates
     plain = [p for p in world.posts if p.cover_kind == "plain"][:5]
     assert sum(hashes[0] - imagehash.phash(Image.open(io.BytesIO(cover_jpeg(p)))) > 12 for p in plain) >= 4
 
 
 # -- Research API -------------------------------------------------------------------------------------
 
+
 def test_research_api_token_query_paging_and_user(tiktok):
     token = research_token(tiktok)
-    body = {"query": {"and": [{"field_name": "hashtag_name", "operation": "EQ", "field_values": ["klimat"]}]},
-            "start_date": "20261015", "end_date": "20261110", "max_count": 20}
+    body = {
+        "query": {"and": [{"field_name": "hashtag_name", "operation": "EQ", "field_values": ["klimat"]}]},
+        "start_date": "20261015",
+        "end_date": "20261110",
+        "max_count": 20,
+    }
     first = research_query(tiktok, token, body).json()
     assert first["error"]["code"] == "ok" and set(first["error"]) == {"code", "message", "log_id"}
     data = first["data"]
@@ -200,24 +214,40 @@ def test_research_api_token_query_paging_and_user(tiktok):
     bad = research_query(tiktok, token, {**body, "cursor": 20}).json()
     assert bad["error"]["code"] == "invalid_params"
     author = tiktok.world.feed("klimat", T)[0].author
-    user = httpx.post(tiktok.base_url + "/v2/research/user/info/?fields=display_name,follower_count", json={"username": author.unique_id},
-                      headers={"Authorization": f"Bearer {token}"}).json()
+    user = httpx.post(
+        tiktok.base_url + "/v2/research/user/info/?fields=display_name,follower_count",
+        json={"username": author.unique_id},
+        headers={"Authorization": f"Bearer {token}"},
+    ).json()
     assert user["error"]["code"] == "ok" and set(user["data"]) == {"display_name", "follower_count"}
 
 
-@pytest.mark.parametrize("change, code", [({"start_date": "20260901", "end_date": "20261110"}, "invalid_params"),
-                                          ({"max_count": 101}, "invalid_params"), ({"start_date": "2026-09-01"}, "invalid_params")])
+@pytest.mark.parametrize(
+    "change, code",
+    [
+        ({"start_date": "20260901", "end_date": "20261110"}, "invalid_params"),
+        ({"max_count": 101}, "invalid_params"),
+        ({"start_date": "2026-09-01"}, "invalid_params"),
+    ],
+)
 def test_research_api_rejects_what_the_real_one_rejects(tiktok, change, code):
     token = research_token(tiktok)
-    body = {"query": {"and": [{"field_name": "region_code", "operation": "IN", "field_values": ["SE"]}]},
-            "start_date": "20261101", "end_date": "20261110", "max_count": 10, **change}
+    body = {
+        "query": {"and": [{"field_name": "region_code", "operation": "IN", "field_values": ["SE"]}]},
+        "start_date": "20261101",
+        "end_date": "20261110",
+        "max_count": 10,
+        **change,
+    }
     response = research_query(tiktok, token, body)
     assert response.status_code == 400 and response.json()["error"]["code"] == code
 
 
 def test_research_api_auth():
     with OfflineTikTok(seed=3, client_key="key", client_secret="secret") as server:
-        wrong = httpx.post(server.base_url + "/v2/oauth/token/", data={"client_key": "key", "client_secret": "nope", "grant_type": "client_credentials"})
+        wrong = httpx.post(
+            server.base_url + "/v2/oauth/token/", data={"client_key": "key", "client_secret": "nope", "grant_type": "client_credentials"}
+        )
         assert wrong.status_code == 401 and wrong.json()["error"] == "invalid_client"
         denied = httpx.post(server.base_url + "/v2/research/video/query/", json={}, headers={"Authorization": "Bearer clt.fake"})
         assert denied.status_code == 401 and denied.json()["error"]["code"] == "access_token_invalid"
@@ -225,11 +255,13 @@ def test_research_api_auth():
 
 # -- fault switches -----------------------------------------------------------------------------------
 
+
 def test_every_fault_switch(tiktok):
     detail = "/api/challenge/detail/"
     checks = {
         "429": lambda r: r.status_code == 429 and r.headers["retry-after"] == "0",
-        "500": lambda r: r.status_code == 500, "503": lambda r: r.status_code == 503,
+        "500": lambda r: r.status_code == 500,
+        "503": lambda r: r.status_code == 503,
         "captcha": lambda r: r.status_code == 200 and "captcha" in r.text.lower(),
         "login": lambda r: r.status_code == 200 and "Log in" in r.text,
         "empty": lambda r: r.status_code == 200 and r.content == b"",
@@ -243,12 +275,18 @@ def test_every_fault_switch(tiktok):
     started = time.monotonic()
     assert get(tiktok, detail, challengeName="klimat").json()["statusCode"] == 0
     assert time.monotonic() - started >= 0.4
-    cover = get(tiktok, "/api/challenge/item_list/", challengeID=tiktok.world.hashtags["klimat"].challenge_id, count=1).json()["itemList"][0]["video"]["cover"]
+    cover = get(tiktok, "/api/challenge/item_list/", challengeID=tiktok.world.hashtags["klimat"].challenge_id, count=1).json()["itemList"][
+        0
+    ]["video"]["cover"]
     tiktok.faults.add("expired", times=2)
     assert [httpx.get(cover).status_code for _ in range(3)] == [403, 403, 200]
     token = research_token(tiktok)
     tiktok.faults.add("quota")
-    body = {"query": {"and": [{"field_name": "keyword", "operation": "EQ", "field_values": ["klimat"]}]}, "start_date": "20261101", "end_date": "20261110"}
+    body = {
+        "query": {"and": [{"field_name": "keyword", "operation": "EQ", "field_values": ["klimat"]}]},
+        "start_date": "20261101",
+        "end_date": "20261110",
+    }
     quota = research_query(tiktok, token, body)
     assert quota.status_code == 429 and quota.json()["error"]["code"] == "daily_quota_limit_exceeded"
     tiktok.faults.add("500", path=detail, after=1)
@@ -276,6 +314,7 @@ def _is_json(data: bytes) -> bool:
 
 
 # -- conformance with the real samples ---------------------------------------------------------------
+
 
 def _tables(data: bytes, **ctx):
     batch = parse_bytes(data, Context(collected_at=T, source="test", **ctx))
@@ -309,10 +348,19 @@ def test_offline_responses_parse_like_the_real_samples(tiktok, shared_fixtures):
     research = shared_fixtures / "research_api"
     real_page = (research / "api_videos_response_page_1_of_2.json").read_bytes()
     token = research_token(tiktok)
-    body = {"query": {"and": [{"field_name": "hashtag_name", "operation": "EQ", "field_values": ["valet2026"]}]},
-            "start_date": "20261015", "end_date": "20261110", "max_count": 5}
-    offline_page = research_query(tiktok, token, body, fields="id,video_description,create_time,region_code,share_count,view_count,"
-                                  "like_count,comment_count,music_id,hashtag_names,username").content
+    body = {
+        "query": {"and": [{"field_name": "hashtag_name", "operation": "EQ", "field_values": ["valet2026"]}]},
+        "start_date": "20261015",
+        "end_date": "20261110",
+        "max_count": 5,
+    }
+    offline_page = research_query(
+        tiktok,
+        token,
+        body,
+        fields="id,video_description,create_time,region_code,share_count,view_count,"
+        "like_count,comment_count,music_id,hashtag_names,username",
+    ).content
     real_tables, _ = _tables(real_page, hashtag="cats")
     offline_tables, batch = _tables(offline_page, hashtag="valet2026")
     assert offline_tables == real_tables and not batch.rejects
@@ -321,8 +369,11 @@ def test_offline_responses_parse_like_the_real_samples(tiktok, shared_fixtures):
     assert set(json.loads(real_page)) == set(json.loads(offline_page)) == {"data", "error"}
 
     real_user_info = (research / "traktok_example_resp_q_user.json").read_bytes()
-    offline_user = httpx.post(tiktok.base_url + "/v2/research/user/info/?fields=" + ",".join(json.loads(real_user_info)["data"]),
-                              json={"username": author.unique_id}, headers={"Authorization": f"Bearer {token}"}).content
+    offline_user = httpx.post(
+        tiktok.base_url + "/v2/research/user/info/?fields=" + ",".join(json.loads(real_user_info)["data"]),
+        json={"username": author.unique_id},
+        headers={"Authorization": f"Bearer {token}"},
+    ).content
     request = {"json": {"username": author.unique_id}}
     assert _tables(offline_user, request=request)[0] == _tables(real_user_info, request=request)[0] == {"authors", "author_stats"}
     assert set(json.loads(offline_user)["data"]) == set(json.loads(real_user_info)["data"])

@@ -1,5 +1,6 @@
 """environment.yml (conda-forge) and pyproject.toml declare the same dependencies; the package
 works installed, outside a checkout (its notebooks are package data)."""
+
 from __future__ import annotations
 
 import os
@@ -76,8 +77,9 @@ def _source(tmp_path: Path) -> Path:
 
 
 def _clean_environment() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items()
-            if not k.startswith("TIKTOK_INTEL_") and k not in ("VIRTUAL_ENV", "PYTHONPATH", "JUPYTER_PATH")}
+    return {
+        k: v for k, v in os.environ.items() if not k.startswith("TIKTOK_INTEL_") and k not in ("VIRTUAL_ENV", "PYTHONPATH", "JUPYTER_PATH")
+    }
 
 
 def _fresh_venv(tmp_path: Path, source: Path) -> Path:
@@ -87,8 +89,11 @@ def _fresh_venv(tmp_path: Path, source: Path) -> Path:
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     python = venv / "bin" / "python"
-    site = Path(subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                               check=True, capture_output=True, text=True).stdout.strip())
+    site = Path(
+        subprocess.run(
+            [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], check=True, capture_output=True, text=True
+        ).stdout.strip()
+    )
     deps = tmp_path / "dependencies"
     deps.mkdir()
     for entry in Path(sysconfig.get_paths()["purelib"]).iterdir():
@@ -125,8 +130,11 @@ def _get(url: str, timeout: float = 90) -> tuple[str, str]:
 
 def test_the_notebooks_are_package_data(tmp_path):
     wheels = tmp_path / "wheels"
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(wheels), str(_source(tmp_path))],
-                   check=True, env=_clean_environment())
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(wheels), str(_source(tmp_path))],
+        check=True,
+        env=_clean_environment(),
+    )
     (wheel,) = wheels.glob("tiktok_intel-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     expected = {f"tiktok_intel/notebooks/{p.relative_to(NOTEBOOKS_DIR)}" for p in [*shipped(), NOTEBOOKS_DIR / "README.md"]}
@@ -138,8 +146,12 @@ def test_the_notebooks_are_package_data(tmp_path):
 def test_nothing_in_the_package_finds_files_through_the_checkout():
     """Notebooks and the project folder are found through NOTEBOOKS_DIR, never ``Path(__file__).parents[...]``."""
     package = PROJECT / "tiktok_intel"
-    found = [f"{p.relative_to(PROJECT)}:{n}" for p in package.rglob("*.py")
-             for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1) if "parents[" in line]
+    found = [
+        f"{p.relative_to(PROJECT)}:{n}"
+        for p in package.rglob("*.py")
+        for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+        if "parents[" in line
+    ]
     assert not found, found
 
 
@@ -149,25 +161,50 @@ def test_installed_outside_a_checkout_it_serves_the_dashboards_and_copies_the_no
     elsewhere = tmp_path / "elsewhere"  # an empty folder, no checkout above it
     elsewhere.mkdir()
     env = _clean_environment()
-    where = subprocess.run([venv / "bin" / "python", "-c", "import tiktok_intel.notebooks as n; print(n.NOTEBOOKS_DIR)"],
-                           cwd=elsewhere, env=env, check=True, capture_output=True, text=True).stdout.strip()
+    where = subprocess.run(
+        [venv / "bin" / "python", "-c", "import tiktok_intel.notebooks as n; print(n.NOTEBOOKS_DIR)"],
+        cwd=elsewhere,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
     assert Path(where).is_relative_to(venv) and (Path(where) / "dashboards" / "index.ipynb").is_file()
 
-    done = subprocess.run([venv / "bin" / "tiktok-intel", "notebooks", "copy", "mine"], cwd=elsewhere, env=env,
-                          capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run(
+        [venv / "bin" / "tiktok-intel", "notebooks", "copy", "mine"],
+        cwd=elsewhere,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     assert len(done.stdout.strip().splitlines()) == 1 and "copied 15 notebooks" in done.stdout
     assert (elsewhere / "mine" / "exploratory" / "weekly_hashtag_brief.ipynb").is_file()
     assert (elsewhere / "mine" / "pipelines" / "post_trends.ipynb").is_file() and (elsewhere / "mine" / "README.md").is_file()
-    again = subprocess.run([venv / "bin" / "tiktok-intel", "notebooks", "copy", "mine"], cwd=elsewhere, env=env,
-                           capture_output=True, text=True, timeout=120, check=False)
+    again = subprocess.run(
+        [venv / "bin" / "tiktok-intel", "notebooks", "copy", "mine"],
+        cwd=elsewhere,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert again.returncode == 1 and "--force" in again.stderr
 
     port = _free_port()
     log = tmp_path / "dashboards.log"
     with log.open("wb") as out:
-        server = subprocess.Popen([venv / "bin" / "tiktok-intel", "dashboards", "--port", str(port), "--no-preheat"], cwd=elsewhere,
-                                  env=env, stdout=out, stderr=subprocess.STDOUT)
+        server = subprocess.Popen(
+            [venv / "bin" / "tiktok-intel", "dashboards", "--port", str(port), "--no-preheat"],
+            cwd=elsewhere,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     try:
         address, body = _get(f"http://127.0.0.1:{port}/")
         assert address == f"http://127.0.0.1:{port}/voila/render/index.ipynb"

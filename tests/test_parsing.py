@@ -1,4 +1,5 @@
 """Parsers: golden files for every shape we accept, and the traps named in the fixtures README."""
+
 from __future__ import annotations
 
 import copy
@@ -7,11 +8,10 @@ import json
 import os
 
 import pytest
+from conftest import OWN_FIXTURES, T0
 
 from tiktok_intel.parsing import Context, detect, parse_bytes, sniff
 from tiktok_intel.parsing.fields import BadValue, count, ident
-
-from conftest import OWN_FIXTURES, T0
 
 GOLDEN = OWN_FIXTURES / "golden"
 SHAPES = {
@@ -33,8 +33,11 @@ def parse(name: str, **ctx):
 def as_golden(batch) -> dict:
     def row(r):
         return {k: (v.isoformat() if isinstance(v, dt.datetime) else v) for k, v in sorted(r.items())}
+
     return {
-        "shape": batch.shape, "items_read": batch.items_read, "items_ok": batch.items_ok,
+        "shape": batch.shape,
+        "items_read": batch.items_read,
+        "items_ok": batch.items_ok,
         "rejects": [[r.item_index, r.reason] for r in batch.rejects],
         "rows": {t: sorted((row(r) for r in rows), key=lambda r: json.dumps(r, sort_keys=True)) for t, rows in batch.rows.items() if rows},
     }
@@ -68,7 +71,10 @@ def test_links_hashtags_and_feed_ranks():
     assert urls["7400000000000000001"] == "https://www.tiktok.com/@svtnyheter/video/7400000000000000001"
     tags = {(r["post_id"], r["hashtag"]) for r in batch.rows["post_hashtags"]}
     assert ("7400000000000000002", "klimat") in tags and ("7400000000000000002", "valet2026") in tags  # '#Klimat', '#VALET2026' normalised
-    assert sorted((r["post_id"], r["rank"]) for r in batch.rows["feed_appearances"]) == [("7400000000000000001", 30), ("7400000000000000002", 31)]
+    assert sorted((r["post_id"], r["rank"]) for r in batch.rows["feed_appearances"]) == [
+        ("7400000000000000001", 30),
+        ("7400000000000000002", 31),
+    ]
     assert all(r["collected_at"] == T0 for r in batch.rows["post_stats"])
 
 
@@ -101,7 +107,11 @@ def test_zeeschuimer_time_is_its_own_and_bad_line_is_rejected():
 def test_research_ids_duplicates_and_nul_bytes():
     batch = parse("research_videos.json")
     ids = sorted(p["post_id"] for p in batch.rows["posts"])
-    assert ids == ["7400000000000000006", "7400000000000000006", "7400000000000000007"]  # `id` and `video_id`; the repeat is de-duplicated at ingest
+    assert ids == [
+        "7400000000000000006",
+        "7400000000000000006",
+        "7400000000000000007",
+    ]  # `id` and `video_id`; the repeat is de-duplicated at ingest
     assert all("\x00" not in (p["description"] or "") and "\x00" not in (p["author_unique_id"] or "") for p in batch.rows["posts"])
     assert {a["author_id"] for a in batch.rows["authors"]} == {"@klimatkoll", "@svtnyheter"}  # username only: placeholder keys
 
@@ -114,12 +124,15 @@ def test_aweme_placeholder_author_counts_are_not_snapshots():
     assert {r["hashtag"] for r in batch.rows["post_hashtags"]} == {"hund", "fyp"}
 
 
-@pytest.mark.parametrize("name, reason", [
-    ("truncated.json", "truncated or invalid JSON"),
-    ("captcha.html", "HTML page where JSON was expected (captcha)"),
-    ("empty.json", "empty body"),
-    ("wrong_shape.json", "JSON of an unknown shape (keys: hello, rows)"),
-])
+@pytest.mark.parametrize(
+    "name, reason",
+    [
+        ("truncated.json", "truncated or invalid JSON"),
+        ("captcha.html", "HTML page where JSON was expected (captcha)"),
+        ("empty.json", "empty body"),
+        ("wrong_shape.json", "JSON of an unknown shape (keys: hello, rows)"),
+    ],
+)
 def test_bad_pages_become_one_reject_with_a_reason(name, reason):
     batch = parse(f"bad/{name}")
     assert len(batch) == 0
@@ -139,7 +152,9 @@ def test_odd_values_each_kept_or_rejected_with_reason():
     assert batch.items_read == 7 and batch.items_ok == 3 and batch.items_read == batch.items_ok + len(batch.rejects)
     posts = {p["post_id"]: p for p in batch.rows["posts"]}
     assert posts["7400000000000000001"]["views"] == 1_200_000  # "1.2e6" string accepted as a whole number
-    assert posts["7400000000000000008"]["author_id"] is None and posts["7400000000000000008"]["views"] is None  # missing author and stats: kept
+    assert (
+        posts["7400000000000000008"]["author_id"] is None and posts["7400000000000000008"]["views"] is None
+    )  # missing author and stats: kept
 
 
 def test_counts_and_ids_are_strict():
@@ -156,5 +171,5 @@ def test_counts_and_ids_are_strict():
 def test_detect_and_sniff():
     assert detect({"itemList": []}) == "web_item_list"
     assert detect({"foo": 1}) is None
-    assert sniff(b"  {\"a\": 1}") == "json" and sniff(b"a,b,c\n") is None and sniff(b"") == "empty"
+    assert sniff(b'  {"a": 1}') == "json" and sniff(b"a,b,c\n") is None and sniff(b"") == "empty"
     assert sniff(b"<!DOCTYPE html><html>") == "html" and sniff(b"%PDF-1.4") is None

@@ -1,10 +1,11 @@
 """Pipeline notebooks executed by Papermill into tmp_path against a small store; failures named and kept."""
+
 from __future__ import annotations
 
-import re
 import datetime as dt
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -18,7 +19,7 @@ from tiktok_intel.notebooks import PIPELINES_DIR, NotebookCellError, NotebookErr
 from tiktok_intel.store import open_db
 
 PROJECT = Path(__file__).resolve().parents[1]
-NOW = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+NOW = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
 DAY = dt.timedelta(days=1)
 
 
@@ -29,13 +30,17 @@ def small_db(workspace):
     for i in range(12):
         pid, author = f"p{i}", f"a{i % 3}"
         tags = ["val2026", "sverige"] + (["politik"] if i % 2 else ["mat"])
-        con.execute("INSERT INTO posts (post_id, author_id, author_unique_id, description, created_at, views, first_seen_at, last_seen_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [pid, author, f"user{i % 3}", f"post number {i}", NOW - (i + 1) * DAY,
-                                                        1000 * (i + 5), NOW - 9 * DAY, NOW])
+        con.execute(
+            "INSERT INTO posts (post_id, author_id, author_unique_id, description, created_at, views, first_seen_at, last_seen_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [pid, author, f"user{i % 3}", f"post number {i}", NOW - (i + 1) * DAY, 1000 * (i + 5), NOW - 9 * DAY, NOW],
+        )
         for tag in tags:
             con.execute("INSERT INTO post_hashtags VALUES (?, ?)", [pid, tag])
         for days_ago, factor in [(9, 1), (2, 3), (1, 4), (0, 5)]:
-            con.execute("INSERT INTO post_stats VALUES (?, ?, ?, ?, 1, 1, 0)", [pid, NOW - days_ago * DAY, 200 * (i + 1) * factor, 10 * factor])
+            con.execute(
+                "INSERT INTO post_stats VALUES (?, ?, ?, ?, 1, 1, 0)", [pid, NOW - days_ago * DAY, 200 * (i + 1) * factor, 10 * factor]
+            )
         con.execute("INSERT INTO feed_appearances VALUES ('val2026', ?, ?, ?, 'r1')", [pid, NOW, i + 1])
     for a in range(3):
         con.execute("INSERT INTO authors (author_id, unique_id, nickname) VALUES (?, ?, ?)", [f"a{a}", f"user{a}", f"User {a}"])
@@ -64,12 +69,15 @@ def _count(workspace, sql):
         con.close()
 
 
-@pytest.mark.parametrize("name, parameters, table, expected_rows", [
-    ("post_trends", {"window": "7d"}, "post_trends", 12),
-    ("author_trends", {"window": "7d"}, "author_trends", 3),
-    ("hashtag_monitoring", {"metric": "video_count"}, "hashtag_trends", 4),
-    ("association_rules", {"min_support": 0.3, "hashtag": "politik"}, "rules", None),
-])
+@pytest.mark.parametrize(
+    "name, parameters, table, expected_rows",
+    [
+        ("post_trends", {"window": "7d"}, "post_trends", 12),
+        ("author_trends", {"window": "7d"}, "author_trends", 3),
+        ("hashtag_monitoring", {"metric": "video_count"}, "hashtag_trends", 4),
+        ("association_rules", {"min_support": 0.3, "hashtag": "politik"}, "rules", None),
+    ],
+)
 def test_pipeline_notebook_writes_its_tables_and_keeps_the_report(small_db, tmp_path, name, parameters, table, expected_rows):
     run = run_notebook(name, parameters, reports_dir=tmp_path / "reports")
     assert run.ipynb.parent.parent == tmp_path / "reports" / name and run.ipynb.name == f"{name}.ipynb"
@@ -99,8 +107,9 @@ def test_post_trends_notebook_shows_the_top_posts(small_db, tmp_path):
 def test_content_ingests_pending_raw_pages(workspace, shared_fixtures, tmp_path):
     from tiktok_intel.imports import copy_to_raw
 
-    copy_to_raw(shared_fixtures / "zeeschuimer" / "tiktok_search_2023.ndjson", run_id="test", page=1,
-                collected_at=NOW, raw_dir=workspace.raw_dir)
+    copy_to_raw(
+        shared_fixtures / "zeeschuimer" / "tiktok_search_2023.ndjson", run_id="test", page=1, collected_at=NOW, raw_dir=workspace.raw_dir
+    )
     run = run_notebook("content", {"period": "week"})
     assert run.ipynb.is_relative_to(workspace.reports_dir / "content")
     assert _count(workspace, "SELECT count(*) FROM raw_pages") == 1
@@ -111,10 +120,14 @@ def test_content_ingests_pending_raw_pages(workspace, shared_fixtures, tmp_path)
 def test_failing_cell_is_named_and_the_executed_copy_kept(workspace, tmp_path):
     book = nbformat.v4.new_notebook()
     book.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    params = nbformat.v4.new_code_cell('divisor: int = 1  # what to divide by')
+    params = nbformat.v4.new_code_cell("divisor: int = 1  # what to divide by")
     params.metadata["tags"] = ["parameters"]
-    book.cells = [nbformat.v4.new_markdown_cell("# Fails"), params, nbformat.v4.new_code_cell("x = 1 / divisor"),
-                  nbformat.v4.new_code_cell("raise ValueError(f'boom {x}')")]
+    book.cells = [
+        nbformat.v4.new_markdown_cell("# Fails"),
+        params,
+        nbformat.v4.new_code_cell("x = 1 / divisor"),
+        nbformat.v4.new_code_cell("raise ValueError(f'boom {x}')"),
+    ]
     path = tmp_path / "failing.ipynb"
     nbformat.write(book, str(path))
     with pytest.raises(NotebookCellError) as caught:
@@ -150,14 +163,22 @@ def test_notebooks_are_committed_clean_with_a_parameters_cell():
         lines = code[0].source.splitlines()
         for line in lines:
             assert ":" in line and line.count("=") == 1 and "  # " in line, f"{name}: {line!r} is not `name: type = default  # help`"
-        assert len(papermill.inspect_notebook(str(PIPELINES_DIR / f"{name}.ipynb"))) == len(lines), f"{name}: papermill cannot parse a parameter"
+        assert len(papermill.inspect_notebook(str(PIPELINES_DIR / f"{name}.ipynb"))) == len(lines), (
+            f"{name}: papermill cannot parse a parameter"
+        )
         assert all(not c.get("outputs") and c.get("execution_count") is None for c in code), f"{name} has outputs"
         assert book.cells[0].cell_type == "markdown"
 
 
 def test_nbval_lax_passes_on_an_empty_workspace(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("TIKTOK_INTEL_")}
-    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "--nbval-lax", "-p", "no:cacheprovider", str(PIPELINES_DIR)],
-                          cwd=PROJECT, env=env, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "--nbval-lax", "-p", "no:cacheprovider", str(PIPELINES_DIR)],
+        cwd=PROJECT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     assert "passed" in done.stdout and not (PIPELINES_DIR / "data").exists()

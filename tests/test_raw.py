@@ -1,20 +1,27 @@
 """The raw zone: atomic, never overwritten, secrets never written."""
+
 from __future__ import annotations
 
 import datetime as dt
 import json
 
 import pytest
+from conftest import T0
 
 from tiktok_intel.errors import RawZoneError
 from tiktok_intel.raw import iter_pages, new_run_id, read_page, redact, write_page
 
-from conftest import T0
-
 
 def test_page_and_meta_are_written_together(workspace):
-    page = write_page(b'{"itemList": []}', source="web", run_id="r1", page=3, fetched_at=T0, hashtag="klimat",
-                      request={"url": "https://www.tiktok.com/api/challenge/item_list/?challengeID=1&msToken=SECRET123&count=30"})
+    page = write_page(
+        b'{"itemList": []}',
+        source="web",
+        run_id="r1",
+        page=3,
+        fetched_at=T0,
+        hashtag="klimat",
+        request={"url": "https://www.tiktok.com/api/challenge/item_list/?challengeID=1&msToken=SECRET123&count=30"},
+    )
     assert page.body_path == workspace.raw_dir / "web" / "2026-11-01" / "r1-3.json"
     assert page.read_bytes() == b'{"itemList": []}'
     meta = json.loads(page.meta_path.read_text())
@@ -52,8 +59,12 @@ def test_pages_come_oldest_first(workspace):
 
 
 def test_redact_removes_secret_keys_and_values():
-    request = {"headers": {"Authorization": "Bearer abc", "User-Agent": "x"}, "json": {"client_secret": "s3", "query": "keep"},
-               "url": "https://open.tiktokapis.com/v2/?access_token=tok&x=1", "note": "token is canary-42"}
+    request = {
+        "headers": {"Authorization": "Bearer abc", "User-Agent": "x"},
+        "json": {"client_secret": "s3", "query": "keep"},
+        "url": "https://open.tiktokapis.com/v2/?access_token=tok&x=1",
+        "note": "token is canary-42",
+    }
     out = redact(request, secrets=["canary-42"])
     text = json.dumps(out)
     assert "abc" not in text and "s3" not in text and "tok&" not in text and "canary-42" not in text

@@ -1,5 +1,6 @@
 """The read copy: every writing run publishes a consistent snapshot of the database beside it, and
 dashboards read it (saying so, and as of when) while a flow holds the database file."""
+
 from __future__ import annotations
 
 import logging
@@ -12,14 +13,14 @@ from pathlib import Path
 import duckdb
 import ipywidgets as w
 import pytest
-
-from tiktok_intel import cli, settings as settings_module, tracking
-from tiktok_intel import dashboards as ti
-from tiktok_intel.dashboards import data
-from tiktok_intel.store import Workspace, readcopy, workspace as workspace_module
-from tiktok_intel.store import connection, open_db
-
 from conftest import write_lock_held_by_another_run
+
+from tiktok_intel import cli, tracking
+from tiktok_intel import dashboards as ti
+from tiktok_intel import settings as settings_module
+from tiktok_intel.dashboards import data
+from tiktok_intel.store import Workspace, connection, open_db, readcopy
+from tiktok_intel.store import workspace as workspace_module
 
 
 def write_lock(who, workspace=None):

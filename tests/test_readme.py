@@ -1,6 +1,7 @@
 """The README and the command line agree: its command reference is what `tiktok-intel commands
 --markdown` prints, every `tiktok-intel ...` line in its examples is accepted by the parser, every
 `make` target it names exists, and every screenshot it shows is there."""
+
 from __future__ import annotations
 
 import re

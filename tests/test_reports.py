@@ -1,4 +1,5 @@
 """Reports: top posts / authors by metric, date range and hashtag; top posts in feed; overview by period."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -16,8 +17,10 @@ DAY = dt.timedelta(days=1)
 def db(con):
     authors = [("a1", "alice", 5000, T - 40 * DAY), ("a2", "bob", 100, T - 3 * DAY), ("a3", "carl", 900, T)]
     for author_id, uid, followers, seen in authors:
-        con.execute("INSERT INTO authors (author_id, unique_id, nickname, followers, first_seen_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?)",
-                    [author_id, uid, uid.title(), followers, seen, T])
+        con.execute(
+            "INSERT INTO authors (author_id, unique_id, nickname, followers, first_seen_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?)",
+            [author_id, uid, uid.title(), followers, seen, T],
+        )
     posts = [  # post_id, author, created, views, likes, hashtags
         ("p1", "a1", T - 40 * DAY, 900, 10, ["val2026", "politik"]),
         ("p2", "a2", T - 3 * DAY, 5000, 300, ["val2026"]),
@@ -25,9 +28,11 @@ def db(con):
         ("p4", "a3", T, 100, 1, ["mat"]),
     ]
     for post_id, author, created, views, likes, tags in posts:
-        con.execute("INSERT INTO posts (post_id, author_id, author_unique_id, created_at, views, likes, first_seen_at, last_seen_at) "
-                    "VALUES (?, ?, (SELECT unique_id FROM authors WHERE author_id = ?), ?, ?, ?, ?, ?)",
-                    [post_id, author, author, created, views, likes, created, T])
+        con.execute(
+            "INSERT INTO posts (post_id, author_id, author_unique_id, created_at, views, likes, first_seen_at, last_seen_at) "
+            "VALUES (?, ?, (SELECT unique_id FROM authors WHERE author_id = ?), ?, ?, ?, ?, ?)",
+            [post_id, author, author, created, views, likes, created, T],
+        )
         for tag in tags:
             con.execute("INSERT INTO post_hashtags VALUES (?, ?)", [post_id, tag])
     for name, seen in [("val2026", T - 40 * DAY), ("politik", T - 40 * DAY), ("mat", T - 2 * DAY)]:

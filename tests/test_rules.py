@@ -1,4 +1,5 @@
 """Association rules: golden mlxtend output, thresholds at their boundaries, runs over the store."""
+
 from __future__ import annotations
 
 import ast
@@ -10,7 +11,7 @@ import pytest
 
 from tiktok_intel import clock
 from tiktok_intel.analyses import rules
-from tiktok_intel.analyses.rules import RulesError, mine_rules, min_support_count
+from tiktok_intel.analyses.rules import RulesError, min_support_count, mine_rules
 
 T = dt.datetime(2026, 11, 24, 8, 0)
 
@@ -97,8 +98,9 @@ def _store_posts(con, baskets, seen_at):
 @pytest.fixture
 def store(con):
     # the tracked hashtag 'val2026' is on every post of its feed
-    _store_posts(con, [["val2026", "sverige", "politik"]] * 6 + [["val2026", "sverige"]] * 2 + [["val2026", "mat"]] * 2,
-                 T - dt.timedelta(days=2))
+    _store_posts(
+        con, [["val2026", "sverige", "politik"]] * 6 + [["val2026", "sverige"]] * 2 + [["val2026", "mat"]] * 2, T - dt.timedelta(days=2)
+    )
     _store_posts(con, [["old", "tag"]] * 30, T - dt.timedelta(days=60))
     con.execute("INSERT INTO tracked_hashtags (name, added_at) VALUES ('val2026', ?)", [T - dt.timedelta(days=90)])
     return con
@@ -136,9 +138,13 @@ def test_support_never_above_one_across_runs_and_related_hashtags(store):
     latest = rules.latest_run(store)["run_id"]
     assert len(related) == len(rules.related_hashtags(store, "politik", run_id=latest))
     # only the latest run's rules: three runs stored, the same rules are not counted three times
-    assert len(related) == store.execute(
-        "SELECT count(*) FROM rules WHERE run_id = ? AND (list_contains(antecedents, 'politik') OR list_contains(consequents, 'politik'))",
-        [latest]).fetchone()[0]
+    assert (
+        len(related)
+        == store.execute(
+            "SELECT count(*) FROM rules WHERE run_id = ? AND (list_contains(antecedents, 'politik') OR list_contains(consequents, 'politik'))",
+            [latest],
+        ).fetchone()[0]
+    )
     with pytest.raises(RulesError, match="--runs"):
         rules.stored_rules(store, run_id="nope")
 

@@ -1,5 +1,6 @@
 """The one table of schedules: the five jobs, their cron strings, the time zone setting, next run
 times (daylight saving included), and `tiktok-intel schedules`."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -7,19 +8,29 @@ import re
 
 import pytest
 
-from tiktok_intel import schedules, settings as settings_module
+from tiktok_intel import schedules
+from tiktok_intel import settings as settings_module
 from tiktok_intel.cli import main
 from tiktok_intel.schedules import ScheduleError
 
 
 def test_the_five_jobs_and_what_each_runs():
     assert [(j.name, j.cron) for j in schedules.JOBS] == [
-        ("hashtag-monitoring", "*/30 * * * *"), ("content", "1 0,8,16 * * *"), ("post-trends", "0 1,9,17 * * *"),
-        ("author-trends", "5 1,9,17 * * *"), ("association-rules", "30 1 * * *")]
+        ("hashtag-monitoring", "*/30 * * * *"),
+        ("content", "1 0,8,16 * * *"),
+        ("post-trends", "0 1,9,17 * * *"),
+        ("author-trends", "5 1,9,17 * * *"),
+        ("association-rules", "30 1 * * *"),
+    ]
     assert {j.name: j.notebook for j in schedules.JOBS} == {
-        "hashtag-monitoring": "hashtag_monitoring", "content": "content", "post-trends": "post_trends",
-        "author-trends": "author_trends", "association-rules": "association_rules"}
+        "hashtag-monitoring": "hashtag_monitoring",
+        "content": "content",
+        "post-trends": "post_trends",
+        "author-trends": "author_trends",
+        "association-rules": "association_rules",
+    }
     from tiktok_intel.notebooks import pipeline_names
+
     assert {j.notebook for j in schedules.JOBS} <= set(pipeline_names())
 
 
@@ -39,8 +50,11 @@ def test_the_schedules_table_is_a_leaf():
     import inspect
 
     tree = ast.parse(inspect.getsource(schedules))
-    project = {(node.module or "") + ":" + ",".join(a.name for a in node.names)
-               for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.level}
+    project = {
+        (node.module or "") + ":" + ",".join(a.name for a in node.names)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.level
+    }
     assert project == {":clock", "settings:SettingsError,get_settings"}
 
 
@@ -58,7 +72,10 @@ def test_next_runs_are_in_the_configured_time_zone(workspace):
     after = dt.datetime(2026, 11, 24, 12, 0)  # naive: UTC, 13:00 in Stockholm
     content = schedules.job("content")
     assert [t.isoformat() for t in schedules.next_runs(content, 3, after)] == [
-        "2026-11-24T16:01:00+01:00", "2026-11-25T00:01:00+01:00", "2026-11-25T08:01:00+01:00"]
+        "2026-11-24T16:01:00+01:00",
+        "2026-11-25T00:01:00+01:00",
+        "2026-11-25T08:01:00+01:00",
+    ]
     settings_module.configure(workspace, timezone="UTC")
     assert [t.isoformat() for t in schedules.next_runs(content, 2, after)] == ["2026-11-24T16:01:00+00:00", "2026-11-25T00:01:00+00:00"]
 

@@ -1,17 +1,17 @@
 """`tiktok-intel search`, `search --image`, `duplicates` and `media` from the command line."""
+
 from __future__ import annotations
 
 import json
 import re
 
 import pytest
+from test_search_images import add_image
+from test_search_text import CORPUS, add_posts
 
 from tiktok_intel.cli import main
 from tiktok_intel.search.samples import make_cover, near_duplicate
 from tiktok_intel.store import open_db
-
-from test_search_images import add_image
-from test_search_text import CORPUS, add_posts
 
 
 @pytest.fixture
@@ -48,8 +48,27 @@ def test_media_then_text_search_as_json(db, capsys):
 
 
 def test_filters_on_the_command_line(db, capsys):
-    code, out, _ = run(capsys, "--db", db, "search", "valet", "--min-views", "1000", "--since", "2026-09-01",
-                       "--until", "2026-09-30", "--author", "@svtnyheter", "--hashtag", "#val2026", "--format", "json", "--limit", "5")
+    code, out, _ = run(
+        capsys,
+        "--db",
+        db,
+        "search",
+        "valet",
+        "--min-views",
+        "1000",
+        "--since",
+        "2026-09-01",
+        "--until",
+        "2026-09-30",
+        "--author",
+        "@svtnyheter",
+        "--hashtag",
+        "#val2026",
+        "--format",
+        "json",
+        "--limit",
+        "5",
+    )
     assert code == 0 and [h["post_id"] for h in json.loads(out)] == ["1001"]
 
 
@@ -85,12 +104,15 @@ def test_image_search_and_duplicates(db, capsys, tmp_path):
     assert re.search(r"^  \d{4}-\d{2}-\d{2} \d{2}:\d{2}  @", out.splitlines()[1])  # each post with its publication time
 
 
-@pytest.mark.parametrize("make_query, needle", [
-    (lambda p: str(p / "missing.jpg"), "no such file"),
-    (lambda p: (p / "x.txt").write_text("hej") and str(p / "x.txt"), "not an image"),
-    (lambda p: "https://example.com/cover.jpg", "not on an allowed media host"),
-    (lambda p: "ftp://p16.tiktokcdn.com/a.jpg", "not an http(s) URL"),
-])
+@pytest.mark.parametrize(
+    "make_query, needle",
+    [
+        (lambda p: str(p / "missing.jpg"), "no such file"),
+        (lambda p: (p / "x.txt").write_text("hej") and str(p / "x.txt"), "not an image"),
+        (lambda p: "https://example.com/cover.jpg", "not on an allowed media host"),
+        (lambda p: "ftp://p16.tiktokcdn.com/a.jpg", "not an http(s) URL"),
+    ],
+)
 def test_bad_image_queries_are_one_line_errors(db, capsys, tmp_path, make_query, needle):
     code, out, err = run(capsys, "--db", db, "search", "--image", make_query(tmp_path))
     assert code == 1 and needle in err and len(err.strip().splitlines()) == 1 and err.startswith("tiktok-intel: ")

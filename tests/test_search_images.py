@@ -1,4 +1,5 @@
 """Image hashes, search by image (file, URL, post id), near-duplicate groups, refusals, key frames."""
+
 from __future__ import annotations
 
 import hashlib
@@ -6,15 +7,13 @@ import hashlib
 import httpx
 import numpy as np
 import pytest
+from test_search_text import add_posts
 
 from tiktok_intel import clock
-from tiktok_intel.search import (HostNotAllowedError, ImageInputError, find_duplicates, hash_media, image_hashes,
-                                 search_image)
+from tiktok_intel.search import HostNotAllowedError, ImageInputError, find_duplicates, hash_media, image_hashes, search_image
 from tiktok_intel.search import fetch as fetch_module
 from tiktok_intel.search.images import HashIndex, python_loop_baseline
 from tiktok_intel.search.samples import make_cover, near_duplicate
-
-from test_search_text import add_posts
 
 
 def add_image(con, workspace, post_id, image, *, kind="cover", seq=0, fmt="JPEG"):
@@ -24,9 +23,11 @@ def add_image(con, workspace, post_id, image, *, kind="cover", seq=0, fmt="JPEG"
     image.save(path, fmt, **({"quality": 90} if fmt == "JPEG" else {}))
     data = path.read_bytes()
     con.execute("DELETE FROM media WHERE post_id = ? AND kind = ? AND seq = ?", [post_id, kind, seq])
-    con.execute("INSERT INTO media (post_id, kind, seq, path, sha256, content_type, bytes, width, height, fetched_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [post_id, kind, seq, rel, hashlib.sha256(data).hexdigest(), "image/jpeg", len(data), *image.size, clock.now()])
+    con.execute(
+        "INSERT INTO media (post_id, kind, seq, path, sha256, content_type, bytes, width, height, fetched_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [post_id, kind, seq, rel, hashlib.sha256(data).hexdigest(), "image/jpeg", len(data), *image.size, clock.now()],
+    )
     return path
 
 
@@ -36,9 +37,14 @@ def gallery(con, workspace):
     6-9 are unrelated pictures, two of them with the same text overlay."""
     original = make_cover(1, "Valet 2026 #svtnyheter")
     posts = [
-        ("1", "alice", original), ("2", "bob", near_duplicate(original, "resize")), ("3", "carl", near_duplicate(original, "jpeg")),
-        ("4", "dora", near_duplicate(original, "crop")), ("5", "alice", near_duplicate(original, "bright")),
-        ("6", "erik", make_cover(6, "Valet 2026 #svtnyheter")), ("7", "fia", make_cover(7)), ("8", "gus", make_cover(8, "Fika")),
+        ("1", "alice", original),
+        ("2", "bob", near_duplicate(original, "resize")),
+        ("3", "carl", near_duplicate(original, "jpeg")),
+        ("4", "dora", near_duplicate(original, "crop")),
+        ("5", "alice", near_duplicate(original, "bright")),
+        ("6", "erik", make_cover(6, "Valet 2026 #svtnyheter")),
+        ("7", "fia", make_cover(7)),
+        ("8", "gus", make_cover(8, "Fika")),
         ("9", "hanna", make_cover(9)),
     ]
     add_posts(con, [{"post_id": p, "author": a, "description": f"post {p}"} for p, a, _ in posts])
@@ -138,7 +144,9 @@ def test_unreadable_media_is_recorded_not_fatal(con, workspace):
     add_posts(con, [{"post_id": "1"}])
     (workspace.media_dir / "covers").mkdir(parents=True)
     (workspace.media_dir / "covers/1.jpg").write_bytes(b"<html>not a jpeg</html>")
-    con.execute("INSERT INTO media (post_id, kind, seq, path, sha256, fetched_at) VALUES ('1', 'cover', 0, 'covers/1.jpg', 'x', ?)", [clock.now()])
+    con.execute(
+        "INSERT INTO media (post_id, kind, seq, path, sha256, fetched_at) VALUES ('1', 'cover', 0, 'covers/1.jpg', 'x', ?)", [clock.now()]
+    )
     assert hash_media(con) == (0, 1)
     assert "not an image" in con.execute("SELECT error FROM image_hashes").fetchone()[0]
 
@@ -199,7 +207,7 @@ def test_host_allowed():
 
 def test_numpy_search_agrees_with_the_python_loop():
     rng = np.random.default_rng(1)
-    phash = rng.integers(-2**63, 2**63 - 1, size=5_000, dtype=np.int64)
+    phash = rng.integers(-(2**63), 2**63 - 1, size=5_000, dtype=np.int64)
     phash[100:110] = phash[7] ^ np.int64(0b1011)  # 3 bits away
     index = HashIndex(phash, phash)
     idx, pd, _ = index.query(int(phash[7]), int(phash[7]), 8)

@@ -1,11 +1,13 @@
 """Search on covers the offline TikTok serves: collected like real ones, then OCR'd and hashed."""
+
 from __future__ import annotations
 
 import datetime as dt
 
 import pytest
 
-from tiktok_intel import clock, settings as settings_module
+from tiktok_intel import clock
+from tiktok_intel import settings as settings_module
 from tiktok_intel.collect import collect
 from tiktok_intel.offline import OfflineTikTok
 from tiktok_intel.search import find_duplicates, process_media, search_image, search_text
@@ -50,8 +52,9 @@ def test_ocr_finds_the_words_drawn_on_covers(collected):
     assert read_back >= 0.8 * len(text_posts), f"{read_back} of {len(text_posts)} overlays read exactly"
     # a word only in the picture, not in the caption, finds the post
     for post in text_posts:
-        only_in_picture = [w for w in post.overlay.replace("#", " ").split()
-                           if len(w) > 4 and w.lower() not in (post.description or "").lower()]
+        only_in_picture = [
+            w for w in post.overlay.replace("#", " ").split() if len(w) > 4 and w.lower() not in (post.description or "").lower()
+        ]
         if only_in_picture:
             hits = search_text(con, only_in_picture[0], limit=50)
             assert post.post_id in {h.post_id for h in hits}

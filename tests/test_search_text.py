@@ -1,4 +1,5 @@
 """Text search: ranking, filters, Swedish matching, hostile queries, and an index that follows ingest."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -6,8 +7,8 @@ import json
 
 import pytest
 
-from tiktok_intel.ingest import ingest_batch
 from tiktok_intel.imports import import_paths
+from tiktok_intel.ingest import ingest_batch
 from tiktok_intel.parsing import Batch
 from tiktok_intel.search import QueryError, refresh_index, search_text
 from tiktok_intel.search import text as text_module
@@ -20,11 +21,26 @@ def add_posts(con, posts, *, collected_at=T0, feed=None):
     batch = Batch()
     for n, p in enumerate(posts):
         author = p.get("author", "user")
-        batch.add("authors", author_id=f"id-{author}", unique_id=author, nickname=p.get("nickname", author.title()),
-                  first_seen_at=collected_at, last_seen_at=collected_at)
-        batch.add("posts", post_id=p["post_id"], author_id=f"id-{author}", author_unique_id=author,
-                  description=p.get("description", ""), created_at=p.get("created_at", T0), views=p.get("views", 0),
-                  url=f"https://www.tiktok.com/@{author}/video/{p['post_id']}", first_seen_at=collected_at, last_seen_at=collected_at)
+        batch.add(
+            "authors",
+            author_id=f"id-{author}",
+            unique_id=author,
+            nickname=p.get("nickname", author.title()),
+            first_seen_at=collected_at,
+            last_seen_at=collected_at,
+        )
+        batch.add(
+            "posts",
+            post_id=p["post_id"],
+            author_id=f"id-{author}",
+            author_unique_id=author,
+            description=p.get("description", ""),
+            created_at=p.get("created_at", T0),
+            views=p.get("views", 0),
+            url=f"https://www.tiktok.com/@{author}/video/{p['post_id']}",
+            first_seen_at=collected_at,
+            last_seen_at=collected_at,
+        )
         for tag in p.get("hashtags", ()):
             batch.add("post_hashtags", post_id=p["post_id"], hashtag=tag)
         if feed:
@@ -34,16 +50,46 @@ def add_posts(con, posts, *, collected_at=T0, feed=None):
 
 
 CORPUS = [
-    {"post_id": "1001", "author": "svtnyheter", "description": "Valet 2026: så röstade Sverige #val2026",
-     "created_at": dt.datetime(2026, 9, 13), "views": 50_000, "hashtags": ["val2026", "svtnyheter"]},
-    {"post_id": "1002", "author": "anna_s", "description": "Flickorna åkte till Göteborg för valvakan",
-     "created_at": dt.datetime(2026, 9, 14), "views": 1_200, "hashtags": ["göteborg"]},
-    {"post_id": "1003", "author": "kalle", "description": "En flicka i ÖSTERSUND dansar", "created_at": dt.datetime(2026, 10, 1),
-     "views": 300, "hashtags": ["dans"]},
-    {"post_id": "1004", "author": "kalle", "description": "Valet valet valet! Valet är här, valet nu",
-     "created_at": dt.datetime(2026, 10, 2), "views": 90, "hashtags": []},
-    {"post_id": "1005", "author": "mia", "description": "Recept: kanelbullar 100% smör, inga_understreck",
-     "created_at": dt.datetime(2026, 10, 5), "views": 7_000, "hashtags": ["fika"]},
+    {
+        "post_id": "1001",
+        "author": "svtnyheter",
+        "description": "Valet 2026: så röstade Sverige #val2026",
+        "created_at": dt.datetime(2026, 9, 13),
+        "views": 50_000,
+        "hashtags": ["val2026", "svtnyheter"],
+    },
+    {
+        "post_id": "1002",
+        "author": "anna_s",
+        "description": "Flickorna åkte till Göteborg för valvakan",
+        "created_at": dt.datetime(2026, 9, 14),
+        "views": 1_200,
+        "hashtags": ["göteborg"],
+    },
+    {
+        "post_id": "1003",
+        "author": "kalle",
+        "description": "En flicka i ÖSTERSUND dansar",
+        "created_at": dt.datetime(2026, 10, 1),
+        "views": 300,
+        "hashtags": ["dans"],
+    },
+    {
+        "post_id": "1004",
+        "author": "kalle",
+        "description": "Valet valet valet! Valet är här, valet nu",
+        "created_at": dt.datetime(2026, 10, 2),
+        "views": 90,
+        "hashtags": [],
+    },
+    {
+        "post_id": "1005",
+        "author": "mia",
+        "description": "Recept: kanelbullar 100% smör, inga_understreck",
+        "created_at": dt.datetime(2026, 10, 5),
+        "views": 7_000,
+        "hashtags": ["fika"],
+    },
     {"post_id": "1006", "author": "lyssnare", "description": "Jag hör dig", "created_at": dt.datetime(2026, 10, 6), "views": 10},
 ]
 
@@ -113,7 +159,7 @@ def test_tracked_hashtag_filter_uses_the_feed_a_post_came_from(con):
     assert ids(search_text(con, "valet", hashtag="fotboll")) == ["2002"]
 
 
-@pytest.mark.parametrize("hostile", ["'; DROP TABLE posts; --", "%", "_", "100%", "\" OR 1=1 --", "title:(x AND", "*", "\\", "[1 TO 2]"])
+@pytest.mark.parametrize("hostile", ["'; DROP TABLE posts; --", "%", "_", "100%", '" OR 1=1 --', "title:(x AND", "*", "\\", "[1 TO 2]"])
 def test_sql_and_query_syntax_in_user_text_is_only_text(corpus, hostile):
     try:
         hits = search_text(corpus, hostile)
@@ -139,9 +185,13 @@ def test_phrases(corpus):
 
 
 def test_bad_input_gives_one_line_errors(corpus):
-    for kwargs, needle in [({"query": ""}, "nothing to search"), ({"query": "x", "since": "igår"}, "YYYY-MM-DD"),
-                           ({"query": "x", "limit": 0}, "--limit"), ({"query": "x", "min_views": -1}, "--min-views"),
-                           ({"query": "x", "since": "2026-10-02", "until": "2026-10-01"}, "swap")]:
+    for kwargs, needle in [
+        ({"query": ""}, "nothing to search"),
+        ({"query": "x", "since": "igår"}, "YYYY-MM-DD"),
+        ({"query": "x", "limit": 0}, "--limit"),
+        ({"query": "x", "min_views": -1}, "--min-views"),
+        ({"query": "x", "since": "2026-10-02", "until": "2026-10-01"}, "swap"),
+    ]:
         with pytest.raises(QueryError) as info:
             search_text(corpus, **kwargs)
         assert needle in str(info.value) and "\n" not in str(info.value)
@@ -149,16 +199,20 @@ def test_bad_input_gives_one_line_errors(corpus):
 
 def test_index_follows_ingest_incrementally(corpus, monkeypatch):
     assert refresh_index(corpus) == 0  # nothing changed: nothing indexed
-    add_posts(corpus, [{"post_id": "1007", "author": "ny", "description": "Nytt inlägg om valet i Malmö"}],
-              collected_at=T0 + dt.timedelta(hours=1))
+    add_posts(
+        corpus,
+        [{"post_id": "1007", "author": "ny", "description": "Nytt inlägg om valet i Malmö"}],
+        collected_at=T0 + dt.timedelta(hours=1),
+    )
     indexed = []
     real = text_module._document
     monkeypatch.setattr(text_module, "_document", lambda row: indexed.append(row[0]) or real(row))
     assert ids(search_text(corpus, "malmö")) == ["1007"]  # search refreshes first
     assert indexed == ["1007"]  # only the new post
     # an update of an existing post (more views, edited text) is re-indexed too
-    add_posts(corpus, [{**CORPUS[2], "description": "En flicka i Östersund sjunger", "views": 5_000}],
-              collected_at=T0 + dt.timedelta(hours=2))
+    add_posts(
+        corpus, [{**CORPUS[2], "description": "En flicka i Östersund sjunger", "views": 5_000}], collected_at=T0 + dt.timedelta(hours=2)
+    )
     assert refresh_index(corpus) == 1
     assert ids(search_text(corpus, "sjunger", min_views=4_000)) == ["1003"]
     assert search_text(corpus, "dansar") == []
@@ -170,10 +224,14 @@ def test_index_follows_ingest_incrementally(corpus, monkeypatch):
 
 
 def test_import_of_files_is_searchable(con, tmp_path):
-    item = {"id": "7300000000000000001", "desc": "Demonstration på Sergels torg #stockholm",
-            "createTime": 1790000000, "author": {"id": "55", "uniqueId": "reporter_se", "nickname": "Reporter"},
-            "stats": {"playCount": 4200, "diggCount": 10, "commentCount": 1, "shareCount": 0},
-            "challenges": [{"id": "1", "title": "stockholm"}]}
+    item = {
+        "id": "7300000000000000001",
+        "desc": "Demonstration på Sergels torg #stockholm",
+        "createTime": 1790000000,
+        "author": {"id": "55", "uniqueId": "reporter_se", "nickname": "Reporter"},
+        "stats": {"playCount": 4200, "diggCount": 10, "commentCount": 1, "shareCount": 0},
+        "challenges": [{"id": "1", "title": "stockholm"}],
+    }
     path = tmp_path / "items.json"
     path.write_text(json.dumps({"itemList": [item], "hasMore": False}), encoding="utf-8")
     stats = import_paths(con, [path])

@@ -2,6 +2,7 @@
 user's cron strings and time zone, scheduled runs at the expected times, the user's own jobs from
 the jobs file beside them (an invalid one skipped with a message, changes picked up while
 serving), Ctrl-C ends it."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -16,9 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tiktok_intel import jobs
-
-from tiktok_intel import schedules
+from tiktok_intel import jobs, schedules
 
 pytestmark = pytest.mark.slow
 PROJECT = Path(__file__).resolve().parents[1]
@@ -72,18 +71,30 @@ def wait_for(predicate, timeout: float, what: str):
 def served(tmp_path_factory):
     """`tiktok-intel serve` in its own process (as a user runs it), on a free port."""
     workspace = tmp_path_factory.mktemp("serve") / "data"
-    jobs.save([jobs.UserJob("hello-weekly", str(HELLO), "0 7 * * 1", timezone="UTC", parameters={"greeting": "served"}, publish=True),
-               jobs.UserJob("broken", str(HELLO), "0 7 * * 1", parameters={"colour": "red"}),
-               jobs.UserJob("bad-cron", str(HELLO), "61 7 * * 1")], workspace / "jobs.toml")
+    jobs.save(
+        [
+            jobs.UserJob("hello-weekly", str(HELLO), "0 7 * * 1", timezone="UTC", parameters={"greeting": "served"}, publish=True),
+            jobs.UserJob("broken", str(HELLO), "0 7 * * 1", parameters={"colour": "red"}),
+            jobs.UserJob("bad-cron", str(HELLO), "61 7 * * 1"),
+        ],
+        workspace / "jobs.toml",
+    )
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "TIKTOK_INTEL_"))}
     env.update({"TIKTOK_INTEL_WORKSPACE": str(workspace), "PREFECT_UI_ENABLED": "false", "TIKTOK_INTEL_PROGRESS": "0"})
     log = open(workspace.parent / "serve.log", "w")
-    started = dt.datetime.now(dt.timezone.utc)
-    process = subprocess.Popen([sys.executable, "-m", "tiktok_intel", "serve", "--port", str(port)], cwd=str(workspace.parent),
-                               env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    started = dt.datetime.now(dt.UTC)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tiktok_intel", "serve", "--port", str(port)],
+        cwd=str(workspace.parent),
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+    )
     api = f"http://127.0.0.1:{port}/api"
     try:
+
         def deployments():
             if process.poll() is not None:
                 raise AssertionError(f"serve exited: {(workspace.parent / 'serve.log').read_text()[-2000:]}")
@@ -92,9 +103,16 @@ def served(tmp_path_factory):
             except (httpx.HTTPError, ValueError):
                 return None
             return found if len(found) == 6 else None
+
         found = wait_for(deployments, 120, "the five deployments and the valid user job")
-        yield {"process": process, "api": api, "deployments": found, "started": started, "workspace": workspace,
-               "log": workspace.parent / "serve.log"}
+        yield {
+            "process": process,
+            "api": api,
+            "deployments": found,
+            "started": started,
+            "workspace": workspace,
+            "log": workspace.parent / "serve.log",
+        }
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGINT)
@@ -126,8 +144,12 @@ def test_the_server_holds_scheduled_runs_at_the_expected_next_times(served):
     by_name = {d["name"]: d for d in built_in(served["deployments"])}
 
     def scheduled(deployment_id):
-        body = {"deployments": {"id": {"any_": [deployment_id]}}, "flow_runs": {"state": {"type": {"any_": ["SCHEDULED"]}}},
-                "sort": "EXPECTED_START_TIME_ASC", "limit": 3}
+        body = {
+            "deployments": {"id": {"any_": [deployment_id]}},
+            "flow_runs": {"state": {"type": {"any_": ["SCHEDULED"]}}},
+            "sort": "EXPECTED_START_TIME_ASC",
+            "limit": 3,
+        }
         runs = httpx.post(f"{api}/flow_runs/filter", json=body, timeout=10).json()
         return runs if len(runs) == 3 else None
 
@@ -136,10 +158,10 @@ def test_the_server_holds_scheduled_runs_at_the_expected_next_times(served):
         times = [dt.datetime.fromisoformat(r["expected_start_time"].replace("Z", "+00:00")) for r in runs]
         assert times[0] > served["started"] - dt.timedelta(seconds=1)
         expected = schedules.next_runs(schedules.job(name), 3, after=times[0] - dt.timedelta(seconds=1), tz="Europe/Stockholm")
-        assert times == [t.astimezone(dt.timezone.utc) for t in expected], name
+        assert times == [t.astimezone(dt.UTC) for t in expected], name
         # and the first is the next time the cron fires after serve started (or a later one, if one passed meanwhile)
         first_expected = schedules.next_runs(schedules.job(name), 1, after=served["started"], tz="Europe/Stockholm")[0]
-        assert times[0] >= first_expected.astimezone(dt.timezone.utc)
+        assert times[0] >= first_expected.astimezone(dt.UTC)
 
 
 def test_a_run_of_a_served_deployment_executes_its_flow_and_records_it(served):
@@ -150,6 +172,7 @@ def test_a_run_of_a_served_deployment_executes_its_flow_and_records_it(served):
     def final():
         state = httpx.get(f"{api}/flow_runs/{run['id']}", timeout=10).json()["state"]["type"]
         return state if state in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED") else None
+
     assert wait_for(final, 120, "the flow run to finish") == "COMPLETED", served["log"].read_text()[-3000:]
     rows = read_store(served, "SELECT flow, status FROM runs WHERE flow = 'author-trends'")
     assert rows == [("author-trends", "completed")]

@@ -1,15 +1,15 @@
 """Settings: declared once, read lazily from env / .env, secrets never shown, README in agreement."""
+
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
 import pytest
+from conftest import PROJECT
 
 from tiktok_intel import settings as s
 from tiktok_intel.errors import SettingsError
-
-from conftest import PROJECT
 
 
 def test_defaults_env_and_dotenv(tmp_path):

@@ -1,4 +1,5 @@
 """The store: migrations on open, refusal of newer files, clear errors when locked or unwritable."""
+
 from __future__ import annotations
 
 import subprocess
@@ -16,10 +17,27 @@ from tiktok_intel.store import open_db, schema_version
 def test_new_database_has_every_table(workspace):
     with open_db() as con:
         tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
-        assert {"posts", "authors", "music", "hashtags", "post_hashtags", "post_stats", "author_stats", "hashtag_stats",
-                "feed_appearances", "tracked_hashtags", "raw_pages", "rejects", "runs", "media", "schema_version"} <= tables
+        assert {
+            "posts",
+            "authors",
+            "music",
+            "hashtags",
+            "post_hashtags",
+            "post_stats",
+            "author_stats",
+            "hashtag_stats",
+            "feed_appearances",
+            "tracked_hashtags",
+            "raw_pages",
+            "rejects",
+            "runs",
+            "media",
+            "schema_version",
+        } <= tables
         assert schema_version(con) == SCHEMA_VERSION
-        types = dict(con.execute("SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'author_stats'").fetchall())
+        types = dict(
+            con.execute("SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'author_stats'").fetchall()
+        )
         assert types["hearts"] == "BIGINT"
 
 
@@ -50,12 +68,20 @@ def test_newer_database_is_refused(tmp_path):
 def test_locked_database_names_the_holder(tmp_path):
     path = tmp_path / "busy.duckdb"
     open_db(path).close()
-    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
         import duckdb, sys, time
         con = duckdb.connect({str(path)!r})
         print("open", flush=True)
         time.sleep(30)
-    """)], stdout=subprocess.PIPE, text=True)
+    """),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "open"
         with pytest.raises(StoreError) as err:

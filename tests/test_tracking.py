@@ -1,30 +1,47 @@
 """The tracked hashtag list: normalisation, validation, add / remove / list, and the `track` CLI."""
+
 from __future__ import annotations
 
 import datetime as dt
 
 import pytest
+from conftest import T0
 
 from tiktok_intel import clock, tracking
 from tiktok_intel.cli import main
 from tiktok_intel.errors import HashtagError
 
-from conftest import T0
 
-
-@pytest.mark.parametrize("given, expected", [
-    ("valet2026", "valet2026"), ("#SVTnyheter", "svtnyheter"), ("  #Klimat ", "klimat"), ("Miljö", "miljö"),
-    ("ÅÄÖ_2026", "åäö_2026"), ("mil" + "jo\u0308", "miljö"),  # decomposed ö is the same hashtag as composed ö
-    ("Ελλάδα", "ελλάδα"), ("日本", "日本"),
-])
+@pytest.mark.parametrize(
+    "given, expected",
+    [
+        ("valet2026", "valet2026"),
+        ("#SVTnyheter", "svtnyheter"),
+        ("  #Klimat ", "klimat"),
+        ("Miljö", "miljö"),
+        ("ÅÄÖ_2026", "åäö_2026"),
+        ("mil" + "jo\u0308", "miljö"),  # decomposed ö is the same hashtag as composed ö
+        ("Ελλάδα", "ελλάδα"),
+        ("日本", "日本"),
+    ],
+)
 def test_normalise_accepts_hashtags_and_normalises_them(given, expected):
     assert tracking.normalise(given) == expected
 
 
-@pytest.mark.parametrize("bad, hint", [
-    ("", "not a hashtag"), ("#", "not a hashtag"), ("två ord", "' '"), ("val-2026", "'-'"), ("klimat!", "'!'"),
-    ("🔥fire", "🔥"), ("a" * 101, "at most 100"), ("#a#b", "'#'"),
-])
+@pytest.mark.parametrize(
+    "bad, hint",
+    [
+        ("", "not a hashtag"),
+        ("#", "not a hashtag"),
+        ("två ord", "' '"),
+        ("val-2026", "'-'"),
+        ("klimat!", "'!'"),
+        ("🔥fire", "🔥"),
+        ("a" * 101, "at most 100"),
+        ("#a#b", "'#'"),
+    ],
+)
 def test_normalise_rejects_bad_names_with_one_line_naming_the_fix(bad, hint):
     with pytest.raises(HashtagError) as info:
         tracking.normalise(bad)
@@ -98,8 +115,18 @@ def test_track_cli(workspace, capsys):
     assert "not tracked: nosuch" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("argv", [["track", "--help"], ["track", "add", "--help"], ["track", "remove", "--help"], ["track", "list", "--help"],
-                                  ["collect", "--help"], ["monitor", "--help"], ["offline-tiktok", "--help"]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["track", "--help"],
+        ["track", "add", "--help"],
+        ["track", "remove", "--help"],
+        ["track", "list", "--help"],
+        ["collect", "--help"],
+        ["monitor", "--help"],
+        ["offline-tiktok", "--help"],
+    ],
+)
 def test_every_collection_subcommand_has_help(argv, capsys):
     with pytest.raises(SystemExit) as info:
         main(argv)

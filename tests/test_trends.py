@@ -1,4 +1,5 @@
 """Trends over true windows: hand-made snapshot series with known answers, and incremental == full."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -16,12 +17,16 @@ DAY = dt.timedelta(days=1)
 
 
 def add_post(con, post_id, author="a1", unique_id="alice", created=None, hashtags=(), url=None):
-    con.execute("INSERT INTO posts (post_id, author_id, author_unique_id, description, created_at, url, first_seen_at, last_seen_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [post_id, author, unique_id, f"post {post_id}", created or T - 3 * DAY, url, created or T - 3 * DAY, T])
+    con.execute(
+        "INSERT INTO posts (post_id, author_id, author_unique_id, description, created_at, url, first_seen_at, last_seen_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [post_id, author, unique_id, f"post {post_id}", created or T - 3 * DAY, url, created or T - 3 * DAY, T],
+    )
     for tag in hashtags:
-        con.execute("INSERT INTO post_hashtags SELECT ?, ? WHERE NOT EXISTS (SELECT 1 FROM post_hashtags WHERE post_id = ? AND hashtag = ?)",
-                    [post_id, tag, post_id, tag])
+        con.execute(
+            "INSERT INTO post_hashtags SELECT ?, ? WHERE NOT EXISTS (SELECT 1 FROM post_hashtags WHERE post_id = ? AND hashtag = ?)",
+            [post_id, tag, post_id, tag],
+        )
 
 
 def snap(con, post_id, at, views, likes=None, comments=None, shares=None):
@@ -124,8 +129,18 @@ def test_top_trending_posts_by_window_metric_hashtag_and_dates(series):
     trends.refresh_post_trends(series)
     top = trends.top_trending_posts(series, "1d", "views", limit=3)
     assert list(top.post_id) == ["A", "C", "E"]  # 100, 100 (A has more views), 100; D (-100) last
-    assert list(top.columns) == ["post_id", "author", "description", "published_at", "hashtags", "views", "change",
-                                 "growth", "collected_at", "url"]
+    assert list(top.columns) == [
+        "post_id",
+        "author",
+        "description",
+        "published_at",
+        "hashtags",
+        "views",
+        "change",
+        "growth",
+        "collected_at",
+        "url",
+    ]
     assert top.iloc[0].url == "https://www.tiktok.com/@alice/video/A" and top.iloc[0].author == "alice"
     assert list(top.iloc[0].hashtags) == ["val2026"]
     assert list(trends.top_trending_posts(series, "7d", hashtag="#VAL2026").post_id) == ["A"]
@@ -257,8 +272,12 @@ def test_incremental_equals_full_on_random_data(con):
     _insert_new(con, "post_stats", more, 6)
     for i in range(30):
         con.execute("INSERT INTO post_hashtags VALUES (?, ?)", [f"new{i}", rng.choice(tags)])
-    _insert_new(con, "author_stats", [(a, t, v, 0, h, vid, lg) for a, t, v, h, vid, lg in
-                                      _random_snapshots(rng, authors[:10], start + 2 * DAY, 2)], 7)
+    _insert_new(
+        con,
+        "author_stats",
+        [(a, t, v, 0, h, vid, lg) for a, t, v, h, vid, lg in _random_snapshots(rng, authors[:10], start + 2 * DAY, 2)],
+        7,
+    )
     _insert_new(con, "hashtag_stats", [(tag, at, v, v) for tag, at, v, *_ in _random_snapshots(rng, tags[3:9], start + 40 * DAY, 2)], 4)
     con.execute("DELETE FROM post_stats WHERE post_id IN ('p1', 'p2')")
     with clock.frozen(T + DAY):
@@ -266,12 +285,14 @@ def test_incremental_equals_full_on_random_data(con):
     changed_posts = {r[0] for r in more} | {"p1", "p2"}
     assert results["posts"].recomputed + results["posts"].removed == len(changed_posts)
     assert results["posts"].recomputed < 300
-    incremental = {t: _stable(con, t, k) for t, k in
-                   [("post_trends", "post_id"), ("author_trends", "author_id"), ("hashtag_trends", "hashtag")]}
+    incremental = {
+        t: _stable(con, t, k) for t, k in [("post_trends", "post_id"), ("author_trends", "author_id"), ("hashtag_trends", "hashtag")]
+    }
     with clock.frozen(T + 2 * DAY):
         trends.refresh_trends(con, full=True)
-    for (table, key), before in zip([("post_trends", "post_id"), ("author_trends", "author_id"), ("hashtag_trends", "hashtag")],
-                                    incremental.values()):
+    for (table, key), before in zip(
+        [("post_trends", "post_id"), ("author_trends", "author_id"), ("hashtag_trends", "hashtag")], incremental.values()
+    ):
         pd.testing.assert_frame_equal(before, _stable(con, table, key), check_exact=False, rtol=1e-12)
     assert len(incremental["post_trends"]) == 328
     assert con.execute("SELECT count(*) FROM post_trends WHERE views_change_30d IS NOT NULL").fetchone()[0] > 0

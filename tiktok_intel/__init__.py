@@ -4,6 +4,7 @@
 named for what it does, imported on first use so that ``import tiktok_intel`` stays fast. (An
 exported name never equals a submodule's name: importing the submodule would shadow it.)
 """
+
 from __future__ import annotations
 
 import importlib

@@ -5,12 +5,13 @@ pin time without patching modules one by one. A process started while a time is 
 notebook's kernel) is given :func:`environment` (``TIKTOK_INTEL_FROZEN_AT``, a declared setting),
 so it lives at the same simulated time.
 """
+
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
 import os
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 #: The variable a child process started while a fixed time is frozen reads it from (setting ``frozen_at``).
 ENVIRONMENT = "TIKTOK_INTEL_FROZEN_AT"
@@ -26,7 +27,7 @@ def now() -> dt.datetime:
     inherited = os.environ.get(ENVIRONMENT)  # the declared setting frozen_at, read live (a parent sets it for us)
     if inherited:
         return dt.datetime.fromisoformat(inherited)
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 @contextlib.contextmanager
@@ -57,13 +58,13 @@ def from_epoch(value: float) -> dt.datetime:
     seconds = float(value)
     if seconds > 1e11:  # milliseconds: Zeeschuimer's timestamp_collected
         seconds /= 1000.0
-    return dt.datetime.fromtimestamp(seconds, dt.timezone.utc).replace(tzinfo=None)
+    return dt.datetime.fromtimestamp(seconds, dt.UTC).replace(tzinfo=None)
 
 
 def to_utc(value: dt.datetime) -> dt.datetime:
     """An aware datetime -> naive UTC; a naive one is taken to be UTC already."""
     if value.tzinfo is not None:
-        value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        value = value.astimezone(dt.UTC).replace(tzinfo=None)
     return value
 
 

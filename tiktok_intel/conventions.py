@@ -15,17 +15,20 @@
 
 Redaction of secrets is :func:`tiktok_intel.raw.redact`.
 """
+
 from __future__ import annotations
 
 import unicodedata
-from typing import Iterable
+from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 # ------------------------------------------------------------------------------------ hashtag names
 
 #: What Python's ``str.strip()`` removes (``str.isspace``), for SQL's ``trim``; a test checks it is all of them.
-WHITESPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
-              "\u2028\u2029\u202f\u205f\u3000")
+WHITESPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+    "\u2028\u2029\u202f\u205f\u3000"
+)
 #: The one character whose Python lower case is two (``"İ".lower()`` is ``"i̇"``): DuckDB's, and ours, is one.
 _ONE_FOR_ONE = {"\u0130": "i"}
 
@@ -49,8 +52,10 @@ def hashtag_sql(expr: str) -> str:
     ``trim`` with a set of characters costs ten times the rest, so it runs only for a name that
     starts or ends with one of them (about 0.2 µs a name in all)."""
     x = f"nfc_normalize({expr})"
-    stripped = (f"CASE WHEN contains('{WHITESPACE}#', left({x}, 1)) OR contains('{WHITESPACE}', right({x}, 1)) "
-                f"THEN trim(ltrim(trim({x}, '{WHITESPACE}'), '#'), '{WHITESPACE}') ELSE {x} END")
+    stripped = (
+        f"CASE WHEN contains('{WHITESPACE}#', left({x}, 1)) OR contains('{WHITESPACE}', right({x}, 1)) "
+        f"THEN trim(ltrim(trim({x}, '{WHITESPACE}'), '#'), '{WHITESPACE}') ELSE {x} END"
+    )
     return f"nullif(nfc_normalize(lower({stripped})), '')"
 
 

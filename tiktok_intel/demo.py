@@ -19,6 +19,7 @@ dashboards; a run that was interrupted is rebuilt. A workspace the demo did not 
 touched, and the demo reads and writes nothing but its own workspace (its settings are the
 defaults for that folder, not the environment's or a ``.env``'s).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -26,10 +27,12 @@ import datetime as dt
 import json
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
-from . import clock, progress as progress_module, settings as settings_module
+from . import clock
+from . import progress as progress_module
+from . import settings as settings_module
 from .errors import TikTokIntelError
 from .notebooks import EXPLORATORY_DIR
 from .progress import progress
@@ -68,12 +71,16 @@ class Demo:
 
     def summary(self) -> str:
         if self.reused:
-            return (f"demo: reusing {self.workspace} (built for {self.start:%Y-%m-%d} to {self.end:%Y-%m-%d}); "
-                    f"`tiktok-intel demo --rebuild` builds it again")
+            return (
+                f"demo: reusing {self.workspace} (built for {self.start:%Y-%m-%d} to {self.end:%Y-%m-%d}); "
+                f"`tiktok-intel demo --rebuild` builds it again"
+            )
         days = (self.end - self.start) / dt.timedelta(days=1)
-        return (f"demo: {days:g} days ({self.start:%Y-%m-%d %H:%M} to {self.end:%Y-%m-%d %H:%M} UTC) replayed in {self.seconds:.0f} s: "
-                f"{self.firings} scheduled firings fast-forwarded, {len(self.flows)} real flow runs with reports, {self.media}; "
-                f"workspace {self.workspace}")
+        return (
+            f"demo: {days:g} days ({self.start:%Y-%m-%d %H:%M} to {self.end:%Y-%m-%d %H:%M} UTC) replayed in {self.seconds:.0f} s: "
+            f"{self.firings} scheduled firings fast-forwarded, {len(self.flows)} real flow runs with reports, {self.media}; "
+            f"workspace {self.workspace}"
+        )
 
 
 def _marker(workspace: Path) -> dict | None:
@@ -88,12 +95,25 @@ def _claim(workspace: Path, rebuild: bool) -> dict | None:
     marker = _marker(workspace)
     database = workspace / "tiktok.duckdb"
     if marker is None and database.exists():
-        raise DemoError(f"{workspace} holds a workspace the demo did not build: run the demo elsewhere "
-                        f"(tiktok-intel --db demo/tiktok.duckdb demo), or move {workspace} away")
+        raise DemoError(
+            f"{workspace} holds a workspace the demo did not build: run the demo elsewhere "
+            f"(tiktok-intel --db demo/tiktok.duckdb demo), or move {workspace} away"
+        )
     if marker and marker.get("complete") and not rebuild and database.exists():
         return marker
     if marker is not None:  # ours: interrupted, or --rebuild
-        for name in ("tiktok.duckdb", "tiktok.duckdb.wal", readcopy.copy_path(database).name, "raw", "media", "reports", "search", "prefect", "jobs.toml", MARKER):
+        for name in (
+            "tiktok.duckdb",
+            "tiktok.duckdb.wal",
+            readcopy.copy_path(database).name,
+            "raw",
+            "media",
+            "reports",
+            "search",
+            "prefect",
+            "jobs.toml",
+            MARKER,
+        ):
             target = workspace / name
             if target.is_dir():
                 shutil.rmtree(target)
@@ -106,19 +126,27 @@ def _claim(workspace: Path, rebuild: bool) -> dict | None:
 RunFlow = Callable[[str], str]
 
 
-def build(workspace: Path | None = None, *, rebuild: bool = False, days: float = DAYS, end: dt.datetime | None = None,
-          run_flow: RunFlow | None = None, say: Callable[[str], None] = print) -> Demo:
+def build(
+    workspace: Path | None = None,
+    *,
+    rebuild: bool = False,
+    days: float = DAYS,
+    end: dt.datetime | None = None,
+    run_flow: RunFlow | None = None,
+    say: Callable[[str], None] = print,
+) -> Demo:
     """Build (or reuse) the demo workspace; returns what was done (``summary()`` is one line).
     ``run_flow``: how to run the real flows at the end (none: the replay only)."""
     from . import jobs
-    from .search import process_media
     from .offline import World
+    from .search import process_media
 
     previous = settings_module.get_settings()
     workspace = Path(workspace or previous.workspace_path)
     if previous.db and (previous.db.startswith("ducklake:") or Path(previous.db).name != "tiktok.duckdb"):
-        raise DemoError(f"the demo builds a DuckDB file named tiktok.duckdb, not {previous.db}: "
-                        "pass --db FOLDER/tiktok.duckdb, or no --db for data/")
+        raise DemoError(
+            f"the demo builds a DuckDB file named tiktok.duckdb, not {previous.db}: pass --db FOLDER/tiktok.duckdb, or no --db for data/"
+        )
     marker = _claim(workspace, rebuild)
     if marker is not None:
         return Demo(workspace, dt.datetime.fromisoformat(marker["start"]), dt.datetime.fromisoformat(marker["end"]), reused=True)
@@ -128,15 +156,33 @@ def build(workspace: Path | None = None, *, rebuild: bool = False, days: float =
     workspace.mkdir(parents=True, exist_ok=True)
     (workspace / MARKER).write_text(json.dumps({"complete": False, "start": start.isoformat(), "end": end.isoformat()}))
     demo = Demo(workspace, start, end)
-    with offline_workspace(workspace, hashtags=HASHTAGS, at=start, ms_token=TOKEN, world=World(SEED, hashtags=HASHTAGS, epoch=start),
-                           timeout_seconds=10, max_posts=MAX_POSTS) as ws:
+    with offline_workspace(
+        workspace,
+        hashtags=HASHTAGS,
+        at=start,
+        ms_token=TOKEN,
+        world=World(SEED, hashtags=HASHTAGS, epoch=start),
+        timeout_seconds=10,
+        max_posts=MAX_POSTS,
+    ) as ws:
         moments = timeline(start, end)  # in the demo's settings' time zone (the default), whatever the environment says
         shown = progress(iterable=moments, desc="demo: fast-forward", unit="firing", leave=True)
         with progress_module.quiet():  # one bar for the replay, not one per step
-            demo.firings = replay(ws, shown, end=end, max_posts=MAX_POSTS,
-                                  on_firing=lambda f: shown.set_postfix_str(f"{f.at:%Y-%m-%d %H:%M} {f.job}", refresh=False))
-        jobs.save([jobs.UserJob("weekly-brief", jobs.relative_notebook(WEEKLY_NOTEBOOK, ws.jobs_path), "0 7 * * 1",
-                                parameters={"days": 7}, publish=True)], ws.jobs_path)
+            demo.firings = replay(
+                ws,
+                shown,
+                end=end,
+                max_posts=MAX_POSTS,
+                on_firing=lambda f: shown.set_postfix_str(f"{f.at:%Y-%m-%d %H:%M} {f.job}", refresh=False),
+            )
+        jobs.save(
+            [
+                jobs.UserJob(
+                    "weekly-brief", jobs.relative_notebook(WEEKLY_NOTEBOOK, ws.jobs_path), "0 7 * * 1", parameters={"days": 7}, publish=True
+                )
+            ],
+            ws.jobs_path,
+        )
         with clock.frozen(end):
             if run_flow is not None:
                 demo.flows = _real_flows(run_flow, say)
@@ -144,8 +190,17 @@ def build(workspace: Path | None = None, *, rebuild: bool = False, days: float =
                 demo.media = process_media(con).summary()
     settings_module.configure(previous, workspace=workspace, db="")  # what `run` serves next
     demo.seconds = time.perf_counter() - started
-    (workspace / MARKER).write_text(json.dumps({"complete": True, "start": start.isoformat(), "end": end.isoformat(),
-                                                "built_in_seconds": round(demo.seconds, 1), "hashtags": list(HASHTAGS)}))
+    (workspace / MARKER).write_text(
+        json.dumps(
+            {
+                "complete": True,
+                "start": start.isoformat(),
+                "end": end.isoformat(),
+                "built_in_seconds": round(demo.seconds, 1),
+                "hashtags": list(HASHTAGS),
+            }
+        )
+    )
     return demo
 
 

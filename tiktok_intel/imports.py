@@ -4,6 +4,7 @@
 Copying first means the store can always be rebuilt from raw, whatever happens to the original
 file. The shape is detected from the content, not the file name.
 """
+
 from __future__ import annotations
 
 import codecs
@@ -11,8 +12,8 @@ import datetime as dt
 import gzip
 import os
 import zlib
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 import duckdb
 
@@ -44,7 +45,9 @@ def expand(paths: Iterable[str | Path]) -> tuple[list[Path], list[Path]]:
         elif path.is_file():
             found.append(path)
         elif path.exists():
-            raise UnsupportedInputError(f"{path} is not a regular file or folder (a device or pipe?): save the data to a file and import that")
+            raise UnsupportedInputError(
+                f"{path} is not a regular file or folder (a device or pipe?): save the data to a file and import that"
+            )
         else:
             raise UnsupportedInputError(f"{path}: no such file or folder")
     return found, skipped
@@ -93,7 +96,9 @@ def _kind(path: Path, data: bytes) -> str:
         data[:65536].decode("utf-8")
     except UnicodeDecodeError as exc:
         if exc.start < 65536 - 4:  # not just a multi-byte character cut at the boundary
-            raise UnsupportedInputError(f"{path}: not UTF-8 text (byte {exc.start}): TikTok exports are UTF-8; re-save the file as UTF-8") from None
+            raise UnsupportedInputError(
+                f"{path}: not UTF-8 text (byte {exc.start}): TikTok exports are UTF-8; re-save the file as UTF-8"
+            ) from None
     return kind
 
 
@@ -103,13 +108,23 @@ def copy_to_raw(path: Path, *, run_id: str, page: int, collected_at: dt.datetime
     kind = _kind(path, data)
     when = collected_at or clock.from_epoch(os.stat(path).st_mtime)
     origin = "given" if collected_at else "file-mtime"
-    return write_page(data, source="import", run_id=run_id, page=page, request={"file": str(path)}, fetched_at=when,
-                      suffix=_SUFFIX[kind], compress=len(data) > 1_000_000, raw_dir=raw_dir,
-                      extra={"original_name": path.name, "fetched_at_origin": origin})
+    return write_page(
+        data,
+        source="import",
+        run_id=run_id,
+        page=page,
+        request={"file": str(path)},
+        fetched_at=when,
+        suffix=_SUFFIX[kind],
+        compress=len(data) > 1_000_000,
+        raw_dir=raw_dir,
+        extra={"original_name": path.name, "fetched_at_origin": origin},
+    )
 
 
-def import_paths(con: duckdb.DuckDBPyConnection, paths: Iterable[str | Path], *, collected_at: dt.datetime | None = None,
-                 raw_dir: Path | None = None) -> IngestStats:
+def import_paths(
+    con: duckdb.DuckDBPyConnection, paths: Iterable[str | Path], *, collected_at: dt.datetime | None = None, raw_dir: Path | None = None
+) -> IngestStats:
     """Import files and folders: every file is checked, copied to raw, then ingested.
 
     ``collected_at`` is used where the data carries no collection time of its own

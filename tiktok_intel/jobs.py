@@ -14,6 +14,7 @@ one table per job::
 valid jobs (and re-reads the file while it runs); ``tiktok-intel run NAME`` runs one now. Each run
 goes through the same runner, write lock, ``runs`` record and report archive as the built-in jobs.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -23,8 +24,9 @@ import math
 import os
 import re
 import tomllib
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from . import schedules
 from .errors import TikTokIntelError
@@ -84,14 +86,22 @@ def load(path: Path | None = None) -> list[UserJob]:
             raise JobsFileError(f"{path}: jobs.{name} is not a table: write it as [jobs.{name}] with notebook and cron")
         unknown = sorted(set(entry) - {"notebook", "cron", "timezone", "parameters", "publish"})
         if unknown:
-            raise JobsFileError(f"{path}: job {name!r} has unknown key(s) {', '.join(unknown)}: "
-                                "use notebook, cron, timezone, parameters, publish")
+            raise JobsFileError(
+                f"{path}: job {name!r} has unknown key(s) {', '.join(unknown)}: use notebook, cron, timezone, parameters, publish"
+            )
         parameters = entry.get("parameters", {})
         if not isinstance(parameters, dict):
             raise JobsFileError(f"{path}: job {name!r}: parameters must be a table, like parameters = {{ days = 7 }}")
-        result.append(UserJob(name=str(name), notebook=str(entry.get("notebook", "")), cron=str(entry.get("cron", "")),
-                              timezone=entry.get("timezone") or None, parameters=dict(parameters),
-                              publish=bool(entry.get("publish", False))))
+        result.append(
+            UserJob(
+                name=str(name),
+                notebook=str(entry.get("notebook", "")),
+                cron=str(entry.get("cron", "")),
+                timezone=entry.get("timezone") or None,
+                parameters=dict(parameters),
+                publish=bool(entry.get("publish", False)),
+            )
+        )
     return result
 
 
@@ -121,8 +131,11 @@ def dumps(jobs: Iterable[UserJob]) -> str:
     """The jobs file's text for ``jobs``."""
     parts = ["# Your own scheduled notebooks: `tiktok-intel jobs --help`. Notebook paths are relative to this file.\n"]
     for job in jobs:
-        lines = [f"[jobs.{_toml_key(job.name)}]", f"notebook = {_toml_value(job.notebook, job.name)}",
-                 f"cron = {_toml_value(job.cron, job.name)}"]
+        lines = [
+            f"[jobs.{_toml_key(job.name)}]",
+            f"notebook = {_toml_value(job.notebook, job.name)}",
+            f"cron = {_toml_value(job.cron, job.name)}",
+        ]
         if job.timezone:
             lines.append(f"timezone = {_toml_value(job.timezone, job.name)}")
         lines.append(f"publish = {_toml_value(job.publish, job.name)}")
@@ -189,14 +202,14 @@ def _notebook_problems(job: UserJob, path: Path) -> list[str]:
 
     notebook = job.notebook_path(path)
     if not job.notebook:
-        return ["no notebook: set notebook = \"path/to/notebook.ipynb\""]
+        return ['no notebook: set notebook = "path/to/notebook.ipynb"']
     if notebook.suffix != ".ipynb":
         return [f"notebook {job.notebook!r} is not an .ipynb file"]
     if not notebook.is_file():
         return [f"notebook {job.notebook!r} not found (looked at {notebook}; relative paths start at the jobs file's folder)"]
     try:
         nb = nbformat.read(str(notebook), as_version=4)
-    except Exception as exc:  # not JSON, not a notebook
+    except Exception as exc:  # noqa: BLE001 - not JSON, not a notebook
         return [f"notebook {job.notebook!r} cannot be read ({type(exc).__name__}): open and save it in JupyterLab"]
     tagged = [c for c in nb.cells if c.cell_type == "code" and "parameters" in (c.metadata.get("tags") or [])]
     if not tagged:
@@ -205,8 +218,10 @@ def _notebook_problems(job: UserJob, path: Path) -> list[str]:
     unknown = sorted(set(job.parameters) - set(declared))
     if unknown:
         takes = ", ".join(sorted(declared)) or "none"
-        return [f"notebook {Path(job.notebook).name} has no parameter(s) {', '.join(unknown)} (it takes {takes}): "
-                "add them to its parameters cell, or remove them from the job"]
+        return [
+            f"notebook {Path(job.notebook).name} has no parameter(s) {', '.join(unknown)} (it takes {takes}): "
+            "add them to its parameters cell, or remove them from the job"
+        ]
     return []
 
 
@@ -273,15 +288,22 @@ def named(name: str, path: Path | None = None) -> schedules.Job | UserJob:
         return user
 
 
-def table(count: int = 3, after: dt.datetime | None = None, *, path: Path | None = None,
-          check_notebooks: bool = True) -> list[dict]:
+def table(count: int = 3, after: dt.datetime | None = None, *, path: Path | None = None, check_notebooks: bool = True) -> list[dict]:
     """The schedules table (:func:`tiktok_intel.schedules.table`: the five built-in jobs), then the
     valid jobs of the jobs file (``check_notebooks=False``: those whose cron and time zone are valid,
     without opening their notebooks), each with its cron, time zone and next ``count`` run times."""
     rows = schedules.table(count, after)
     for j in valid_jobs(path, notebooks=check_notebooks)[0]:
-        rows.append({"flow": j.name, "cron": j.cron, "timezone": schedules.timezone(j.timezone).key, "does": j.does, "kind": "yours",
-                     "next": schedules.next_runs(j.cron, count, after, tz=j.timezone)})
+        rows.append(
+            {
+                "flow": j.name,
+                "cron": j.cron,
+                "timezone": schedules.timezone(j.timezone).key,
+                "does": j.does,
+                "kind": "yours",
+                "next": schedules.next_runs(j.cron, count, after, tz=j.timezone),
+            }
+        )
     return rows
 
 

@@ -5,6 +5,7 @@ subdomains), at most ``media_max_bytes``, only image content types that Pillow c
 go to ``<workspace>/media/covers/<post id>-<sha256 prefix>.<ext>``: the name never comes from the
 URL. Each file is recorded in the ``media`` table.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -13,8 +14,8 @@ import hashlib
 import io
 import os
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 from urllib.parse import urlsplit
 
 import duckdb
@@ -26,8 +27,15 @@ from .raw import redact
 from .settings import Settings, get_settings
 from .sources.http import HttpClient, SourceError
 
-CONTENT_TYPES = {"image/jpeg": "jpg", "image/jpg": "jpg", "image/png": "png", "image/webp": "webp", "image/gif": "gif",
-                 "image/avif": "avif", "image/heic": "heic"}
+CONTENT_TYPES = {
+    "image/jpeg": "jpg",
+    "image/jpg": "jpg",
+    "image/png": "png",
+    "image/webp": "webp",
+    "image/gif": "gif",
+    "image/avif": "avif",
+    "image/heic": "heic",
+}
 
 
 class MediaError(TikTokIntelError):
@@ -53,7 +61,7 @@ class MediaRecord:
     post_id: str
     kind: str
     seq: int
-    path: str            # relative to the media folder
+    path: str  # relative to the media folder
     sha256: str
     source_url: str
     content_type: str
@@ -75,8 +83,10 @@ async def download_cover(client: HttpClient, post_id: str, url: str, *, settings
     post_id = _safe_post_id(post_id)
     shown = redact(url)
     if not host_allowed(url, settings.media_hosts):
-        raise HostNotAllowedError(f"cover of post {post_id} is on {urlsplit(url).hostname}, not an allowed host: "
-                                  "add it to TIKTOK_INTEL_MEDIA_HOSTS if you trust it")
+        raise HostNotAllowedError(
+            f"cover of post {post_id} is on {urlsplit(url).hostname}, not an allowed host: "
+            "add it to TIKTOK_INTEL_MEDIA_HOSTS if you trust it"
+        )
     try:
         response = await client.request("GET", url, max_bytes=settings.media_max_bytes)
     except SourceError as exc:
@@ -96,7 +106,7 @@ async def download_cover(client: HttpClient, post_id: str, url: str, *, settings
         with Image.open(io.BytesIO(response.body)) as image:
             width, height = image.size
             image.verify()
-    except Exception:
+    except Exception:  # noqa: BLE001 - Pillow raises many kinds for an unreadable image
         if ext in ("jpg", "png", "webp", "gif"):
             raise NotAnImageError(f"cover of post {post_id} says {content_type} but is not a readable image") from None
     digest = hashlib.sha256(response.body).hexdigest()
@@ -116,10 +126,26 @@ def record(con: duckdb.DuckDBPyConnection, records: Sequence[MediaRecord]) -> in
     before = con.execute("SELECT count(*) FROM media").fetchone()[0]
     for r in records:
         # an anti-join rather than INSERT OR IGNORE: DuckLake tables have no key constraints
-        con.execute("INSERT INTO media (post_id, kind, seq, path, sha256, source_url, content_type, bytes, width, height, fetched_at) "
-                    "SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM media WHERE post_id = ? AND kind = ? AND seq = ?)",
-                    [r.post_id, r.kind, r.seq, r.path, r.sha256, r.source_url, r.content_type, r.bytes, r.width, r.height, r.fetched_at,
-                     r.post_id, r.kind, r.seq])
+        con.execute(
+            "INSERT INTO media (post_id, kind, seq, path, sha256, source_url, content_type, bytes, width, height, fetched_at) "
+            "SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM media WHERE post_id = ? AND kind = ? AND seq = ?)",
+            [
+                r.post_id,
+                r.kind,
+                r.seq,
+                r.path,
+                r.sha256,
+                r.source_url,
+                r.content_type,
+                r.bytes,
+                r.width,
+                r.height,
+                r.fetched_at,
+                r.post_id,
+                r.kind,
+                r.seq,
+            ],
+        )
     return con.execute("SELECT count(*) FROM media").fetchone()[0] - before
 
 
@@ -128,10 +154,14 @@ def covers_wanted(con: duckdb.DuckDBPyConnection, post_ids: Sequence[str]) -> li
     if not post_ids:
         return []
     marks = ", ".join("?" for _ in post_ids)
-    return [tuple(r) for r in con.execute(
-        f"""SELECT p.post_id, p.cover_url FROM posts p WHERE p.post_id IN ({marks}) AND p.cover_url IS NOT NULL
+    return [
+        tuple(r)
+        for r in con.execute(
+            f"""SELECT p.post_id, p.cover_url FROM posts p WHERE p.post_id IN ({marks}) AND p.cover_url IS NOT NULL
              AND NOT EXISTS (SELECT 1 FROM media m WHERE m.post_id = p.post_id AND m.kind = 'cover') ORDER BY p.post_id""",
-        list(post_ids)).fetchall()]
+            list(post_ids),
+        ).fetchall()
+    ]
 
 
 @dataclasses.dataclass
@@ -140,15 +170,16 @@ class CoverResult:
     failed: int = 0
     reasons: dict[str, int] = dataclasses.field(default_factory=dict)
 
-    def add(self, other: "CoverResult") -> None:
+    def add(self, other: CoverResult) -> None:
         self.saved += other.saved
         self.failed += other.failed
         for k, v in other.reasons.items():
             self.reasons[k] = self.reasons.get(k, 0) + v
 
 
-async def fetch_covers(con: duckdb.DuckDBPyConnection, client: HttpClient, post_ids: Sequence[str], *,
-                       settings: Settings | None = None) -> CoverResult:
+async def fetch_covers(
+    con: duckdb.DuckDBPyConnection, client: HttpClient, post_ids: Sequence[str], *, settings: Settings | None = None
+) -> CoverResult:
     """Download the covers of those ``post_ids`` that have none yet, concurrently; record them."""
     wanted = covers_wanted(con, post_ids)
     result = CoverResult()

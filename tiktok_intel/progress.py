@@ -1,10 +1,12 @@
 """Progress bars that work in a terminal and in Jupyter (tqdm.auto), quiet when not a TTY in CI."""
+
 from __future__ import annotations
 
 import contextlib
 import contextvars
 import sys
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from .settings import live
 

@@ -14,6 +14,7 @@ A page damaged on disk afterwards (an unreadable meta file, a missing or undecom
 body that no longer matches its checksum) is still listed, with the ``problem``
 (:meth:`RawPage.verify`), so that ingest rejects it with its reason and goes on with the others.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -27,8 +28,9 @@ import re
 import secrets as _secrets
 import tempfile
 import zlib
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from . import clock
@@ -87,7 +89,7 @@ class RawPage:
         data = self.body_path.read_bytes()
         return gzip.decompress(data) if self.body_path.suffix == ".gz" else data
 
-    def verify(self) -> "RawPage":
+    def verify(self) -> RawPage:
         """This page, or, when it is damaged, a stand-in for it carrying the ``problem`` (its
         reason) under an identity of its own (``corrupt-<sha256 of its files>``), so the damage is
         rejected once and a restored page is ingested as new. Reads and checksums the body."""
@@ -98,8 +100,13 @@ class RawPage:
         except (OSError, EOFError, zlib.error) as exc:  # gzip.BadGzipFile is an OSError
             return _damaged(self.meta_path, self.body_path, "raw page body cannot be read", f"{type(exc).__name__}: {exc}", self.meta)
         if hashlib.sha256(data).hexdigest() != self.meta.get("sha256"):
-            return _damaged(self.meta_path, self.body_path, "raw page corrupted: its body no longer matches the sha256 in its meta file",
-                            f"expected {self.meta.get('sha256')}, found {hashlib.sha256(data).hexdigest()} ({len(data)} bytes)", self.meta)
+            return _damaged(
+                self.meta_path,
+                self.body_path,
+                "raw page corrupted: its body no longer matches the sha256 in its meta file",
+                f"expected {self.meta.get('sha256')}, found {hashlib.sha256(data).hexdigest()} ({len(data)} bytes)",
+                self.meta,
+            )
         return self
 
 
@@ -219,9 +226,12 @@ def write_page(
         _atomic_write(mpath, json.dumps(meta, ensure_ascii=False, indent=1).encode("utf-8"))
     except OSError as exc:
         if exc.errno in NO_ROOM:
-            raise RawZoneError(f"no room to write in {folder} ({exc.strerror}): the disk is full; free space, then run again "
-                               "(nothing was half-written)") from None
-        raise RawZoneError(f"cannot write to the raw zone {folder}: {exc.strerror}; set a writable workspace (--db or TIKTOK_INTEL_WORKSPACE)") from None
+            raise RawZoneError(
+                f"no room to write in {folder} ({exc.strerror}): the disk is full; free space, then run again (nothing was half-written)"
+            ) from None
+        raise RawZoneError(
+            f"cannot write to the raw zone {folder}: {exc.strerror}; set a writable workspace (--db or TIKTOK_INTEL_WORKSPACE)"
+        ) from None
     return RawPage(body_path, meta)
 
 

@@ -10,6 +10,7 @@ which handles daylight-saving changes correctly; ``tests/test_serve.py`` checks 
 runs a Prefect server schedules. This module is a leaf: it imports no other project module but
 ``settings`` and ``clock``.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -83,15 +84,16 @@ def next_runs(cron: str | Job, count: int = 3, after: dt.datetime | None = None,
     zone = timezone(tz)
     start = after if after is not None else clock.now()
     if start.tzinfo is None:
-        start = start.replace(tzinfo=dt.timezone.utc)
+        start = start.replace(tzinfo=dt.UTC)
     start = start.astimezone(zone)
     from cronsim import CronSim, CronSimError
 
     try:
         iterator = CronSim(expression, start)
     except CronSimError as exc:
-        raise ScheduleError(f"cron expression {expression!r} is not valid ({exc}): write five fields, "
-                            "like \"0 7 * * 1\" (Mondays 07:00)") from None
+        raise ScheduleError(
+            f'cron expression {expression!r} is not valid ({exc}): write five fields, like "0 7 * * 1" (Mondays 07:00)'
+        ) from None
     return [next(iterator) for _ in range(count)]
 
 
@@ -99,5 +101,7 @@ def table(count: int = 3, after: dt.datetime | None = None) -> list[dict]:
     """Each built-in job with its cron, time zone and next ``count`` run times (``tiktok-intel
     schedules``; :func:`tiktok_intel.jobs.table` adds the user's jobs)."""
     zone = timezone()
-    return [{"flow": j.name, "cron": j.cron, "timezone": zone.key, "does": j.does, "kind": "built-in",
-             "next": next_runs(j, count, after)} for j in JOBS]
+    return [
+        {"flow": j.name, "cron": j.cron, "timezone": zone.key, "does": j.does, "kind": "built-in", "next": next_runs(j, count, after)}
+        for j in JOBS
+    ]

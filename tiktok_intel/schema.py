@@ -11,6 +11,7 @@ the Research API sometimes sends them as JSON integers: we normalise to decimal 
 ``BIGINT``. Hashtags are keyed by their normalised name (lower case, no ``#``), because that is how
 people name them and how every source gives them; TikTok's numeric challenge id is an attribute.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -38,8 +39,13 @@ class Table:
     def arrow_schema(self):
         import pyarrow as pa
 
-        types = {"VARCHAR": pa.string(), "BIGINT": pa.int64(), "INTEGER": pa.int32(), "BOOLEAN": pa.bool_(),
-                 "TIMESTAMP": pa.timestamp("us")}
+        types = {
+            "VARCHAR": pa.string(),
+            "BIGINT": pa.int64(),
+            "INTEGER": pa.int32(),
+            "BOOLEAN": pa.bool_(),
+            "TIMESTAMP": pa.timestamp("us"),
+        }
         return pa.schema([(name, types[kind]) for name, kind in self.columns])
 
     def arrow(self, rows: list[dict]):
@@ -59,48 +65,123 @@ _ENTITY_TIMES = (("first_seen_at", "TIMESTAMP"), ("last_seen_at", "TIMESTAMP"))
 
 #: Tables that parsed records are ingested into, in the order ingest writes them.
 INGEST_TABLES: tuple[Table, ...] = (
-    Table("authors", ("author_id",), (
-        ("author_id", "VARCHAR"),  # numeric id, or '@' + unique_id where only the name is known
-        ("unique_id", "VARCHAR"), ("nickname", "VARCHAR"), ("signature", "VARCHAR"),
-        ("verified", "BOOLEAN"), ("sec_uid", "VARCHAR"), ("avatar_url", "VARCHAR"),
-        ("followers", "BIGINT"), ("following", "BIGINT"), ("hearts", "BIGINT"),
-        ("videos", "BIGINT"), ("likes_given", "BIGINT"),
-        *_ENTITY_TIMES), "entity"),
+    Table(
+        "authors",
+        ("author_id",),
+        (
+            ("author_id", "VARCHAR"),  # numeric id, or '@' + unique_id where only the name is known
+            ("unique_id", "VARCHAR"),
+            ("nickname", "VARCHAR"),
+            ("signature", "VARCHAR"),
+            ("verified", "BOOLEAN"),
+            ("sec_uid", "VARCHAR"),
+            ("avatar_url", "VARCHAR"),
+            ("followers", "BIGINT"),
+            ("following", "BIGINT"),
+            ("hearts", "BIGINT"),
+            ("videos", "BIGINT"),
+            ("likes_given", "BIGINT"),
+            *_ENTITY_TIMES,
+        ),
+        "entity",
+    ),
     # every unique id an author has had (lower case): Research API posts name authors by username only
-    Table("author_names", ("author_id", "unique_id"), (
-        ("author_id", "VARCHAR"), ("unique_id", "VARCHAR")), "link"),
-    Table("music", ("music_id",), (
-        ("music_id", "VARCHAR"), ("title", "VARCHAR"), ("author_name", "VARCHAR"),
-        ("original", "BOOLEAN"), ("duration_s", "INTEGER"), ("play_url", "VARCHAR"),
-        *_ENTITY_TIMES), "entity"),
-    Table("hashtags", ("name",), (
-        ("name", "VARCHAR"), ("challenge_id", "VARCHAR"), ("title", "VARCHAR"), ("description", "VARCHAR"),
-        ("video_count", "BIGINT"), ("view_count", "BIGINT"),
-        *_ENTITY_TIMES), "entity"),
-    Table("posts", ("post_id",), (
-        ("post_id", "VARCHAR"), ("author_id", "VARCHAR"), ("author_unique_id", "VARCHAR"),
-        ("description", "VARCHAR"), ("created_at", "TIMESTAMP"), ("music_id", "VARCHAR"),
-        ("duration_s", "INTEGER"), ("cover_url", "VARCHAR"), ("video_url", "VARCHAR"),
-        ("region", "VARCHAR"), ("is_ad", "BOOLEAN"), ("url", "VARCHAR"), ("source", "VARCHAR"),
-        ("views", "BIGINT"), ("likes", "BIGINT"), ("comments", "BIGINT"), ("shares", "BIGINT"),
-        ("saves", "BIGINT"),
-        *_ENTITY_TIMES), "entity"),
-    Table("post_hashtags", ("post_id", "hashtag"), (
-        ("post_id", "VARCHAR"), ("hashtag", "VARCHAR")), "link"),
-    Table("post_stats", ("post_id", "collected_at"), (
-        ("post_id", "VARCHAR"), ("collected_at", "TIMESTAMP"),
-        ("views", "BIGINT"), ("likes", "BIGINT"), ("comments", "BIGINT"), ("shares", "BIGINT"),
-        ("saves", "BIGINT")), "snapshot"),
-    Table("author_stats", ("author_id", "collected_at"), (
-        ("author_id", "VARCHAR"), ("collected_at", "TIMESTAMP"),
-        ("followers", "BIGINT"), ("following", "BIGINT"), ("hearts", "BIGINT"), ("videos", "BIGINT"),
-        ("likes_given", "BIGINT")), "snapshot"),
-    Table("hashtag_stats", ("hashtag", "collected_at"), (
-        ("hashtag", "VARCHAR"), ("collected_at", "TIMESTAMP"),
-        ("video_count", "BIGINT"), ("view_count", "BIGINT")), "snapshot"),
-    Table("feed_appearances", ("hashtag", "post_id", "collected_at"), (
-        ("hashtag", "VARCHAR"), ("post_id", "VARCHAR"), ("collected_at", "TIMESTAMP"),
-        ("rank", "INTEGER"), ("run_id", "VARCHAR")), "snapshot"),
+    Table("author_names", ("author_id", "unique_id"), (("author_id", "VARCHAR"), ("unique_id", "VARCHAR")), "link"),
+    Table(
+        "music",
+        ("music_id",),
+        (
+            ("music_id", "VARCHAR"),
+            ("title", "VARCHAR"),
+            ("author_name", "VARCHAR"),
+            ("original", "BOOLEAN"),
+            ("duration_s", "INTEGER"),
+            ("play_url", "VARCHAR"),
+            *_ENTITY_TIMES,
+        ),
+        "entity",
+    ),
+    Table(
+        "hashtags",
+        ("name",),
+        (
+            ("name", "VARCHAR"),
+            ("challenge_id", "VARCHAR"),
+            ("title", "VARCHAR"),
+            ("description", "VARCHAR"),
+            ("video_count", "BIGINT"),
+            ("view_count", "BIGINT"),
+            *_ENTITY_TIMES,
+        ),
+        "entity",
+    ),
+    Table(
+        "posts",
+        ("post_id",),
+        (
+            ("post_id", "VARCHAR"),
+            ("author_id", "VARCHAR"),
+            ("author_unique_id", "VARCHAR"),
+            ("description", "VARCHAR"),
+            ("created_at", "TIMESTAMP"),
+            ("music_id", "VARCHAR"),
+            ("duration_s", "INTEGER"),
+            ("cover_url", "VARCHAR"),
+            ("video_url", "VARCHAR"),
+            ("region", "VARCHAR"),
+            ("is_ad", "BOOLEAN"),
+            ("url", "VARCHAR"),
+            ("source", "VARCHAR"),
+            ("views", "BIGINT"),
+            ("likes", "BIGINT"),
+            ("comments", "BIGINT"),
+            ("shares", "BIGINT"),
+            ("saves", "BIGINT"),
+            *_ENTITY_TIMES,
+        ),
+        "entity",
+    ),
+    Table("post_hashtags", ("post_id", "hashtag"), (("post_id", "VARCHAR"), ("hashtag", "VARCHAR")), "link"),
+    Table(
+        "post_stats",
+        ("post_id", "collected_at"),
+        (
+            ("post_id", "VARCHAR"),
+            ("collected_at", "TIMESTAMP"),
+            ("views", "BIGINT"),
+            ("likes", "BIGINT"),
+            ("comments", "BIGINT"),
+            ("shares", "BIGINT"),
+            ("saves", "BIGINT"),
+        ),
+        "snapshot",
+    ),
+    Table(
+        "author_stats",
+        ("author_id", "collected_at"),
+        (
+            ("author_id", "VARCHAR"),
+            ("collected_at", "TIMESTAMP"),
+            ("followers", "BIGINT"),
+            ("following", "BIGINT"),
+            ("hearts", "BIGINT"),
+            ("videos", "BIGINT"),
+            ("likes_given", "BIGINT"),
+        ),
+        "snapshot",
+    ),
+    Table(
+        "hashtag_stats",
+        ("hashtag", "collected_at"),
+        (("hashtag", "VARCHAR"), ("collected_at", "TIMESTAMP"), ("video_count", "BIGINT"), ("view_count", "BIGINT")),
+        "snapshot",
+    ),
+    Table(
+        "feed_appearances",
+        ("hashtag", "post_id", "collected_at"),
+        (("hashtag", "VARCHAR"), ("post_id", "VARCHAR"), ("collected_at", "TIMESTAMP"), ("rank", "INTEGER"), ("run_id", "VARCHAR")),
+        "snapshot",
+    ),
 )
 
 TABLES_BY_NAME = {t.name: t for t in INGEST_TABLES}
@@ -152,6 +233,7 @@ CREATE TABLE IF NOT EXISTS runs (
   error VARCHAR
 );
 """
+
 
 def _load_migrations() -> tuple[str, ...]:
     """Migration 1 is generated from the tables above; later ones are ``migrations/NNN_name.sql``."""

@@ -8,6 +8,7 @@ collection days). Monitoring fetches its pages at its own time and leaves them i
 ingested (and the hashtag trends refreshed) together before the next other job runs, which changes
 no number: a snapshot's time is when its page was fetched.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -16,10 +17,12 @@ import datetime as dt
 import json
 import shutil
 import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from typing import Any
 
-from . import clock, settings as settings_module, tracking
+from . import clock, tracking
+from . import settings as settings_module
 from .orchestration import steps
 from .store import Workspace
 
@@ -51,8 +54,17 @@ def timeline(start: dt.datetime, end: dt.datetime) -> list[Firing]:
 
 
 @contextlib.contextmanager
-def offline_workspace(folder: Path, *, hashtags: Iterable[str], at: dt.datetime, ms_token: str, seed: int = 0, world: Any = None,
-                      base: settings_module.Settings | None = None, **overrides: Any) -> Iterator[Workspace]:
+def offline_workspace(
+    folder: Path,
+    *,
+    hashtags: Iterable[str],
+    at: dt.datetime,
+    ms_token: str,
+    seed: int = 0,
+    world: Any = None,
+    base: settings_module.Settings | None = None,
+    **overrides: Any,
+) -> Iterator[Workspace]:
     """Inside the block: the offline TikTok running, the settings pointing at ``folder`` (a
     workspace collecting from it with ``ms_token``, no rate limit) and ``hashtags`` tracked; the
     clock at ``at``. The process settings are put back afterwards."""
@@ -62,8 +74,16 @@ def offline_workspace(folder: Path, *, hashtags: Iterable[str], at: dt.datetime,
     base = base if base is not None else settings_module.load_settings(environ={}, dotenv=None)
     try:
         with clock.frozen(at), OfflineTikTok(seed, world=world) as tiktok:
-            settings = settings_module.configure(base, workspace=Path(folder), db="", ms_token=ms_token, requests_per_second=0,
-                                                 retries=1, **{"timeout_seconds": 5, **overrides}, **tiktok.settings_overrides())
+            settings = settings_module.configure(
+                base,
+                workspace=Path(folder),
+                db="",
+                ms_token=ms_token,
+                requests_per_second=0,
+                retries=1,
+                **{"timeout_seconds": 5, **overrides},
+                **tiktok.settings_overrides(),
+            )
             workspace = Workspace.from_settings(settings)
             with workspace.connection() as con:
                 tracking.add(con, list(hashtags))
@@ -72,8 +92,15 @@ def offline_workspace(folder: Path, *, hashtags: Iterable[str], at: dt.datetime,
         settings_module.configure(previous)
 
 
-def replay(workspace: Workspace, firings: Iterable[Firing], *, end: dt.datetime, max_posts: int | None = None,
-           record: bool = False, on_firing: Callable[[Firing], None] | None = None) -> int:
+def replay(
+    workspace: Workspace,
+    firings: Iterable[Firing],
+    *,
+    end: dt.datetime,
+    max_posts: int | None = None,
+    record: bool = False,
+    on_firing: Callable[[Firing], None] | None = None,
+) -> int:
     """Run each firing's step at its time (``content`` with ``max_posts`` unless the firing says),
     then, at ``end``, ingest what monitoring left in raw. ``record``: each firing is also a row in
     ``runs``, with its step, as its flow would leave it (two short opens a firing: the demo, whose
@@ -89,7 +116,9 @@ def replay(workspace: Workspace, firings: Iterable[Firing], *, end: dt.datetime,
             with clock.frozen(firing.at):
                 if firing.job != MONITORING:
                     steps.hashtag_monitoring(con, snapshot=False)  # what the monitoring firings since the last job fetched
-                with flow_run(firing.job, firing.parameters, workspace=workspace, lock=False) if record else contextlib.nullcontext() as run:
+                with (
+                    flow_run(firing.job, firing.parameters, workspace=workspace, lock=False) if record else contextlib.nullcontext() as run
+                ):
                     if firing.job == MONITORING:
                         result = steps.hashtag_monitoring(con, ingest=False, **firing.parameters)
                     elif firing.job == "content":
@@ -125,8 +154,11 @@ def small_firings(days: tuple[int, ...] = (0, 1, 7)) -> tuple[list[Firing], dt.d
         firings.append(Firing(at, "content", {"covers": day == days[0]}))
         firings += [Firing(at + dt.timedelta(minutes=30 * k), MONITORING) for k in range(2)]
     end = T0 + dt.timedelta(days=days[-1], hours=2)
-    firings += [Firing(end, "post-trends"), Firing(end, "author-trends"),
-                Firing(end, "association-rules", {"min_support": 3, "min_confidence": 0.3, "window_days": 0, "exclude_tracked": False})]
+    firings += [
+        Firing(end, "post-trends"),
+        Firing(end, "author-trends"),
+        Firing(end, "association-rules", {"min_support": 3, "min_confidence": 0.3, "window_days": 0, "exclude_tracked": False}),
+    ]
     return firings, end
 
 
@@ -157,17 +189,26 @@ def _near_duplicate(con, media: Path) -> None:
     if row is None:
         return
     post_id, phash, dhash, path, author = row
-    other = con.execute("SELECT post_id FROM posts WHERE author_id <> ? AND post_id NOT IN (SELECT post_id FROM media) "
-                        "ORDER BY post_id LIMIT 1", [author]).fetchone()
+    other = con.execute(
+        "SELECT post_id FROM posts WHERE author_id <> ? AND post_id NOT IN (SELECT post_id FROM media) ORDER BY post_id LIMIT 1", [author]
+    ).fetchone()
     if other is None:
         return
     target = Path(path).with_name(f"dup-{other[0]}{Path(path).suffix}")
     shutil.copyfile(media / path, media / target)
     for table, changes in (("media", {"path": str(target)}), ("image_hashes", {})):
-        cols = [r[0] for r in con.execute("SELECT column_name FROM information_schema.columns WHERE table_name = ? "
-                                          "ORDER BY ordinal_position", [table]).fetchall()]
-        values = dict(zip(cols, con.execute(f"SELECT {', '.join(cols)} FROM {table} WHERE post_id = ? AND kind = 'cover' LIMIT 1",
-                                            [post_id]).fetchone()))
+        cols = [
+            r[0]
+            for r in con.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position", [table]
+            ).fetchall()
+        ]
+        values = dict(
+            zip(
+                cols,
+                con.execute(f"SELECT {', '.join(cols)} FROM {table} WHERE post_id = ? AND kind = 'cover' LIMIT 1", [post_id]).fetchone(),
+            )
+        )
         values.update(post_id=other[0], **changes)
         con.execute(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})", list(values.values()))
 
@@ -177,16 +218,30 @@ def _reports(con, reports: Path) -> None:
     an unpublished user job's (the published one mentions the token, which pages must hide), and a
     failed rules run that left no report."""
     started = clock.now()
-    for n, (flow, stem, title, publish) in enumerate((("post-trends", "post_trends", "Post trends report", None),
-                                                       ("weekly-brief", "weekly-brief", f"Weekly brief (token {SECRET})", True),
-                                                       ("private-job", "private-job", "Private notes", False))):
+    for n, (flow, stem, title, publish) in enumerate(
+        (
+            ("post-trends", "post_trends", "Post trends report", None),
+            ("weekly-brief", "weekly-brief", f"Weekly brief (token {SECRET})", True),
+            ("private-job", "private-job", "Private notes", False),
+        )
+    ):
         folder = reports / stem / f"20261117T10000{n}"
         folder.mkdir(parents=True, exist_ok=True)
         (folder / f"{stem}.ipynb").write_text(json.dumps({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
         (folder / f"{stem}.html").write_text(f"<html><body><h1>{title}</h1></body></html>")
         counts = json.dumps({"parameters": {"notebook": f"{stem}.ipynb", **({"publish": publish} if publish is not None else {})}})
-        con.execute("INSERT INTO runs (run_id, flow, started_at, ended_at, status, notebook_path, counts) VALUES (?, ?, ?, ?, 'completed', ?, ?)",
-                    [uuid.uuid4().hex, flow, started + dt.timedelta(minutes=n), started + dt.timedelta(minutes=n, seconds=12),
-                     str(folder / f"{stem}.ipynb"), counts])
-    con.execute("INSERT INTO runs (run_id, flow, started_at, ended_at, status, error) VALUES (?, 'association-rules', ?, ?, 'failed', ?)",
-                [uuid.uuid4().hex, started, started + dt.timedelta(seconds=3), "RulesError: too few posts"])
+        con.execute(
+            "INSERT INTO runs (run_id, flow, started_at, ended_at, status, notebook_path, counts) VALUES (?, ?, ?, ?, 'completed', ?, ?)",
+            [
+                uuid.uuid4().hex,
+                flow,
+                started + dt.timedelta(minutes=n),
+                started + dt.timedelta(minutes=n, seconds=12),
+                str(folder / f"{stem}.ipynb"),
+                counts,
+            ],
+        )
+    con.execute(
+        "INSERT INTO runs (run_id, flow, started_at, ended_at, status, error) VALUES (?, 'association-rules', ?, ?, 'failed', ?)",
+        [uuid.uuid4().hex, started, started + dt.timedelta(seconds=3), "RulesError: too few posts"],
+    )

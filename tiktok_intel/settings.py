@@ -4,12 +4,14 @@ Values come from the environment (``TIKTOK_INTEL_<NAME>``) or a ``.env`` file in
 folder, read when :func:`get_settings` is first called (never at import). The README's settings
 reference is generated from :data:`DECLARED`, and a test keeps the two in agreement.
 """
+
 from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from .errors import SettingsError
 
@@ -44,8 +46,13 @@ def _list(text: str) -> tuple[str, ...]:
 
 DECLARED: tuple[Setting, ...] = (
     Setting("workspace", Path, Path("data"), "Folder for the database, raw pages, media and reports."),
-    Setting("db", str, "", "Database: a DuckDB file path, or a DuckLake catalog (ducklake:sqlite:PATH, ducklake:postgres:CONNINFO; "
-            "docs/scaling.md). Empty: <workspace>/tiktok.duckdb."),
+    Setting(
+        "db",
+        str,
+        "",
+        "Database: a DuckDB file path, or a DuckLake catalog (ducklake:sqlite:PATH, ducklake:postgres:CONNINFO; "
+        "docs/scaling.md). Empty: <workspace>/tiktok.duckdb.",
+    ),
     Setting("timezone", str, "Europe/Stockholm", "Time zone the schedules are written in."),
     Setting("jobs_file", str, "", "Your own scheduled notebooks (`tiktok-intel jobs`). Empty: <workspace>/jobs.toml."),
     Setting("max_posts", int, 500, "Posts to collect per tracked hashtag per collection."),
@@ -62,26 +69,50 @@ DECLARED: tuple[Setting, ...] = (
     Setting("concurrency", int, 2, "Requests to TikTok in flight at once."),
     Setting("retries", int, 4, "Retries on 429, 5xx and timeouts, with exponential backoff and jitter."),
     Setting("timeout_seconds", float, 20.0, "Timeout of one request to TikTok."),
-    Setting("media_hosts", _list, ("tiktokcdn.com", "tiktokcdn-us.com", "tiktokcdn-eu.com", "ibyteimg.com", "tiktokv.com", "muscdn.com"),
-            "Hosts (and their subdomains) covers and videos may be downloaded from, comma separated."),
+    Setting(
+        "media_hosts",
+        _list,
+        ("tiktokcdn.com", "tiktokcdn-us.com", "tiktokcdn-eu.com", "ibyteimg.com", "tiktokv.com", "muscdn.com"),
+        "Hosts (and their subdomains) covers and videos may be downloaded from, comma separated.",
+    ),
     Setting("media_max_bytes", int, 10_000_000, "Largest cover or video download, in bytes."),
     Setting("ocr_languages", str, "swe+eng", "Tesseract languages for OCR of covers and frames."),
     Setting("keyframes", _bool, False, "Download videos and extract key frames for OCR and image search."),
     Setting("keep_videos", _bool, False, "Keep downloaded videos after key frames are extracted."),
-    Setting("ingest_batch_items", int, 40_000, "Items per ingest transaction (many raw pages, or part of a large file); "
-            "fewer, larger transactions ingest faster and take more memory."),
+    Setting(
+        "ingest_batch_items",
+        int,
+        40_000,
+        "Items per ingest transaction (many raw pages, or part of a large file); "
+        "fewer, larger transactions ingest faster and take more memory.",
+    ),
     Setting("ingest_memory_limit", str, "1GB", "DuckDB memory limit while ingesting (it streams in batches; empty: DuckDB's default)."),
     Setting("dashboard_editing", _bool, True, "Allow editing the tracked hashtag list from the dashboards."),
-    Setting("dashboard_upload_max_bytes", int, 10_000_000, "Largest image file the search dashboard takes for search by image, "
-            "in bytes; `tiktok-intel dashboards` lets Voilà's websocket carry twice this, so a file up to that size is refused "
-            "with a message instead of a lost connection."),
+    Setting(
+        "dashboard_upload_max_bytes",
+        int,
+        10_000_000,
+        "Largest image file the search dashboard takes for search by image, "
+        "in bytes; `tiktok-intel dashboards` lets Voilà's websocket carry twice this, so a file up to that size is refused "
+        "with a message instead of a lost connection.",
+    ),
     Setting("lock_timeout_seconds", float, 600.0, "How long a writer waits for another writer before giving up."),
     Setting("read_wait_seconds", float, 15.0, "How long a read-only open retries while another process holds the database file."),
-    Setting("write_wait_seconds", float, 0.0, "How long an open for writing retries while a reader holds the database file "
-            "(scheduled runs wait 60 s, for themselves and the notebooks they run)."),
+    Setting(
+        "write_wait_seconds",
+        float,
+        0.0,
+        "How long an open for writing retries while a reader holds the database file "
+        "(scheduled runs wait 60 s, for themselves and the notebooks they run).",
+    ),
     Setting("progress", _bool, True, "Show progress bars (tqdm) for long work; false: quiet."),
-    Setting("frozen_at", str, "", "A fixed time (ISO 8601, UTC) the clock reports instead of now: set by the demo and the tests "
-            "for the processes they start (notebook kernels), so a replayed schedule runs at its simulated time."),
+    Setting(
+        "frozen_at",
+        str,
+        "",
+        "A fixed time (ISO 8601, UTC) the clock reports instead of now: set by the demo and the tests "
+        "for the processes they start (notebook kernels), so a replayed schedule runs at its simulated time.",
+    ),
 )
 
 _BY_NAME = {s.name: s for s in DECLARED}
@@ -99,7 +130,7 @@ class Settings:
         except KeyError:
             raise AttributeError(name) from None
 
-    def replace(self, **changes: Any) -> "Settings":
+    def replace(self, **changes: Any) -> Settings:
         unknown = set(changes) - set(_BY_NAME)
         if unknown:
             raise SettingsError(f"unknown setting(s) {sorted(unknown)}: see `tiktok-intel settings`")

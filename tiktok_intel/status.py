@@ -1,4 +1,5 @@
 """What is in a workspace: tables, row counts, last import, rejects."""
+
 from __future__ import annotations
 
 import dataclasses

@@ -6,13 +6,14 @@ Names are normalised the way TikTok and the store key them (:func:`.conventions.
 script (å, ä, ö included) with their combining marks (the vowel signs of हिंदी, தமிழ், สวัสดี),
 digits and underscore, at most :data:`MAX_LENGTH` characters.
 """
+
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
 import re
 import unicodedata
-from typing import Iterable
+from collections.abc import Iterable
 
 import duckdb
 
@@ -127,7 +128,7 @@ def list_tracked(con: duckdb.DuckDBPyConnection, *, include_inactive: bool = Tru
         SELECT t.name, t.active, t.added_at, t.removed_at, t.last_collected_at, coalesce(p.posts, 0),
                s.video_count, s.view_count, s.stats_at
           FROM tracked_hashtags t LEFT JOIN posts p ON p.hashtag = t.name LEFT JOIN last_stats s ON s.hashtag = t.name
-         {'' if include_inactive else 'WHERE t.active'}
+         {"" if include_inactive else "WHERE t.active"}
          ORDER BY t.active DESC, t.name""").fetchall()
     return [Tracked(*row) for row in rows]
 
@@ -144,7 +145,18 @@ def format_table(rows: list[Tracked]) -> str:
         return f"{value:,}" if value is not None else "-"
 
     table = [("hashtag", "active", "added", "last collected", "posts", "videos", "views", "stats at")]
-    table += [(r.name, "yes" if r.active else "no", when(r.added_at), when(r.last_collected_at), f"{r.posts:,}", num(r.video_count),
-               num(r.view_count), when(r.stats_at)) for r in rows]
+    table += [
+        (
+            r.name,
+            "yes" if r.active else "no",
+            when(r.added_at),
+            when(r.last_collected_at),
+            f"{r.posts:,}",
+            num(r.video_count),
+            num(r.view_count),
+            when(r.stats_at),
+        )
+        for r in rows
+    ]
     widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in table)

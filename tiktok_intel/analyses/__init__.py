@@ -14,10 +14,12 @@ derived table. The modules:
 
 This module holds what they share: the error class and the parsing of user-given names and dates.
 """
+
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any, Iterable
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -35,7 +37,7 @@ class AnalysisError(TikTokIntelError):
     """A parameter of an analysis cannot be used (the message names the fix)."""
 
 
-def has_data(con: "duckdb.DuckDBPyConnection") -> bool:
+def has_data(con: duckdb.DuckDBPyConnection) -> bool:
     """Whether anything was collected: a post or a monitoring snapshot."""
     return bool(con.execute("SELECT EXISTS (SELECT 1 FROM posts) OR EXISTS (SELECT 1 FROM hashtag_stats)").fetchone()[0])
 
@@ -49,7 +51,7 @@ def to_time(value: Any, what: str, *, end: bool = False) -> dt.datetime | None:
     if value is None or value == "":
         return None
     if isinstance(value, dt.datetime):
-        return value.replace(tzinfo=None) if value.tzinfo is None else value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        return value.replace(tzinfo=None) if value.tzinfo is None else value.astimezone(dt.UTC).replace(tzinfo=None)
     if isinstance(value, dt.date):
         day = dt.datetime.combine(value, dt.time())
         return day + dt.timedelta(days=1) if end else day
@@ -72,8 +74,7 @@ def time_range(start: Any = None, end: Any = None) -> tuple[dt.datetime | None, 
     return lo, hi
 
 
-def time_clause(column: str, lo: dt.datetime | None, hi: dt.datetime | None, params: list[Any], *,
-                include_end: bool = False) -> str:
+def time_clause(column: str, lo: dt.datetime | None, hi: dt.datetime | None, params: list[Any], *, include_end: bool = False) -> str:
     """`` AND column >= ? AND column < ?`` for the bounds that are set (``<=`` with
     ``include_end``), their values appended to ``params``: an optional time filter in one place."""
     clause = ""
@@ -104,7 +105,7 @@ def hashtags_of(post_id: str) -> str:
     return f"coalesce((SELECT list(h.hashtag ORDER BY h.hashtag) FROM post_hashtags h WHERE h.post_id = {post_id}), [])"
 
 
-def whole_numbers(df: "pd.DataFrame", columns: Iterable[str]) -> "pd.DataFrame":
+def whole_numbers(df: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
     """``df`` with its ``columns`` (those it has) as nullable integers, rounded: a count stays a
     count (``120``, not ``120.0``) and a missing one stays empty. Text columns are left alone."""
     import pandas as pd

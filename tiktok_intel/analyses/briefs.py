@@ -7,11 +7,13 @@ export :func:`.exports.export_selection`.
 Each function takes an open connection; :func:`tiktok_intel.store.read_only` runs one over a short read-only
 connection, as the dashboards read, so a scheduled flow writing the database is not blocked.
 """
+
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -32,14 +34,14 @@ class WeeklyBrief:
     hashtags: list[str]
     since: dt.datetime
     until: dt.datetime
-    growth: pd.DataFrame       #: :func:`hashtag_growth`, a row per hashtag
-    snapshots: pd.DataFrame    #: :func:`snapshots`, for a chart of the counts over the period
-    top_posts: pd.DataFrame    #: :func:`.reports.top_posts` by views, published in the period, per hashtag
+    growth: pd.DataFrame  #: :func:`hashtag_growth`, a row per hashtag
+    snapshots: pd.DataFrame  #: :func:`snapshots`, for a chart of the counts over the period
+    top_posts: pd.DataFrame  #: :func:`.reports.top_posts` by views, published in the period, per hashtag
     top_authors: pd.DataFrame  #: :func:`.reports.top_authors` by summed views of those posts, per hashtag
-    related: pd.DataFrame      #: :func:`related`, per hashtag
-    posts: dict[str, int]      #: posts published in the period, per hashtag
+    related: pd.DataFrame  #: :func:`related`, per hashtag
+    posts: dict[str, int]  #: posts published in the period, per hashtag
     rules_ran_at: dt.datetime | None  #: when the rules the related hashtags come from were mined
-    has_data: bool             #: anything collected in the workspace at all
+    has_data: bool  #: anything collected in the workspace at all
 
     @property
     def empty(self) -> bool:
@@ -49,7 +51,7 @@ class WeeklyBrief:
         if not self.has_data:
             return NO_DATA
         if not self.hashtags:
-            return "no hashtag given and none tracked: name one (hashtag = \"valet2026\") or `tiktok-intel track add NAME`"
+            return 'no hashtag given and none tracked: name one (hashtag = "valet2026") or `tiktok-intel track add NAME`'
         tags = ", ".join("#" + h for h in self.hashtags)
         span = f"{self.since:%Y-%m-%d %H:%M} – {self.until:%Y-%m-%d %H:%M} UTC"
         if self.empty:
@@ -62,8 +64,7 @@ class WeeklyBrief:
         return f"{span}: " + "; ".join(parts)
 
 
-def weekly_brief(con: duckdb.DuckDBPyConnection, hashtag: str = "", days: int = 7, *, until: Any = None,
-                 limit: int = 10) -> WeeklyBrief:
+def weekly_brief(con: duckdb.DuckDBPyConnection, hashtag: str = "", days: int = 7, *, until: Any = None, limit: int = 10) -> WeeklyBrief:
     """A brief on ``hashtag`` (comma-separated names work too; empty: every active tracked
     hashtag) over the ``days`` days ending at :func:`period`'s end: its growth, the ``limit`` top
     posts (by views) and authors (by the summed views of their posts) published in the period,
@@ -84,12 +85,18 @@ def weekly_brief(con: duckdb.DuckDBPyConnection, hashtag: str = "", days: int = 
         return pd.concat(found, ignore_index=True) if found else (frames[0] if frames else empty().assign(hashtag=""))
 
     return WeeklyBrief(
-        hashtags=names, since=since, until=until, growth=hashtag_growth(con, names, since, until),
+        hashtags=names,
+        since=since,
+        until=until,
+        growth=hashtag_growth(con, names, since, until),
         snapshots=snapshots(con, names, since, until),
         top_posts=joined(posts, lambda: reports.top_posts(con, "views", limit=1).iloc[:0]),
         top_authors=joined(authors, lambda: reports.top_authors(con, "views", limit=1).iloc[:0]),
-        related=joined(related_frames, lambda: related(con, "")), posts=counts,
-        rules_ran_at=None if run is None else run["ran_at"], has_data=has_data(con))
+        related=joined(related_frames, lambda: related(con, "")),
+        posts=counts,
+        rules_ran_at=None if run is None else run["ran_at"],
+        has_data=has_data(con),
+    )
 
 
 # ------------------------------------------------------------------------------------ comparison
@@ -102,40 +109,49 @@ class Comparison:
     hashtags: list[str]
     since: dt.datetime
     until: dt.datetime
-    growth: pd.DataFrame     #: :func:`hashtag_growth`
+    growth: pd.DataFrame  #: :func:`hashtag_growth`
     snapshots: pd.DataFrame  #: :func:`snapshots`
-    per_day: pd.DataFrame    #: :func:`posts_per_day`
+    per_day: pd.DataFrame  #: :func:`posts_per_day`
     has_data: bool
 
     def table(self) -> pd.DataFrame:
         """A row per hashtag: ``hashtag, views_start, views_end, views_change, views_growth,
         videos_change, videos_growth, published, collected`` (posts over the period)."""
         totals = self.per_day.groupby("hashtag", as_index=False)[["published", "collected"]].sum()
-        df = self.growth[["hashtag", "views_start", "views_end", "views_change", "views_growth", "videos_change",
-                          "videos_growth"]].merge(totals, on="hashtag", how="left")
+        df = self.growth[["hashtag", "views_start", "views_end", "views_change", "views_growth", "videos_change", "videos_growth"]].merge(
+            totals, on="hashtag", how="left"
+        )
         return whole_numbers(df.fillna({"published": 0, "collected": 0}), ("published", "collected"))
 
     def summary(self) -> str:
         if not self.has_data:
             return NO_DATA
         if not self.hashtags:
-            return "no hashtags to compare: name two (first = \"valet2026\", second = \"klimat\") or track some"
+            return 'no hashtags to compare: name two (first = "valet2026", second = "klimat") or track some'
         span = f"{self.since:%Y-%m-%d} – {self.until:%Y-%m-%d}"
         parts = []
         for row in self.table().itertuples(index=False):
-            views = f"{row.views_change:+,} views ({row.views_growth:+.2f}%)" if not pd.isna(row.views_growth) else (
-                f"{row.views_change:+,} views" if not pd.isna(row.views_change) else "views: fewer than 2 snapshots")
+            views = (
+                f"{row.views_change:+,} views ({row.views_growth:+.2f}%)"
+                if not pd.isna(row.views_growth)
+                else (f"{row.views_change:+,} views" if not pd.isna(row.views_change) else "views: fewer than 2 snapshots")
+            )
             parts.append(f"#{row.hashtag} {views}, {row.published:,} posts published")
         return f"{span}: " + " vs ".join(parts)
 
 
-def compare_hashtags(con: duckdb.DuckDBPyConnection, first: str = "", second: str = "", days: int = 30, *,
-                     until: Any = None) -> Comparison:
+def compare_hashtags(con: duckdb.DuckDBPyConnection, first: str = "", second: str = "", days: int = 30, *, until: Any = None) -> Comparison:
     """Two hashtags side by side over the ``days`` days ending at :func:`period`'s end. An empty
     name is filled with the most viewed active tracked hashtag not already named."""
     names = hashtag_list([first, second])
     names += most_viewed(con, 2 - len(names), exclude=names) if len(names) < 2 else []
     since, until = period(con, days, names, until=until)
-    return Comparison(hashtags=names, since=since, until=until, growth=hashtag_growth(con, names, since, until),
-                      snapshots=snapshots(con, names, since, until), per_day=posts_per_day(con, names, since, until),
-                      has_data=has_data(con))
+    return Comparison(
+        hashtags=names,
+        since=since,
+        until=until,
+        growth=hashtag_growth(con, names, since, until),
+        snapshots=snapshots(con, names, since, until),
+        per_day=posts_per_day(con, names, since, until),
+        has_data=has_data(con),
+    )

@@ -3,6 +3,7 @@
 Each takes the DataFrame an analysis returned and gives a ``plotly.graph_objects.Figure``; an
 empty frame gives an empty figure that says so, so a notebook never fails for lack of data.
 """
+
 from __future__ import annotations
 
 import pandas as pd
@@ -12,8 +13,12 @@ def _empty(title: str, message: str):
     import plotly.graph_objects as go
 
     fig = go.Figure()
-    fig.update_layout(title=title, xaxis={"visible": False}, yaxis={"visible": False},
-                      annotations=[{"text": message, "showarrow": False, "font": {"size": 16}}])
+    fig.update_layout(
+        title=title,
+        xaxis={"visible": False},
+        yaxis={"visible": False},
+        annotations=[{"text": message, "showarrow": False, "font": {"size": 16}}],
+    )
     return fig
 
 
@@ -31,8 +36,7 @@ def bar(df: pd.DataFrame, label: str, value: str, *, title: str, hover: tuple[st
     data = df.dropna(subset=[value]).copy()
     data["_label"] = [_short(x) for x in data[label]]
     data[value] = data[value].astype(float)
-    fig = px.bar(data.iloc[::-1], x=value, y="_label", orientation="h", title=title,
-                 hover_data=[c for c in hover if c in data])
+    fig = px.bar(data.iloc[::-1], x=value, y="_label", orientation="h", title=title, hover_data=[c for c in hover if c in data])
     fig.update_layout(yaxis_title=None, height=max(300, 28 * len(data) + 120))
     return fig
 
@@ -57,8 +61,9 @@ def rules_chart(df: pd.DataFrame, *, title: str = "Association rules"):
     data = df.copy()
     data["rule"] = [", ".join(a) + " → " + ", ".join(c) for a, c in zip(data["antecedents"], data["consequents"])]
     data["lift"] = data["lift"].astype(float)
-    return px.scatter(data, x="support", y="confidence", color="lift", hover_name="rule", size_max=12, title=title,
-                      hover_data=["post_count"])
+    return px.scatter(
+        data, x="support", y="confidence", color="lift", hover_name="rule", size_max=12, title=title, hover_data=["post_count"]
+    )
 
 
 def daily_chart(df: pd.DataFrame, *, value: str = "posts", title: str = "Posts published per day"):
@@ -77,15 +82,17 @@ def growth_chart(result, *, title: str | None = None):
     snapshot in the period (hover: TikTok's count itself), and, for a
     :class:`~tiktok_intel.analyses.briefs.Comparison` (a result with ``per_day``), the posts
     published per day. Gains rather than counts, so hashtags of any size show their growth."""
-    from plotly.subplots import make_subplots
     import plotly.express as px
+    from plotly.subplots import make_subplots
 
     per_day = getattr(result, "per_day", None)
     joiner = " vs " if per_day is not None else ", "
     title = title or f"{joiner.join('#' + h for h in result.hashtags) or 'Hashtags'}: {result.since:%Y-%m-%d} – {result.until:%Y-%m-%d}"
     if result.snapshots.empty and (per_day is None or per_day.empty):
         return _empty(title, "no monitoring snapshots in this period yet")
-    rows = ["Views gained since the first snapshot in the period", "Videos gained"] + (["Posts published per day"] if per_day is not None else [])
+    rows = ["Views gained since the first snapshot in the period", "Videos gained"] + (
+        ["Posts published per day"] if per_day is not None else []
+    )
     fig = make_subplots(rows=len(rows), cols=1, shared_xaxes=True, subplot_titles=rows, vertical_spacing=0.08)
     colours = px.colors.qualitative.Plotly
     for k, name in enumerate(result.hashtags):
@@ -94,12 +101,30 @@ def growth_chart(result, *, title: str | None = None):
         for row, column in ((1, "view_count"), (2, "video_count")):
             values = snaps[column].astype(float)
             start = values.dropna().iloc[0] if values.notna().any() else float("nan")
-            fig.add_scatter(x=snaps["collected_at"], y=values - start, customdata=values, mode="lines+markers", name=f"#{name}",
-                            legendgroup=name, showlegend=row == 1, line={"color": colour}, row=row, col=1,
-                            hovertemplate=f"#{name} %{{x}}<br>gained %{{y:,.0f}} (count %{{customdata:,.0f}})<extra></extra>")
+            fig.add_scatter(
+                x=snaps["collected_at"],
+                y=values - start,
+                customdata=values,
+                mode="lines+markers",
+                name=f"#{name}",
+                legendgroup=name,
+                showlegend=row == 1,
+                line={"color": colour},
+                row=row,
+                col=1,
+                hovertemplate=f"#{name} %{{x}}<br>gained %{{y:,.0f}} (count %{{customdata:,.0f}})<extra></extra>",
+            )
         if per_day is not None:
             days = per_day[per_day["hashtag"] == name]
-            fig.add_bar(x=pd.to_datetime(days["day"]), y=days["published"].astype(float), name=f"#{name}", legendgroup=name,
-                        showlegend=False, marker={"color": colour}, row=3, col=1)
+            fig.add_bar(
+                x=pd.to_datetime(days["day"]),
+                y=days["published"].astype(float),
+                name=f"#{name}",
+                legendgroup=name,
+                showlegend=False,
+                marker={"color": colour},
+                row=3,
+                col=1,
+            )
     fig.update_layout(title=title, height=260 * len(rows) + 80, barmode="group")
     return fig

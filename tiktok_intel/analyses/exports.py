@@ -6,6 +6,7 @@ Every exported cell is made safe to open: lists are joined with ``, ``, secrets 
 neutralised with a leading ``'`` (CSV: text starting ``= + - @``, a tab or a carriage return;
 Excel files written by openpyxl: text starting ``=``, the one it would store as a formula).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -123,7 +124,7 @@ def _slug(text: str) -> str:
     return re.sub(r"[^\w.-]+", "-", text, flags=re.UNICODE).strip("-")[:40] or "all"
 
 
-def _export_path(hashtag: str | None, query: str, workspace: "Workspace | None") -> Path:
+def _export_path(hashtag: str | None, query: str, workspace: Workspace | None) -> Path:
     root = workspace.root if workspace is not None else get_settings().workspace_path
     folder = root / "exports"
     stem = "-".join(["posts", _slug(hashtag or "all")] + ([_slug(query)] if query else []) + [clock.now().strftime("%Y%m%dT%H%M%S")])
@@ -137,7 +138,7 @@ def _export_path(hashtag: str | None, query: str, workspace: "Workspace | None")
 _EXPORT_POSTS = f"""
 SELECT p.post_id, {author_sql()} AS author, a.nickname, p.description,
        {published_sql()} AS published_at, p.views, p.likes, p.comments, p.shares, p.saves,
-       {hashtags_of('p.post_id')} AS hashtags,
+       {hashtags_of("p.post_id")} AS hashtags,
        {post_url_sql()} AS url, sel.score
 FROM {{selection}} sel JOIN posts p ON p.post_id = sel.post_id LEFT JOIN authors a ON a.author_id = p.author_id
 ORDER BY sel.score DESC NULLS LAST, p.views DESC NULLS LAST, p.post_id"""
@@ -146,14 +147,21 @@ SELECT coalesce(p.author_id, '@' || p.author_unique_id) AS author_id,
        any_value({author_sql()}) AS unique_id, any_value(a.nickname) AS nickname,
        any_value(a.followers) AS followers, any_value(a.hearts) AS hearts, any_value(a.videos) AS videos,
        count(*) AS posts, sum(p.views) AS views, sum(p.likes) AS likes,
-       {author_link_sql(f'any_value({author_sql()})')} AS url
+       {author_link_sql(f"any_value({author_sql()})")} AS url
 FROM {{selection}} sel JOIN posts p ON p.post_id = sel.post_id LEFT JOIN authors a ON a.author_id = p.author_id
 WHERE p.author_id IS NOT NULL OR p.author_unique_id IS NOT NULL
 GROUP BY 1 ORDER BY views DESC NULLS LAST, posts DESC, author_id"""
 
 
-def selection(con: duckdb.DuckDBPyConnection, hashtag: str = "", since: Any = "", until: Any = "", query: str = "", *,
-              limit: int = EXPORT_SEARCH_LIMIT) -> tuple[pd.DataFrame, pd.DataFrame, bool]:
+def selection(
+    con: duckdb.DuckDBPyConnection,
+    hashtag: str = "",
+    since: Any = "",
+    until: Any = "",
+    query: str = "",
+    *,
+    limit: int = EXPORT_SEARCH_LIMIT,
+) -> tuple[pd.DataFrame, pd.DataFrame, bool]:
     """``(posts, authors, truncated)`` for the posts under ``hashtag`` (empty: any) published
     from ``since`` to ``until`` (dates, both included; empty: open), matching the text ``query``
     (ranked search over descriptions, hashtags, authors and words in images; at most ``limit``
@@ -172,8 +180,9 @@ def selection(con: duckdb.DuckDBPyConnection, hashtag: str = "", since: Any = ""
 
         hits = search_text(con, query, hashtag=tag, since=since or None, until=until or None, limit=int(limit))
         truncated = len(hits) >= int(limit)
-        frame = pd.DataFrame({"post_id": [h.post_id for h in hits], "score": [h.score for h in hits]},
-                             columns=["post_id", "score"]).astype({"post_id": "object", "score": "float64"})
+        frame = pd.DataFrame({"post_id": [h.post_id for h in hits], "score": [h.score for h in hits]}, columns=["post_id", "score"]).astype(
+            {"post_id": "object", "score": "float64"}
+        )
         name = "_briefs_selection"
         con.register(name, frame)
         try:
@@ -213,8 +222,17 @@ def _write_xlsx(path: Path, sheets: dict[str, pd.DataFrame]) -> None:
     partial.replace(path)
 
 
-def export_selection(con: duckdb.DuckDBPyConnection, hashtag: str = "", since: Any = "", until: Any = "", query: str = "", *,
-                     path: str | Path | None = None, limit: int = EXPORT_SEARCH_LIMIT, workspace: "Workspace | None" = None) -> Export:
+def export_selection(
+    con: duckdb.DuckDBPyConnection,
+    hashtag: str = "",
+    since: Any = "",
+    until: Any = "",
+    query: str = "",
+    *,
+    path: str | Path | None = None,
+    limit: int = EXPORT_SEARCH_LIMIT,
+    workspace: Workspace | None = None,
+) -> Export:
     """Write the :func:`selection` to an Excel file: a ``posts`` sheet (with TikTok links) and an
     ``authors`` sheet. ``path`` defaults to ``<workspace>/exports/posts-<hashtag>-<time>.xlsx``
     (``workspace``: default, the configured one).

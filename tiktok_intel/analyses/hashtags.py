@@ -8,11 +8,13 @@ Growth comes from the hashtag's own counts (``hashtag_stats``: the views and vid
 for it): the last snapshot in the period minus the first. Related hashtags come from the latest
 association rules run (:mod:`.rules`).
 """
+
 from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -47,11 +49,14 @@ def resolve_hashtags(con: duckdb.DuckDBPyConnection, hashtags: str | Iterable[st
 def most_viewed(con: duckdb.DuckDBPyConnection, n: int = 2, *, exclude: Iterable[str] = ()) -> list[str]:
     """The ``n`` active tracked hashtags with the most views at their latest monitoring snapshot
     (tracked ones without a snapshot come last, by name), leaving out ``exclude``."""
-    rows = con.execute("""
+    rows = con.execute(
+        """
 SELECT t.name FROM tracked_hashtags t
 LEFT JOIN (SELECT hashtag, arg_max(view_count, collected_at) AS views FROM hashtag_stats GROUP BY hashtag) s ON s.hashtag = t.name
 WHERE t.active AND NOT list_contains(?::VARCHAR[], t.name)
-ORDER BY s.views DESC NULLS LAST, t.name LIMIT ?""", [hashtag_list(exclude), int(n)]).fetchall()
+ORDER BY s.views DESC NULLS LAST, t.name LIMIT ?""",
+        [hashtag_list(exclude), int(n)],
+    ).fetchall()
     return [r[0] for r in rows]
 
 
@@ -68,8 +73,9 @@ def latest_data(con: duckdb.DuckDBPyConnection, hashtags: Iterable[str] | None =
     return row[0]
 
 
-def period(con: duckdb.DuckDBPyConnection, days: int = 7, hashtags: Iterable[str] | None = None, *,
-           until: Any = None) -> tuple[dt.datetime, dt.datetime]:
+def period(
+    con: duckdb.DuckDBPyConnection, days: int = 7, hashtags: Iterable[str] | None = None, *, until: Any = None
+) -> tuple[dt.datetime, dt.datetime]:
     """``(since, until)``: the ``days`` days ending at ``until`` (a date includes that day;
     default: :func:`latest_data` for ``hashtags``, or now on an empty store)."""
     if int(days) < 1:
@@ -95,8 +101,9 @@ def _range(since: Any, until: Any) -> tuple[dt.datetime | None, dt.datetime | No
 # ------------------------------------------------------------------------------------ growth
 
 
-def hashtag_growth(con: duckdb.DuckDBPyConnection, hashtags: str | Iterable[str] | None = None, since: Any = None,
-                   until: Any = None) -> pd.DataFrame:
+def hashtag_growth(
+    con: duckdb.DuckDBPyConnection, hashtags: str | Iterable[str] | None = None, since: Any = None, until: Any = None
+) -> pd.DataFrame:
     """Each hashtag's growth over ``[since, until]`` from its monitoring snapshots.
 
     ``hashtags``: names (default: the active tracked ones). One row per hashtag, in that order:
@@ -110,7 +117,8 @@ def hashtag_growth(con: duckdb.DuckDBPyConnection, hashtags: str | Iterable[str]
     lo, hi = _range(since, until)
     params: list[Any] = [names]
     where = time_clause("collected_at", lo, hi, params, include_end=True)
-    df = con.execute(f"""
+    df = con.execute(
+        f"""
 WITH wanted AS (SELECT hashtag, i FROM unnest(?::VARCHAR[]) WITH ORDINALITY AS t(hashtag, i)),
      s AS (SELECT hashtag, collected_at, video_count, view_count FROM hashtag_stats
            WHERE hashtag IN (SELECT hashtag FROM wanted){where}),
@@ -128,8 +136,10 @@ SELECT hashtag, snapshots, first_at, last_at,
        CASE WHEN view_snapshots >= 2 AND views_start > 0 THEN (views_end - views_start) * 100.0 / views_start END AS views_growth,
        videos_start, videos_end, CASE WHEN video_snapshots >= 2 THEN videos_end - videos_start END AS videos_change,
        CASE WHEN video_snapshots >= 2 AND videos_start > 0 THEN (videos_end - videos_start) * 100.0 / videos_start END AS videos_growth,
-       {hashtag_link_sql('hashtag')} AS url
-FROM g ORDER BY i""", params).df()
+       {hashtag_link_sql("hashtag")} AS url
+FROM g ORDER BY i""",
+        params,
+    ).df()
     return whole_numbers(df, ("snapshots", "views_start", "views_end", "views_change", "videos_start", "videos_end", "videos_change"))
 
 
@@ -137,8 +147,11 @@ def hashtag_popularity(con: duckdb.DuckDBPyConnection, hashtags: list[str] | Non
     """Monitoring snapshots (``hashtag, collected_at, video_count, view_count``) of ``hashtags``
     (default: the active tracked ones), oldest first."""
     if hashtags:
-        return con.execute("""SELECT hashtag, collected_at, video_count, view_count FROM hashtag_stats
-                              WHERE list_contains(?, hashtag) ORDER BY hashtag, collected_at""", [list(hashtags)]).df()
+        return con.execute(
+            """SELECT hashtag, collected_at, video_count, view_count FROM hashtag_stats
+                              WHERE list_contains(?, hashtag) ORDER BY hashtag, collected_at""",
+            [list(hashtags)],
+        ).df()
     return con.execute("""SELECT hashtag, collected_at, video_count, view_count FROM hashtag_stats
                           WHERE hashtag IN (SELECT name FROM tracked_hashtags WHERE active)
                           ORDER BY hashtag, collected_at""").df()
@@ -172,16 +185,25 @@ def posts_per_day(con: duckdb.DuckDBPyConnection, hashtags: Iterable[str], since
         frames.append(published.assign(hashtag=name))
     params: list[Any] = [names]
     where = time_clause("p.first_seen_at", lo, hi, params, include_end=True)
-    collected = con.execute(f"""
+    collected = con.execute(
+        f"""
 SELECT CAST(p.first_seen_at AS DATE) AS day, t.hashtag, count(*) AS collected
 FROM (SELECT post_id, hashtag FROM post_hashtags UNION SELECT post_id, hashtag FROM feed_appearances) t
 JOIN posts p ON p.post_id = t.post_id
 WHERE list_contains(?, t.hashtag) AND p.first_seen_at IS NOT NULL{where}
-GROUP BY ALL""", params).df()
+GROUP BY ALL""",
+        params,
+    ).df()
     published = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["day", "published", "hashtag"])
     if published.empty and collected.empty:
-        return pd.DataFrame({"day": pd.Series(dtype="object"), "hashtag": pd.Series(dtype="object"),
-                             "published": pd.Series(dtype="Int64"), "collected": pd.Series(dtype="Int64")})
+        return pd.DataFrame(
+            {
+                "day": pd.Series(dtype="object"),
+                "hashtag": pd.Series(dtype="object"),
+                "published": pd.Series(dtype="Int64"),
+                "collected": pd.Series(dtype="Int64"),
+            }
+        )
     for frame in (published, collected):
         frame["day"] = pd.to_datetime(frame["day"]).dt.date
     df = published.merge(collected, on=["day", "hashtag"], how="outer").fillna({"published": 0, "collected": 0})
@@ -209,9 +231,9 @@ def related(con: duckdb.DuckDBPyConnection, hashtag: str, *, limit: int = 10) ->
         return pd.DataFrame(columns=columns)
     flat = pd.DataFrame(rows, columns=["hashtag", "related", "lift", "confidence", "support", "posts", "rule"])
     best = flat.sort_values(["lift", "confidence"], ascending=False).drop_duplicates("related").set_index("related")["rule"]
-    df = (flat.groupby(["hashtag", "related"], as_index=False)
-          .agg(rules=("rule", "count"), lift=("lift", "max"), confidence=("confidence", "max"), support=("support", "max"),
-               posts=("posts", "max")))
+    df = flat.groupby(["hashtag", "related"], as_index=False).agg(
+        rules=("rule", "count"), lift=("lift", "max"), confidence=("confidence", "max"), support=("support", "max"), posts=("posts", "max")
+    )
     df["example"] = df["related"].map(best)
     df["url"] = df["related"].map(hashtag_link)
     df = df.sort_values(["lift", "confidence", "related"], ascending=[False, False, True]).head(int(limit)).reset_index(drop=True)

@@ -3,6 +3,7 @@
 Date ranges are half-open ``[start, end)`` over the post's publication time (``created_at``;
 the first collection time where TikTok gave none); a bare end date includes that day.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -21,14 +22,15 @@ PERIODS = ("day", "week", "month", "year")
 _PUBLISHED = published_sql()
 
 
-def _filters(hashtag: str | None, start: Any, end: Any, params: list[Any], *, time_expr: str = _PUBLISHED,
-             post: str = "p.post_id") -> str:
+def _filters(hashtag: str | None, start: Any, end: Any, params: list[Any], *, time_expr: str = _PUBLISHED, post: str = "p.post_id") -> str:
     lo, hi = time_range(start, end)
     where = ""
     tag = normalise_hashtag(hashtag)
     if tag is not None:
-        where += (f" AND {post} IN (SELECT post_id FROM post_hashtags WHERE hashtag = ?"
-                  f" UNION SELECT post_id FROM feed_appearances WHERE hashtag = ?)")
+        where += (
+            f" AND {post} IN (SELECT post_id FROM post_hashtags WHERE hashtag = ?"
+            f" UNION SELECT post_id FROM feed_appearances WHERE hashtag = ?)"
+        )
         params.extend([tag, tag])
     return where + time_clause(time_expr, lo, hi, params)
 
@@ -39,8 +41,15 @@ def _limit(limit: int) -> int:
     return int(limit)
 
 
-def top_posts(con: duckdb.DuckDBPyConnection, metric: str = "views", *, start: Any = None, end: Any = None,
-              hashtag: str | None = None, limit: int = 20) -> pd.DataFrame:
+def top_posts(
+    con: duckdb.DuckDBPyConnection,
+    metric: str = "views",
+    *,
+    start: Any = None,
+    end: Any = None,
+    hashtag: str | None = None,
+    limit: int = 20,
+) -> pd.DataFrame:
     """Posts with the highest ``metric`` (latest counts) published in the range, optionally under ``hashtag``.
 
     Columns: ``rank, post_id, author, description, published_at, <metric>, views, likes, comments,
@@ -59,7 +68,7 @@ WITH top AS (
   WHERE p.{metric} IS NOT NULL{where}
   ORDER BY rank LIMIT ?
 )
-SELECT rank, post_id, author, description, published_at, value, views, likes, comments, shares, {hashtags_of('top.post_id')} AS hashtags, url
+SELECT rank, post_id, author, description, published_at, value, views, likes, comments, shares, {hashtags_of("top.post_id")} AS hashtags, url
 FROM top ORDER BY rank"""
     df = con.execute(sql, params).df().rename(columns={"value": metric})
     if metric in ("views", "likes", "comments", "shares"):
@@ -67,8 +76,15 @@ FROM top ORDER BY rank"""
     return whole_numbers(df, ("rank", metric, "views", "likes", "comments", "shares"))
 
 
-def top_authors(con: duckdb.DuckDBPyConnection, metric: str = "followers", *, start: Any = None, end: Any = None,
-                hashtag: str | None = None, limit: int = 20) -> pd.DataFrame:
+def top_authors(
+    con: duckdb.DuckDBPyConnection,
+    metric: str = "followers",
+    *,
+    start: Any = None,
+    end: Any = None,
+    hashtag: str | None = None,
+    limit: int = 20,
+) -> pd.DataFrame:
     """Authors ranked by ``metric``, among those with posts published in the range (under ``hashtag``).
 
     ``metric`` is an author count (followers, hearts, videos, likes_given: the author's latest) or
@@ -90,7 +106,7 @@ WITH ranked AS (
   GROUP BY p.author_id
 )
 SELECT row_number() OVER (ORDER BY value DESC NULLS LAST, author_id) AS rank, author_id, name AS unique_id, nickname, posts,
-       value, followers, {author_link_sql('name')} AS url
+       value, followers, {author_link_sql("name")} AS url
 FROM ranked WHERE value IS NOT NULL ORDER BY rank LIMIT ?"""
     df = con.execute(sql, params).df()
     if metric == "followers":
@@ -99,9 +115,10 @@ FROM ranked WHERE value IS NOT NULL ORDER BY rank LIMIT ?"""
     return whole_numbers(df, ("rank", "posts", metric, "followers"))
 
 
-def top_feed_posts(con: duckdb.DuckDBPyConnection, hashtag: str | None = None, *, start: Any = None, end: Any = None,
-                   limit: int = 20) -> pd.DataFrame:
-    """"Top posts in feed": how many collections listed each post, in the range of collection times.
+def top_feed_posts(
+    con: duckdb.DuckDBPyConnection, hashtag: str | None = None, *, start: Any = None, end: Any = None, limit: int = 20
+) -> pd.DataFrame:
+    """ "Top posts in feed": how many collections listed each post, in the range of collection times.
 
     A collection is one run (``run_id``; the collection time where there is none). Columns:
     ``rank, post_id, hashtag, collections, best_rank, mean_rank, first_listed, last_listed,
@@ -120,7 +137,7 @@ WITH listed AS (
 )
 SELECT row_number() OVER (ORDER BY l.collections DESC, l.best_rank NULLS LAST, l.post_id, l.hashtag) AS rank,
        l.post_id, l.hashtag, l.collections, l.best_rank, l.mean_rank, l.first_listed, l.last_listed,
-       {author_sql()} AS author, p.views, {post_url_sql(post_id='l.post_id')} AS url
+       {author_sql()} AS author, p.views, {post_url_sql(post_id="l.post_id")} AS url
 FROM listed l LEFT JOIN posts p ON p.post_id = l.post_id LEFT JOIN authors a ON a.author_id = p.author_id
 ORDER BY rank LIMIT ?"""
     return whole_numbers(con.execute(sql, params).df(), ("rank", "collections", "best_rank", "views"))

@@ -16,6 +16,7 @@ Thresholds:
 - ``min_confidence`` keeps a rule whose confidence equals it: the comparison has a tolerance of
   1e-9, since a rule at exactly 5/50 = 0.1 comes out of float division as 0.0999...
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -23,7 +24,8 @@ import datetime as dt
 import math
 import time
 import uuid
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -39,13 +41,37 @@ from . import AnalysisError
 CONFIDENCE_TOLERANCE = 1e-9
 
 #: Columns of :func:`mine_rules`, named as mlxtend names them, plus the number of posts.
-RULE_COLUMNS = ["antecedents", "consequents", "antecedent support", "consequent support", "support", "confidence", "lift",
-                "representativity", "leverage", "conviction", "zhangs_metric", "jaccard", "certainty", "kulczynski",
-                "post_count"]
+RULE_COLUMNS = [
+    "antecedents",
+    "consequents",
+    "antecedent support",
+    "consequent support",
+    "support",
+    "confidence",
+    "lift",
+    "representativity",
+    "leverage",
+    "conviction",
+    "zhangs_metric",
+    "jaccard",
+    "certainty",
+    "kulczynski",
+    "post_count",
+]
 
 #: Columns of the stored rules and of the command line's output, in order.
-OUTPUT_COLUMNS = ["antecedents", "consequents", "support", "confidence", "lift", "post_count", "antecedent_support",
-                  "consequent_support", "leverage", "conviction"]
+OUTPUT_COLUMNS = [
+    "antecedents",
+    "consequents",
+    "support",
+    "confidence",
+    "lift",
+    "post_count",
+    "antecedent_support",
+    "consequent_support",
+    "leverage",
+    "conviction",
+]
 
 
 class RulesError(AnalysisError):
@@ -57,12 +83,16 @@ def min_support_count(min_support: float, n_transactions: int) -> int:
     try:
         value = float(min_support)
     except (TypeError, ValueError):
-        raise RulesError(f"minimum support {min_support!r} is not a number: use a fraction such as 0.01 or a post count such as 20") from None
+        raise RulesError(
+            f"minimum support {min_support!r} is not a number: use a fraction such as 0.01 or a post count such as 20"
+        ) from None
     if not value > 0 or math.isinf(value):
         raise RulesError(f"minimum support {min_support} must be above 0: use a fraction such as 0.01 or a post count such as 20")
     if value >= 1:
         if value != int(value):
-            raise RulesError(f"minimum support {min_support} is neither a fraction below 1 nor a whole number of posts: use e.g. 0.01 or 20")
+            raise RulesError(
+                f"minimum support {min_support} is neither a fraction below 1 nor a whole number of posts: use e.g. 0.01 or 20"
+            )
         return int(value)
     return max(1, math.ceil(value * n_transactions - 1e-9))
 
@@ -89,9 +119,18 @@ def _empty() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype="object" if c in ("antecedents", "consequents") else "float64") for c in RULE_COLUMNS})
 
 
-def mine_codes(rows: np.ndarray, items: np.ndarray, names: Sequence[str], n_transactions: int, *,
-               min_support: float = 0.05, min_confidence: float = 0.5, max_len: int | None = None,
-               exclude_consequents: Iterable[str] = (), max_itemsets: int = 500_000) -> pd.DataFrame:
+def mine_codes(
+    rows: np.ndarray,
+    items: np.ndarray,
+    names: Sequence[str],
+    n_transactions: int,
+    *,
+    min_support: float = 0.05,
+    min_confidence: float = 0.5,
+    max_len: int | None = None,
+    exclude_consequents: Iterable[str] = (),
+    max_itemsets: int = 500_000,
+) -> pd.DataFrame:
     """Rules from (transaction, item) code pairs: the core of :func:`mine_rules` and :func:`run_rules`.
 
     ``rows[i]`` is a transaction number in ``[0, n_transactions)``, ``items[i]`` an index into
@@ -128,11 +167,14 @@ def mine_codes(rows: np.ndarray, items: np.ndarray, names: Sequence[str], n_tran
         return _empty()
     candidates = int(sum(2 ** len(x) - 2 for x in itemsets["itemsets"]))
     if candidates > max_itemsets * 10:
-        raise RulesError(f"{len(itemsets):,} frequent hashtag sets would give {candidates:,} candidate rules: "
-                         f"raise the minimum support or lower the maximum length (e.g. --max-len 3)")
+        raise RulesError(
+            f"{len(itemsets):,} frequent hashtag sets would give {candidates:,} candidate rules: "
+            f"raise the minimum support or lower the maximum length (e.g. --max-len 3)"
+        )
     with np.errstate(divide="ignore", invalid="ignore"):  # mlxtend's certainty metric divides by 0 for confidence-1 rules
-        rules = association_rules(itemsets, num_itemsets=n_transactions, metric="confidence",
-                                  min_threshold=min_confidence - CONFIDENCE_TOLERANCE)
+        rules = association_rules(
+            itemsets, num_itemsets=n_transactions, metric="confidence", min_threshold=min_confidence - CONFIDENCE_TOLERANCE
+        )
     excluded = {str(x) for x in exclude_consequents}
     if excluded and not rules.empty:
         rules = rules[~rules["consequents"].map(lambda c: bool(excluded & set(c)))]
@@ -141,8 +183,7 @@ def mine_codes(rows: np.ndarray, items: np.ndarray, names: Sequence[str], n_tran
     return rules.sort_values(["lift", "confidence", "support"], ascending=False, kind="stable").reset_index(drop=True)
 
 
-def _frequent_itemsets(frame: pd.DataFrame, min_count: int, n_transactions: int, max_len: int | None,
-                       max_itemsets: int) -> pd.DataFrame:
+def _frequent_itemsets(frame: pd.DataFrame, min_count: int, n_transactions: int, max_len: int | None, max_itemsets: int) -> pd.DataFrame:
     """mlxtend ``fpgrowth`` (its own tree and recursion), stopped after ``max_itemsets`` itemsets.
 
     Supports are ``count / n_transactions``: bit for bit what mlxtend gives on the full frame.
@@ -158,15 +199,23 @@ def _frequent_itemsets(frame: pd.DataFrame, min_count: int, n_transactions: int,
     itemsets: list[frozenset] = []
     for count, itemset in fpg_step(tree, min_count, colnames, max_len, 0):
         if len(itemsets) >= max_itemsets:
-            raise RulesError(f"more than {max_itemsets:,} hashtag sets reach the minimum support ({min_count:,} posts; posts that "
-                             f"repeat one long hashtag list cause this): raise the minimum support or set a maximum length (e.g. --max-len 3)")
+            raise RulesError(
+                f"more than {max_itemsets:,} hashtag sets reach the minimum support ({min_count:,} posts; posts that "
+                f"repeat one long hashtag list cause this): raise the minimum support or set a maximum length (e.g. --max-len 3)"
+            )
         counts.append(int(count))
         itemsets.append(frozenset(colnames[i] for i in itemset))
     return pd.DataFrame({"support": np.asarray(counts, dtype=np.int64) / float(n_transactions), "itemsets": itemsets})
 
 
-def mine_rules(transactions: Iterable[Iterable[str]], *, min_support: float = 0.05, min_confidence: float = 0.5,
-               max_len: int | None = None, exclude_consequents: Iterable[str] = ()) -> pd.DataFrame:
+def mine_rules(
+    transactions: Iterable[Iterable[str]],
+    *,
+    min_support: float = 0.05,
+    min_confidence: float = 0.5,
+    max_len: int | None = None,
+    exclude_consequents: Iterable[str] = (),
+) -> pd.DataFrame:
     """Association rules from transactions (each an iterable of hashtags), with mlxtend's columns.
 
     With mlxtend's defaults (``min_support=0.05``, ``min_confidence=0.5``) this gives the same
@@ -182,8 +231,16 @@ def mine_rules(transactions: Iterable[Iterable[str]], *, min_support: float = 0.
             rows.append(n - 1)
             labels.append(str(item))
     codes, names = pd.factorize(pd.Series(labels, dtype="object"))
-    return mine_codes(np.asarray(rows, dtype=np.int64), codes, list(names), n, min_support=min_support,
-                      min_confidence=min_confidence, max_len=max_len, exclude_consequents=exclude_consequents)
+    return mine_codes(
+        np.asarray(rows, dtype=np.int64),
+        codes,
+        list(names),
+        n,
+        min_support=min_support,
+        min_confidence=min_confidence,
+        max_len=max_len,
+        exclude_consequents=exclude_consequents,
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -208,8 +265,10 @@ class RulesRun:
 
     def summary(self) -> str:
         window = f"the last {self.window_days} days" if self.window_days else "all posts"
-        return (f"{len(self.rules):,} rules from {self.posts:,} posts ({window}; support >= {self.min_support_count:,} posts, "
-                f"confidence >= {self.min_confidence:g}) in {self.seconds:.2f} s; run {self.run_id}")
+        return (
+            f"{len(self.rules):,} rules from {self.posts:,} posts ({window}; support >= {self.min_support_count:,} posts, "
+            f"confidence >= {self.min_confidence:g}) in {self.seconds:.2f} s; run {self.run_id}"
+        )
 
 
 def _window(window_days: int, now: dt.datetime) -> dt.datetime | None:
@@ -222,9 +281,17 @@ def _window(window_days: int, now: dt.datetime) -> dt.datetime | None:
     return now - dt.timedelta(days=days) if days else None
 
 
-def run_rules(con: duckdb.DuckDBPyConnection, *, min_support: float = 0.01, min_confidence: float = 0.5,
-              window_days: int = 30, max_len: int | None = 3, exclude_tracked: bool = True,
-              store: bool = True, max_itemsets: int = 500_000) -> RulesRun:
+def run_rules(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    min_support: float = 0.01,
+    min_confidence: float = 0.5,
+    window_days: int = 30,
+    max_len: int | None = 3,
+    exclude_tracked: bool = True,
+    store: bool = True,
+    max_itemsets: int = 500_000,
+) -> RulesRun:
     """Mine the rules of the posts collected in the last ``window_days`` (0: all posts) and store the run.
 
     A post is in the window when it was last collected at or after ``now - window_days``. With
@@ -239,33 +306,59 @@ def run_rules(con: duckdb.DuckDBPyConnection, *, min_support: float = 0.01, min_
     min_confidence = _check_confidence(min_confidence)
     max_len = _check_max_len(max_len)
     min_support_count(min_support, 1)  # validate before reading anything
-    excluded = [r[0] for r in con.execute("SELECT name FROM tracked_hashtags WHERE active ORDER BY name").fetchall()] if exclude_tracked else []
+    excluded = (
+        [r[0] for r in con.execute("SELECT name FROM tracked_hashtags WHERE active ORDER BY name").fetchall()] if exclude_tracked else []
+    )
     with progress(total=3, desc="rules", unit="step") as bar:
         seen = "coalesce(last_seen_at, first_seen_at, created_at)"
         where, params = (f"{seen} >= ? AND {seen} <= ?", [start, now]) if start is not None else ("TRUE", [])
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _rule_posts AS SELECT post_id, (row_number() OVER () - 1)::BIGINT AS i "
-                    f"FROM posts WHERE {where}", params)
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE _rule_posts AS SELECT post_id, (row_number() OVER () - 1)::BIGINT AS i FROM posts WHERE {where}",
+            params,
+        )
         n = int(con.execute("SELECT count(*) FROM _rule_posts").fetchone()[0])
         min_count = min_support_count(min_support, max(n, 1))
-        con.execute("""CREATE OR REPLACE TEMP TABLE _rule_items AS
+        con.execute(
+            """CREATE OR REPLACE TEMP TABLE _rule_items AS
                        SELECT hashtag, (row_number() OVER (ORDER BY hashtag) - 1)::BIGINT AS j FROM (
                          SELECT h.hashtag FROM post_hashtags h JOIN _rule_posts p ON p.post_id = h.post_id
-                         GROUP BY h.hashtag HAVING count(*) >= ?)""", [min_count])
+                         GROUP BY h.hashtag HAVING count(*) >= ?)""",
+            [min_count],
+        )
         names = [r[0] for r in con.execute("SELECT hashtag FROM _rule_items ORDER BY j").fetchall()]
         pairs = con.execute("""SELECT p.i, f.j FROM post_hashtags h JOIN _rule_posts p ON p.post_id = h.post_id
                                JOIN _rule_items f ON f.hashtag = h.hashtag""").fetchnumpy()
         con.execute("DROP TABLE IF EXISTS _rule_posts")
         con.execute("DROP TABLE IF EXISTS _rule_items")
         bar.update(1)
-        rules = mine_codes(pairs["i"], pairs["j"], names, n, min_support=min_count, min_confidence=min_confidence,
-                           max_len=max_len, exclude_consequents=excluded, max_itemsets=max_itemsets)
+        rules = mine_codes(
+            pairs["i"],
+            pairs["j"],
+            names,
+            n,
+            min_support=min_count,
+            min_confidence=min_confidence,
+            max_len=max_len,
+            exclude_consequents=excluded,
+            max_itemsets=max_itemsets,
+        )
         bar.update(1)
         out = _output_frame(rules)
-        run = RulesRun(run_id=f"{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}", ran_at=now, window_days=int(window_days),
-                       window_start=start, window_end=now, posts=n,
-                       min_support=float(min_support) if float(min_support) < 1 else (min_count / n if n else 0.0),
-                       min_support_count=min_count, min_confidence=min_confidence, max_len=max_len, excluded_consequents=excluded,
-                       rules=out, seconds=0.0)
+        run = RulesRun(
+            run_id=f"{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}",
+            ran_at=now,
+            window_days=int(window_days),
+            window_start=start,
+            window_end=now,
+            posts=n,
+            min_support=float(min_support) if float(min_support) < 1 else (min_count / n if n else 0.0),
+            min_support_count=min_count,
+            min_confidence=min_confidence,
+            max_len=max_len,
+            excluded_consequents=excluded,
+            rules=out,
+            seconds=0.0,
+        )
         if store:
             _store(con, run)
         bar.update(1)
@@ -276,18 +369,20 @@ def run_rules(con: duckdb.DuckDBPyConnection, *, min_support: float = 0.01, min_
 
 
 def _output_frame(rules: pd.DataFrame) -> pd.DataFrame:
-    out = pd.DataFrame({
-        "antecedents": [sorted(x) for x in rules["antecedents"]],
-        "consequents": [sorted(x) for x in rules["consequents"]],
-        "support": rules["support"].astype(float),
-        "confidence": rules["confidence"].astype(float),
-        "lift": rules["lift"].astype(float),
-        "post_count": rules["post_count"].astype("int64") if len(rules) else pd.Series(dtype="int64"),
-        "antecedent_support": rules["antecedent support"].astype(float),
-        "consequent_support": rules["consequent support"].astype(float),
-        "leverage": rules["leverage"].astype(float),
-        "conviction": rules["conviction"].astype(float),
-    })
+    out = pd.DataFrame(
+        {
+            "antecedents": [sorted(x) for x in rules["antecedents"]],
+            "consequents": [sorted(x) for x in rules["consequents"]],
+            "support": rules["support"].astype(float),
+            "confidence": rules["confidence"].astype(float),
+            "lift": rules["lift"].astype(float),
+            "post_count": rules["post_count"].astype("int64") if len(rules) else pd.Series(dtype="int64"),
+            "antecedent_support": rules["antecedent support"].astype(float),
+            "consequent_support": rules["consequent support"].astype(float),
+            "leverage": rules["leverage"].astype(float),
+            "conviction": rules["conviction"].astype(float),
+        }
+    )
     return out[OUTPUT_COLUMNS]
 
 
@@ -296,9 +391,24 @@ def _store(con: duckdb.DuckDBPyConnection, run: RulesRun) -> None:
     frame.insert(0, "rule_no", np.arange(len(frame), dtype=np.int32))
     frame.insert(0, "run_id", run.run_id)
     with transaction(con):
-        con.execute("INSERT INTO rule_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [run.run_id, run.ran_at, run.window_days, run.window_start, run.window_end, run.posts, run.min_support,
-                     run.min_support_count, run.min_confidence, run.max_len, run.excluded_consequents, len(frame), 0.0])
+        con.execute(
+            "INSERT INTO rule_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                run.run_id,
+                run.ran_at,
+                run.window_days,
+                run.window_start,
+                run.window_end,
+                run.posts,
+                run.min_support,
+                run.min_support_count,
+                run.min_confidence,
+                run.max_len,
+                run.excluded_consequents,
+                len(frame),
+                0.0,
+            ],
+        )
         if len(frame):
             con.register("_rules_frame", frame)
             try:
@@ -340,8 +450,7 @@ def stored_rules(con: duckdb.DuckDBPyConnection, run_id: str | None = None, *, l
     return _lists(con.execute(sql, params).df())
 
 
-def related_hashtags(con: duckdb.DuckDBPyConnection, name: str, *, run_id: str | None = None,
-                     limit: int | None = None) -> pd.DataFrame:
+def related_hashtags(con: duckdb.DuckDBPyConnection, name: str, *, run_id: str | None = None, limit: int | None = None) -> pd.DataFrame:
     """The rules of a run (default: the latest) that involve hashtag ``name``, on either side.
 
     Columns: :data:`OUTPUT_COLUMNS` and ``side`` (``antecedent`` / ``consequent``).
@@ -350,7 +459,7 @@ def related_hashtags(con: duckdb.DuckDBPyConnection, name: str, *, run_id: str |
     if tag is None:
         raise RulesError("no hashtag given: name one, e.g. related_hashtags(con, 'val2026')")
     rid = _run_id(con, run_id)
-    sql = f"""SELECT {', '.join(OUTPUT_COLUMNS)},
+    sql = f"""SELECT {", ".join(OUTPUT_COLUMNS)},
                      CASE WHEN list_contains(antecedents, ?) THEN 'antecedent' ELSE 'consequent' END AS side
               FROM rules WHERE run_id = ? AND (list_contains(antecedents, ?) OR list_contains(consequents, ?))
               ORDER BY rule_no"""

@@ -22,6 +22,7 @@ counts) with the posts collected under it (``feed_appearances`` or ``post_hashta
 their current views and of their windowed changes (from ``post_trends``, which a hashtag refresh
 brings up to date first), and the number of them published in each window.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -48,9 +49,9 @@ KINDS = ("posts", "authors", "hashtags")
 @dataclasses.dataclass(frozen=True)
 class _Spec:
     kind: str
-    table: str        # trends table
-    key: str          # entity key column
-    source: str       # snapshot table
+    table: str  # trends table
+    key: str  # entity key column
+    source: str  # snapshot table
     source_key: str
     metrics: tuple[str, ...]
 
@@ -71,16 +72,19 @@ def trend_columns(metric: str) -> list[str]:
 @dataclasses.dataclass
 class RefreshResult:
     kind: str
-    mode: str          # full | incremental
-    recomputed: int    # entities recomputed
-    removed: int       # entities whose snapshots are gone
-    total: int         # rows in the trends table afterwards
+    mode: str  # full | incremental
+    recomputed: int  # entities recomputed
+    removed: int  # entities whose snapshots are gone
+    total: int  # rows in the trends table afterwards
     seconds: float
     refreshed_at: dt.datetime
 
     def summary(self) -> str:
-        return (f"{self.kind} trends: {self.mode} refresh recomputed {self.recomputed:,} of {self.total:,}"
-                + (f", removed {self.removed:,}" if self.removed else "") + f" in {self.seconds:.2f} s")
+        return (
+            f"{self.kind} trends: {self.mode} refresh recomputed {self.recomputed:,} of {self.total:,}"
+            + (f", removed {self.removed:,}" if self.removed else "")
+            + f" in {self.seconds:.2f} s"
+        )
 
 
 # --------------------------------------------------------------------------------------------
@@ -104,8 +108,8 @@ def _snapshot_trends_sql(spec: _Spec, only_changed: bool) -> str:
     struct = "{" + ", ".join(f"'{m}': {m}" for m in spec.metrics) + "}"
     where = "WHERE k IN (SELECT k FROM _trend_changed)" if only_changed else ""
     windows = ",\n    ".join(
-        f"arg_max(s.v, s.collected_at) FILTER (WHERE s.collected_at <= l.t - INTERVAL {days} DAY) AS w{w}"
-        for w, days in WINDOWS.items())
+        f"arg_max(s.v, s.collected_at) FILTER (WHERE s.collected_at <= l.t - INTERVAL {days} DAY) AS w{w}" for w, days in WINDOWS.items()
+    )
     return f"""
 WITH src AS (SELECT * FROM (SELECT {spec.source_key} AS k, collected_at, {struct} AS v FROM {spec.source}) {where}),
 lat AS (SELECT k, max(collected_at) AS t, min(collected_at) AS t0, count(*) AS n FROM src GROUP BY k),
@@ -126,8 +130,10 @@ def _count(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None)
 
 
 def _log(con: duckdb.DuckDBPyConnection, result: RefreshResult) -> None:
-    con.execute("INSERT INTO trend_refreshes VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [result.kind, result.refreshed_at, result.mode, result.recomputed, result.removed, result.total, result.seconds])
+    con.execute(
+        "INSERT INTO trend_refreshes VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [result.kind, result.refreshed_at, result.mode, result.recomputed, result.removed, result.total, result.seconds],
+    )
 
 
 def _refresh_snapshot_kind(con: duckdb.DuckDBPyConnection, spec: _Spec, full: bool) -> RefreshResult:
@@ -148,7 +154,9 @@ WHERE tr.{spec.key} IS NULL OR tr.snapshots <> s.n OR tr.collected_at <> s.t""")
             removed = _count(con, f"SELECT count(*) FROM {spec.table} WHERE {spec.key} NOT IN (SELECT k FROM _trend_sig)")
             con.execute(f"""DELETE FROM {spec.table} WHERE {spec.key} NOT IN (SELECT k FROM _trend_sig)
                             OR {spec.key} IN (SELECT k FROM _trend_changed)""")
-        con.execute(f"INSERT INTO {spec.table} BY NAME SELECT *, ?::TIMESTAMP AS refreshed_at FROM ({_snapshot_trends_sql(spec, not full)})", [now])
+        con.execute(
+            f"INSERT INTO {spec.table} BY NAME SELECT *, ?::TIMESTAMP AS refreshed_at FROM ({_snapshot_trends_sql(spec, not full)})", [now]
+        )
         total = _count(con, f"SELECT count(*) FROM {spec.table}")
         recomputed = total if full else _count(con, "SELECT count(*) FROM _trend_changed")
         result = RefreshResult(spec.kind, "full" if full else "incremental", recomputed, removed, total, 0.0, now)
@@ -184,10 +192,13 @@ def _hashtag_rows_sql() -> str:
     for w in WINDOWS:
         post_parts.append(f"sum(pt.views_change_{w}) AS post_views_change_{w}")
     for w in WINDOWS:
-        post_parts.append(f"CASE WHEN sum(pt.views - pt.views_change_{w}) <> 0 THEN sum(pt.views_change_{w}) * 100.0 / sum(pt.views - pt.views_change_{w}) END AS post_views_growth_{w}")
+        post_parts.append(
+            f"CASE WHEN sum(pt.views - pt.views_change_{w}) <> 0 THEN sum(pt.views_change_{w}) * 100.0 / sum(pt.views - pt.views_change_{w}) END AS post_views_growth_{w}"
+        )
     for w, days in WINDOWS.items():
-        post_parts.append(f"count(*) FILTER (WHERE {published_sql()} > sig.t - INTERVAL {days} DAY "
-                          f"AND {published_sql()} <= sig.t) AS new_posts_{w}")
+        post_parts.append(
+            f"count(*) FILTER (WHERE {published_sql()} > sig.t - INTERVAL {days} DAY AND {published_sql()} <= sig.t) AS new_posts_{w}"
+        )
     stat_cols = ", ".join(f"st.{c}" for m in HASHTAG_STATS.metrics for c in trend_columns(m))
     return f"""
 WITH st AS ({stats}),
@@ -250,8 +261,9 @@ def refresh_hashtag_trends(con: duckdb.DuckDBPyConnection, *, full: bool = False
     return _refresh_hashtags(con, full)
 
 
-def refresh_trends(con: duckdb.DuckDBPyConnection, kinds: tuple[str, ...] | list[str] | str = KINDS, *,
-                   full: bool = False) -> list[RefreshResult]:
+def refresh_trends(
+    con: duckdb.DuckDBPyConnection, kinds: tuple[str, ...] | list[str] | str = KINDS, *, full: bool = False
+) -> list[RefreshResult]:
     """Refresh the trends of ``kinds`` (posts, authors, hashtags), with a progress bar and a summary each."""
     if isinstance(kinds, str):
         kinds = (kinds,)
@@ -282,8 +294,24 @@ def last_refresh(con: duckdb.DuckDBPyConnection, kind: str = "posts") -> dt.date
 # queries
 
 
-_COUNTS = {"views", "likes", "comments", "shares", "saves", "followers", "hearts", "videos", "likes_given", "video_count", "view_count",
-           "post_views", "snapshots", "posts", "change", "value"}
+_COUNTS = {
+    "views",
+    "likes",
+    "comments",
+    "shares",
+    "saves",
+    "followers",
+    "hearts",
+    "videos",
+    "likes_given",
+    "video_count",
+    "view_count",
+    "post_views",
+    "snapshots",
+    "posts",
+    "change",
+    "value",
+}
 
 
 def _ints(df: pd.DataFrame) -> pd.DataFrame:
@@ -300,8 +328,10 @@ def _hashtag_filter(alias: str, hashtag: str | None, params: list[Any]) -> str:
     if name is None:
         return ""
     params.extend([name, name])
-    return (f" AND {alias}.post_id IN (SELECT post_id FROM post_hashtags WHERE hashtag = ?"
-            f" UNION SELECT post_id FROM feed_appearances WHERE hashtag = ?)")
+    return (
+        f" AND {alias}.post_id IN (SELECT post_id FROM post_hashtags WHERE hashtag = ?"
+        f" UNION SELECT post_id FROM feed_appearances WHERE hashtag = ?)"
+    )
 
 
 def _order(metric: str, window: str | None, by: str) -> str:
@@ -310,9 +340,16 @@ def _order(metric: str, window: str | None, by: str) -> str:
     return f"{metric}_{by}_{window} DESC NULLS LAST, {metric} DESC NULLS LAST"
 
 
-def trend_table(con: duckdb.DuckDBPyConnection, kind: str = "posts", *, metric: str | None = None,
-                window: str | None = None, by: str = "change", hashtag: str | None = None,
-                limit: int | None = None) -> pd.DataFrame:
+def trend_table(
+    con: duckdb.DuckDBPyConnection,
+    kind: str = "posts",
+    *,
+    metric: str | None = None,
+    window: str | None = None,
+    by: str = "change",
+    hashtag: str | None = None,
+    limit: int | None = None,
+) -> pd.DataFrame:
     """Every stored trend row of ``kind``, with all trend columns and the entity's link.
 
     Posts: ``post_id, views, views_change_1d, views_change_7d, views_change_30d, views_growth_1d,
@@ -330,17 +367,23 @@ def trend_table(con: duckdb.DuckDBPyConnection, kind: str = "posts", *, metric: 
     columns = [c for m in metrics for c in trend_columns(m)]
     params: list[Any] = []
     if kind == "posts":
-        sql = (f"SELECT t.post_id, {', '.join('t.' + c for c in columns)}, {post_url_sql(post_id='t.post_id')} AS url "
-               f"FROM post_trends t LEFT JOIN posts p ON p.post_id = t.post_id WHERE TRUE{_hashtag_filter('t', hashtag, params)}")
+        sql = (
+            f"SELECT t.post_id, {', '.join('t.' + c for c in columns)}, {post_url_sql(post_id='t.post_id')} AS url "
+            f"FROM post_trends t LEFT JOIN posts p ON p.post_id = t.post_id WHERE TRUE{_hashtag_filter('t', hashtag, params)}"
+        )
     elif hashtag:
         raise AnalysisError("--hashtag filters posts only: use --kind posts, or --kind hashtags to see every hashtag")
     elif kind == "authors":
-        sql = (f"SELECT t.author_id, a.unique_id, {', '.join('t.' + c for c in columns)}, "
-               f"{author_link_sql('a.unique_id')} AS url "
-               f"FROM author_trends t LEFT JOIN authors a ON a.author_id = t.author_id")
+        sql = (
+            f"SELECT t.author_id, a.unique_id, {', '.join('t.' + c for c in columns)}, "
+            f"{author_link_sql('a.unique_id')} AS url "
+            f"FROM author_trends t LEFT JOIN authors a ON a.author_id = t.author_id"
+        )
     else:
-        sql = (f"SELECT t.hashtag, {', '.join('t.' + c for c in columns)}, t.new_posts_1d, t.new_posts_7d, t.new_posts_30d, "
-               f"{hashtag_link_sql('t.hashtag')} AS url FROM hashtag_trends t")
+        sql = (
+            f"SELECT t.hashtag, {', '.join('t.' + c for c in columns)}, t.new_posts_1d, t.new_posts_7d, t.new_posts_30d, "
+            f"{hashtag_link_sql('t.hashtag')} AS url FROM hashtag_trends t"
+        )
     sql += f" ORDER BY {_order(metric, window, by)}, 1"
     if limit:
         sql += " LIMIT ?"
@@ -348,8 +391,17 @@ def trend_table(con: duckdb.DuckDBPyConnection, kind: str = "posts", *, metric: 
     return _fetch(con, sql, params)
 
 
-def top_trending_posts(con: duckdb.DuckDBPyConnection, window: str = "1d", metric: str = "views", *, by: str = "change",
-                       hashtag: str | None = None, start: Any = None, end: Any = None, limit: int = 20) -> pd.DataFrame:
+def top_trending_posts(
+    con: duckdb.DuckDBPyConnection,
+    window: str = "1d",
+    metric: str = "views",
+    *,
+    by: str = "change",
+    hashtag: str | None = None,
+    start: Any = None,
+    end: Any = None,
+    limit: int = 20,
+) -> pd.DataFrame:
     """The posts whose ``metric`` grew most over ``window`` (``by`` change or growth %).
 
     ``hashtag``: only posts collected under it (feed_appearances) or tagged with it
@@ -371,19 +423,20 @@ WITH top AS (
          {published_sql()} AS published_at,
          t.{metric} AS {metric}, t.{metric}_change_{window} AS change, t.{metric}_growth_{window} AS growth,
          t.collected_at,
-         {post_url_sql(post_id='t.post_id')} AS url
+         {post_url_sql(post_id="t.post_id")} AS url
   FROM post_trends t LEFT JOIN posts p ON p.post_id = t.post_id LEFT JOIN authors a ON a.author_id = p.author_id
   WHERE {where}
   ORDER BY t.{metric}_{by}_{window} DESC, t.{metric} DESC NULLS LAST, t.post_id
   LIMIT ?
 )
-SELECT post_id, author, description, published_at, {hashtags_of('top.post_id')} AS hashtags, {metric}, change, growth, collected_at, url
+SELECT post_id, author, description, published_at, {hashtags_of("top.post_id")} AS hashtags, {metric}, change, growth, collected_at, url
 FROM top ORDER BY {by} DESC, {metric} DESC NULLS LAST, post_id"""
     return _fetch(con, sql, params)
 
 
-def top_trending_authors(con: duckdb.DuckDBPyConnection, window: str = "7d", metric: str = "followers", *,
-                         by: str = "change", limit: int = 20) -> pd.DataFrame:
+def top_trending_authors(
+    con: duckdb.DuckDBPyConnection, window: str = "7d", metric: str = "followers", *, by: str = "change", limit: int = 20
+) -> pd.DataFrame:
     """Authors whose ``metric`` grew most over ``window``: ``author_id, unique_id, nickname, <metric>, change, growth, url``."""
     window = choose(window, tuple(WINDOWS), "window", "--window")
     metric = choose(metric, AUTHORS.metrics, "metric for authors", "--metric")
@@ -391,15 +444,22 @@ def top_trending_authors(con: duckdb.DuckDBPyConnection, window: str = "7d", met
     sql = f"""
 SELECT t.author_id, a.unique_id, a.nickname, t.{metric} AS {metric}, t.{metric}_change_{window} AS change,
        t.{metric}_growth_{window} AS growth, t.collected_at,
-       {author_link_sql('a.unique_id')} AS url
+       {author_link_sql("a.unique_id")} AS url
 FROM author_trends t LEFT JOIN authors a ON a.author_id = t.author_id
 WHERE t.{metric}_{by}_{window} IS NOT NULL
 ORDER BY t.{metric}_{by}_{window} DESC, t.{metric} DESC NULLS LAST, t.author_id LIMIT ?"""
     return _fetch(con, sql, [int(limit)])
 
 
-def top_trending_hashtags(con: duckdb.DuckDBPyConnection, window: str = "1d", metric: str = "post_views", *,
-                          by: str = "change", tracked_only: bool = False, limit: int = 20) -> pd.DataFrame:
+def top_trending_hashtags(
+    con: duckdb.DuckDBPyConnection,
+    window: str = "1d",
+    metric: str = "post_views",
+    *,
+    by: str = "change",
+    tracked_only: bool = False,
+    limit: int = 20,
+) -> pd.DataFrame:
     """Hashtags whose ``metric`` (video_count, view_count, post_views) grew most over ``window``."""
     window = choose(window, tuple(WINDOWS), "window", "--window")
     metric = choose(metric, HASHTAG_METRICS, "metric for hashtags", "--metric")
@@ -407,15 +467,14 @@ def top_trending_hashtags(con: duckdb.DuckDBPyConnection, window: str = "1d", me
     tracked = " AND t.hashtag IN (SELECT name FROM tracked_hashtags WHERE active)" if tracked_only else ""
     sql = f"""
 SELECT t.hashtag, t.{metric} AS {metric}, t.{metric}_change_{window} AS change, t.{metric}_growth_{window} AS growth,
-       t.posts, t.new_posts_{window} AS new_posts, t.collected_at, {hashtag_link_sql('t.hashtag')} AS url
+       t.posts, t.new_posts_{window} AS new_posts, t.collected_at, {hashtag_link_sql("t.hashtag")} AS url
 FROM hashtag_trends t
 WHERE t.{metric}_{by}_{window} IS NOT NULL{tracked}
 ORDER BY t.{metric}_{by}_{window} DESC, t.{metric} DESC NULLS LAST, t.hashtag LIMIT ?"""
     return _fetch(con, sql, [int(limit)])
 
 
-def new_posts_per_day(con: duckdb.DuckDBPyConnection, hashtag: str | None = None, *, start: Any = None,
-                      end: Any = None) -> pd.DataFrame:
+def new_posts_per_day(con: duckdb.DuckDBPyConnection, hashtag: str | None = None, *, start: Any = None, end: Any = None) -> pd.DataFrame:
     """Posts published per day (``day, posts``), optionally only those collected under / tagged with ``hashtag``."""
     lo, hi = time_range(start, end)
     params: list[Any] = []

@@ -3,6 +3,7 @@
 Each module in this package registers a few subcommands (``register(subparsers)``) and calls
 library functions; errors a user can cause end as one line on stderr and exit code 1.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -10,7 +11,7 @@ import importlib
 import importlib.metadata
 import os
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 from ..errors import TikTokIntelError
 from ..settings import configure, for_database, get_settings

@@ -3,6 +3,7 @@
 Rows go to stdout (a table, or ``--format csv|json`` for scripts); progress and one-line summaries
 go to stderr, so machine-readable output stays clean.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -11,7 +12,6 @@ import sys
 from ..analyses import reports, rules, trends
 from .options import whole_number
 from .output import add_format_argument, print_frame
-
 
 _non_negative = whole_number(0)
 #: A window longer than TikTok has existed is "all posts"; days beyond this overflow the date arithmetic.
@@ -28,16 +28,21 @@ def _add_range(p: argparse.ArgumentParser, what: str = "published") -> None:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
-        "trends", help="post / author / hashtag trends over 1, 7 and 30 days (change and growth %%)",
+        "trends",
+        help="post / author / hashtag trends over 1, 7 and 30 days (change and growth %%)",
         description="List stored trends: the latest value of each metric, its change against the latest snapshot at least "
-                    "1, 7 and 30 days older, and that change as a growth %% (empty where no snapshot is that old). "
-                    "The first listing refreshes them; --refresh brings them up to date with new snapshots.")
+        "1, 7 and 30 days older, and that change as a growth %% (empty where no snapshot is that old). "
+        "The first listing refreshes them; --refresh brings them up to date with new snapshots.",
+    )
     p.add_argument("--refresh", action="store_true", help="recompute trends for entities with new snapshots first")
     p.add_argument("--full", action="store_true", help="with --refresh: recompute every entity, not only the changed ones")
     p.add_argument("--kind", choices=trends.KINDS, default="posts", help="what to list (default: posts)")
     p.add_argument("--window", choices=tuple(trends.WINDOWS), help="sort by the change over this window (default: by the current value)")
-    p.add_argument("--metric", help="metric to sort by: posts views|likes|comments|shares; authors followers|hearts|videos|likes_given; "
-                                    "hashtags video_count|view_count|post_views (default: the first)")
+    p.add_argument(
+        "--metric",
+        help="metric to sort by: posts views|likes|comments|shares; authors followers|hearts|videos|likes_given; "
+        "hashtags video_count|view_count|post_views (default: the first)",
+    )
     p.add_argument("--by", choices=("change", "growth"), default="change", help="with --window: sort by change (default) or growth %%")
     p.add_argument("--hashtag", metavar="NAME", help="only posts collected under or tagged with this hashtag (posts only)")
     p.add_argument("--limit", type=_non_negative, default=0, metavar="N", help="at most N rows (default: all)")
@@ -45,16 +50,35 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=cmd_trends)
 
     p = subparsers.add_parser(
-        "rules", help="association rules between hashtags of recent posts (mlxtend fpgrowth)",
+        "rules",
+        help="association rules between hashtags of recent posts (mlxtend fpgrowth)",
         description="Recompute association rules over the hashtag sets of the posts collected in the window, store the run, "
-                    "and print its rules (strongest lift first). With --related or --runs, print stored results instead.")
-    p.add_argument("--min-support", type=float, default=0.01, metavar="F",
-                   help="minimum support: a fraction of posts below 1 (0.01), or a number of posts from 1 up (20); default 0.01")
-    p.add_argument("--min-confidence", type=float, default=0.5, metavar="F", help="minimum confidence, 0-1 (default 0.5; a rule exactly at it is kept)")
-    p.add_argument("--window-days", type=whole_number(0, MAX_WINDOW_DAYS), default=30, metavar="N",
-                   help=f"posts collected in the last N days, at most {MAX_WINDOW_DAYS} (0 = all posts; default 30)")
-    p.add_argument("--max-len", type=whole_number(0, MAX_RULE_LENGTH), default=3, metavar="N",
-                   help=f"most hashtags in a rule (antecedents + consequents; default 3, at most {MAX_RULE_LENGTH}); 0 = no limit")
+        "and print its rules (strongest lift first). With --related or --runs, print stored results instead.",
+    )
+    p.add_argument(
+        "--min-support",
+        type=float,
+        default=0.01,
+        metavar="F",
+        help="minimum support: a fraction of posts below 1 (0.01), or a number of posts from 1 up (20); default 0.01",
+    )
+    p.add_argument(
+        "--min-confidence", type=float, default=0.5, metavar="F", help="minimum confidence, 0-1 (default 0.5; a rule exactly at it is kept)"
+    )
+    p.add_argument(
+        "--window-days",
+        type=whole_number(0, MAX_WINDOW_DAYS),
+        default=30,
+        metavar="N",
+        help=f"posts collected in the last N days, at most {MAX_WINDOW_DAYS} (0 = all posts; default 30)",
+    )
+    p.add_argument(
+        "--max-len",
+        type=whole_number(0, MAX_RULE_LENGTH),
+        default=3,
+        metavar="N",
+        help=f"most hashtags in a rule (antecedents + consequents; default 3, at most {MAX_RULE_LENGTH}); 0 = no limit",
+    )
     p.add_argument("--include-tracked", action="store_true", help="allow tracked hashtags as consequents (excluded by default)")
     p.add_argument("--related", metavar="NAME", help="do not recompute: print the latest run's rules that involve hashtag NAME")
     p.add_argument("--runs", action="store_true", help="do not recompute: list the stored runs")
@@ -74,8 +98,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     r.set_defaults(handler=cmd_report_top_posts)
 
     r = sub.add_parser("top-authors", help="authors by followers (or --metric) among those who published in a date range")
-    r.add_argument("--metric", choices=reports.AUTHOR_METRICS + reports.POST_METRICS, default="followers",
-                   help="an author count (followers, hearts, videos, likes_given) or a post count summed over their posts")
+    r.add_argument(
+        "--metric",
+        choices=reports.AUTHOR_METRICS + reports.POST_METRICS,
+        default="followers",
+        help="an author count (followers, hearts, videos, likes_given) or a post count summed over their posts",
+    )
     _add_range(r)
     r.add_argument("--hashtag", metavar="NAME", help="only authors of posts collected under or tagged with this hashtag")
     r.add_argument("--limit", type=_non_negative, default=20, metavar="N", help="rows (default 20)")
@@ -102,9 +130,12 @@ def cmd_trends(args: argparse.Namespace) -> None:
         if args.refresh or trends.last_refresh(con, args.kind) is None:
             for result in trends.refresh_trends(con, args.kind, full=args.full):
                 print(result.summary(), file=sys.stderr)
-        df = trends.trend_table(con, args.kind, metric=args.metric, window=args.window, by=args.by, hashtag=args.hashtag,
-                                limit=args.limit or None)
-    print_frame(df, args.format, empty=f"no {args.kind} with snapshots yet: import or collect some, then run `tiktok-intel trends --refresh`")
+        df = trends.trend_table(
+            con, args.kind, metric=args.metric, window=args.window, by=args.by, hashtag=args.hashtag, limit=args.limit or None
+        )
+    print_frame(
+        df, args.format, empty=f"no {args.kind} with snapshots yet: import or collect some, then run `tiktok-intel trends --refresh`"
+    )
 
 
 def cmd_rules(args: argparse.Namespace) -> None:
@@ -114,14 +145,27 @@ def cmd_rules(args: argparse.Namespace) -> None:
             return
         if args.related:
             df = rules.related_hashtags(con, args.related, limit=args.limit or None)
-            print_frame(df, args.format, empty=f"no stored rule involves #{args.related}: run `tiktok-intel rules` (perhaps with a lower --min-support)")
+            print_frame(
+                df,
+                args.format,
+                empty=f"no stored rule involves #{args.related}: run `tiktok-intel rules` (perhaps with a lower --min-support)",
+            )
             return
-        run = rules.run_rules(con, min_support=args.min_support, min_confidence=args.min_confidence, window_days=args.window_days,
-                              max_len=args.max_len or None, exclude_tracked=not args.include_tracked)
+        run = rules.run_rules(
+            con,
+            min_support=args.min_support,
+            min_confidence=args.min_confidence,
+            window_days=args.window_days,
+            max_len=args.max_len or None,
+            exclude_tracked=not args.include_tracked,
+        )
     print(run.summary(), file=sys.stderr)
     df = run.rules.head(args.limit) if args.limit else run.rules
-    hint = "no posts in the window: widen it (--window-days 0 = all posts)" if run.posts == 0 else \
-        "no rules at these thresholds: lower --min-support or --min-confidence"
+    hint = (
+        "no posts in the window: widen it (--window-days 0 = all posts)"
+        if run.posts == 0
+        else "no rules at these thresholds: lower --min-support or --min-confidence"
+    )
     print_frame(df, args.format, empty=hint)
 
 

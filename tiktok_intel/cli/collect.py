@@ -1,13 +1,15 @@
 """Collection commands: track add|remove|list, collect, monitor, offline-tiktok."""
+
 from __future__ import annotations
 
 import argparse
 import datetime as dt
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from .. import clock, tracking
-from .options import INTEGER_MAX, whole_number
 from ..errors import TikTokIntelError
+from .options import INTEGER_MAX, whole_number
 from .output import say
 
 if TYPE_CHECKING:
@@ -37,26 +39,39 @@ _positive = whole_number(1, INTEGER_MAX)  # --max-posts is stored with the run's
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    track = subparsers.add_parser("track", help="the tracked hashtag list: add, remove, list",
-                                  description="Manage the hashtags that collect and monitor follow.")
+    track = subparsers.add_parser(
+        "track", help="the tracked hashtag list: add, remove, list", description="Manage the hashtags that collect and monitor follow."
+    )
     actions = track.add_subparsers(dest="track_command", metavar="ACTION")
     track.set_defaults(handler=lambda args: track.print_help() or 2)
-    p = actions.add_parser("add", help="track hashtags (normalised: no '#', lower case; letters, digits, underscore)",
-                           description="Track hashtags. '#SVTnyheter' and 'svtnyheter' are the same hashtag.")
+    p = actions.add_parser(
+        "add",
+        help="track hashtags (normalised: no '#', lower case; letters, digits, underscore)",
+        description="Track hashtags. '#SVTnyheter' and 'svtnyheter' are the same hashtag.",
+    )
     p.add_argument("names", nargs="+", metavar="HASHTAG")
     p.set_defaults(handler=cmd_track_add)
-    p = actions.add_parser("remove", help="stop tracking hashtags (what was collected is kept)",
-                           description="Deactivate hashtags; their history and collected posts stay in the store.")
+    p = actions.add_parser(
+        "remove",
+        help="stop tracking hashtags (what was collected is kept)",
+        description="Deactivate hashtags; their history and collected posts stay in the store.",
+    )
     p.add_argument("names", nargs="+", metavar="HASHTAG")
     p.set_defaults(handler=cmd_track_remove)
-    p = actions.add_parser("list", help="name, active, added, last collected, posts, last hashtag stats",
-                           description="Show the tracked hashtags (removed ones too, marked inactive).")
+    p = actions.add_parser(
+        "list",
+        help="name, active, added, last collected, posts, last hashtag stats",
+        description="Show the tracked hashtags (removed ones too, marked inactive).",
+    )
     p.add_argument("--active", action="store_true", help="only the hashtags being tracked now")
     p.set_defaults(handler=cmd_track_list)
 
-    p = subparsers.add_parser("collect", help="fetch posts for the tracked hashtags from TikTok (raw pages first, then ingest)",
-                              description="Collect posts for each tracked hashtag (or --hashtag NAME). Interrupted runs resume "
-                                          "from the saved cursor; the run ends with a one-line summary.")
+    p = subparsers.add_parser(
+        "collect",
+        help="fetch posts for the tracked hashtags from TikTok (raw pages first, then ingest)",
+        description="Collect posts for each tracked hashtag (or --hashtag NAME). Interrupted runs resume "
+        "from the saved cursor; the run ends with a one-line summary.",
+    )
     p.add_argument("--hashtag", action="append", metavar="NAME", help="collect this hashtag (repeatable) instead of the tracked list")
     p.add_argument("--max-posts", type=_positive, metavar="N", help="posts per hashtag (default: TIKTOK_INTEL_MAX_POSTS, 500)")
     p.add_argument("--source", choices=("web", "research"), default="web", help="web API (default) or Research API")
@@ -64,19 +79,27 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--until", type=_date, metavar="YYYY-MM-DD", help="research: last day (default: today, UTC)")
     p.add_argument("--region", action="append", metavar="CC", default=[], help="research: only videos from this region (repeatable)")
     p.add_argument("--no-covers", action="store_true", help="do not download cover images")
-    p.add_argument("--raw-only", action="store_true",
-                   help="web: only write the pages to raw (no database lock: collectors on several machines can share the raw "
-                        "folder); `tiktok-intel process` ingests them")
+    p.add_argument(
+        "--raw-only",
+        action="store_true",
+        help="web: only write the pages to raw (no database lock: collectors on several machines can share the raw "
+        "folder); `tiktok-intel process` ingests them",
+    )
     p.set_defaults(handler=cmd_collect)
 
-    p = subparsers.add_parser("monitor", help="snapshot each tracked hashtag's own stats (video and view counts)",
-                              description="Snapshot every tracked hashtag's video count and view count into hashtag_stats "
-                                          "(the 30-minute job).")
+    p = subparsers.add_parser(
+        "monitor",
+        help="snapshot each tracked hashtag's own stats (video and view counts)",
+        description="Snapshot every tracked hashtag's video count and view count into hashtag_stats (the 30-minute job).",
+    )
     p.add_argument("--hashtag", action="append", metavar="NAME", help="only this hashtag (repeatable)")
     p.set_defaults(handler=cmd_monitor)
 
-    p = subparsers.add_parser("offline-tiktok", help="serve the offline TikTok (web API, Research API, covers) until Ctrl-C",
-                              description="A local stand-in for TikTok, deterministic from --seed, for demos and tests.")
+    p = subparsers.add_parser(
+        "offline-tiktok",
+        help="serve the offline TikTok (web API, Research API, covers) until Ctrl-C",
+        description="A local stand-in for TikTok, deterministic from --seed, for demos and tests.",
+    )
     p.add_argument("--port", type=whole_number(0, 65535), default=8765, help="port on 127.0.0.1 (default 8765; 0: any free port)")
     p.add_argument("--seed", type=int, default=0, help="world seed (default 0)")
     p.add_argument("--hashtag", action="append", metavar="NAME", default=[], help="make sure this hashtag exists (repeatable)")
@@ -118,11 +141,32 @@ def cmd_collect(args: argparse.Namespace) -> int:
     if args.raw_only:  # writes nothing but raw pages: no write lock, no run recorded, the store only read for the tracked list
         result = collect(ws, args.hashtag, args.max_posts, args.source, raw_only=True)
     else:
-        parameters = {"hashtags": args.hashtag, "max_posts": args.max_posts, "source": args.source, "since": args.since,
-                      "until": args.until, "regions": args.region, "covers": not args.no_covers}
-        result = recorded("collect", parameters, lambda run_id: collect(
-            ws, args.hashtag, args.max_posts, args.source, since=args.since, until=args.until, regions=args.region,
-            covers=not args.no_covers, run_id=run_id), workspace=ws, on_wait=say)
+        parameters = {
+            "hashtags": args.hashtag,
+            "max_posts": args.max_posts,
+            "source": args.source,
+            "since": args.since,
+            "until": args.until,
+            "regions": args.region,
+            "covers": not args.no_covers,
+        }
+        result = recorded(
+            "collect",
+            parameters,
+            lambda run_id: collect(
+                ws,
+                args.hashtag,
+                args.max_posts,
+                args.source,
+                since=args.since,
+                until=args.until,
+                regions=args.region,
+                covers=not args.no_covers,
+                run_id=run_id,
+            ),
+            workspace=ws,
+            on_wait=say,
+        )
     print(result.summary())
     return 1 if result.failed else 0
 
@@ -131,8 +175,9 @@ def cmd_monitor(args: argparse.Namespace) -> int:
     from ..collect import monitor
 
     ws = args.workspace
-    result = recorded("monitor", {"hashtags": args.hashtag}, lambda run_id: monitor(ws, args.hashtag, run_id=run_id),
-                      workspace=ws, on_wait=say)
+    result = recorded(
+        "monitor", {"hashtags": args.hashtag}, lambda run_id: monitor(ws, args.hashtag, run_id=run_id), workspace=ws, on_wait=say
+    )
     print(result.summary())
     for o in result.outcomes:
         if o.ok:
@@ -140,8 +185,14 @@ def cmd_monitor(args: argparse.Namespace) -> int:
     return 1 if result.failed else 0
 
 
-def recorded(flow: str, parameters: Mapping[str, Any], run: Callable[[str], "RunResult"], *, workspace: "Workspace",
-             on_wait: Callable[[str], None] | None = None) -> "RunResult":
+def recorded(
+    flow: str,
+    parameters: Mapping[str, Any],
+    run: Callable[[str], RunResult],
+    *,
+    workspace: Workspace,
+    on_wait: Callable[[str], None] | None = None,
+) -> RunResult:
     """``run(run_id)`` (a collection or a monitor run) as one recorded run: under the write lock, one
     row in ``runs`` with its step (the result's counts and summary), failed when the result is."""
     from ..orchestration.runs import flow_run
@@ -156,7 +207,14 @@ def cmd_offline(args: argparse.Namespace) -> None:
     from ..offline import serve_forever
 
     try:
-        serve_forever(args.port, args.seed, start=args.start, speed=args.speed, hashtags=tuple(args.hashtag),
-                      require_signature=args.require_signature, announce=lambda text: print(text, flush=True))
+        serve_forever(
+            args.port,
+            args.seed,
+            start=args.start,
+            speed=args.speed,
+            hashtags=tuple(args.hashtag),
+            require_signature=args.require_signature,
+            announce=lambda text: print(text, flush=True),
+        )
     except OSError as exc:
         raise BadArgumentError(f"cannot listen on 127.0.0.1:{args.port} ({exc.strerror}): choose another --port") from None

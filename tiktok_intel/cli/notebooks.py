@@ -1,4 +1,5 @@
 """``tiktok-intel notebooks list|copy``: the notebooks shipped with the package, and editable copies of them."""
+
 from __future__ import annotations
 
 import argparse
@@ -10,21 +11,30 @@ from ..notebooks import NOTEBOOKS_DIR, copy_notebooks, shipped
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("notebooks", help="the shipped notebooks; copy them to edit",
-                              description="The notebooks that come with the package (exploratory examples, the pipelines the "
-                                          "schedules run, the dashboards), wherever it is installed. Copy them to a folder "
-                                          "of yours to edit and run them in JupyterLab.")
+    p = subparsers.add_parser(
+        "notebooks",
+        help="the shipped notebooks; copy them to edit",
+        description="The notebooks that come with the package (exploratory examples, the pipelines the "
+        "schedules run, the dashboards), wherever it is installed. Copy them to a folder "
+        "of yours to edit and run them in JupyterLab.",
+    )
     commands = p.add_subparsers(dest="notebooks_command", metavar="ACTION", required=True)
 
-    q = commands.add_parser("list", help="every shipped notebook, by folder, with its title",
-                            description=f"List the shipped notebooks (in {NOTEBOOKS_DIR}): folder, name and title.")
+    q = commands.add_parser(
+        "list",
+        help="every shipped notebook, by folder, with its title",
+        description=f"List the shipped notebooks (in {NOTEBOOKS_DIR}): folder, name and title.",
+    )
     q.set_defaults(handler=_list)
 
-    q = commands.add_parser("copy", help="copy every notebook into a folder of yours, to edit",
-                            description="Copy the exploratory, pipeline and dashboard notebooks into DIR (DIR/exploratory/, "
-                                        "DIR/pipelines/, DIR/dashboards/, and their README.md) as editable copies: they read "
-                                        "the workspace of the settings (TIKTOK_INTEL_WORKSPACE) or the `db` parameter. "
-                                        "Nothing is copied when a copy exists already, unless --force.")
+    q = commands.add_parser(
+        "copy",
+        help="copy every notebook into a folder of yours, to edit",
+        description="Copy the exploratory, pipeline and dashboard notebooks into DIR (DIR/exploratory/, "
+        "DIR/pipelines/, DIR/dashboards/, and their README.md) as editable copies: they read "
+        "the workspace of the settings (TIKTOK_INTEL_WORKSPACE) or the `db` parameter. "
+        "Nothing is copied when a copy exists already, unless --force.",
+    )
     q.add_argument("folder", metavar="DIR", help="folder to copy into (made when missing)")
     q.add_argument("--force", action="store_true", help="overwrite copies that exist already")
     q.set_defaults(handler=_copy)
@@ -56,6 +66,8 @@ def _copy(args: argparse.Namespace) -> int:
     copies = copy_notebooks(args.folder, force=args.force)
     notebooks = [c for c in copies if c.suffix == ".ipynb"]
     counts = ", ".join(f"{sum(c.parent.name == f for c in notebooks)} {f}" for f in dict.fromkeys(c.parent.name for c in notebooks))
-    print(f"copied {len(notebooks)} notebooks ({counts}) to {Path(args.folder).resolve()}: "
-          f"open them with `jupyter lab {shlex.quote(args.folder)}`")
+    print(
+        f"copied {len(notebooks)} notebooks ({counts}) to {Path(args.folder).resolve()}: "
+        f"open them with `jupyter lab {shlex.quote(args.folder)}`"
+    )
     return 0

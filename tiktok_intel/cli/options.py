@@ -1,13 +1,14 @@
 """Argument types shared by the command modules: values are checked where they are typed."""
+
 from __future__ import annotations
 
 import argparse
-from typing import Callable
+from collections.abc import Callable
 
 #: The largest whole number DuckDB stores (BIGINT): the default upper bound of every number option.
-BIGINT_MAX = 2 ** 63 - 1
+BIGINT_MAX = 2**63 - 1
 #: The largest value of an INTEGER column (run parameters stored with the run).
-INTEGER_MAX = 2 ** 31 - 1
+INTEGER_MAX = 2**31 - 1
 
 
 def whole_number(minimum: int = 0, maximum: int = BIGINT_MAX) -> Callable[[str], int]:

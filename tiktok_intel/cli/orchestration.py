@@ -3,6 +3,7 @@
 ``run`` and ``serve`` need the Prefect flows, which live above the library: the ``flows`` package
 adds them (an entry point plugin, see :func:`tiktok_intel.cli.build_parser`).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -12,10 +13,13 @@ from .options import whole_number
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("schedules", help="each flow's cron, time zone and next three run times",
-                              description="List the five built-in flows and your valid jobs (`tiktok-intel jobs`): cron (in "
-                                          "the configured time zone, setting TIKTOK_INTEL_TIMEZONE, or the job's own), what each "
-                                          "does, and its next run times.")
+    p = subparsers.add_parser(
+        "schedules",
+        help="each flow's cron, time zone and next three run times",
+        description="List the five built-in flows and your valid jobs (`tiktok-intel jobs`): cron (in "
+        "the configured time zone, setting TIKTOK_INTEL_TIMEZONE, or the job's own), what each "
+        "does, and its next run times.",
+    )
     p.add_argument("--count", type=whole_number(1, 100), default=3, metavar="N", help="next run times to show (1-100, default 3)")
     p.set_defaults(handler=_schedules)
 

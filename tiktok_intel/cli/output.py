@@ -11,6 +11,7 @@ Shared by every command that prints rows::
 - ``csv``: a header and one line per row, missing values empty, lists joined with ", ", times ISO 8601.
 - ``json``: one array of objects, missing values ``null``, lists as arrays, times ISO 8601.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,8 +33,9 @@ def say(message: str) -> None:
 
 
 def add_format_argument(parser: argparse.ArgumentParser, default: str = "table") -> None:
-    parser.add_argument("--format", choices=FORMATS, default=default,
-                        help="table (readable, default), csv or json (machine-readable, on stdout)")
+    parser.add_argument(
+        "--format", choices=FORMATS, default=default, help="table (readable, default), csv or json (machine-readable, on stdout)"
+    )
 
 
 def _is_missing(value: Any) -> bool:
@@ -104,8 +106,10 @@ def format_table(df: pd.DataFrame, *, max_width: int = 60) -> str:
             line.append(text)
         cells.append(line)
     widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
+
     def fmt(parts: list[str]) -> str:
         return "  ".join(p.rjust(w) if num else p.ljust(w) for p, w, num in zip(parts, widths, numeric)).rstrip()
+
     lines = [fmt(columns), fmt(["-" * w for w in widths])]
     lines.extend(fmt(r) for r in cells)
     return "\n".join(lines)

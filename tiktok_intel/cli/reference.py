@@ -1,14 +1,18 @@
 """``tiktok-intel commands``: every command and what it does, from the parser itself (the README's
 command reference is this table; a test keeps the two in agreement)."""
+
 from __future__ import annotations
 
 import argparse
-from typing import Iterator
+from collections.abc import Iterator
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("commands", help="every command with its one-line help",
-                              description="List every command and subcommand with its one-line help (`--help` on each for more).")
+    p = subparsers.add_parser(
+        "commands",
+        help="every command with its one-line help",
+        description="List every command and subcommand with its one-line help (`--help` on each for more).",
+    )
     p.add_argument("--markdown", action="store_true", help="print them as the README's Markdown table")
     p.set_defaults(handler=_commands)
 

@@ -1,4 +1,5 @@
 """Search commands: search (text or image), duplicates, media."""
+
 from __future__ import annotations
 
 import argparse
@@ -14,13 +15,20 @@ from ..search.images import DEFAULT_DUPLICATE_DISTANCE, DEFAULT_MAX_DISTANCE
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
-        "search", help="find posts by text (captions, hashtags, authors, words in images) or by image",
-        description="Ranked text search, e.g. `search \"valet 2026\" --hashtag svtnyheter --since 2026-11-01`, "
-                    "or image search: `search --image cover.jpg|URL|POST_ID`.")
-    p.add_argument("query", nargs="?", default="", help="words to find (all required); \"quoted phrase\" for exact order")
+        "search",
+        help="find posts by text (captions, hashtags, authors, words in images) or by image",
+        description='Ranked text search, e.g. `search "valet 2026" --hashtag svtnyheter --since 2026-11-01`, '
+        "or image search: `search --image cover.jpg|URL|POST_ID`.",
+    )
+    p.add_argument("query", nargs="?", default="", help='words to find (all required); "quoted phrase" for exact order')
     p.add_argument("--image", metavar="FILE|URL|POST_ID", help="find images like this one instead of text")
-    p.add_argument("--max-distance", type=int, default=DEFAULT_MAX_DISTANCE, metavar="N",
-                   help=f"image search: largest Hamming distance in bits, 0-32 (default {DEFAULT_MAX_DISTANCE})")
+    p.add_argument(
+        "--max-distance",
+        type=int,
+        default=DEFAULT_MAX_DISTANCE,
+        metavar="N",
+        help=f"image search: largest Hamming distance in bits, 0-32 (default {DEFAULT_MAX_DISTANCE})",
+    )
     p.add_argument("--hashtag", metavar="NAME", help="only posts with this hashtag or collected from its feed")
     p.add_argument("--since", metavar="DATE", help="only posts created on or after DATE (YYYY-MM-DD)")
     p.add_argument("--until", metavar="DATE", help="only posts created on or before DATE (YYYY-MM-DD)")
@@ -31,8 +39,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=cmd_search)
 
     p = subparsers.add_parser("duplicates", help="groups of near-identical images posted by different accounts")
-    p.add_argument("--max-distance", type=int, default=DEFAULT_DUPLICATE_DISTANCE, metavar="N",
-                   help=f"largest Hamming distance in bits (default {DEFAULT_DUPLICATE_DISTANCE})")
+    p.add_argument(
+        "--max-distance",
+        type=int,
+        default=DEFAULT_DUPLICATE_DISTANCE,
+        metavar="N",
+        help=f"largest Hamming distance in bits (default {DEFAULT_DUPLICATE_DISTANCE})",
+    )
     p.add_argument("--min-accounts", type=int, default=2, metavar="N", help="accounts a group must span (default 2)")
     p.add_argument("--limit", type=int, default=50, metavar="N", help="groups to show (default 50)")
     p.add_argument("--format", choices=("table", "json"), default="table", help="output format (default table)")
@@ -68,20 +81,49 @@ def cmd_search(args: argparse.Namespace) -> int:
             elif not image_hits:
                 print(f"no images within {args.max_distance} bits", file=sys.stderr)
             else:
-                print(_table([[h.distance, h.post_id, h.kind if h.kind == "cover" else f"{h.kind} {h.seq}", h.author, h.url]
-                              for h in image_hits], ["distance", "post", "image", "author", "url"]))
+                print(
+                    _table(
+                        [
+                            [h.distance, h.post_id, h.kind if h.kind == "cover" else f"{h.kind} {h.seq}", h.author, h.url]
+                            for h in image_hits
+                        ],
+                        ["distance", "post", "image", "author", "url"],
+                    )
+                )
             return 0
-        hits = search_text(con, args.query, hashtag=args.hashtag, since=args.since, until=args.until,
-                           author=args.author, min_views=args.min_views, limit=args.limit)
+        hits = search_text(
+            con,
+            args.query,
+            hashtag=args.hashtag,
+            since=args.since,
+            until=args.until,
+            author=args.author,
+            min_views=args.min_views,
+            limit=args.limit,
+        )
     if args.format == "json":
         print(json.dumps([h.as_dict() for h in hits], ensure_ascii=False, indent=1))
     elif not hits:
         print("no posts found", file=sys.stderr)
     else:
         width = max(30, shutil.get_terminal_size((140, 20)).columns - 110)
-        print(_table([[f"{h.score:.2f}", h.post_id, h.author, h.created_at.date() if h.created_at else "", h.views,
-                       _cut(h.description, width), h.url] for h in hits],
-                     ["score", "post", "author", "created", "views", "description", "url"]))
+        print(
+            _table(
+                [
+                    [
+                        f"{h.score:.2f}",
+                        h.post_id,
+                        h.author,
+                        h.created_at.date() if h.created_at else "",
+                        h.views,
+                        _cut(h.description, width),
+                        h.url,
+                    ]
+                    for h in hits
+                ],
+                ["score", "post", "author", "created", "views", "description", "url"],
+            )
+        )
     return 0
 
 

@@ -1,11 +1,13 @@
 """Workspace commands: init, import, process, status, settings."""
+
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
 
-from .. import clock, settings as settings_module
+from .. import clock
+from .. import settings as settings_module
 from ..errors import UnsupportedInputError
 from ..imports import expand, import_paths
 from ..ingest.pages import process_pending, rebuild
@@ -20,8 +22,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     p = subparsers.add_parser("import", help="import TikTok files (any supported shape, auto-detected) into the store")
     p.add_argument("paths", nargs="+", metavar="FILE_OR_DIR")
-    p.add_argument("--collected-at", metavar="TIME", type=clock.parse_time,
-                   help="collection time (ISO 8601, UTC) for data that carries none; default: each file's modification time")
+    p.add_argument(
+        "--collected-at",
+        metavar="TIME",
+        type=clock.parse_time,
+        help="collection time (ISO 8601, UTC) for data that carries none; default: each file's modification time",
+    )
     p.set_defaults(handler=cmd_import)
 
     p = subparsers.add_parser("process", help="ingest raw pages not yet in the store")
@@ -49,8 +55,10 @@ def cmd_import(args: argparse.Namespace) -> None:
     files, skipped = expand(args.paths)  # before the database is opened: a wrong folder is named at once
     if not files:
         note = f" (skipped {len(skipped)} other file(s), e.g. {skipped[0].name})" if skipped else ""
-        raise UnsupportedInputError(f"nothing to import: no .json, .ndjson, .jsonl or .html file in {', '.join(args.paths)}{note}; "
-                                    "give the export files or the folder holding them")
+        raise UnsupportedInputError(
+            f"nothing to import: no .json, .ndjson, .jsonl or .html file in {', '.join(args.paths)}{note}; "
+            "give the export files or the folder holding them"
+        )
     with args.workspace.writing("import", on_wait=say) as con:
         stats = import_paths(con, args.paths, collected_at=args.collected_at, raw_dir=args.workspace.raw_dir)
     if stats.skipped_files:

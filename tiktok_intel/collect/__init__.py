@@ -9,6 +9,7 @@
 
 The tracked list and its ``last_collected_at`` belong to :mod:`tiktok_intel.tracking`.
 """
+
 from __future__ import annotations
 
 from .cursors import SavedCursor, save_cursor, saved_cursor
@@ -16,6 +17,22 @@ from .outcomes import CollectError, HashtagOutcome, NothingToCollectError, RunRe
 from .research import RESEARCH_DEFAULT_DAYS
 from .run import MAX_POSTS_LIMIT, SOURCES, collect, ensure_tables, ingest_raw_run, monitor, run_async
 
-__all__ = ["MAX_POSTS_LIMIT", "RESEARCH_DEFAULT_DAYS", "SOURCES", "CollectError", "HashtagOutcome", "NothingToCollectError", "RunResult",
-           "RunState", "SavedCursor", "UnknownSourceError", "collect", "ensure_tables", "ingest_raw_run", "monitor", "run_async",
-           "save_cursor", "saved_cursor"]
+__all__ = [
+    "MAX_POSTS_LIMIT",
+    "RESEARCH_DEFAULT_DAYS",
+    "SOURCES",
+    "CollectError",
+    "HashtagOutcome",
+    "NothingToCollectError",
+    "RunResult",
+    "RunState",
+    "SavedCursor",
+    "UnknownSourceError",
+    "collect",
+    "ensure_tables",
+    "ingest_raw_run",
+    "monitor",
+    "run_async",
+    "save_cursor",
+    "saved_cursor",
+]

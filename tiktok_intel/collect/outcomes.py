@@ -1,12 +1,14 @@
 """What a collection run returns (:class:`RunResult`, one :class:`HashtagOutcome` a hashtag), its
 errors, and what one run's hashtags share while it fetches (:class:`RunState`)."""
+
 from __future__ import annotations
 
 import contextlib
 import dataclasses
 import datetime as dt
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import duckdb
 
@@ -93,12 +95,20 @@ class RunResult:
         return sum(o.posts for o in self.outcomes)
 
     def counts(self) -> dict[str, Any]:
-        return {"hashtags": len(self.outcomes), "failed": len(self.failed), "posts": self.posts,
-                "new_posts": sum(o.new_posts for o in self.outcomes), "pages": sum(o.pages for o in self.outcomes),
-                "covers_saved": sum(o.covers.saved for o in self.outcomes), "covers_failed": sum(o.covers.failed for o in self.outcomes),
-                "per_hashtag": {o.hashtag: {"posts": o.posts, "new_posts": o.new_posts, "pages": o.pages, "resumed_from": o.resumed_from,
-                                            "error": o.error} for o in self.outcomes},
-                "quota": self.quota}
+        return {
+            "hashtags": len(self.outcomes),
+            "failed": len(self.failed),
+            "posts": self.posts,
+            "new_posts": sum(o.new_posts for o in self.outcomes),
+            "pages": sum(o.pages for o in self.outcomes),
+            "covers_saved": sum(o.covers.saved for o in self.outcomes),
+            "covers_failed": sum(o.covers.failed for o in self.outcomes),
+            "per_hashtag": {
+                o.hashtag: {"posts": o.posts, "new_posts": o.new_posts, "pages": o.pages, "resumed_from": o.resumed_from, "error": o.error}
+                for o in self.outcomes
+            },
+            "quota": self.quota,
+        }
 
     def record(self, run: Any) -> None:
         """Add this result to a run record (:class:`~tiktok_intel.orchestration.runs.FlowRun`) as its
@@ -115,17 +125,25 @@ class RunResult:
         if self.flow == "monitor":
             text = f"monitor {self.run_id}: {ok} of {len(self.outcomes)} hashtag(s) snapshotted"
         elif self.raw_only:
-            text = (f"collect ({self.source}, raw pages only) {self.run_id}: {ok} of {len(self.outcomes)} hashtag(s) done, "
-                    f"{c['posts']} posts in {c['pages']} pages; `tiktok-intel process` ingests them")
+            text = (
+                f"collect ({self.source}, raw pages only) {self.run_id}: {ok} of {len(self.outcomes)} hashtag(s) done, "
+                f"{c['posts']} posts in {c['pages']} pages; `tiktok-intel process` ingests them"
+            )
         else:
-            text = (f"collect ({self.source}) {self.run_id}: {ok} of {len(self.outcomes)} hashtag(s) done, {c['posts']} posts "
-                    f"({c['new_posts']} new) in {c['pages']} pages")
+            text = (
+                f"collect ({self.source}) {self.run_id}: {ok} of {len(self.outcomes)} hashtag(s) done, {c['posts']} posts "
+                f"({c['new_posts']} new) in {c['pages']} pages"
+            )
             if c["covers_saved"] or c["covers_failed"]:
                 reasons = {}
                 for o in self.outcomes:
                     for k, v in o.covers.reasons.items():
                         reasons[k] = reasons.get(k, 0) + v
-                text += f", {c['covers_saved']} covers" + (f" ({c['covers_failed']} failed: " + ", ".join(f"{v} {k}" for k, v in reasons.items()) + ")" if c["covers_failed"] else "")
+                text += f", {c['covers_saved']} covers" + (
+                    f" ({c['covers_failed']} failed: " + ", ".join(f"{v} {k}" for k, v in reasons.items()) + ")"
+                    if c["covers_failed"]
+                    else ""
+                )
         resumed = [f"{o.hashtag} from {o.resumed_from}" for o in self.outcomes if o.resumed_from is not None]
         if resumed:
             text += f"; resumed {', '.join(resumed)}"

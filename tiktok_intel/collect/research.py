@@ -1,9 +1,11 @@
 """Research API collection: each hashtag's videos between two dates, in windows of at most 30 days,
 one hashtag at a time (the daily quota is shared), resumed from its saved cursor."""
+
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from .. import clock, tracking
 from ..progress import progress
@@ -16,8 +18,16 @@ from .outcomes import HASHTAG_ERRORS, CollectError, HashtagOutcome, RunState
 RESEARCH_DEFAULT_DAYS = 7
 
 
-async def collect_research(state: RunState, names: list[str], max_posts: int, since: dt.date | None, until: dt.date | None,
-                           regions: Sequence[str], quota: Quota, page_size: int = MAX_COUNT) -> None:
+async def collect_research(
+    state: RunState,
+    names: list[str],
+    max_posts: int,
+    since: dt.date | None,
+    until: dt.date | None,
+    regions: Sequence[str],
+    quota: Quota,
+    page_size: int = MAX_COUNT,
+) -> None:
     settings = state.settings
     until = until or clock.now().date()
     since = since or until - dt.timedelta(days=RESEARCH_DEFAULT_DAYS - 1)
@@ -40,8 +50,18 @@ async def collect_research(state: RunState, names: list[str], max_posts: int, si
             state.result.quota = quota.report()
 
 
-async def _research_hashtag(state: RunState, research: ResearchSource, name: str, max_posts: int, since: dt.date, until: dt.date,
-                            regions: Sequence[str], outcome: HashtagOutcome, bar: Any, page_size: int = MAX_COUNT) -> None:
+async def _research_hashtag(
+    state: RunState,
+    research: ResearchSource,
+    name: str,
+    max_posts: int,
+    since: dt.date,
+    until: dt.date,
+    regions: Sequence[str],
+    outcome: HashtagOutcome,
+    bar: Any,
+    page_size: int = MAX_COUNT,
+) -> None:
     con, run_id = state.con, state.result.run_id
     sink = state.sink.for_hashtag(name)
     saved = saved_cursor(con, "research", name)
@@ -56,16 +76,37 @@ async def _research_hashtag(state: RunState, research: ResearchSource, name: str
     range_end = windows[-1][1]
 
     def save(window: tuple[dt.date, dt.date], done: bool = False) -> None:
-        save_cursor(con, "research", name, run_id=run_id, cursor=cursor, search_id=search_id, window_start=window[0], window_end=window[1],
-                    range_end=range_end, pages=pages, posts=fetched, max_posts=max_posts, done=done)
+        save_cursor(
+            con,
+            "research",
+            name,
+            run_id=run_id,
+            cursor=cursor,
+            search_id=search_id,
+            window_start=window[0],
+            window_end=window[1],
+            range_end=range_end,
+            pages=pages,
+            posts=fetched,
+            max_posts=max_posts,
+            done=done,
+        )
 
     for index, window in enumerate(windows):
         if index > 0:
             cursor, search_id = 0, None
         save(window)
         while fetched < max_posts:
-            page = await research.query_videos(start=window[0], end=window[1], hashtags=[name], regions=regions, cursor=cursor,
-                                               search_id=search_id, max_count=min(page_size, MAX_COUNT, max_posts - fetched), sink=sink)
+            page = await research.query_videos(
+                start=window[0],
+                end=window[1],
+                hashtags=[name],
+                regions=regions,
+                cursor=cursor,
+                search_id=search_id,
+                max_count=min(page_size, MAX_COUNT, max_posts - fetched),
+                sink=sink,
+            )
             ids = list(dict.fromkeys(str(v.get("id") or v.get("video_id")) for v in page.videos if isinstance(v, dict)))
             known = state.existing(ids)
             state.ingest(page.raw)

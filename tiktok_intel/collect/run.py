@@ -13,14 +13,16 @@ Each function takes the store as its first argument: an open connection, or a
 :class:`~tiktok_intel.store.Workspace` (opened for the run; ``None``: the process settings' one,
 for notebooks and scripts).
 """
+
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
 import contextlib
 import datetime as dt
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence, Union
+from typing import Any
 
 import duckdb
 
@@ -40,7 +42,7 @@ SOURCES = ("web", "research")
 MAX_POSTS_LIMIT = 2**31 - 1
 
 #: Where a run reads and writes: an open connection, or a workspace (``None``: the process settings' one).
-Target = Union[duckdb.DuckDBPyConnection, Workspace, None]
+Target = duckdb.DuckDBPyConnection | Workspace | None
 
 
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -98,10 +100,23 @@ def _running(result: RunResult) -> Iterator[None]:
         result.ended_at = clock.now()
 
 
-def collect(target: Target = None, hashtags: Sequence[str] | str | None = None, max_posts: int | None = None, source: str = "web", *,
-            since: dt.date | None = None, until: dt.date | None = None, regions: Sequence[str] = (), covers: bool = True,
-            session: Session | None = None, quota_requests: int | None = None, quota_records: int | None = None,
-            page_size: int | None = None, raw_only: bool = False, run_id: str | None = None) -> RunResult:
+def collect(
+    target: Target = None,
+    hashtags: Sequence[str] | str | None = None,
+    max_posts: int | None = None,
+    source: str = "web",
+    *,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    regions: Sequence[str] = (),
+    covers: bool = True,
+    session: Session | None = None,
+    quota_requests: int | None = None,
+    quota_records: int | None = None,
+    page_size: int | None = None,
+    raw_only: bool = False,
+    run_id: str | None = None,
+) -> RunResult:
     """Collect up to ``max_posts`` posts (default: the ``max_posts`` setting) for each hashtag (default: the tracked ones).
 
     ``source``: ``"web"`` (hashtag feed; covers downloaded) or ``"research"`` (``since``..``until``
@@ -140,8 +155,16 @@ def collect(target: Target = None, hashtags: Sequence[str] | str | None = None, 
     return result
 
 
-def _collect_raw_only(target: Target, settings: Settings, hashtags: Sequence[str] | str | None, max_posts: int,
-                      session: Session | None, page_size: int, source: str, run_id: str | None) -> RunResult:
+def _collect_raw_only(
+    target: Target,
+    settings: Settings,
+    hashtags: Sequence[str] | str | None,
+    max_posts: int,
+    session: Session | None,
+    page_size: int,
+    source: str,
+    run_id: str | None,
+) -> RunResult:
     if source != "web":
         raise CollectError("--raw-only is for the web API: the Research API's pages are collected with the store")
     if hashtags:
@@ -172,6 +195,7 @@ def ingest_raw_run(target: Target, result: RunResult, *, covers: bool = True) ->
             outcome.new_posts = state.new_among(result.fetched.get(outcome.hashtag, []))
         process_pending(con, settings.raw_dir)
         if covers:
+
             async def fetch_all() -> None:
                 async with HttpClient(settings, requests_per_second=0) as media_client:
                     await fetch_run_covers(con, media_client, result.outcomes, result.fetched, settings)
@@ -186,8 +210,14 @@ def ingest_raw_run(target: Target, result: RunResult, *, covers: bool = True) ->
     return result
 
 
-def monitor(target: Target = None, hashtags: Sequence[str] | str | None = None, *, session: Session | None = None,
-            ingest: bool = True, run_id: str | None = None) -> RunResult:
+def monitor(
+    target: Target = None,
+    hashtags: Sequence[str] | str | None = None,
+    *,
+    session: Session | None = None,
+    ingest: bool = True,
+    run_id: str | None = None,
+) -> RunResult:
     """Snapshot each tracked hashtag's own stats (video count, view count) into ``hashtag_stats`` (the 30-minute job).
 
     ``ingest=False`` only writes the raw pages (``process_pending`` ingests them later, many at once)."""

@@ -1,5 +1,6 @@
 """Web API collection: each hashtag's detail page and feed pages (resumed from its saved cursor),
 its hashtag stats snapshots (:func:`monitor_web`), and the covers of the posts a run fetched."""
+
 from __future__ import annotations
 
 import asyncio
@@ -50,16 +51,18 @@ async def collect_web(state: RunState, names: list[str], max_posts: int, covers:
                 await session.close()
 
 
-async def fetch_run_covers(con: duckdb.DuckDBPyConnection, client: HttpClient, outcomes: list[HashtagOutcome],
-                           fetched: dict[str, list[str]], settings: Settings) -> None:
+async def fetch_run_covers(
+    con: duckdb.DuckDBPyConnection, client: HttpClient, outcomes: list[HashtagOutcome], fetched: dict[str, list[str]], settings: Settings
+) -> None:
     """The covers of the posts each successful hashtag's pages held (those without one yet)."""
     for outcome in outcomes:
         if outcome.ok and fetched.get(outcome.hashtag):
             outcome.covers.add(await fetch_covers(con, client, fetched[outcome.hashtag], settings=settings))
 
 
-async def _web_hashtag(state: RunState, web: WebSource, name: str, max_posts: int, outcome: HashtagOutcome, bar: Any,
-                       page_size: int = FEED_PAGE_SIZE) -> None:
+async def _web_hashtag(
+    state: RunState, web: WebSource, name: str, max_posts: int, outcome: HashtagOutcome, bar: Any, page_size: int = FEED_PAGE_SIZE
+) -> None:
     con, run_id = state.con, state.result.run_id
     sink = state.sink.for_hashtag(name)
     page, info = await web.hashtag_detail(name, sink=sink)

@@ -5,6 +5,7 @@ defaults, reads through short read-only connections (:mod:`.data`) and returns a
 widget. On an empty workspace, a busy database or a bad input a panel shows one clear message,
 never a traceback. The notebooks in ``notebooks/dashboards/`` hold one call per panel.
 """
+
 from __future__ import annotations
 
 from .archive import report_archive_panel
@@ -20,9 +21,34 @@ from .trends import trending_authors_panel, trending_posts_panel
 from .ui import download_link, downloads, to_csv_bytes, to_excel_bytes
 
 __all__ = [
-    "BusyError", "DASHBOARDS", "DashboardError", "EmptyWorkspaceError", "add_hashtags", "counts_panel", "deactivate_hashtag",
-    "download_link", "downloads", "duplicates_panel", "filter_rules", "growth_panel", "hashtag_trending_panel", "image_results",
-    "index_panel", "network_figure", "ready", "popularity_panel", "related_hashtags_panel", "report_archive_panel", "report_frame", "reports_panel", "runs_panel",
-    "search_panel", "text_results", "to_csv_bytes", "to_excel_bytes", "tracked_panel", "trending_authors_panel",
+    "BusyError",
+    "DASHBOARDS",
+    "DashboardError",
+    "EmptyWorkspaceError",
+    "add_hashtags",
+    "counts_panel",
+    "deactivate_hashtag",
+    "download_link",
+    "downloads",
+    "duplicates_panel",
+    "filter_rules",
+    "growth_panel",
+    "hashtag_trending_panel",
+    "image_results",
+    "index_panel",
+    "network_figure",
+    "ready",
+    "popularity_panel",
+    "related_hashtags_panel",
+    "report_archive_panel",
+    "report_frame",
+    "reports_panel",
+    "runs_panel",
+    "search_panel",
+    "text_results",
+    "to_csv_bytes",
+    "to_excel_bytes",
+    "tracked_panel",
+    "trending_authors_panel",
     "trending_posts_panel",
 ]

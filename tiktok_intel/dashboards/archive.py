@@ -1,5 +1,6 @@
 """Executed reports: every scheduled notebook's executed copy (built-in jobs, and your published
 jobs), newest first, with its status; each opens as HTML in the page."""
+
 from __future__ import annotations
 
 import html
@@ -15,8 +16,10 @@ MAX_INLINE_REPORT_BYTES = 8_000_000
 
 def iframe_html(html_text: str) -> str:
     """An executed report's HTML inside a sandboxed frame (its scripts run, but not against the dashboard)."""
-    return (f"<iframe class='ti-report-frame' sandbox='allow-scripts' srcdoc=\"{html.escape(ui.safe_text(html_text), quote=True)}\" "
-            "style='width:100%;height:720px;border:1px solid #ccc;border-radius:4px'></iframe>")
+    return (
+        f"<iframe class='ti-report-frame' sandbox='allow-scripts' srcdoc=\"{html.escape(ui.safe_text(html_text), quote=True)}\" "
+        "style='width:100%;height:720px;border:1px solid #ccc;border-radius:4px'></iframe>"
+    )
 
 
 def _opener(path: Path, shown: Any) -> Any:
@@ -27,10 +30,15 @@ def _opener(path: Path, shown: Any) -> Any:
             report = path.read_bytes()  # once: for the download link and the frame
             link = ui.download_link(report, path.name, "text/html", f"Download {path.name}")
             if len(report) > MAX_INLINE_REPORT_BYTES:
-                shown.children = (ui.message(f"This report is {len(report) / 1e6:.0f} MB, too large to show here: download it."), w.HTML(link))
+                shown.children = (
+                    ui.message(f"This report is {len(report) / 1e6:.0f} MB, too large to show here: download it."),
+                    w.HTML(link),
+                )
                 return
-            shown.children = (w.HTML(f"<b>{ui.esc(path.parent.parent.name)}</b> {ui.esc(path.parent.name)} &nbsp; {link}"),
-                              w.HTML(iframe_html(report.decode("utf-8", errors="replace"))))
+            shown.children = (
+                w.HTML(f"<b>{ui.esc(path.parent.parent.name)}</b> {ui.esc(path.parent.name)} &nbsp; {link}"),
+                w.HTML(iframe_html(report.decode("utf-8", errors="replace"))),
+            )
 
         ui.guarded(shown, body)
 
@@ -44,17 +52,25 @@ def report_archive_panel(db: str | None = None, job: str = "", limit: int = 50):
 
     frame = data.read(data.executed_reports, flows=[j.name for j in schedules.JOBS], job=job, limit=int(limit), db=db)
     if frame.empty:
-        return ui.message("No executed report yet: the scheduled jobs write one each run (`tiktok-intel serve`, or "
-                          "`tiktok-intel run post-trends` now). Your own jobs appear here when published (`tiktok-intel jobs add ... --publish`).")
+        return ui.message(
+            "No executed report yet: the scheduled jobs write one each run (`tiktok-intel serve`, or "
+            "`tiktok-intel run post-trends` now). Your own jobs appear here when published (`tiktok-intel jobs add ... --publish`)."
+        )
     shown = w.VBox()
-    rows: list[Any] = [w.HTML("<div style='display:grid;grid-template-columns:170px 150px 100px 1fr;font-weight:600'>"
-                              "<div>job</div><div>started</div><div>status</div><div></div></div>")]
+    rows: list[Any] = [
+        w.HTML(
+            "<div style='display:grid;grid-template-columns:170px 150px 100px 1fr;font-weight:600'>"
+            "<div>job</div><div>started</div><div>status</div><div></div></div>"
+        )
+    ]
     for run in frame.to_dict("records"):
         colour = ui.status_colour(run["status"])
         started = "" if run["started_at"] is None else f"{run['started_at']:%Y-%m-%d %H:%M}"
-        line = w.HTML(f"<div class='ti-executed-report' data-flow='{html.escape(run['flow'])}' style='display:grid;"
-                      f"grid-template-columns:170px 150px 100px;'><div>{ui.esc(run['flow'])}</div><div>{started}</div>"
-                      f"<div style='color:{colour}' title='{ui.esc(run['error'] or '')}'>{ui.esc(run['status'])}</div></div>")
+        line = w.HTML(
+            f"<div class='ti-executed-report' data-flow='{html.escape(run['flow'])}' style='display:grid;"
+            f"grid-template-columns:170px 150px 100px;'><div>{ui.esc(run['flow'])}</div><div>{started}</div>"
+            f"<div style='color:{colour}' title='{ui.esc(run['error'] or '')}'>{ui.esc(run['status'])}</div></div>"
+        )
         report = data.report_html(run["notebook_path"])
         if report is None:
             rows.append(w.HBox([line, w.HTML("<span style='color:#777'>report file not found</span>")]))

@@ -6,12 +6,14 @@ while a flow writes, noted so the panels can say "showing the data as of 08:01")
 :meth:`~tiktok_intel.store.Workspace.write` under the write lock. A panel's ``db`` parameter names
 the database (default: the configured one).
 """
+
 from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 import duckdb
 import pandas as pd
@@ -77,23 +79,45 @@ def last_runs(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 def post_details(con: duckdb.DuckDBPyConnection, post_ids: list[str]) -> pd.DataFrame:
     """Everything a result card shows, for ``post_ids`` (in no particular order)."""
     if not post_ids:
-        return pd.DataFrame(columns=["post_id", "author", "nickname", "description", "published_at", "views", "likes", "comments",
-                                     "shares", "saves", "hashtags", "url", "cover_path"])
-    return con.execute(f"""
+        return pd.DataFrame(
+            columns=[
+                "post_id",
+                "author",
+                "nickname",
+                "description",
+                "published_at",
+                "views",
+                "likes",
+                "comments",
+                "shares",
+                "saves",
+                "hashtags",
+                "url",
+                "cover_path",
+            ]
+        )
+    return con.execute(
+        f"""
 SELECT p.post_id, {author_sql()} AS author, a.nickname, p.description,
        {published_sql()} AS published_at, p.views, p.likes, p.comments, p.shares, p.saves,
-       {hashtags_of('p.post_id')} AS hashtags,
+       {hashtags_of("p.post_id")} AS hashtags,
        {post_url_sql()} AS url,
        (SELECT m.path FROM media m WHERE m.post_id = p.post_id AND m.kind = 'cover' ORDER BY m.seq LIMIT 1) AS cover_path
 FROM posts p LEFT JOIN authors a ON a.author_id = p.author_id
-WHERE list_contains(?, p.post_id)""", [list(post_ids)]).df()
+WHERE list_contains(?, p.post_id)""",
+        [list(post_ids)],
+    ).df()
 
 
 def known_hashtags(con: duckdb.DuckDBPyConnection, limit: int = 200) -> list[str]:
     """Tracked hashtags first, then the most used ones: choices for a hashtag filter."""
     tracked = [r[0] for r in con.execute("SELECT name FROM tracked_hashtags WHERE active ORDER BY name").fetchall()]
-    rest = [r[0] for r in con.execute("SELECT hashtag FROM post_hashtags GROUP BY hashtag ORDER BY count(*) DESC, hashtag LIMIT ?",
-                                      [int(limit)]).fetchall()]
+    rest = [
+        r[0]
+        for r in con.execute(
+            "SELECT hashtag FROM post_hashtags GROUP BY hashtag ORDER BY count(*) DESC, hashtag LIMIT ?", [int(limit)]
+        ).fetchall()
+    ]
     return list(dict.fromkeys(tracked + rest))
 
 
@@ -121,10 +145,13 @@ def executed_reports(con: duckdb.DuckDBPyConnection, *, flows: list[str], job: s
     """Runs that left an executed notebook, newest first: the built-in ``flows``' always, a user
     job's when its run was published (``publish`` in its parameters). Columns ``run_id, flow,
     started_at, ended_at, status, notebook_path, error``."""
-    return con.execute("""
+    return con.execute(
+        """
         SELECT run_id, flow, started_at, ended_at, status, notebook_path, error FROM runs
         WHERE notebook_path IS NOT NULL
           AND (list_contains(?, flow)
                OR coalesce(TRY_CAST(json_extract_string(counts, '$.parameters.publish') AS BOOLEAN), false))
           AND (? = '' OR flow = ?)
-        ORDER BY started_at DESC LIMIT ?""", [flows, job, job, limit]).df()
+        ORDER BY started_at DESC LIMIT ?""",
+        [flows, job, job, limit],
+    ).df()

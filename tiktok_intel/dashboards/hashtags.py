@@ -1,4 +1,5 @@
 """Hashtags dashboard: the tracked list (add, deactivate), popularity over time, trending posts per hashtag."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -15,9 +16,20 @@ from . import data, ui
 
 def _tracked_frame(con) -> pd.DataFrame:
     rows = tracking.list_tracked(con)
-    return pd.DataFrame([{"hashtag": r.name, "active": "yes" if r.active else "no", "added": r.added_at,
-                          "last collected": r.last_collected_at, "posts": r.posts, "videos": r.video_count,
-                          "views": r.view_count} for r in rows])
+    return pd.DataFrame(
+        [
+            {
+                "hashtag": r.name,
+                "active": "yes" if r.active else "no",
+                "added": r.added_at,
+                "last collected": r.last_collected_at,
+                "posts": r.posts,
+                "videos": r.video_count,
+                "views": r.view_count,
+            }
+            for r in rows
+        ]
+    )
 
 
 def add_hashtags(text: str, db: str | None = None) -> str:
@@ -68,8 +80,14 @@ def tracked_panel(db: str | None = None):
                 frame = pd.DataFrame()
             pick.options = list(frame.loc[frame["active"] == "yes", "hashtag"]) if len(frame) else []
             with ui.filling(listing) as display:
-                display(ui.table(frame, empty="No hashtags tracked yet: add one below." if editing else "No hashtags tracked yet.",
-                                 css_class="ti-table ti-tracked"))
+                display(
+                    ui.table(
+                        frame,
+                        empty="No hashtags tracked yet: add one below." if editing else "No hashtags tracked yet.",
+                        css_class="ti-table ti-tracked",
+                    )
+                )
+
         ui.guarded(listing, body)
 
     def say(text: str, kind: str) -> None:
@@ -138,8 +156,11 @@ def popularity_panel(db: str | None = None, metric: str = "view_count"):
     """Each tracked hashtag's views (or videos) over time, from the 30-minute monitoring snapshots."""
     import ipywidgets as w
 
-    choose = w.ToggleButtons(options=[("views", "view_count"), ("videos", "video_count")],
-                             value=metric if metric in ("view_count", "video_count") else "view_count", description="Show")
+    choose = w.ToggleButtons(
+        options=[("views", "view_count"), ("videos", "video_count")],
+        value=metric if metric in ("view_count", "video_count") else "view_count",
+        description="Show",
+    )
     out = w.VBox()
 
     def show(*_: Any) -> None:
@@ -147,6 +168,7 @@ def popularity_panel(db: str | None = None, metric: str = "view_count"):
             frame = data.read(hashtag_popularity, db=db)
             with ui.filling(out) as display:
                 display(ui.figure(popularity_figure(frame, choose.value)))
+
         ui.guarded(out, body)
 
     choose.observe(show, names="value")
@@ -170,9 +192,15 @@ def hashtag_trending_panel(db: str | None = None, window: str = "1d", limit: int
         def body() -> None:
             frame = data.read(trends.top_trending_posts, win.value, "views", hashtag=pick.value, limit=int(limit), db=db)
             with ui.filling(out) as display:
-                display(ui.table(frame, columns=["author", "description", "views", "change", "growth", "published_at", "url"],
-                                 empty=f"No trending posts for #{pick.value} over {win.value} yet: trends need two collections "
-                                       f"at least {win.value[:-1]} day(s) apart."))
+                display(
+                    ui.table(
+                        frame,
+                        columns=["author", "description", "views", "change", "growth", "published_at", "url"],
+                        empty=f"No trending posts for #{pick.value} over {win.value} yet: trends need two collections "
+                        f"at least {win.value[:-1]} day(s) apart.",
+                    )
+                )
+
         ui.guarded(out, body)
 
     pick.observe(show, names="value")

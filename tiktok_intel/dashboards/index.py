@@ -1,4 +1,5 @@
 """The landing page (what ``/`` opens): a link to every dashboard, what it shows, and how fresh the data is."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -16,7 +17,11 @@ DASHBOARDS: tuple[tuple[str, str, str], ...] = (
     ("trends", "Trends", "Trending posts and authors over 1 / 7 / 30 days, with filters, details and downloads."),
     ("related_hashtags", "Related hashtags", "Hashtags that go together: association rules and their network."),
     ("search", "Search", "Find posts by words, hashtags, authors or an image; near-duplicate images."),
-    ("reports", "Reports", "The scheduled jobs' executed reports, newest first; top posts, top authors and top posts in feed, downloadable."),
+    (
+        "reports",
+        "Reports",
+        "The scheduled jobs' executed reports, newest first; top posts, top authors and top posts in feed, downloadable.",
+    ),
 )
 
 
@@ -42,6 +47,7 @@ def age(moment: dt.datetime, now: dt.datetime) -> str:
 
 def freshness_html(fresh: dict[str, Any], now: dt.datetime) -> str:
     """One line saying how old the data is; says so when nothing has been collected yet."""
+
     def when(moment: dt.datetime) -> str:
         return f"{moment:%Y-%m-%d %H:%M} UTC ({age(moment, now)})"
 
@@ -52,10 +58,15 @@ def freshness_html(fresh: dict[str, Any], now: dt.datetime) -> str:
         parts.append(f"hashtags last monitored {when(fresh['monitored'])}")
     if fresh.get("run_ended"):
         colour = ui.status_colour(fresh["run_status"])
-        parts.append(f"last scheduled run: {ui.esc(fresh['run_flow'])} <span style='color:{colour}'>{ui.esc(fresh['run_status'])}</span>"
-                     f" {when(fresh['run_ended'])}")
-    text = "; ".join(parts) if parts else ("No data collected yet: add hashtags on the Hashtags dashboard, or run "
-                                           "<code>tiktok-intel collect</code>.")
+        parts.append(
+            f"last scheduled run: {ui.esc(fresh['run_flow'])} <span style='color:{colour}'>{ui.esc(fresh['run_status'])}</span>"
+            f" {when(fresh['run_ended'])}"
+        )
+    text = (
+        "; ".join(parts)
+        if parts
+        else ("No data collected yet: add hashtags on the Hashtags dashboard, or run <code>tiktok-intel collect</code>.")
+    )
     return f"<p class='ti-freshness' style='color:#333'>Data: {text}</p>"
 
 
@@ -69,6 +80,9 @@ def index_panel(db: str | None = None):
         fresh = freshness_html(data.read(freshness, db=db), clock.now())
     except Exception as exc:  # noqa: BLE001 - an empty or busy workspace still gets the links
         fresh = f"<div class='ti-freshness'>{ui.error_message(exc).value}</div>"
-    items = "".join(f"<li style='margin:8px 0'><a class='ti-dashboard-link' href='{name}.ipynb' style='font-size:17px'>"
-                    f"{ui.esc(title)}</a><br><span style='color:#555'>{ui.esc(text)}</span></li>" for name, title, text in DASHBOARDS)
+    items = "".join(
+        f"<li style='margin:8px 0'><a class='ti-dashboard-link' href='{name}.ipynb' style='font-size:17px'>"
+        f"{ui.esc(title)}</a><br><span style='color:#555'>{ui.esc(text)}</span></li>"
+        for name, title, text in DASHBOARDS
+    )
     return w.HTML(f"{fresh}<ul class='ti-index' style='list-style:none;padding-left:0'>{items}</ul>")

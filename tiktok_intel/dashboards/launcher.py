@@ -9,6 +9,7 @@ interface a token is required (Jupyter server token authentication): the one giv
 one printed with the address. Its websocket takes messages of twice the largest image upload
 (:func:`websocket_max_message_size`), so an oversized upload is answered, not dropped.
 """
+
 from __future__ import annotations
 
 import ipaddress
@@ -68,8 +69,15 @@ def websocket_max_message_size(upload_max_bytes: int | None = None) -> int:
     return max(TORNADO_DEFAULT_MESSAGE_BYTES, 2 * limit + MESSAGE_OVERHEAD_BYTES)
 
 
-def voila_command(*, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, token: str | None = None,
-                  root: Path | None = None, preheat: bool = True, open_browser: bool = False) -> tuple[list[str], str | None]:
+def voila_command(
+    *,
+    host: str = DEFAULT_HOST,
+    port: int = DEFAULT_PORT,
+    token: str | None = None,
+    root: Path | None = None,
+    preheat: bool = True,
+    open_browser: bool = False,
+) -> tuple[list[str], str | None]:
     """The Voilà command line, and the token it requires (None on loopback without ``--token``)."""
     root = Path(root) if root is not None else DASHBOARDS_DIR
     if not (root / "index.ipynb").is_file():
@@ -80,14 +88,22 @@ def voila_command(*, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, token: 
         raise LauncherError("--token is empty: give a long random token, or leave --token out on 127.0.0.1")
     if not is_loopback(host) and not token:
         token = secrets.token_urlsafe(24)
-    args = [sys.executable, "-P", str(VOILA_APP), str(root),
-            f"--Voila.ip={host}", f"--port={int(port)}", "--Voila.port_retries=0",
-            "--strip_sources=True", "--show_tracebacks=False",
-            f"--MappingKernelManager.cull_idle_timeout={CULL_IDLE_SECONDS}",
-            f"--MappingKernelManager.cull_interval={CULL_INTERVAL_SECONDS}",
-            "--MappingKernelManager.cull_connected=False",
-            f"--Voila.tornado_settings={{'websocket_max_message_size': {websocket_max_message_size()}}}",
-            f"--token={token or ''}"]
+    args = [
+        sys.executable,
+        "-P",
+        str(VOILA_APP),
+        str(root),
+        f"--Voila.ip={host}",
+        f"--port={int(port)}",
+        "--Voila.port_retries=0",
+        "--strip_sources=True",
+        "--show_tracebacks=False",
+        f"--MappingKernelManager.cull_idle_timeout={CULL_IDLE_SECONDS}",
+        f"--MappingKernelManager.cull_interval={CULL_INTERVAL_SECONDS}",
+        "--MappingKernelManager.cull_connected=False",
+        f"--Voila.tornado_settings={{'websocket_max_message_size': {websocket_max_message_size()}}}",
+        f"--token={token or ''}",
+    ]
     if preheat:
         args += ["--preheat_kernel=True", "--pool_size=1", f"--VoilaKernelManager.fill_delay={REFILL_DELAY_SECONDS}"]
     if not open_browser:
@@ -110,8 +126,16 @@ def url(host: str, port: int, token: str | None) -> str:
     return f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
 
 
-def launch(*, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, token: str | None = None, preheat: bool = True,
-           root: Path | None = None, quiet: bool = False, **popen: object) -> tuple[subprocess.Popen, str]:
+def launch(
+    *,
+    host: str = DEFAULT_HOST,
+    port: int = DEFAULT_PORT,
+    token: str | None = None,
+    preheat: bool = True,
+    root: Path | None = None,
+    quiet: bool = False,
+    **popen: object,
+) -> tuple[subprocess.Popen, str]:
     """Start Voilà in the background; returns the process and the address to open (with the token)."""
     args, token = voila_command(host=host, port=port, token=token, root=root, preheat=preheat)
     kwargs = {"env": voila_environment(), **popen}
@@ -145,4 +169,3 @@ def run(*, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, token: str | None
     finally:
         if in_main_thread:
             signal.signal(signal.SIGTERM, previous)
-

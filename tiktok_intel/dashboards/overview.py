@@ -1,4 +1,5 @@
 """Overview dashboard: counts, growth per period, the flows' last runs and next scheduled times."""
+
 from __future__ import annotations
 
 import html
@@ -20,11 +21,17 @@ def counts_panel(db: str | None = None):
     tiles = "".join(
         f"<div class='ti-tile' data-what='{html.escape(k)}' style='display:inline-block;min-width:140px;margin:4px 8px 4px 0;"
         f"padding:10px 14px;border:1px solid #ddd;border-radius:8px'><div style='font-size:26px;font-weight:600'>{v:,}</div>"
-        f"<div style='color:#555'>{html.escape(k)}</div></div>" for k, v in values.items())
+        f"<div style='color:#555'>{html.escape(k)}</div></div>"
+        for k, v in values.items()
+    )
     parts = [w.HTML(f"<div class='ti-counts'>{tiles}</div>")]
     if values["posts"] == 0:
-        parts.append(ui.message("No posts collected yet. Add hashtags on the Hashtags dashboard; the next scheduled collection "
-                                "fetches their posts (or run `tiktok-intel collect`)."))
+        parts.append(
+            ui.message(
+                "No posts collected yet. Add hashtags on the Hashtags dashboard; the next scheduled collection "
+                "fetches their posts (or run `tiktok-intel collect`)."
+            )
+        )
     return w.VBox(parts)
 
 
@@ -33,8 +40,7 @@ def growth_panel(db: str | None = None, period: str = "day"):
     """New posts, authors and hashtags per day / week / month / year, with a period switch."""
     import ipywidgets as w
 
-    choose = w.ToggleButtons(options=list(reports.PERIODS), value=period if period in reports.PERIODS else "day",
-                             description="Period")
+    choose = w.ToggleButtons(options=list(reports.PERIODS), value=period if period in reports.PERIODS else "day", description="Period")
     out = w.VBox()
 
     def show(*_: Any) -> None:
@@ -42,8 +48,15 @@ def growth_panel(db: str | None = None, period: str = "day"):
             frame = data.read(reports.overview, choose.value, db=db)
             with ui.filling(out) as display:
                 display(ui.figure(charts.overview_chart(frame, title=f"New per {choose.value}")))
-                display(ui.table(frame.iloc[::-1], empty="Nothing collected yet.", max_rows=30,
-                                 columns=["period", "posts", "authors", "hashtags", "posts_total", "posts_growth"]))
+                display(
+                    ui.table(
+                        frame.iloc[::-1],
+                        empty="Nothing collected yet.",
+                        max_rows=30,
+                        columns=["period", "posts", "authors", "hashtags", "posts_total", "posts_growth"],
+                    )
+                )
+
         ui.guarded(out, body)
 
     choose.observe(show, names="value")
@@ -70,8 +83,10 @@ def runs_panel(db: str | None = None):
     if not flows:
         return ui.message("No flow has run yet, and none is scheduled. Start the scheduler with `tiktok-intel serve`.")
     rows: list[Any] = []
-    header = w.HTML("<div style='display:grid;grid-template-columns:140px 100px 150px 150px 150px 1fr;font-weight:600'>"
-                    "<div>flow</div><div>status</div><div>started</div><div>ended</div><div>next run</div><div>report</div></div>")
+    header = w.HTML(
+        "<div style='display:grid;grid-template-columns:140px 100px 150px 150px 150px 1fr;font-weight:600'>"
+        "<div>flow</div><div>status</div><div>started</div><div>ended</div><div>next run</div><div>report</div></div>"
+    )
     rows.append(header)
     for flow in flows:
         match = runs[runs["flow"] == flow]
@@ -79,10 +94,12 @@ def runs_panel(db: str | None = None):
         status = run.get("status") or "never run"
         colour = ui.status_colour(status)
         when = lambda v: "" if v is None or pd.isna(v) else pd.Timestamp(v).strftime("%Y-%m-%d %H:%M")  # noqa: E731
-        line = w.HTML(f"<div class='ti-run' data-flow='{html.escape(flow)}' style='display:grid;grid-template-columns:140px 100px 150px "
-                      f"150px 150px;'><div>{ui.esc(flow)}</div><div style='color:{colour}'>{ui.esc(status)}</div>"
-                      f"<div>{when(run.get('started_at'))}</div><div>{when(run.get('ended_at'))}</div>"
-                      f"<div>{ui.esc(nxt.get(flow, 'not scheduled'))}</div></div>")
+        line = w.HTML(
+            f"<div class='ti-run' data-flow='{html.escape(flow)}' style='display:grid;grid-template-columns:140px 100px 150px "
+            f"150px 150px;'><div>{ui.esc(flow)}</div><div style='color:{colour}'>{ui.esc(status)}</div>"
+            f"<div>{when(run.get('started_at'))}</div><div>{when(run.get('ended_at'))}</div>"
+            f"<div>{ui.esc(nxt.get(flow, 'not scheduled'))}</div></div>"
+        )
         report = data.report_html(run.get("notebook_path"))
         if report is not None:
             button = w.Button(description="Open report", layout=w.Layout(width="120px"))
@@ -94,6 +111,7 @@ def runs_panel(db: str | None = None):
                         link.value = ui.download_link(report.read_bytes(), report.name, "text/html", f"Download {report.name}")
                     except OSError as exc:
                         link.value = ui.esc(f"The report cannot be read: {exc.strerror}")
+
                 return click
 
             button.on_click(make())

@@ -8,6 +8,7 @@ in Voilà's ``wait_for_request()`` until a page takes the kernel; only then do t
 store, so a page always shows the data of when it was opened. Outside pre-heating (a kernel
 started for the request, JupyterLab, nbval) ``wait_for_request()`` returns at once.
 """
+
 from __future__ import annotations
 
 

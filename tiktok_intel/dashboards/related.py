@@ -1,4 +1,5 @@
 """Related hashtags dashboard: the stored association rules (sortable, filtered) and their network graph."""
+
 from __future__ import annotations
 
 import math
@@ -12,16 +13,25 @@ from . import data, ui
 SORT_COLUMNS = ("lift", "confidence", "support", "post_count")
 
 
-def filter_rules(frame: pd.DataFrame, min_support: float = 0.0, min_confidence: float = 0.0, min_lift: float = 0.0,
-                 sort_by: str = "lift", ascending: bool = False) -> pd.DataFrame:
+def filter_rules(
+    frame: pd.DataFrame,
+    min_support: float = 0.0,
+    min_confidence: float = 0.0,
+    min_lift: float = 0.0,
+    sort_by: str = "lift",
+    ascending: bool = False,
+) -> pd.DataFrame:
     """Rules at or above each minimum, sorted by ``sort_by``."""
     if frame is None or frame.empty:
         return frame
     if sort_by not in SORT_COLUMNS:
         raise data.DashboardError(f"cannot sort by {sort_by!r}: choose one of {', '.join(SORT_COLUMNS)}")
     tolerance = 1e-9
-    keep = ((frame["support"] >= float(min_support) - tolerance) & (frame["confidence"] >= float(min_confidence) - tolerance)
-            & (frame["lift"] >= float(min_lift) - tolerance))
+    keep = (
+        (frame["support"] >= float(min_support) - tolerance)
+        & (frame["confidence"] >= float(min_confidence) - tolerance)
+        & (frame["lift"] >= float(min_lift) - tolerance)
+    )
     return frame[keep].sort_values(sort_by, ascending=ascending, kind="stable").reset_index(drop=True)
 
 
@@ -51,18 +61,37 @@ def network_figure(frame: pd.DataFrame, *, title: str = "Hashtags linked by rule
     top = max(v for _, v in strongest)
     for (a, c), lift in strongest:
         (x0, y0), (x1, y1) = pos[a], pos[c]
-        fig.add_trace(go.Scatter(x=[x0, x1], y=[y0, y1], mode="lines", hoverinfo="text", text=f"#{a} → #{c}: lift {lift:.2f}",
-                                 line={"width": 1 + 4 * lift / top, "color": "rgba(80,110,160,0.5)"}, showlegend=False))
-    fig.add_trace(go.Scatter(x=[pos[n][0] for n in nodes], y=[pos[n][1] for n in nodes], mode="markers+text",
-                             text=["#" + n for n in nodes], textposition="top center", hoverinfo="text",
-                             marker={"size": [10 + 4 * degree[n] for n in nodes], "color": "#1c4f82"}, showlegend=False))
+        fig.add_trace(
+            go.Scatter(
+                x=[x0, x1],
+                y=[y0, y1],
+                mode="lines",
+                hoverinfo="text",
+                text=f"#{a} → #{c}: lift {lift:.2f}",
+                line={"width": 1 + 4 * lift / top, "color": "rgba(80,110,160,0.5)"},
+                showlegend=False,
+            )
+        )
+    fig.add_trace(
+        go.Scatter(
+            x=[pos[n][0] for n in nodes],
+            y=[pos[n][1] for n in nodes],
+            mode="markers+text",
+            text=["#" + n for n in nodes],
+            textposition="top center",
+            hoverinfo="text",
+            marker={"size": [10 + 4 * degree[n] for n in nodes], "color": "#1c4f82"},
+            showlegend=False,
+        )
+    )
     fig.update_layout(title=title, xaxis={"visible": False}, yaxis={"visible": False, "scaleanchor": "x"}, height=560)
     return fig
 
 
 @ui.panel
-def related_hashtags_panel(db: str | None = None, min_support: float = 0.0, min_confidence: float = 0.0, min_lift: float = 1.0,
-                           sort_by: str = "lift"):
+def related_hashtags_panel(
+    db: str | None = None, min_support: float = 0.0, min_confidence: float = 0.0, min_lift: float = 1.0, sort_by: str = "lift"
+):
     """The latest rules run: filters (minimum support / confidence / lift), sort, the table, and the network graph."""
     import ipywidgets as w
 
@@ -77,22 +106,34 @@ def related_hashtags_panel(db: str | None = None, min_support: float = 0.0, min_
     lift = w.BoundedFloatText(value=float(min_lift), min=0, max=1e9, step=0.5, description="Min lift")
     order = w.Dropdown(options=list(SORT_COLUMNS), value=sort_by if sort_by in SORT_COLUMNS else "lift", description="Sort by")
     out = w.VBox()
-    info = ui.message(f"Run {run['run_id']}: {int(run['posts']):,} posts, {len(frame):,} rules "
-                      f"(support ≥ {int(run['min_support_count']):,} posts, confidence ≥ {float(run['min_confidence']):g}).")
+    info = ui.message(
+        f"Run {run['run_id']}: {int(run['posts']):,} posts, {len(frame):,} rules "
+        f"(support ≥ {int(run['min_support_count']):,} posts, confidence ≥ {float(run['min_confidence']):g})."
+    )
 
     def show(*_: Any) -> None:
         def body() -> None:
             shown = filter_rules(frame, sup.value, conf.value, lift.value, order.value)
             table = shown.copy()
             if len(table):
-                table["rule"] = [", ".join("#" + x for x in a) + " → " + ", ".join("#" + x for x in c)
-                                 for a, c in zip(table["antecedents"], table["consequents"])]
+                table["rule"] = [
+                    ", ".join("#" + x for x in a) + " → " + ", ".join("#" + x for x in c)
+                    for a, c in zip(table["antecedents"], table["consequents"])
+                ]
             with ui.filling(out) as display:
                 display(w.HTML(f"<p class='ti-rule-count'>{len(shown):,} of {len(frame):,} rules</p>"))
-                display(ui.table(table, columns=["rule", "support", "confidence", "lift", "post_count"], css_class="ti-table ti-rules",
-                                 empty="No rules at these thresholds: lower a minimum.", max_rows=100))
+                display(
+                    ui.table(
+                        table,
+                        columns=["rule", "support", "confidence", "lift", "post_count"],
+                        css_class="ti-table ti-rules",
+                        empty="No rules at these thresholds: lower a minimum.",
+                        max_rows=100,
+                    )
+                )
                 display(ui.downloads(shown, "related-hashtags"))
                 display(ui.figure(network_figure(shown)))
+
         ui.guarded(out, body)
 
     for control in (sup, conf, lift, order):

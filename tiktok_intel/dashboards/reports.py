@@ -1,4 +1,5 @@
 """Reports dashboard: date range + hashtag + metric -> bar chart and table of top posts / authors / posts in feed."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -13,8 +14,16 @@ from . import data, ui
 REPORTS = ("top posts", "top authors", "top posts in feed")
 
 
-def report_frame(con, report: str = "top posts", metric: str = "views", *, start: Any = None, end: Any = None,
-                 hashtag: str | None = None, limit: int = 20) -> pd.DataFrame:
+def report_frame(
+    con,
+    report: str = "top posts",
+    metric: str = "views",
+    *,
+    start: Any = None,
+    end: Any = None,
+    hashtag: str | None = None,
+    limit: int = 20,
+) -> pd.DataFrame:
     """The frame of one report (``report``: top posts, top authors, top posts in feed)."""
     if report == "top posts":
         return reports.top_posts(con, metric, start=start, end=end, hashtag=hashtag, limit=limit)
@@ -30,8 +39,9 @@ def report_chart(frame: pd.DataFrame, report: str, metric: str):
         return charts.bar(frame, "description", metric, title=f"Top posts by {metric}", hover=("author", "url"))
     if report == "top authors":
         return charts.bar(frame, "unique_id", metric, title=f"Top authors by {metric}", hover=("posts",))
-    return charts.bar(frame, "post_id", "collections", title="Top posts in feed (collections listing them)",
-                      hover=("hashtag", "best_rank", "author"))
+    return charts.bar(
+        frame, "post_id", "collections", title="Top posts in feed (collections listing them)", hover=("hashtag", "best_rank", "author")
+    )
 
 
 def _metrics(report: str) -> list[str]:
@@ -47,8 +57,15 @@ def _date(value: Any) -> Any:
 
 
 @ui.panel
-def reports_panel(db: str | None = None, report: str = "top posts", metric: str = "views", hashtag: str = "",
-                  start: str = "", end: str = "", limit: int = 20):
+def reports_panel(
+    db: str | None = None,
+    report: str = "top posts",
+    metric: str = "views",
+    hashtag: str = "",
+    start: str = "",
+    end: str = "",
+    limit: int = 20,
+):
     """Choose a report, metric, hashtag and date range; see a bar chart and the table, and download them."""
     import ipywidgets as w
 
@@ -57,8 +74,9 @@ def reports_panel(db: str | None = None, report: str = "top posts", metric: str 
     met = w.Dropdown(options=_metrics(kind.value), description="Metric")
     met.value = metric if metric in met.options else met.options[0]
     wanted = hashtag_name(hashtag) or ""
-    tag = w.Dropdown(options=[("all hashtags", "")] + [("#" + t, t) for t in tags], value=wanted if wanted in tags else "",
-                     description="Hashtag")
+    tag = w.Dropdown(
+        options=[("all hashtags", "")] + [("#" + t, t) for t in tags], value=wanted if wanted in tags else "", description="Hashtag"
+    )
     since = w.DatePicker(description="From", value=dt.date.fromisoformat(start) if start else None)
     until = w.DatePicker(description="To", value=dt.date.fromisoformat(end) if end else None)
     count = w.BoundedIntText(value=int(limit), min=1, max=500, description="Rows")
@@ -66,12 +84,23 @@ def reports_panel(db: str | None = None, report: str = "top posts", metric: str 
 
     def show(*_: Any) -> None:
         def body() -> None:
-            frame = data.read(report_frame, kind.value, met.value, start=_date(since.value), end=_date(until.value),
-                              hashtag=tag.value or None, limit=int(count.value), db=db)
+            frame = data.read(
+                report_frame,
+                kind.value,
+                met.value,
+                start=_date(since.value),
+                end=_date(until.value),
+                hashtag=tag.value or None,
+                limit=int(count.value),
+                db=db,
+            )
             with ui.filling(out) as display:
                 display(ui.figure(report_chart(frame, kind.value, met.value)))
-                display(ui.table(frame, css_class="ti-table ti-report", empty="Nothing in this range: widen the dates or choose all hashtags."))
+                display(
+                    ui.table(frame, css_class="ti-table ti-report", empty="Nothing in this range: widen the dates or choose all hashtags.")
+                )
                 display(ui.downloads(frame, kind.value.replace(" ", "-") + (f"-{tag.value}" if tag.value else "")))
+
         ui.guarded(out, body)
 
     def on_kind(_: Any) -> None:

@@ -1,4 +1,5 @@
 """Search dashboard: text search with filters, search by an uploaded image, near-duplicate groups."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -17,11 +18,30 @@ def _cards_for(ids: list[str], db: str | None, extra: dict[str, str] | None = No
     return "".join(ui.post_card(by_id[i], extra=(extra or {}).get(i, "")) for i in ids if i in by_id)
 
 
-def text_results(query: str, *, hashtag: str = "", author: str = "", since: Any = None, until: Any = None,
-                 min_views: int | None = None, limit: int = 20, db: str | None = None) -> tuple[int, str]:
+def text_results(
+    query: str,
+    *,
+    hashtag: str = "",
+    author: str = "",
+    since: Any = None,
+    until: Any = None,
+    min_views: int | None = None,
+    limit: int = 20,
+    db: str | None = None,
+) -> tuple[int, str]:
     """(number of hits, their cards as HTML) for a text search; errors are :class:`~tiktok_intel.search.QueryError`."""
-    hits = data.read(search_pkg.search_text, query, hashtag=hashtag or None, author=author or None, since=since or None,
-                     until=until or None, min_views=min_views, limit=int(limit), refresh=False, db=db)
+    hits = data.read(
+        search_pkg.search_text,
+        query,
+        hashtag=hashtag or None,
+        author=author or None,
+        since=since or None,
+        until=until or None,
+        min_views=min_views,
+        limit=int(limit),
+        refresh=False,
+        db=db,
+    )
     return len(hits), _cards_for([h.post_id for h in hits], db)
 
 
@@ -41,8 +61,10 @@ def image_results(content: bytes, *, max_distance: int = 10, limit: int = 20, db
     if len(content) > limit_bytes:
         size = megabytes(len(content))
         size = f"{len(content):,} bytes" if size == megabytes(limit_bytes) else size  # not "10 MB, at most 10 MB"
-        raise search_pkg.ImageInputError(f"The file {name + ' ' if name else ''}is {size}: upload an image of "
-                                         f"at most {megabytes(limit_bytes)} (a screenshot or a smaller copy).")
+        raise search_pkg.ImageInputError(
+            f"The file {name + ' ' if name else ''}is {size}: upload an image of "
+            f"at most {megabytes(limit_bytes)} (a screenshot or a smaller copy)."
+        )
     if not content:
         raise search_pkg.ImageInputError(f"The file {name + ' ' if name else ''}is empty: choose an image (JPEG, PNG or WebP).")
     image = open_image(bytes(content), name=f"The file {name}" if name else "The uploaded file")  # not an image: a clear error
@@ -88,9 +110,18 @@ def search_panel(db: str | None = None, query: str = "", hashtag: str = "", limi
 
     def on_search(_: Any) -> None:
         def body() -> None:
-            count, cards = text_results(box.value, hashtag=tag.value, author=who.value, since=_date(since.value),
-                                        until=_date(until.value), min_views=int(views.value) or None, limit=limit, db=db)
+            count, cards = text_results(
+                box.value,
+                hashtag=tag.value,
+                author=who.value,
+                since=_date(since.value),
+                until=_date(until.value),
+                min_views=int(views.value) or None,
+                limit=limit,
+                db=db,
+            )
             show(count, cards, f"for “{box.value}”" if box.value.strip() else "for these filters")
+
         _run(body)
 
     def on_upload(change: Any) -> None:
@@ -101,6 +132,7 @@ def search_panel(db: str | None = None, query: str = "", hashtag: str = "", limi
             name, content = got
             count, cards = image_results(content, limit=limit, db=db, name=name)
             show(count, cards, f"the image {name}")
+
         _run(body)
 
     def _run(body) -> None:
@@ -127,12 +159,16 @@ def duplicates_panel(db: str | None = None, max_distance: int = 8, min_accounts:
 
     groups = data.read(search_pkg.find_duplicates, max_distance=int(max_distance), min_accounts=int(min_accounts), db=db)
     if not groups:
-        return ui.message("No near-duplicate groups: no image was posted by more than one account "
-                          "(covers are compared once they are hashed: `tiktok-intel media`).")
+        return ui.message(
+            "No near-duplicate groups: no image was posted by more than one account "
+            "(covers are compared once they are hashed: `tiktok-intel media`)."
+        )
     parts = [f"<p class='ti-dup-count'>{len(groups)} group{'s' if len(groups) != 1 else ''} of near-identical images</p>"]
     for n, group in enumerate(groups[: int(max_groups)], start=1):
         ids = [p.post_id for p in group.posts]
-        parts.append(f"<div class='ti-dup-group' style='border-left:4px solid #1c4f82;padding-left:8px;margin:10px 0'>"
-                     f"<b>Group {n}</b>: {group.size} posts by {group.accounts} accounts (earliest first)"
-                     f"{_cards_for(ids, db)}</div>")
+        parts.append(
+            f"<div class='ti-dup-group' style='border-left:4px solid #1c4f82;padding-left:8px;margin:10px 0'>"
+            f"<b>Group {n}</b>: {group.size} posts by {group.accounts} accounts (earliest first)"
+            f"{_cards_for(ids, db)}</div>"
+        )
     return w.HTML("".join(parts))

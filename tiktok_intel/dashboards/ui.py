@@ -4,16 +4,18 @@ Everything a user sees goes through :func:`safe_text`, which removes secret sett
 every panel is wrapped by :func:`panel`, which turns errors into one clear message (the traceback
 goes to the server log, never to the page).
 """
+
 from __future__ import annotations
 
 import base64
+import contextlib
 import functools
 import html
 import io
 import logging
-import contextlib
 import math
-from typing import Any, Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 import pandas as pd
 
@@ -54,11 +56,17 @@ def message(text: str, kind: str = "info"):
     """A one-paragraph notice (kind: info, warning, error, success)."""
     import ipywidgets as w
 
-    colours = {"info": ("#e8f1fb", "#1c4f82"), "warning": ("#fff4e0", "#7a4a00"), "error": ("#fdecea", "#8a1c12"),
-               "success": ("#e9f7ec", "#1d5e2c")}
+    colours = {
+        "info": ("#e8f1fb", "#1c4f82"),
+        "warning": ("#fff4e0", "#7a4a00"),
+        "error": ("#fdecea", "#8a1c12"),
+        "success": ("#e9f7ec", "#1d5e2c"),
+    }
     bg, fg = colours.get(kind, colours["info"])
-    return w.HTML(f'<div class="ti-message ti-{kind}" style="background:{bg};color:{fg};padding:8px 12px;'
-                  f'border-radius:6px;margin:4px 0">{esc(text)}</div>')
+    return w.HTML(
+        f'<div class="ti-message ti-{kind}" style="background:{bg};color:{fg};padding:8px 12px;'
+        f'border-radius:6px;margin:4px 0">{esc(text)}</div>'
+    )
 
 
 def error_message(exc: BaseException):
@@ -165,12 +173,13 @@ def table_html(df: pd.DataFrame, *, columns: Iterable[str] | None = None, max_ro
     head = "".join(f"<th style='text-align:left;padding:3px 8px;border-bottom:2px solid #ccc'>{esc(c)}</th>" for c in df.columns)
     rows = []
     for record in df.head(max_rows).itertuples(index=False):
-        cells = "".join(f"<td style='padding:3px 8px;border-bottom:1px solid #eee'>{_cell(v, c)}</td>"
-                        for v, c in zip(record, df.columns))
+        cells = "".join(f"<td style='padding:3px 8px;border-bottom:1px solid #eee'>{_cell(v, c)}</td>" for v, c in zip(record, df.columns))
         rows.append(f"<tr>{cells}</tr>")
     more = f"<p><em>{len(df) - max_rows:,} more rows in the download.</em></p>" if len(df) > max_rows else ""
-    return (f"<div style='overflow-x:auto'><table class='{css_class}' style='border-collapse:collapse;font-size:13px'>"
-            f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>{more}")
+    return (
+        f"<div style='overflow-x:auto'><table class='{css_class}' style='border-collapse:collapse;font-size:13px'>"
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>{more}"
+    )
 
 
 def table(df: pd.DataFrame, *, empty: str = "Nothing to show.", **kwargs: Any):
@@ -202,8 +211,10 @@ def figure(fig):
 def download_link(data: bytes, filename: str, mime: str, label: str) -> str:
     """An ``<a download>`` link carrying ``data`` as a data URI (works offline, no server route)."""
     payload = base64.b64encode(data).decode("ascii")
-    return (f'<a class="ti-download" download="{html.escape(filename)}" href="data:{mime};base64,{payload}" '
-            f'style="margin-right:12px">{html.escape(label)}</a>')
+    return (
+        f'<a class="ti-download" download="{html.escape(filename)}" href="data:{mime};base64,{payload}" '
+        f'style="margin-right:12px">{html.escape(label)}</a>'
+    )
 
 
 def downloads(df: pd.DataFrame, stem: str):
@@ -212,8 +223,9 @@ def downloads(df: pd.DataFrame, stem: str):
 
     if df is None or df.empty:
         return w.HTML("")
-    links = (download_link(to_csv_bytes(df), f"{stem}.csv", "text/csv", "Download CSV")
-             + download_link(to_excel_bytes(df), f"{stem}.xlsx", XLSX, "Download Excel"))
+    links = download_link(to_csv_bytes(df), f"{stem}.csv", "text/csv", "Download CSV") + download_link(
+        to_excel_bytes(df), f"{stem}.xlsx", XLSX, "Download Excel"
+    )
     return w.HTML(f"<div class='ti-downloads'>{links}</div>")
 
 
@@ -258,9 +270,12 @@ def _num(value: object) -> str:
 def post_card(row: dict[str, Any], *, extra: str = "") -> str:
     """One post as an HTML card: cover thumbnail, description, author, stats, hashtags, link."""
     uri = cover_data_uri(row.get("cover_path"))
-    cover = (f'<img class="ti-cover" src="{uri}" style="width:90px;height:160px;object-fit:cover;border-radius:4px" alt="cover">'
-             if uri else '<div class="ti-cover ti-nocover" style="width:90px;height:160px;background:#ddd;border-radius:4px;'
-                         'display:flex;align-items:center;justify-content:center;color:#666;font-size:11px">no cover</div>')
+    cover = (
+        f'<img class="ti-cover" src="{uri}" style="width:90px;height:160px;object-fit:cover;border-radius:4px" alt="cover">'
+        if uri
+        else '<div class="ti-cover ti-nocover" style="width:90px;height:160px;background:#ddd;border-radius:4px;'
+        'display:flex;align-items:center;justify-content:center;color:#666;font-size:11px">no cover</div>'
+    )
     tags = row.get("hashtags")
     if hasattr(tags, "tolist"):
         tags = tags.tolist()
@@ -270,13 +285,15 @@ def post_card(row: dict[str, Any], *, extra: str = "") -> str:
     when = esc(pd.Timestamp(published).strftime("%Y-%m-%d %H:%M")) if published is not None and not pd.isna(published) else ""
     stats = " · ".join(f"{_num(row.get(k))} {k}" for k in ("views", "likes", "comments", "shares"))
     url = esc(row.get("url") or "")
-    return (f'<div class="ti-card" data-post-id="{esc(row.get("post_id"))}" style="display:flex;gap:12px;border:1px solid #ddd;'
-            f'border-radius:8px;padding:8px;margin:6px 0;max-width:760px">{cover}<div style="flex:1">'
-            f'<div class="ti-desc" style="font-size:14px;margin-bottom:4px">{esc(row.get("description") or "(no description)")}</div>'
-            f'<div style="font-size:12px;color:#444">@{author} {when}</div>'
-            f'<div class="ti-stats" style="font-size:12px;color:#444">{stats}</div>'
-            f'<div style="font-size:12px">{tags_html}</div>{extra}'
-            f'<div><a class="ti-watch" href="{url}" target="_blank" rel="noopener">Watch on TikTok</a></div></div></div>')
+    return (
+        f'<div class="ti-card" data-post-id="{esc(row.get("post_id"))}" style="display:flex;gap:12px;border:1px solid #ddd;'
+        f'border-radius:8px;padding:8px;margin:6px 0;max-width:760px">{cover}<div style="flex:1">'
+        f'<div class="ti-desc" style="font-size:14px;margin-bottom:4px">{esc(row.get("description") or "(no description)")}</div>'
+        f'<div style="font-size:12px;color:#444">@{author} {when}</div>'
+        f'<div class="ti-stats" style="font-size:12px;color:#444">{stats}</div>'
+        f'<div style="font-size:12px">{tags_html}</div>{extra}'
+        f'<div><a class="ti-watch" href="{url}" target="_blank" rel="noopener">Watch on TikTok</a></div></div></div>'
+    )
 
 
 def cards(rows: Iterable[dict[str, Any]]):

@@ -10,6 +10,7 @@ Started by the launcher as a script (``python -P voila_app.py FOLDER --option ..
 imported: importing :mod:`tiktok_intel.dashboards` would load pandas and DuckDB into the server
 process (about 110 MB); this file imports Voilà, Tornado and nothing of the project.
 """
+
 from __future__ import annotations
 
 import sys
@@ -30,10 +31,14 @@ class DashboardsVoila(Voila):
 
     def init_handlers(self) -> list:
         index = url_path_join(self.server_url, "voila/render", INDEX)
-        replaced = {TornadoVoilaTreeHandler: (web.RedirectHandler, {"url": index, "permanent": False}),
-                    VoilaContentsHandler: (web.ErrorHandler, {"status_code": 404})}
-        return [(handler[0], *replaced[handler[1]]) if len(handler) > 1 and handler[1] in replaced else handler
-                for handler in super().init_handlers()]
+        replaced = {
+            TornadoVoilaTreeHandler: (web.RedirectHandler, {"url": index, "permanent": False}),
+            VoilaContentsHandler: (web.ErrorHandler, {"status_code": 404}),
+        }
+        return [
+            (handler[0], *replaced[handler[1]]) if len(handler) > 1 and handler[1] in replaced else handler
+            for handler in super().init_handlers()
+        ]
 
 
 def main() -> int:

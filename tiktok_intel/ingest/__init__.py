@@ -5,6 +5,7 @@
 - :mod:`.sql_reader`: DuckDB's own read of web feed pages (the same records as the Python parser);
 - :mod:`.merge`: the set-based, idempotent merge of a batch into the store's tables.
 """
+
 from __future__ import annotations
 
 from .merge import IngestStats, ingest_batch

@@ -17,6 +17,7 @@ Authors the Research API names only by ``username`` are keyed ``@username`` unti
 known; when one is (in this batch or the store, under this name now or before a rename), the
 placeholder is replaced everywhere.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -44,7 +45,7 @@ class IngestStats:
     seen: dict[str, set] = dataclasses.field(default_factory=dict)  # distinct keys in the input, for the summary
     skipped_files: list[str] = dataclasses.field(default_factory=list)  # import: files in folders that are not data
 
-    def add(self, other: "IngestStats") -> "IngestStats":
+    def add(self, other: IngestStats) -> IngestStats:
         self.items_read += other.items_read
         self.items_rejected += other.items_rejected
         self.pages += other.pages
@@ -82,9 +83,15 @@ class IngestStats:
 
     def as_dict(self) -> dict:
         """Counts only (for the ``runs`` table and flow logs)."""
-        return {"items_read": self.items_read, "items_rejected": self.items_rejected, "pages": self.pages,
-                "pages_skipped": self.pages_skipped, "new": dict(self.new), "updated": dict(self.updated),
-                "distinct": {k: len(v) for k, v in self.seen.items()}}
+        return {
+            "items_read": self.items_read,
+            "items_rejected": self.items_rejected,
+            "pages": self.pages,
+            "pages_skipped": self.pages_skipped,
+            "new": dict(self.new),
+            "updated": dict(self.updated),
+            "distinct": {k: len(v) for k, v in self.seen.items()},
+        }
 
 
 SUMMARISED = ("posts", "authors", "hashtags")
@@ -137,8 +144,14 @@ def _resolve_author_placeholders(con: duckdb.DuckDBPyConnection, stages: dict[st
     before a rename (``author_names``: this batch first, then the store)."""
     names = stages.get("author_names")
     batch_known = f"SELECT author_id, unique_id AS name, 1 AS batch FROM {names} UNION ALL " if names else ""
-    batch_wanted = ("UNION SELECT a.author_id FROM authors a WHERE a.author_id LIKE '@%' "
-                    f"AND substr(a.author_id, 2) IN (SELECT unique_id FROM {names})") if names else ""
+    batch_wanted = (
+        (
+            "UNION SELECT a.author_id FROM authors a WHERE a.author_id LIKE '@%' "
+            f"AND substr(a.author_id, 2) IN (SELECT unique_id FROM {names})"
+        )
+        if names
+        else ""
+    )
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _author_map AS
         WITH wanted AS (
@@ -160,12 +173,12 @@ def _resolve_author_placeholders(con: duckdb.DuckDBPyConnection, stages: dict[st
     # merge this batch's placeholder rows into their numeric ids (regroup, keeping latest non-null values)
     con.execute("UPDATE _stage_authors SET author_id = m.author_id FROM _author_map m WHERE _stage_authors.author_id = m.placeholder")
     # the store's placeholder rows: fold into the staged numeric rows, then remove them
-    con.execute(f"""INSERT INTO _stage_authors SELECT m.author_id AS author_id, {', '.join('a.' + c for c in spec.column_names if c != 'author_id')}
+    con.execute(f"""INSERT INTO _stage_authors SELECT m.author_id AS author_id, {", ".join("a." + c for c in spec.column_names if c != "author_id")}
                     FROM authors a JOIN _author_map m ON a.author_id = m.placeholder""")
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _stage_authors AS SELECT author_id, {_latest_values(spec)}, min(first_seen_at) AS first_seen_at,
                     max(last_seen_at) AS last_seen_at FROM _stage_authors GROUP BY author_id""")
     metrics = [c for c in TABLES_BY_NAME["author_stats"].column_names if c not in ("author_id", "collected_at")]
-    con.execute(f"""INSERT INTO author_stats SELECT m.author_id, s.collected_at, {', '.join('s.' + c for c in metrics)}
+    con.execute(f"""INSERT INTO author_stats SELECT m.author_id, s.collected_at, {", ".join("s." + c for c in metrics)}
                     FROM author_stats s JOIN _author_map m ON s.author_id = m.placeholder
                     WHERE NOT EXISTS (SELECT 1 FROM author_stats x WHERE x.author_id = m.author_id AND x.collected_at = s.collected_at)""")
     con.execute("DELETE FROM author_stats WHERE author_id IN (SELECT placeholder FROM _author_map)")
@@ -177,7 +190,7 @@ def _resolve_author_placeholders(con: duckdb.DuckDBPyConnection, stages: dict[st
             con.execute(f"UPDATE {stage} SET author_id = m.author_id FROM _author_map m WHERE {stage}.author_id = m.placeholder")
     if "author_stats" in stages:  # both forms of one author measured at one instant: one snapshot
         con.execute(f"""CREATE OR REPLACE TEMP TABLE _stage_author_stats AS SELECT author_id, collected_at,
-                        {', '.join(f'max({c}) AS {c}' for c in metrics)} FROM _stage_author_stats GROUP BY author_id, collected_at""")
+                        {", ".join(f"max({c}) AS {c}" for c in metrics)} FROM _stage_author_stats GROUP BY author_id, collected_at""")
 
 
 def _probe_column(table: Table) -> str:
@@ -210,9 +223,11 @@ def _merged_values(table: Table) -> dict[str, str]:
     others = [c for c in table.column_names if c not in table.key]
     if table.kind != "entity":
         return {c: f"{'least' if c == 'rank' else 'greatest'}(t.{c}, s.{c})" for c in others}
-    merged = {c: f"CASE WHEN s.last_seen_at > t.last_seen_at THEN coalesce(s.{c}, t.{c}) "
-                 f"WHEN s.last_seen_at < t.last_seen_at THEN coalesce(t.{c}, s.{c}) ELSE greatest(s.{c}, t.{c}) END"
-              for c in table.value_columns}
+    merged = {
+        c: f"CASE WHEN s.last_seen_at > t.last_seen_at THEN coalesce(s.{c}, t.{c}) "
+        f"WHEN s.last_seen_at < t.last_seen_at THEN coalesce(t.{c}, s.{c}) ELSE greatest(s.{c}, t.{c}) END"
+        for c in table.value_columns
+    }
     merged["first_seen_at"] = "least(t.first_seen_at, s.first_seen_at)"
     merged["last_seen_at"] = "greatest(t.last_seen_at, s.last_seen_at)"
     return merged
@@ -231,12 +246,15 @@ def _merge(con: duckdb.DuckDBPyConnection, table: Table, stage: str, stats: Inge
     if merged:
         changed = " OR ".join(f"({expr}) IS DISTINCT FROM t.{c}" for c, expr in merged.items())
         assignments = ", ".join(f"{c} = {expr}" for c, expr in merged.items())
-        updated = con.execute(f"UPDATE {table.name} AS t SET {assignments} FROM {stage} AS s "
-                              f"WHERE {_key_match(table, 't', 's')} AND ({changed})").fetchone()[0]
+        updated = con.execute(
+            f"UPDATE {table.name} AS t SET {assignments} FROM {stage} AS s WHERE {_key_match(table, 't', 's')} AND ({changed})"
+        ).fetchone()[0]
         if table.kind == "entity":
             stats.updated[table.name] = stats.updated.get(table.name, 0) + updated
-    inserted = con.execute(f"INSERT INTO {table.name} ({columns}) SELECT {columns} FROM {stage} "
-                           f"ANTI JOIN {_existing_keys(table, stage)} AS e USING ({', '.join(table.key)})").fetchone()[0]
+    inserted = con.execute(
+        f"INSERT INTO {table.name} ({columns}) SELECT {columns} FROM {stage} "
+        f"ANTI JOIN {_existing_keys(table, stage)} AS e USING ({', '.join(table.key)})"
+    ).fetchone()[0]
     stats.new[table.name] = stats.new.get(table.name, 0) + inserted
 
 
@@ -244,7 +262,7 @@ def _merge(con: duckdb.DuckDBPyConnection, table: Table, stage: str, stats: Inge
 class PageDone:
     """A raw page all of whose items are in the batch being ingested."""
 
-    page: "RawPage"
+    page: RawPage
     shape: str | None
     items_read: int
     items_rejected: int
@@ -277,8 +295,9 @@ def ingest_batch(con: duckdb.DuckDBPyConnection, batch: Batch, pages_done: list[
     return stats
 
 
-def ingest_relations(con: duckdb.DuckDBPyConnection, relations: dict[str, str], repeats: dict[str, bool], items: int,
-                     pages_done: list[PageDone]) -> IngestStats:
+def ingest_relations(
+    con: duckdb.DuckDBPyConnection, relations: dict[str, str], repeats: dict[str, bool], items: int, pages_done: list[PageDone]
+) -> IngestStats:
     """Ingest rows that already sit in DuckDB tables (one per table, no NULL in any key;
     ``repeats``: whether a key occurs twice in it; see :mod:`.sql_reader`). The tables
     are only read: a table with no repeated key is merged from directly."""
@@ -291,11 +310,21 @@ def ingest_relations(con: duckdb.DuckDBPyConnection, relations: dict[str, str], 
     return stats
 
 
-def _ingest(con: duckdb.DuckDBPyConnection, sources: dict[str, tuple[str, bool]], stats: IngestStats,
-            pages_done: list[PageDone], batch: Batch | None, *, keyed: bool = False) -> None:
+def _ingest(
+    con: duckdb.DuckDBPyConnection,
+    sources: dict[str, tuple[str, bool]],
+    stats: IngestStats,
+    pages_done: list[PageDone],
+    batch: Batch | None,
+    *,
+    keyed: bool = False,
+) -> None:
     with transaction(con):
-        stages = {t.name: _stage(con, t, sources[t.name][0], may_repeat_keys=sources[t.name][1], keyed=keyed)
-                  for t in INGEST_TABLES if t.name in sources}
+        stages = {
+            t.name: _stage(con, t, sources[t.name][0], may_repeat_keys=sources[t.name][1], keyed=keyed)
+            for t in INGEST_TABLES
+            if t.name in sources
+        }
         if "authors" in stages:
             _resolve_author_placeholders(con, stages)
         for table in INGEST_TABLES:
@@ -313,16 +342,25 @@ def _record_pages(con: duckdb.DuckDBPyConnection, pages_done: list[PageDone]) ->
     import pyarrow as pa
 
     pages = [d.page for d in pages_done]
-    table = pa.table({
-        "sha256": pa.array([p.sha256 for p in pages], pa.string()), "path": pa.array([str(p.body_path) for p in pages], pa.string()),
-        "source": pa.array([p.source for p in pages], pa.string()), "shape": pa.array([d.shape for d in pages_done], pa.string()),
-        "fetched_at": pa.array([p.fetched_at for p in pages], pa.timestamp("us")), "hashtag": pa.array([p.hashtag for p in pages], pa.string()),
-        "run_id": pa.array([p.run_id for p in pages], pa.string()), "items_read": pa.array([d.items_read for d in pages_done], pa.int64()),
-        "items_ingested": pa.array([d.items_read - d.items_rejected for d in pages_done], pa.int64()),
-        "items_rejected": pa.array([d.items_rejected for d in pages_done], pa.int64()),
-    })
+    table = pa.table(
+        {
+            "sha256": pa.array([p.sha256 for p in pages], pa.string()),
+            "path": pa.array([str(p.body_path) for p in pages], pa.string()),
+            "source": pa.array([p.source for p in pages], pa.string()),
+            "shape": pa.array([d.shape for d in pages_done], pa.string()),
+            "fetched_at": pa.array([p.fetched_at for p in pages], pa.timestamp("us")),
+            "hashtag": pa.array([p.hashtag for p in pages], pa.string()),
+            "run_id": pa.array([p.run_id for p in pages], pa.string()),
+            "items_read": pa.array([d.items_read for d in pages_done], pa.int64()),
+            "items_ingested": pa.array([d.items_read - d.items_rejected for d in pages_done], pa.int64()),
+            "items_rejected": pa.array([d.items_rejected for d in pages_done], pa.int64()),
+        }
+    )
     con.register("_in_pages", table)
-    con.execute("INSERT INTO raw_pages SELECT DISTINCT ON (sha256) *, ? AS ingested_at FROM _in_pages ANTI JOIN raw_pages USING (sha256)", [clock.now()])
+    con.execute(
+        "INSERT INTO raw_pages SELECT DISTINCT ON (sha256) *, ? AS ingested_at FROM _in_pages ANTI JOIN raw_pages USING (sha256)",
+        [clock.now()],
+    )
     con.unregister("_in_pages")
 
 
@@ -332,14 +370,19 @@ def _record_rejects(con: duckdb.DuckDBPyConnection, batch: Batch) -> None:
         return
     import pyarrow as pa
 
-    table = pa.table({
-        "raw_sha256": [r.page.sha256 for r in rejects],
-        "raw_path": [str(r.page.body_path) for r in rejects],
-        "item_index": [r.item_index for r in rejects],
-        "reason": [r.reason for r in rejects],
-        "excerpt": [r.excerpt for r in rejects],
-    })
+    table = pa.table(
+        {
+            "raw_sha256": [r.page.sha256 for r in rejects],
+            "raw_path": [str(r.page.body_path) for r in rejects],
+            "item_index": [r.item_index for r in rejects],
+            "reason": [r.reason for r in rejects],
+            "excerpt": [r.excerpt for r in rejects],
+        }
+    )
     con.register("_in_rejects", table)
-    con.execute("INSERT INTO rejects SELECT DISTINCT ON (raw_sha256, item_index) raw_sha256, raw_path, item_index, reason, excerpt, ? "
-                "FROM _in_rejects r ANTI JOIN rejects x USING (raw_sha256, item_index)", [clock.now()])
+    con.execute(
+        "INSERT INTO rejects SELECT DISTINCT ON (raw_sha256, item_index) raw_sha256, raw_path, item_index, reason, excerpt, ? "
+        "FROM _in_rejects r ANTI JOIN rejects x USING (raw_sha256, item_index)",
+        [clock.now()],
+    )
     con.unregister("_in_rejects")

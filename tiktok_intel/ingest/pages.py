@@ -2,11 +2,12 @@
 DuckDB itself, :mod:`.sql_reader`; every other shape by :mod:`tiktok_intel.parsing`) and merged
 (:mod:`.merge`); :func:`process_pending` ingests the pages not yet in the store, :func:`rebuild`
 every table again from raw."""
+
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 import duckdb
 
@@ -22,8 +23,14 @@ from .merge import IngestStats, PageDone, ingest_batch, ingest_relations
 
 def context_for(page: RawPage) -> Context:
     meta = page.meta
-    return Context(collected_at=page.fetched_at, source=page.source, hashtag=meta.get("hashtag"), run_id=meta.get("run_id"),
-                   rank_offset=int(meta.get("rank_offset") or 0), request=meta.get("request"))
+    return Context(
+        collected_at=page.fetched_at,
+        source=page.source,
+        hashtag=meta.get("hashtag"),
+        run_id=meta.get("run_id"),
+        rank_offset=int(meta.get("rank_offset") or 0),
+        request=meta.get("request"),
+    )
 
 
 def ingest_page(con: duckdb.DuckDBPyConnection, page: RawPage, *, chunk_items: int | None = None) -> IngestStats:
@@ -43,8 +50,15 @@ def _done(con: duckdb.DuckDBPyConnection, shas: list[str] | None = None) -> set[
     return {row[0] for row in con.execute("SELECT sha256 FROM raw_pages WHERE sha256 IN (SELECT unnest(?::VARCHAR[]))", [shas]).fetchall()}
 
 
-def ingest_pages(con: duckdb.DuckDBPyConnection, pages: Iterable[RawPage], *, chunk_items: int | None = None,
-                 desc: str | None = "ingest", sql_reader: bool = True, settings: Settings | None = None) -> IngestStats:
+def ingest_pages(
+    con: duckdb.DuckDBPyConnection,
+    pages: Iterable[RawPage],
+    *,
+    chunk_items: int | None = None,
+    desc: str | None = "ingest",
+    sql_reader: bool = True,
+    settings: Settings | None = None,
+) -> IngestStats:
     """Ingest raw pages, many to a transaction (up to ``chunk_items`` items each).
 
     Pages already ingested (by checksum) are skipped; web feed pages are read by DuckDB itself
@@ -78,8 +92,9 @@ def _intact(pages: list[RawPage]) -> list[RawPage]:
     return [p for p in pages if not p.verify().problem]
 
 
-def _ingest_pages(con: duckdb.DuckDBPyConnection, pages: list[RawPage], chunk_items: int, desc: str | None, *,
-                  use_sql: bool) -> IngestStats:
+def _ingest_pages(
+    con: duckdb.DuckDBPyConnection, pages: list[RawPage], chunk_items: int, desc: str | None, *, use_sql: bool
+) -> IngestStats:
     done = _done(con, [p.sha256 for p in pages])
     total = IngestStats()
     group, finished = Batch(), []
@@ -134,8 +149,7 @@ _FEED_SUFFIXES = (".json",)
 _BYTES_PER_ITEM = 2_000
 
 
-def _ingest_feed_pages_in_sql(con: duckdb.DuckDBPyConnection, pages: list[RawPage], chunk_items: int,
-                              total: IngestStats, bar) -> set[str]:
+def _ingest_feed_pages_in_sql(con: duckdb.DuckDBPyConnection, pages: list[RawPage], chunk_items: int, total: IngestStats, bar) -> set[str]:
     """Ingest what :mod:`.sql_reader` can load exactly, in groups of about ``chunk_items`` items;
     return the checksums of the pages it ingested (the rest is for the Python parser).
 
@@ -204,7 +218,7 @@ def _ingest_feed_pages_in_sql(con: duckdb.DuckDBPyConnection, pages: list[RawPag
             for future in pending:  # an error: let the reads under way finish, then drop what they made
                 try:
                     future.result()
-                except Exception:
+                except Exception:  # noqa: BLE001 - the readers are being stopped after an error: that first error is the one raised
                     pass
             if pending:
                 for n in range(len(groups)):

@@ -14,6 +14,7 @@ that is not a whole number, an id out of range, an author given as a string, a b
 text belongs, ...) is left to the Python parser, which rejects what must be rejected with its
 reason: this path never rejects anything, and sending a page to Python is always safe.
 """
+
 from __future__ import annotations
 
 import json
@@ -44,13 +45,20 @@ def _stats(counts: tuple[tuple[str, str], ...], *, rounded: bool = False) -> dic
 
 
 ITEM_STRUCTURE = {
-    "id": _V, "desc": _V, "createTime": _V, "locationCreated": _V, "isAd": _J,
+    "id": _V,
+    "desc": _V,
+    "createTime": _V,
+    "locationCreated": _V,
+    "isAd": _J,
     "author": {k: _J if k == "verified" else _V for k in _AUTHOR_FIELDS},
-    "stats": _stats(POST_COUNTS, rounded=True), "statsV2": _stats(POST_COUNTS),
-    "authorStats": _stats(AUTHOR_COUNTS, rounded=True), "authorStatsV2": _stats(AUTHOR_COUNTS),
+    "stats": _stats(POST_COUNTS, rounded=True),
+    "statsV2": _stats(POST_COUNTS),
+    "authorStats": _stats(AUTHOR_COUNTS, rounded=True),
+    "authorStatsV2": _stats(AUTHOR_COUNTS),
     "music": {k: _J if k == "original" else _V for k in ("id", "title", "authorName", "original", "duration", "playUrl")},
     "video": {k: _V for k in ("duration", "cover", "originCover", "playAddr", "downloadAddr")},
-    "challenges": _J, "textExtra": _J,
+    "challenges": _J,
+    "textExtra": _J,
 }
 #: A whole feed page: DuckDB parses each page once, into a list of item structs.
 PAGE_STRUCTURE = {"itemList": [ITEM_STRUCTURE]}
@@ -130,42 +138,42 @@ SELECT l.filename, l.idx, p.fetched_at AS seen_at, p.hashtag AS feed, p.run_id, 
        -- TRUE when SQL reads this item exactly as the Python parser does. An item that is not an
        -- object reads as a struct of NULLs, so it fails the id check; an author that is not an
        -- object (a SIGI_STATE unique id, which Python resolves) reads as an author of NULLs
-       ({_digits('t.id')}
-        AND (t.author IS NULL OR coalesce({', '.join(f't.author.{k}::VARCHAR' for k in _AUTHOR_FIELDS)}) IS NOT NULL)
-        AND (nullif(t.author.id, '') IS NULL OR {_digits('t.author.id')})
-        AND {' AND '.join(_plain(f't.author.{k}') for k in ('uniqueId', 'nickname', 'signature', 'secUid', 'avatarThumb', 'avatarMedium'))}
-        AND {_plain('t.desc')} AND {_plain('t.locationCreated')}
-        AND (nullif(t.createTime, '') IS NULL OR {_digits('t.createTime')})
-        AND {' AND '.join(f"({e} IS NULL OR TRY_CAST({e} AS UBIGINT) <= {_MAX})" for e in [*_COUNT_EXPRS.values(), *_AUTHOR_COUNT_EXPRS.values()])}
-        AND (nullif(t.music.id, '') IS NULL OR {_digits('t.music.id')})
-        AND {' AND '.join(_plain(f't.music.{k}') for k in ('title', 'authorName', 'playUrl'))}
-        AND {' AND '.join(_plain(f't.video.{k}') for k in ('cover', 'originCover', 'playAddr', 'downloadAddr'))}
-        AND {_listed_or_ignored('t.challenges')} AND {_listed_or_ignored('t.textExtra')}
-        AND coalesce(list_bool_and(list_transform(l.challenges, c -> {_plain('c.title', _ODD_NAME)} AND {_plain('c.desc')})), TRUE)
-        AND coalesce(list_bool_and(list_transform(l.textExtra, e -> {_plain('e.hashtagName', _ODD_NAME)})), TRUE)
+       ({_digits("t.id")}
+        AND (t.author IS NULL OR coalesce({", ".join(f"t.author.{k}::VARCHAR" for k in _AUTHOR_FIELDS)}) IS NOT NULL)
+        AND (nullif(t.author.id, '') IS NULL OR {_digits("t.author.id")})
+        AND {" AND ".join(_plain(f"t.author.{k}") for k in ("uniqueId", "nickname", "signature", "secUid", "avatarThumb", "avatarMedium"))}
+        AND {_plain("t.desc")} AND {_plain("t.locationCreated")}
+        AND (nullif(t.createTime, '') IS NULL OR {_digits("t.createTime")})
+        AND {" AND ".join(f"({e} IS NULL OR TRY_CAST({e} AS UBIGINT) <= {_MAX})" for e in [*_COUNT_EXPRS.values(), *_AUTHOR_COUNT_EXPRS.values()])}
+        AND (nullif(t.music.id, '') IS NULL OR {_digits("t.music.id")})
+        AND {" AND ".join(_plain(f"t.music.{k}") for k in ("title", "authorName", "playUrl"))}
+        AND {" AND ".join(_plain(f"t.video.{k}") for k in ("cover", "originCover", "playAddr", "downloadAddr"))}
+        AND {_listed_or_ignored("t.challenges")} AND {_listed_or_ignored("t.textExtra")}
+        AND coalesce(list_bool_and(list_transform(l.challenges, c -> {_plain("c.title", _ODD_NAME)} AND {_plain("c.desc")})), TRUE)
+        AND coalesce(list_bool_and(list_transform(l.textExtra, e -> {_plain("e.hashtagName", _ODD_NAME)})), TRUE)
        ) AS exact,
        t.id AS post_id,
        nullif(t.author.id, '') AS author_id,
-       nullif({_text('t.author.uniqueId')}, '') AS unique_id,
-       {_text('t.author.nickname')} AS nickname, {_text('t.author.signature')} AS signature,
-       {_bool('t.author.verified')} AS verified,
-       {_text('t.author.secUid')} AS sec_uid,
+       nullif({_text("t.author.uniqueId")}, '') AS unique_id,
+       {_text("t.author.nickname")} AS nickname, {_text("t.author.signature")} AS signature,
+       {_bool("t.author.verified")} AS verified,
+       {_text("t.author.secUid")} AS sec_uid,
        {_text("coalesce(nullif(t.author.avatarThumb, ''), nullif(t.author.avatarMedium, ''))")} AS avatar_url,
        {", ".join(f"TRY_CAST({e} AS BIGINT) AS a_{c}" for c, e in _AUTHOR_COUNT_EXPRS.items())},
        {", ".join(f"TRY_CAST({e} AS BIGINT) AS {c}" for c, e in _COUNT_EXPRS.items())},
-       {_text('t.desc')} AS description,
+       {_text("t.desc")} AS description,
        CASE WHEN nullif(t.createTime, '') IS NOT NULL AND t.createTime <> '0'
             THEN make_timestamp(CAST(TRY_CAST(t.createTime AS DOUBLE) * CASE WHEN TRY_CAST(t.createTime AS DOUBLE) > 1e11 THEN 1000 ELSE 1000000 END AS BIGINT))
        END AS created_at,
        nullif(t.music.id, '') AS music_id,
-       {_text('t.music.title')} AS music_title, {_text('t.music.authorName')} AS music_author,
-       {_bool('t.music.original')} AS music_original,
-       {_duration('t.music.duration')} AS music_duration, {_text('t.music.playUrl')} AS music_play_url,
-       {_duration('t.video.duration')} AS duration_s,
+       {_text("t.music.title")} AS music_title, {_text("t.music.authorName")} AS music_author,
+       {_bool("t.music.original")} AS music_original,
+       {_duration("t.music.duration")} AS music_duration, {_text("t.music.playUrl")} AS music_play_url,
+       {_duration("t.video.duration")} AS duration_s,
        {_text("coalesce(nullif(t.video.cover, ''), nullif(t.video.originCover, ''))")} AS cover_url,
        {_text("coalesce(nullif(t.video.playAddr, ''), nullif(t.video.downloadAddr, ''))")} AS video_url,
-       {_text('t.locationCreated')} AS region,
-       {_bool('t.isAd')} AS is_ad,
+       {_text("t.locationCreated")} AS region,
+       {_bool("t.isAd")} AS is_ad,
        l.challenges, l.textExtra
   FROM parsed l JOIN _fp_pages p ON p.path = l.filename
 """
@@ -181,12 +189,12 @@ extra AS (
       FROM _fp_flat WHERE len(textExtra) > 0
 ),
 named AS (
-    SELECT filename, idx, seen_at, post_id, pos, {_normalised_tag('c.title')} AS name, {_safe_ident('c.id')} AS challenge_id,
-           {_text('c.title')} AS title, {_text('c.desc')} AS description
+    SELECT filename, idx, seen_at, post_id, pos, {_normalised_tag("c.title")} AS name, {_safe_ident("c.id")} AS challenge_id,
+           {_text("c.title")} AS title, {_text("c.desc")} AS description
       FROM challenge
     UNION ALL
-    SELECT filename, idx, seen_at, post_id, pos, {_normalised_tag('e.hashtagName')}, {_safe_ident('e.hashtagId')},
-           {_text('e.hashtagName')}, NULL
+    SELECT filename, idx, seen_at, post_id, pos, {_normalised_tag("e.hashtagName")}, {_safe_ident("e.hashtagId")},
+           {_text("e.hashtagName")}, NULL
       FROM extra WHERE coalesce(e.hashtagName, '') <> ''
 )
 -- a caption hashtag counts only when no challenge of the item (or earlier caption tag) has its name
@@ -207,7 +215,7 @@ TABLE_ROWS = {
                           NULL::BIGINT AS view_count, seen_at AS first_seen_at, seen_at AS last_seen_at FROM _fp_tags""",
     "posts": f"""SELECT post_id, CASE WHEN author_id IS NOT NULL OR unique_id IS NOT NULL THEN {_AUTHOR_KEY} END AS author_id,
                         unique_id AS author_unique_id, description, created_at, music_id, duration_s, cover_url, video_url, region, is_ad,
-                        {post_link_sql('unique_id', 'post_id')} AS url, source,
+                        {post_link_sql("unique_id", "post_id")} AS url, source,
                         views, likes, comments, shares, saves, seen_at AS first_seen_at, seen_at AS last_seen_at FROM _fp_flat""",
     "post_hashtags": "SELECT DISTINCT post_id, name AS hashtag FROM _fp_tags",
     "post_stats": """SELECT post_id, seen_at AS collected_at, views, likes, comments, shares, saves FROM _fp_flat
@@ -226,10 +234,12 @@ def _at(sql: str, at: str) -> str:
     database, which every connection of the process sees) instead of this connection's temp tables."""
     if not at:
         return sql
-    return re.sub(r"\b(_fp_(?:flat|tags|pages|in_\w+))\b", rf"{at}\1", sql.replace("CREATE OR REPLACE TEMP TABLE ", "CREATE OR REPLACE TABLE "))
+    return re.sub(
+        r"\b(_fp_(?:flat|tags|pages|in_\w+))\b", rf"{at}\1", sql.replace("CREATE OR REPLACE TEMP TABLE ", "CREATE OR REPLACE TABLE ")
+    )
 
 
-def load(con: duckdb.DuckDBPyConnection, pages: list["RawPage"], *, at: str = "") -> tuple[list["RawPage"], dict[str, str], dict[str, int]]:
+def load(con: duckdb.DuckDBPyConnection, pages: list[RawPage], *, at: str = "") -> tuple[list[RawPage], dict[str, str], dict[str, int]]:
     """Read ``pages`` with DuckDB; return (pages it loaded, {table: relation with its rows},
     {path: items} of the pages it loaded). Pages it could not read exactly are left out: the caller
     parses them in Python. No key of a relation holds a NULL (rows without one are left out, as
@@ -240,14 +250,16 @@ def load(con: duckdb.DuckDBPyConnection, pages: list["RawPage"], *, at: str = ""
 
     if not pages:
         return [], {}, {}
-    meta = pa.table({
-        "path": pa.array([str(p.body_path) for p in pages], pa.string()),
-        "fetched_at": pa.array([p.fetched_at for p in pages], pa.timestamp("us")),
-        "hashtag": pa.array([p.hashtag for p in pages], pa.string()),
-        "run_id": pa.array([p.run_id for p in pages], pa.string()),
-        "rank_offset": pa.array([int(p.meta.get("rank_offset") or 0) for p in pages], pa.int64()),
-        "source": pa.array([p.source for p in pages], pa.string()),
-    })
+    meta = pa.table(
+        {
+            "path": pa.array([str(p.body_path) for p in pages], pa.string()),
+            "fetched_at": pa.array([p.fetched_at for p in pages], pa.timestamp("us")),
+            "hashtag": pa.array([p.hashtag for p in pages], pa.string()),
+            "run_id": pa.array([p.run_id for p in pages], pa.string()),
+            "rank_offset": pa.array([int(p.meta.get("rank_offset") or 0) for p in pages], pa.int64()),
+            "source": pa.array([p.source for p in pages], pa.string()),
+        }
+    )
     con.register("_fp_pages_arrow", meta)
     try:
         # a table, not the Arrow view: scanning Python objects needs the GIL, which another thread may hold
@@ -258,7 +270,7 @@ def load(con: duckdb.DuckDBPyConnection, pages: list["RawPage"], *, at: str = ""
     # a few hundred pages a statement: DuckDB parses a statement's pages in one go, and its peak
     # memory grows with them (about 600 MB for 40 MB of pages at once; a fifth of that in parts)
     for start in range(0, len(pages), READ_PAGES):
-        files = [str(p.body_path) for p in pages[start:start + READ_PAGES]]
+        files = [str(p.body_path) for p in pages[start : start + READ_PAGES]]
         into = "CREATE OR REPLACE TEMP TABLE _fp_flat AS " if start == 0 else "INSERT INTO _fp_flat "
         con.execute(_at(into + READ, at).replace("$files", "?"), [files])
     counts = dict(con.execute(f"SELECT filename, count(*) FROM {flat} GROUP BY filename HAVING bool_and(exact)").fetchall())
@@ -269,8 +281,13 @@ def load(con: duckdb.DuckDBPyConnection, pages: list["RawPage"], *, at: str = ""
         if table.name in TABLE_ROWS:
             relations[table.name] = f"{at}_fp_in_{table.name}"
             keyed = " AND ".join(f"{k} IS NOT NULL" for k in table.key)  # ingest merges from these tables directly
-            con.execute(_at(f"CREATE OR REPLACE TEMP TABLE _fp_in_{table.name} AS SELECT {', '.join(table.column_names)} "
-                            f"FROM ({TABLE_ROWS[table.name]}) WHERE {keyed}", at))
+            con.execute(
+                _at(
+                    f"CREATE OR REPLACE TEMP TABLE _fp_in_{table.name} AS SELECT {', '.join(table.column_names)} "
+                    f"FROM ({TABLE_ROWS[table.name]}) WHERE {keyed}",
+                    at,
+                )
+            )
     for name in ("_fp_flat", "_fp_tags", "_fp_pages"):  # only the relations are needed from here on: free the rest now
         con.execute(f"DROP TABLE {at}{name}")
     loaded = [p for p in pages if str(p.body_path) in counts]

@@ -5,6 +5,7 @@ run), ``dashboards/`` (Voilà), ``exploratory/`` (examples to copy). They are pa
 the same way in a checkout and in an installed package; :func:`copy_notebooks` gives a data
 scientist editable copies (``tiktok-intel notebooks copy DIR``).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -46,9 +47,13 @@ def copy_notebooks(target: str | Path, *, force: bool = False) -> list[Path]:
         raise NotebookError(f"{target} is a file: give a folder to copy the notebooks into")
     existing = [copy for _, copy in pairs if copy.exists()]
     if existing and not force:
-        shown = ", ".join(str(p.relative_to(target)) for p in existing[:3]) + (f" and {len(existing) - 3} more" if len(existing) > 3 else "")
-        raise NotebookError(f"{len(existing)} of the copies exist already in {target} ({shown}): "
-                            f"nothing copied; give --force to overwrite them, or another folder")
+        shown = ", ".join(str(p.relative_to(target)) for p in existing[:3]) + (
+            f" and {len(existing) - 3} more" if len(existing) > 3 else ""
+        )
+        raise NotebookError(
+            f"{len(existing)} of the copies exist already in {target} ({shown}): "
+            f"nothing copied; give --force to overwrite them, or another folder"
+        )
     for source, copy in pairs:
         copy.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, copy)

@@ -4,6 +4,7 @@ Test set-up, not library code: the kernels nbval starts inherit the test process
 so pytest's ``MonkeyPatch`` points the notebooks' default parameters (``db = ""``: the configured
 database) at a temporary workspace, never at ``data/``, and undoes it at the end.
 """
+
 import shutil
 import tempfile
 from pathlib import Path

@@ -8,6 +8,7 @@ it) is kept. Papermill runs inside a fresh ``contextvars.Context`` so it also wo
 threads after it has run in the main thread (DESIGN.md). Secret settings are never passed as
 parameters: a parameter whose value contains a secret is refused.
 """
+
 from __future__ import annotations
 
 import contextvars
@@ -15,8 +16,9 @@ import dataclasses
 import os
 import re
 import time
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any
 
 from .. import clock, raw
 from ..errors import TikTokIntelError
@@ -83,8 +85,9 @@ def _check_secrets(parameters: Mapping[str, Any]) -> None:
     for key, value in parameters.items():
         text = str(value)
         if raw.holds_secret(text, secrets):
-            raise NotebookError(f"parameter {key!r} holds a secret setting: notebooks read secrets from the settings, "
-                                f"never from parameters; remove it")
+            raise NotebookError(
+                f"parameter {key!r} holds a secret setting: notebooks read secrets from the settings, never from parameters; remove it"
+            )
 
 
 def _declared(path: Path) -> set[str]:
@@ -92,7 +95,7 @@ def _declared(path: Path) -> set[str]:
 
     try:
         return set(papermill.inspect_notebook(str(path)))
-    except Exception:  # an unreadable parameters cell: let execution report it
+    except Exception:  # noqa: BLE001 - an unreadable parameters cell: let execution report it
         return set()
 
 
@@ -133,23 +136,27 @@ def _to_html(ipynb: Path) -> Path | None:
         exporter = HTMLExporter(require_js_url="", mathjax_url="")
         body, _ = exporter.from_notebook_node(_static_charts(nbformat.read(str(ipynb), as_version=4)))
         body = re.sub(r'<script src="">\s*</script>', "", body)
-    except Exception:  # the .ipynb is the record; HTML is a convenience
+    except Exception:  # noqa: BLE001 - the .ipynb is the record; HTML is a convenience
         return None
     html = ipynb.with_suffix(".html")
     html.write_text(body, encoding="utf-8")
     return html
 
 
-def kernel_environment(workspace: "Workspace") -> dict[str, str]:
+def kernel_environment(workspace: Workspace) -> dict[str, str]:
     """What a notebook's kernel is started with, beside this process's environment: the workspace
     and database as absolute paths (a kernel runs in the notebook's folder), the write wait of the
     run, no progress bars, and the frozen time of a replayed schedule (:func:`clock.environment`)."""
     from ..settings import PREFIX
     from ..store.database import absolute_target
 
-    return {PREFIX + "WORKSPACE": str(workspace.root.resolve()), PREFIX + "DB": absolute_target(workspace.db_target),
-            PREFIX + "WRITE_WAIT_SECONDS": str(workspace.settings.write_wait_seconds), PREFIX + "PROGRESS": "false",
-            **clock.environment()}
+    return {
+        PREFIX + "WORKSPACE": str(workspace.root.resolve()),
+        PREFIX + "DB": absolute_target(workspace.db_target),
+        PREFIX + "WRITE_WAIT_SECONDS": str(workspace.settings.write_wait_seconds),
+        PREFIX + "PROGRESS": "false",
+        **clock.environment(),
+    }
 
 
 def _kernel_manager(kernel_name: str, environment: Mapping[str, str]):
@@ -165,10 +172,16 @@ def _kernel_manager(kernel_name: str, environment: Mapping[str, str]):
     return _Manager(kernel_name=kernel_name)
 
 
-def run_notebook(notebook: str | Path, parameters: Mapping[str, Any] | None = None, *,
-                 reports_dir: str | Path | None = None, kernel_name: str = "python3",
-                 timeout_seconds: float | None = None, report_name: str | None = None,
-                 workspace: "Workspace | None" = None) -> NotebookRun:
+def run_notebook(
+    notebook: str | Path,
+    parameters: Mapping[str, Any] | None = None,
+    *,
+    reports_dir: str | Path | None = None,
+    kernel_name: str = "python3",
+    timeout_seconds: float | None = None,
+    report_name: str | None = None,
+    workspace: Workspace | None = None,
+) -> NotebookRun:
     """Execute a notebook with Papermill; keep the executed copy as ``.ipynb`` and ``.html``.
 
     ``parameters`` override the notebook's ``parameters`` cell. When the notebook declares a
@@ -201,22 +214,39 @@ def run_notebook(notebook: str | Path, parameters: Mapping[str, Any] | None = No
     started = time.perf_counter()
     try:
         contextvars.Context().run(
-            papermill.execute_notebook, str(path), str(ipynb), parameters=params, kernel_name=kernel_name,
-            progress_bar=False, log_output=False, execution_timeout=timeout_seconds, cwd=str(path.parent),
-            km=_kernel_manager(kernel_name, kernel_environment(ws)))
+            papermill.execute_notebook,
+            str(path),
+            str(ipynb),
+            parameters=params,
+            kernel_name=kernel_name,
+            progress_bar=False,
+            log_output=False,
+            execution_timeout=timeout_seconds,
+            cwd=str(path.parent),
+            km=_kernel_manager(kernel_name, kernel_environment(ws)),
+        )
     except PapermillExecutionError as exc:
         html = _to_html(ipynb)
         cell = exc.exec_count
         raise NotebookCellError(
             f"{path.stem}: cell {cell if cell is not None else '?'} failed with {exc.ename}: {exc.evalue.strip().splitlines()[0] if exc.evalue.strip() else ''}"
             f" (executed copy kept at {html or ipynb})",
-            cell=cell, ename=exc.ename, evalue=exc.evalue, ipynb=ipynb, html=html) from None
-    except Exception as exc:  # kernel died, timeout, bad notebook
+            cell=cell,
+            ename=exc.ename,
+            evalue=exc.evalue,
+            ipynb=ipynb,
+            html=html,
+        ) from None
+    except Exception as exc:  # noqa: BLE001 - kernel died, timeout, bad notebook
         if not ipynb.exists():
-            raise NotebookError(f"{path.stem} could not run ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}): "
-                                f"check that the '{kernel_name}' kernel is installed (python -m ipykernel install --sys-prefix)") from None
+            raise NotebookError(
+                f"{path.stem} could not run ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}): "
+                f"check that the '{kernel_name}' kernel is installed (python -m ipykernel install --sys-prefix)"
+            ) from None
         html = _to_html(ipynb)
-        raise NotebookError(f"{path.stem} stopped ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); "
-                            f"executed copy kept at {html or ipynb}") from None
+        raise NotebookError(
+            f"{path.stem} stopped ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); "
+            f"executed copy kept at {html or ipynb}"
+        ) from None
     html = _to_html(ipynb)
     return NotebookRun(name, ipynb, html, params, time.perf_counter() - started)

@@ -7,6 +7,7 @@ TikTok and against this server.
 >>> with OfflineTikTok(seed=1) as tiktok:        # doctest: +SKIP
 ...     print(tiktok.base_url)
 """
+
 from __future__ import annotations
 
 from .faults import FAULT_KINDS, Faults

@@ -1,4 +1,5 @@
 """Fault switches for the offline TikTok: make the next N matching requests fail the ways TikTok does."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -22,10 +23,10 @@ FAULT_KINDS = {
 @dataclasses.dataclass
 class Fault:
     kind: str
-    path: str | None = None      # request path prefix it applies to (None: every path)
-    times: int | None = 1        # how many requests it hits (None: until cleared)
-    delay: float = 0.0           # for 'slow'
-    after: int = 0               # let this many matching requests through first
+    path: str | None = None  # request path prefix it applies to (None: every path)
+    times: int | None = 1  # how many requests it hits (None: until cleared)
+    delay: float = 0.0  # for 'slow'
+    after: int = 0  # let this many matching requests through first
 
     def matches(self, path: str) -> bool:
         if self.path is not None:

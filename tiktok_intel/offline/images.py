@@ -5,6 +5,7 @@
   slightly brightened or cropped, for perceptual-hash search;
 * ``plain`` covers are unrelated pictures.
 """
+
 from __future__ import annotations
 
 import functools

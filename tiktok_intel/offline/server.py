@@ -15,6 +15,7 @@ Paths, as TikTok serves them:
 
 Time is simulated: the server answers as of ``now()`` (default :func:`tiktok_intel.clock.now`).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -23,8 +24,9 @@ import json
 import re
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from .. import clock
@@ -45,13 +47,17 @@ SIGN_JS = r"""
 })();
 """
 
-CAPTCHA_HTML = ("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Security Check</title></head><body>"
-                "<div id=\"captcha-verify-container-main-page\" class=\"captcha_verify_container\">"
-                "<div class=\"captcha_verify_bar\">Verify to continue:</div><div class=\"captcha_verify_slide\">"
-                "Drag the puzzle piece into place</div></div><script src=\"/captcha.js\"></script></body></html>")
-LOGIN_HTML = ("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Log in | TikTok</title></head><body>"
-              "<div id=\"loginContainer\"><h2>Log in to TikTok</h2><p>Manage your account, check notifications, "
-              "comment on videos, and more.</p></div></body></html>")
+CAPTCHA_HTML = (
+    '<!DOCTYPE html><html><head><meta charset="utf-8"><title>Security Check</title></head><body>'
+    '<div id="captcha-verify-container-main-page" class="captcha_verify_container">'
+    '<div class="captcha_verify_bar">Verify to continue:</div><div class="captcha_verify_slide">'
+    'Drag the puzzle piece into place</div></div><script src="/captcha.js"></script></body></html>'
+)
+LOGIN_HTML = (
+    '<!DOCTYPE html><html><head><meta charset="utf-8"><title>Log in | TikTok</title></head><body>'
+    '<div id="loginContainer"><h2>Log in to TikTok</h2><p>Manage your account, check notifications, '
+    "comment on videos, and more.</p></div></body></html>"
+)
 
 _VIDEO_PAGE = re.compile(r"^/@([^/]+)/video/(\d+)/?$")
 _COVER = re.compile(r"^/obj/[^/]+/(\d+)~[^/]*\.jpeg$")
@@ -72,8 +78,14 @@ def x_bogus(path_and_query: str) -> str:
 
 
 class _Reply:
-    def __init__(self, status: int = 200, body: bytes | str | Any = b"", content_type: str = "application/json; charset=utf-8",
-                 headers: dict[str, str] | None = None, cookies: list[str] | None = None):
+    def __init__(
+        self,
+        status: int = 200,
+        body: bytes | str | Any = b"",
+        content_type: str = "application/json; charset=utf-8",
+        headers: dict[str, str] | None = None,
+        cookies: list[str] | None = None,
+    ):
         if isinstance(body, str):
             body = body.encode("utf-8")
         elif not isinstance(body, (bytes, bytearray)):
@@ -90,12 +102,25 @@ class OfflineTikTok:
     switches; :attr:`requests` logs what clients asked (method, path, query, json body, cookies).
     """
 
-    def __init__(self, seed: int = 0, *, world: World | None = None, hashtags: tuple[str, ...] | list[str] = (),
-                 host: str = "127.0.0.1", port: int = 0, now: Callable[[], dt.datetime] | None = None,
-                 require_signature: bool = False, token_max_uses: int | None = None,
-                 client_key: str | None = None, client_secret: str | None = None, token_ttl_seconds: int = 7200,
-                 research_daily_requests: int = 1000, research_duplicates: bool = True, cover_host: str | None = None,
-                 cover_hours_valid: float = 6.0):
+    def __init__(
+        self,
+        seed: int = 0,
+        *,
+        world: World | None = None,
+        hashtags: tuple[str, ...] | list[str] = (),
+        host: str = "127.0.0.1",
+        port: int = 0,
+        now: Callable[[], dt.datetime] | None = None,
+        require_signature: bool = False,
+        token_max_uses: int | None = None,
+        client_key: str | None = None,
+        client_secret: str | None = None,
+        token_ttl_seconds: int = 7200,
+        research_daily_requests: int = 1000,
+        research_duplicates: bool = True,
+        cover_host: str | None = None,
+        cover_hours_valid: float = 6.0,
+    ):
         self.world = world or World(seed, hashtags=hashtags)
         self.host, self.port = host, port
         self._now = now
@@ -110,7 +135,7 @@ class OfflineTikTok:
         self.requests: list[dict[str, Any]] = []
         self.counters: dict[str, int] = {"home": 0, "tokens_issued": 0, "research_requests": 0}
         self._lock = threading.Lock()
-        self._ms_tokens: dict[str, int] = {}         # issued msToken -> uses
+        self._ms_tokens: dict[str, int] = {}  # issued msToken -> uses
         self._access_tokens: dict[str, dt.datetime] = {}
         self._research_days: dict[str, int] = {}
         self._httpd: ThreadingHTTPServer | None = None
@@ -132,7 +157,7 @@ class OfflineTikTok:
             return f"http://{self.cover_host}:{self._httpd.server_address[1]}"  # type: ignore[union-attr]
         return self.base_url
 
-    def start(self) -> "OfflineTikTok":
+    def start(self) -> OfflineTikTok:
         server = self
 
         class Handler(_Handler):
@@ -140,8 +165,9 @@ class OfflineTikTok:
 
         self._httpd = ThreadingHTTPServer((self.host, self.port), Handler)
         self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True,
-                                        name="offline-tiktok")
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True, name="offline-tiktok"
+        )
         self._thread.start()
         return self
 
@@ -151,7 +177,7 @@ class OfflineTikTok:
             self._httpd.server_close()
             self._httpd = None
 
-    def __enter__(self) -> "OfflineTikTok":
+    def __enter__(self) -> OfflineTikTok:
         return self.start()
 
     def __exit__(self, *exc: Any) -> None:
@@ -159,8 +185,7 @@ class OfflineTikTok:
 
     def settings_overrides(self) -> dict[str, Any]:
         """Settings that point the collectors here (cover downloads allowed from this host only)."""
-        return {"web_base_url": self.base_url, "research_base_url": self.base_url,
-                "media_hosts": (urlsplit(self.cover_base).hostname,)}
+        return {"web_base_url": self.base_url, "research_base_url": self.base_url, "media_hosts": (urlsplit(self.cover_base).hostname,)}
 
     def requests_to(self, path: str) -> list[dict[str, Any]]:
         with self._lock:
@@ -204,16 +229,27 @@ class OfflineTikTok:
         if path == "/api/challenge/item_list/":
             tag = self.world.hashtag_by_id(query.get("challengeID", ""))
             if tag is None:
-                return _Reply(body={"hasMore": False, "cursor": "0", "itemList": [], "statusCode": 10205, "statusMsg": "challenge not found"})
+                return _Reply(
+                    body={"hasMore": False, "cursor": "0", "itemList": [], "statusCode": 10205, "statusMsg": "challenge not found"}
+                )
             try:
                 count = max(1, min(35, int(query.get("count", "30"))))
                 cursor = max(0, int(query.get("cursor", "0")))
             except ValueError:
                 return _Reply(body={"statusCode": 10201, "statusMsg": "invalid count or cursor"})
             feed = self.world.feed(tag.name, t)
-            posts = feed[cursor:cursor + count]
-            return _Reply(body=shapes.item_list_page(self.world, posts, t, self.base_url, cursor=cursor + len(posts),
-                                                    has_more=cursor + len(posts) < len(feed), cover_base=self.cover_base))
+            posts = feed[cursor : cursor + count]
+            return _Reply(
+                body=shapes.item_list_page(
+                    self.world,
+                    posts,
+                    t,
+                    self.base_url,
+                    cursor=cursor + len(posts),
+                    has_more=cursor + len(posts) < len(feed),
+                    cover_base=self.cover_base,
+                )
+            )
         if path == "/api/user/detail/":
             author = self.world.author(query.get("uniqueId", ""))
             if author is None:
@@ -223,20 +259,29 @@ class OfflineTikTok:
 
     def home(self) -> _Reply:
         token = self.issue_ms_token()
-        body = ("<!DOCTYPE html><html lang=\"sv-SE\"><head><meta charset=\"utf-8\"><title>TikTok - Make Your Day</title>"
-                f"<script>{SIGN_JS}</script></head><body><div id=\"app\">TikTok (offline)</div></body></html>")
+        body = (
+            '<!DOCTYPE html><html lang="sv-SE"><head><meta charset="utf-8"><title>TikTok - Make Your Day</title>'
+            f'<script>{SIGN_JS}</script></head><body><div id="app">TikTok (offline)</div></body></html>'
+        )
         ttwid = hashlib.sha256(token.encode()).hexdigest()[:32]
-        return _Reply(body=body, content_type="text/html; charset=utf-8",
-                      cookies=[f"msToken={token}; Path=/", f"ttwid=1%7C{ttwid}; Path=/; HttpOnly", "tt_csrf_token=offline; Path=/"])
+        return _Reply(
+            body=body,
+            content_type="text/html; charset=utf-8",
+            cookies=[f"msToken={token}; Path=/", f"ttwid=1%7C{ttwid}; Path=/; HttpOnly", "tt_csrf_token=offline; Path=/"],
+        )
 
     def video_page(self, user: str, post_id: str) -> _Reply:
         post = self.world.posts_by_id.get(post_id)
         t = self.now()
         if post is None or not post.visible(t) or post.author.unique_id != unquote(user):
             data = {"__DEFAULT_SCOPE__": {"webapp.video-detail": {"statusCode": 10204, "statusMsg": "item doesn't exist"}}}
-            return _Reply(body=f'<!DOCTYPE html><html><body><script id="__UNIVERSAL_DATA_FOR_REHYDRATION__" type="application/json">{json.dumps(data)}</script></body></html>',
-                          content_type="text/html; charset=utf-8")
-        return _Reply(body=shapes.video_page_html(self.world, post, t, self.base_url, self.cover_base), content_type="text/html; charset=utf-8")
+            return _Reply(
+                body=f'<!DOCTYPE html><html><body><script id="__UNIVERSAL_DATA_FOR_REHYDRATION__" type="application/json">{json.dumps(data)}</script></body></html>',
+                content_type="text/html; charset=utf-8",
+            )
+        return _Reply(
+            body=shapes.video_page_html(self.world, post, t, self.base_url, self.cover_base), content_type="text/html; charset=utf-8"
+        )
 
     def cover(self, post_id: str, query: dict[str, str]) -> _Reply:
         post = self.world.posts_by_id.get(post_id)
@@ -256,9 +301,20 @@ class OfflineTikTok:
 
     def oauth_token(self, form: dict[str, str]) -> _Reply:
         if form.get("grant_type") != "client_credentials" or not form.get("client_key") or not form.get("client_secret"):
-            return _Reply(400, {"error": "invalid_request", "error_description": "grant_type, client_key and client_secret are required", "log_id": self._log_id()})
-        if (self.client_key and form["client_key"] != self.client_key) or (self.client_secret and form["client_secret"] != self.client_secret):
-            return _Reply(401, {"error": "invalid_client", "error_description": "Client key or secret is incorrect.", "log_id": self._log_id()})
+            return _Reply(
+                400,
+                {
+                    "error": "invalid_request",
+                    "error_description": "grant_type, client_key and client_secret are required",
+                    "log_id": self._log_id(),
+                },
+            )
+        if (self.client_key and form["client_key"] != self.client_key) or (
+            self.client_secret and form["client_secret"] != self.client_secret
+        ):
+            return _Reply(
+                401, {"error": "invalid_client", "error_description": "Client key or secret is incorrect.", "log_id": self._log_id()}
+            )
         token = "clt." + hashlib.sha256(f"{time.time_ns()}:{form['client_key']}".encode()).hexdigest()
         with self._lock:
             self._access_tokens[token] = self.now() + dt.timedelta(seconds=self.token_ttl_seconds)
@@ -271,7 +327,10 @@ class OfflineTikTok:
         with self._lock:
             expiry = self._access_tokens.get(token)
         if expiry is None or expiry < self.now():
-            return _Reply(401, shapes.research_error("access_token_invalid", "The access token is invalid or not found in the request.", self._log_id()))
+            return _Reply(
+                401,
+                shapes.research_error("access_token_invalid", "The access token is invalid or not found in the request.", self._log_id()),
+            )
         day = self.now().strftime("%Y-%m-%d")
         with self._lock:
             self.counters["research_requests"] += 1
@@ -299,8 +358,11 @@ class OfflineTikTok:
 
     def _matches(self, post: Any, query: dict[str, Any]) -> bool:
         ands, ors, nots = query.get("and") or [], query.get("or") or [], query.get("not") or []
-        return (all(self._condition(post, c) for c in ands) and (not ors or any(self._condition(post, c) for c in ors))
-                and not any(self._condition(post, c) for c in nots))
+        return (
+            all(self._condition(post, c) for c in ands)
+            and (not ors or any(self._condition(post, c) for c in ors))
+            and not any(self._condition(post, c) for c in nots)
+        )
 
     def research_query(self, headers: Any, query: dict[str, str], body: Any) -> _Reply:
         denied = self._research_auth(headers)
@@ -336,7 +398,7 @@ class OfflineTikTok:
         except ValueError as exc:
             return invalid(str(exc))
         fields = set(query.get("fields", "").split(",")) - {""} or None
-        page = found[cursor:cursor + max_count]
+        page = found[cursor : cursor + max_count]
         videos = [shapes.research_video(p, t, fields) for p in page]
         if self.research_duplicates and cursor == 0 and len(videos) > 1:
             videos.append(dict(videos[0]))  # the real API sometimes lists a video twice in one page
@@ -416,8 +478,16 @@ class _Handler(BaseHTTPRequestHandler):
         elif raw_body:
             body = {k: v[0] for k, v in parse_qs(raw_body.decode("utf-8", "replace")).items()}
         with tiktok._lock:
-            tiktok.requests.append({"method": method, "path": path, "query": query, "json": body if "json" in content_type else None,
-                                    "cookies": sorted(cookies), "at": tiktok.now()})
+            tiktok.requests.append(
+                {
+                    "method": method,
+                    "path": path,
+                    "query": query,
+                    "json": body if "json" in content_type else None,
+                    "cookies": sorted(cookies),
+                    "at": tiktok.now(),
+                }
+            )
         fault = tiktok.faults.take(path)
         reply = None
         if fault is not None:
@@ -428,7 +498,7 @@ class _Handler(BaseHTTPRequestHandler):
         if reply is None:
             try:
                 reply = self._route(method, path, query, body, cookies)
-            except Exception as exc:  # pragma: no cover - a bug in the offline server
+            except Exception as exc:  # noqa: BLE001 - a bug in the offline server  # pragma: no cover
                 reply = _Reply(500, {"statusCode": 500, "statusMsg": f"offline server error: {exc}"})
             if fault is not None and fault.kind == "truncated" and reply.body:
                 reply.body = reply.body[: max(1, len(reply.body) // 2)]
@@ -466,29 +536,50 @@ class _Handler(BaseHTTPRequestHandler):
             return _Reply(body=images.avatar_jpeg(m.group(1)), content_type="image/jpeg")
         if path == "/_offline/fault":
             try:
-                tiktok.faults.add(query.get("kind", ""), path=query.get("path") or None,
-                                  times=int(query["times"]) if query.get("times") else 1, delay=float(query.get("delay") or 0),
-                                  after=int(query.get("after") or 0))
+                tiktok.faults.add(
+                    query.get("kind", ""),
+                    path=query.get("path") or None,
+                    times=int(query["times"]) if query.get("times") else 1,
+                    delay=float(query.get("delay") or 0),
+                    after=int(query.get("after") or 0),
+                )
             except ValueError as exc:
                 return _Reply(400, {"error": str(exc)})
             return _Reply(body={"armed": len(tiktok.faults)})
         if path == "/_offline/state":
-            return _Reply(body={"now": clock.iso(tiktok.now()), "counters": tiktok.counters, "faults_armed": len(tiktok.faults),
-                                "hashtags": sorted(tiktok.world.hashtags)})
+            return _Reply(
+                body={
+                    "now": clock.iso(tiktok.now()),
+                    "counters": tiktok.counters,
+                    "faults_armed": len(tiktok.faults),
+                    "hashtags": sorted(tiktok.world.hashtags),
+                }
+            )
         return _Reply(404, {"statusCode": 404, "statusMsg": "not found"})
 
 
-def serve_forever(port: int = 8765, seed: int = 0, *, host: str = "127.0.0.1", start: dt.datetime | None = None, speed: float = 1.0,
-                  hashtags: tuple[str, ...] = (), announce: Callable[[str], None] = print, **options: Any) -> None:
+def serve_forever(
+    port: int = 8765,
+    seed: int = 0,
+    *,
+    host: str = "127.0.0.1",
+    start: dt.datetime | None = None,
+    speed: float = 1.0,
+    hashtags: tuple[str, ...] = (),
+    announce: Callable[[str], None] = print,
+    **options: Any,
+) -> None:
     """Serve until Ctrl-C. With ``start``, simulated time begins there and runs ``speed`` times faster than real time."""
     now = None
     if start is not None or speed != 1.0:
         origin, t0 = (start or clock.now()), time.monotonic()
         now = lambda: origin + dt.timedelta(seconds=(time.monotonic() - t0) * speed)  # noqa: E731
     server = OfflineTikTok(seed, host=host, port=port, now=now, hashtags=hashtags, **options).start()
-    announce(f"offline TikTok at {server.base_url} (seed {seed}); point the collectors at it with "
-             f"TIKTOK_INTEL_WEB_BASE_URL={server.base_url} TIKTOK_INTEL_RESEARCH_BASE_URL={server.base_url} "
-             f"TIKTOK_INTEL_MEDIA_HOSTS={host}; Ctrl-C stops it")
+    announce(
+        f"offline TikTok at {server.base_url} (seed {seed}); point the collectors at it with "
+        f"TIKTOK_INTEL_WEB_BASE_URL={server.base_url} TIKTOK_INTEL_RESEARCH_BASE_URL={server.base_url} "
+        f"TIKTOK_INTEL_MEDIA_HOSTS={host}; Ctrl-C stops it"
+    )
     try:
         while True:
             time.sleep(3600)

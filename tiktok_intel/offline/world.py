@@ -5,6 +5,7 @@ Nothing here reads the wall clock: every question takes the time ``t`` (naive UT
 at, so a collection at ``t`` and one at ``t + 8 h`` see more views, more likes, more followers and
 newer posts, exactly as two real collections would.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -12,7 +13,7 @@ import datetime as dt
 import hashlib
 import math
 import random
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from ..conventions import hashtag as _hashtag
 
@@ -29,17 +30,71 @@ DEFAULT_TOPICS: dict[str, tuple[str, ...]] = {
 }
 GENERIC_TAGS = ("fyp", "foryou", "viral", "fördig")
 
-_FIRST = ("anna", "erik", "lars", "karin", "sara", "johan", "emma", "oskar", "elin", "nils", "maja", "axel", "linnea", "ali",
-          "fatima", "hugo", "wilma", "ebba", "liam", "saga", "åsa", "örjan", "märta")
-_LAST = ("andersson", "johansson", "karlsson", "nilsson", "eriksson", "larsson", "olsson", "persson", "svensson", "gustafsson",
-         "lindberg", "öberg", "åkesson", "hussein", "berg")
-_ORGS = (("svtnyheter", "SVT Nyheter"), ("aftonbladet", "Aftonbladet"), ("dn.se", "Dagens Nyheter"),
-         ("sverigesradio", "Sveriges Radio"), ("expressen", "Expressen"), ("klimatkollen", "Klimatkollen"))
+_FIRST = (
+    "anna",
+    "erik",
+    "lars",
+    "karin",
+    "sara",
+    "johan",
+    "emma",
+    "oskar",
+    "elin",
+    "nils",
+    "maja",
+    "axel",
+    "linnea",
+    "ali",
+    "fatima",
+    "hugo",
+    "wilma",
+    "ebba",
+    "liam",
+    "saga",
+    "åsa",
+    "örjan",
+    "märta",
+)
+_LAST = (
+    "andersson",
+    "johansson",
+    "karlsson",
+    "nilsson",
+    "eriksson",
+    "larsson",
+    "olsson",
+    "persson",
+    "svensson",
+    "gustafsson",
+    "lindberg",
+    "öberg",
+    "åkesson",
+    "hussein",
+    "berg",
+)
+_ORGS = (
+    ("svtnyheter", "SVT Nyheter"),
+    ("aftonbladet", "Aftonbladet"),
+    ("dn.se", "Dagens Nyheter"),
+    ("sverigesradio", "Sveriges Radio"),
+    ("expressen", "Expressen"),
+    ("klimatkollen", "Klimatkollen"),
+)
 _PHRASES = {
-    "valet": ("Så röstade unga i valet", "Partiledardebatten på 60 sekunder", "Vad tycker du om valet 2026?",
-              "Vallokalen öppnar kl 8", "Här är siffrorna från SVT/Novus"),
-    "klimat": ("Så påverkas Sverige av klimatkrisen", "Rekordvärme i november", "Tre saker du kan göra för klimatet",
-               "Elbil eller tåg?", "Glaciären som försvann"),
+    "valet": (
+        "Så röstade unga i valet",
+        "Partiledardebatten på 60 sekunder",
+        "Vad tycker du om valet 2026?",
+        "Vallokalen öppnar kl 8",
+        "Här är siffrorna från SVT/Novus",
+    ),
+    "klimat": (
+        "Så påverkas Sverige av klimatkrisen",
+        "Rekordvärme i november",
+        "Tre saker du kan göra för klimatet",
+        "Elbil eller tåg?",
+        "Glaciären som försvann",
+    ),
     "sport": ("Vilket mål!", "Derbyt på Tele2", "Blågult tar medalj", "Allsvenskan avgörs ikväll"),
     "kultur": ("Melodifestivalen: veckans favorit", "Ny låt ute nu", "Bakom kulisserna", "Schlager-quiz"),
     "vardag": ("Fikapaus på jobbet", "Stockholm i höstmörker", "När chefen säger...", "Lördagsgodis-ranking"),
@@ -109,10 +164,10 @@ class Post:
     duration_s: int
     music_id: str
     region: str
-    cover_kind: str          # 'text' | 'dup' | 'plain'
-    cover_group: int         # near-duplicate group (dup), else the post's own number
-    cover_variant: int       # which alteration of the group's picture
-    overlay: str             # text drawn on 'text' covers ('' otherwise)
+    cover_kind: str  # 'text' | 'dup' | 'plain'
+    cover_group: int  # near-duplicate group (dup), else the post's own number
+    cover_variant: int  # which alteration of the group's picture
+    overlay: str  # text drawn on 'text' covers ('' otherwise)
 
     def visible(self, t: dt.datetime) -> bool:
         return self.created_at <= t
@@ -141,8 +196,16 @@ class World:
     ``topics``: replaces :data:`DEFAULT_TOPICS`.
     """
 
-    def __init__(self, seed: int = 0, *, hashtags: Iterable[str] = (), topics: dict[str, Sequence[str]] | None = None,
-                 n_authors: int = 80, n_posts: int = 900, epoch: dt.datetime = EPOCH):
+    def __init__(
+        self,
+        seed: int = 0,
+        *,
+        hashtags: Iterable[str] = (),
+        topics: dict[str, Sequence[str]] | None = None,
+        n_authors: int = 80,
+        n_posts: int = 900,
+        epoch: dt.datetime = EPOCH,
+    ):
         self.seed = seed
         self.epoch = epoch
         self.topics: dict[str, tuple[str, ...]] = {k: tuple(_norm(t) for t in v) for k, v in (topics or DEFAULT_TOPICS).items()}
@@ -185,12 +248,21 @@ class World:
             while unique_id in used:
                 unique_id += str(rng.randint(0, 9))
             used.add(unique_id)
-            authors.append(Author(
-                author_id=_big_id(rng, 68), unique_id=unique_id, nickname=nickname,
-                signature=rng.choice(("", "Stockholm 📍", "Nyheter varje dag", "Klimat & politik", "Bara kul 🙃")),
-                verified=verified, sec_uid="MS4wLjABAAAA" + hashlib.sha256(f"{self.seed}{unique_id}".encode()).hexdigest()[:40],
-                base_followers=followers + 10, follower_growth_per_day=rng.uniform(0.001, 0.02),
-                following=rng.randint(0, 900), base_videos=rng.randint(0, 400), likes_given=rng.randint(0, 50_000)))
+            authors.append(
+                Author(
+                    author_id=_big_id(rng, 68),
+                    unique_id=unique_id,
+                    nickname=nickname,
+                    signature=rng.choice(("", "Stockholm 📍", "Nyheter varje dag", "Klimat & politik", "Bara kul 🙃")),
+                    verified=verified,
+                    sec_uid="MS4wLjABAAAA" + hashlib.sha256(f"{self.seed}{unique_id}".encode()).hexdigest()[:40],
+                    base_followers=followers + 10,
+                    follower_growth_per_day=rng.uniform(0.001, 0.02),
+                    following=rng.randint(0, 900),
+                    base_videos=rng.randint(0, 400),
+                    likes_given=rng.randint(0, 50_000),
+                )
+            )
         return authors
 
     def _make_posts(self, rng: random.Random, n: int) -> list[Post]:
@@ -231,22 +303,38 @@ class World:
             else:
                 kind, group = "plain", i
             overlay = rng.choice(_OVERLAYS.get(topic, ("#" + tags[0],))) if kind == "text" else ""
-            posts.append(Post(
-                post_id=_big_id(rng, 73), author=author, created_at=created, topic=topic, hashtags=tuple(tags),
-                description=description, peak_views=int(min(5e7, rng.lognormvariate(8.5, 1.9))) + 50,
-                tau_hours=rng.uniform(6, 120),
-                rates=(rng.uniform(0.03, 0.12), rng.uniform(0.001, 0.01), rng.uniform(0.0005, 0.01), rng.uniform(0.001, 0.02)),
-                duration_s=rng.randint(7, 180), music_id=_big_id(rng, 71), region=rng.choice(_REGIONS),
-                cover_kind=kind, cover_group=group, cover_variant=i, overlay=overlay))
+            posts.append(
+                Post(
+                    post_id=_big_id(rng, 73),
+                    author=author,
+                    created_at=created,
+                    topic=topic,
+                    hashtags=tuple(tags),
+                    description=description,
+                    peak_views=int(min(5e7, rng.lognormvariate(8.5, 1.9))) + 50,
+                    tau_hours=rng.uniform(6, 120),
+                    rates=(rng.uniform(0.03, 0.12), rng.uniform(0.001, 0.01), rng.uniform(0.0005, 0.01), rng.uniform(0.001, 0.02)),
+                    duration_s=rng.randint(7, 180),
+                    music_id=_big_id(rng, 71),
+                    region=rng.choice(_REGIONS),
+                    cover_kind=kind,
+                    cover_group=group,
+                    cover_variant=i,
+                    overlay=overlay,
+                )
+            )
         return posts
 
     def _make_hashtag(self, name: str) -> Hashtag:
         rng = _rng(self.seed, "hashtag", name)
         popular = name in GENERIC_TAGS
-        return Hashtag(name=name, challenge_id=str(rng.randrange(10**15, 10**19 // 2)),
-                       description=f"Klipp om #{name}" if rng.random() < 0.6 else "",
-                       base_videos=rng.randint(10**7, 10**8) if popular else rng.randint(100, 200_000),
-                       base_views=rng.randint(10**11, 10**12) if popular else rng.randint(10**5, 10**9))
+        return Hashtag(
+            name=name,
+            challenge_id=str(rng.randrange(10**15, 10**19 // 2)),
+            description=f"Klipp om #{name}" if rng.random() < 0.6 else "",
+            base_videos=rng.randint(10**7, 10**8) if popular else rng.randint(100, 200_000),
+            base_views=rng.randint(10**11, 10**12) if popular else rng.randint(10**5, 10**9),
+        )
 
     # -- questions, always at a time t ------------------------------------------------------------
     def feed(self, hashtag: str, t: dt.datetime) -> list[Post]:
@@ -269,12 +357,25 @@ class World:
 
     def author_stats(self, author: Author, t: dt.datetime) -> dict[str, int]:
         posts = [p for p in self.posts_by_author.get(author.unique_id, []) if p.visible(t)]
-        return {"followerCount": author.followers(t), "followingCount": author.following,
-                "heartCount": sum(p.counts(t)["likes"] for p in posts) + author.base_followers // 3,
-                "videoCount": author.base_videos + len(posts), "diggCount": author.likes_given, "friendCount": author.following // 10}
+        return {
+            "followerCount": author.followers(t),
+            "followingCount": author.following,
+            "heartCount": sum(p.counts(t)["likes"] for p in posts) + author.base_followers // 3,
+            "videoCount": author.base_videos + len(posts),
+            "diggCount": author.likes_given,
+            "friendCount": author.following // 10,
+        }
 
-    def search(self, t: dt.datetime, *, hashtags: Sequence[str] = (), regions: Sequence[str] = (), keywords: Sequence[str] = (),
-               start: dt.datetime | None = None, end: dt.datetime | None = None) -> list[Post]:
+    def search(
+        self,
+        t: dt.datetime,
+        *,
+        hashtags: Sequence[str] = (),
+        regions: Sequence[str] = (),
+        keywords: Sequence[str] = (),
+        start: dt.datetime | None = None,
+        end: dt.datetime | None = None,
+    ) -> list[Post]:
         """Research API search: posts created in [start, end) matching every condition, newest first."""
         wanted = {_norm(h) for h in hashtags}
         result = []

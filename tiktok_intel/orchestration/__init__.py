@@ -2,6 +2,7 @@
 
 The Prefect flows and their deployments live above the library, in the ``flows`` package.
 """
+
 from .runs import FlowRun, flow_run
 
 __all__ = ["FlowRun", "flow_run"]

@@ -6,6 +6,7 @@ its body in: it takes the workspace write lock, records the run as ``running``, 
 ``completed`` or ``failed`` with the steps it recorded; its :meth:`FlowRun.summary` is the run's
 one-line log. Nothing below this layer writes ``runs``: library functions return their outcomes.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -13,8 +14,9 @@ import dataclasses
 import datetime as dt
 import json
 import time
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any
 
 from .. import clock, raw
 from ..errors import TikTokIntelError
@@ -23,6 +25,7 @@ from ..store import Workspace
 #: How long a run's own opens of the store (and its notebooks') wait, retrying, while a reader (a
 #: dashboard, a notebook) holds the DuckDB file: a scheduled run does not fail because someone is reading.
 RUN_OPEN_WAIT_SECONDS = 60.0
+
 
 @dataclasses.dataclass
 class Step:
@@ -102,8 +105,10 @@ def _safe(parameters: Mapping[str, Any], secrets: list[str]) -> dict[str, Any]:
 
 
 def _record_start(con, run: FlowRun) -> None:
-    con.execute("INSERT INTO runs (run_id, flow, started_at, status, counts, steps) VALUES (?, ?, ?, 'running', ?, '[]')",
-                [run.run_id, run.flow, run.started_at, json.dumps({"parameters": run.parameters}, default=str)])
+    con.execute(
+        "INSERT INTO runs (run_id, flow, started_at, status, counts, steps) VALUES (?, ?, ?, 'running', ?, '[]')",
+        [run.run_id, run.flow, run.started_at, json.dumps({"parameters": run.parameters}, default=str)],
+    )
 
 
 def _record_end(workspace: Workspace, run: FlowRun) -> None:
@@ -111,14 +116,29 @@ def _record_end(workspace: Workspace, run: FlowRun) -> None:
     counts = {"parameters": run.parameters, **run.counts, "seconds": round(run.seconds, 2)}
     steps = [done.as_dict() for done in run.steps]
     with workspace.connection() as con:
-        con.execute("UPDATE runs SET ended_at = ?, status = ?, counts = ?, steps = ?, notebook_path = ?, error = ? WHERE run_id = ?",
-                    [run.ended_at, run.status, json.dumps(counts, default=str), json.dumps(steps, default=str), run.notebook_path,
-                     run.error, run.run_id])
+        con.execute(
+            "UPDATE runs SET ended_at = ?, status = ?, counts = ?, steps = ?, notebook_path = ?, error = ? WHERE run_id = ?",
+            [
+                run.ended_at,
+                run.status,
+                json.dumps(counts, default=str),
+                json.dumps(steps, default=str),
+                run.notebook_path,
+                run.error,
+                run.run_id,
+            ],
+        )
 
 
 @contextlib.contextmanager
-def flow_run(flow: str, parameters: Mapping[str, Any] | None = None, *, workspace: Workspace | None = None, lock: bool = True,
-             on_wait: Callable[[str], None] | None = None) -> Iterator[FlowRun]:
+def flow_run(
+    flow: str,
+    parameters: Mapping[str, Any] | None = None,
+    *,
+    workspace: Workspace | None = None,
+    lock: bool = True,
+    on_wait: Callable[[str], None] | None = None,
+) -> Iterator[FlowRun]:
     """The body of a run: write lock held (``lock``), one row in ``runs`` (``running`` ->
     ``completed`` / ``failed``) in ``workspace`` (default: the process settings' one, for the
     edges; the run's steps find it as ``run.workspace``, with opens waiting up to

@@ -11,10 +11,12 @@ The two fetching jobs split in two the same way everywhere: the flow's task fetc
 (``hashtag_monitoring(con, ingest=False)``, ``content(workspace, max_posts=N)``), and the notebook
 then calls the step without fetching (its defaults, offline) to ingest what is pending and refresh.
 """
+
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from ..analyses import rules, trends
 from ..collect import NothingToCollectError, RunResult, collect, ingest_raw_run, monitor
@@ -55,8 +57,9 @@ def _ingested(stats: IngestStats) -> dict[str, Any]:
     return {"pages": stats.pages}
 
 
-def hashtag_monitoring(con, *, snapshot: bool = True, hashtags: Sequence[str] | None = None, ingest: bool = True,
-                       full: bool = False) -> StepResult:
+def hashtag_monitoring(
+    con, *, snapshot: bool = True, hashtags: Sequence[str] | None = None, ingest: bool = True, full: bool = False
+) -> StepResult:
     """Snapshot each tracked hashtag's own stats (``snapshot``: fetch its page from TikTok, re-reading
     the tracked list now; or only ``hashtags``), then (``ingest``) ingest the pending raw pages and
     refresh the hashtag trends (every hashtag when ``full``). ``ingest=False``: the pages stay in raw
@@ -106,14 +109,32 @@ def author_trends(con, *, full: bool = False) -> trends.RefreshResult:
     return trends.refresh_author_trends(con, full=full)
 
 
-def association_rules(con, *, min_support: float = 0.01, min_confidence: float = 0.5, window_days: int = 30,
-                      max_len: int | None = 3, exclude_tracked: bool = True) -> rules.RulesRun:
+def association_rules(
+    con,
+    *,
+    min_support: float = 0.01,
+    min_confidence: float = 0.5,
+    window_days: int = 30,
+    max_len: int | None = 3,
+    exclude_tracked: bool = True,
+) -> rules.RulesRun:
     """Mine and store the association rules between the hashtags of the posts collected in the last
     ``window_days`` (0: all); ``max_len`` 0 or None: no limit on a rule's size."""
-    return rules.run_rules(con, min_support=min_support, min_confidence=min_confidence, window_days=window_days,
-                           max_len=max_len or None, exclude_tracked=exclude_tracked)
+    return rules.run_rules(
+        con,
+        min_support=min_support,
+        min_confidence=min_confidence,
+        window_days=window_days,
+        max_len=max_len or None,
+        exclude_tracked=exclude_tracked,
+    )
 
 
 #: Job name -> its step function (the schedules table names the jobs).
-STEPS = {"hashtag-monitoring": hashtag_monitoring, "content": content, "post-trends": post_trends,
-         "author-trends": author_trends, "association-rules": association_rules}
+STEPS = {
+    "hashtag-monitoring": hashtag_monitoring,
+    "content": content,
+    "post-trends": post_trends,
+    "author-trends": author_trends,
+    "association-rules": association_rules,
+}

@@ -4,10 +4,12 @@ Pure functions: they never mutate their input, take the collection time in a :cl
 and turn anything they cannot read into a reject with a reason. :func:`sniff` tells, cheaply,
 whether a file is TikTok data at all (for imports).
 """
+
 from __future__ import annotations
 
 import re
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import orjson
 
@@ -99,7 +101,11 @@ def parse_json(obj: Any, ctx: Context, batch: Batch | None = None) -> Batch:
     elif shape == "web_item_list":
         items = obj.get("itemList")
         if items is None and obj.get("statusCode") not in (0, None):
-            batch.reject(-1, f"TikTok answered statusCode {obj.get('statusCode')} ({obj.get('statusMsg') or obj.get('status_msg') or 'no message'})", obj)
+            batch.reject(
+                -1,
+                f"TikTok answered statusCode {obj.get('statusCode')} ({obj.get('statusMsg') or obj.get('status_msg') or 'no message'})",
+                obj,
+            )
         elif items is not None and not isinstance(items, list):
             batch.reject(-1, "itemList is not a list", obj)
         else:
@@ -230,7 +236,9 @@ def _parse_html(data: bytes, ctx: Context) -> Batch:
         parse_json(obj, ctx, batch)
     if not found:
         lowered = data[:20000].lower()
-        hint = "captcha" if b"captcha" in lowered or b"verify" in lowered else "login wall" if b"login" in lowered else "no TikTok data in it"
+        hint = (
+            "captcha" if b"captcha" in lowered or b"verify" in lowered else "login wall" if b"login" in lowered else "no TikTok data in it"
+        )
         batch.reject(-1, f"HTML page where JSON was expected ({hint})", data)
     return batch
 

@@ -1,4 +1,5 @@
 """TikTok's mobile-app ``aweme`` shape (as third-party APIs such as EnsembleData return it)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -7,9 +8,20 @@ from .batch import Batch, Context
 from .fields import BadValue, count, epoch, first, ident, text, url_of
 from .web import add_author, add_hashtag, add_post
 
-AWEME_COUNTS = (("views", "play_count"), ("likes", "digg_count"), ("comments", "comment_count"), ("shares", "share_count"), ("saves", "collect_count"))
-AWEME_AUTHOR_COUNTS = (("followers", "follower_count"), ("following", "following_count"), ("hearts", "total_favorited"),
-                       ("videos", "aweme_count"), ("likes_given", "favoriting_count"))
+AWEME_COUNTS = (
+    ("views", "play_count"),
+    ("likes", "digg_count"),
+    ("comments", "comment_count"),
+    ("shares", "share_count"),
+    ("saves", "collect_count"),
+)
+AWEME_AUTHOR_COUNTS = (
+    ("followers", "follower_count"),
+    ("following", "following_count"),
+    ("hearts", "total_favorited"),
+    ("videos", "aweme_count"),
+    ("likes_given", "favoriting_count"),
+)
 
 
 def aweme(item: Any, batch: Batch, ctx: Context, *, rank: int | None = None) -> None:
@@ -32,20 +44,45 @@ def aweme(item: Any, batch: Batch, ctx: Context, *, rank: int | None = None) -> 
     music_id = ident(first(music, "id_str", "id", "mid"), "music.id") if music else None
     duration_ms = count(first(video, "duration") or item.get("duration"), "duration")
 
-    author_key = add_author(batch, ctx, author_id=author_id, unique_id=unique_id, nickname=author.get("nickname"),
-                            signature=author.get("signature"), verified=bool(author.get("verification_type")) if "verification_type" in author else None,
-                            sec_uid=author.get("sec_uid"), avatar_url=url_of(author.get("avatar_thumb")),
-                            counts=author_counts) if (author_id or unique_id) else None
+    author_key = (
+        add_author(
+            batch,
+            ctx,
+            author_id=author_id,
+            unique_id=unique_id,
+            nickname=author.get("nickname"),
+            signature=author.get("signature"),
+            verified=bool(author.get("verification_type")) if "verification_type" in author else None,
+            sec_uid=author.get("sec_uid"),
+            avatar_url=url_of(author.get("avatar_thumb")),
+            counts=author_counts,
+        )
+        if (author_id or unique_id)
+        else None
+    )
     if music_id:
-        batch.add("music", music_id=music_id, title=text(music.get("title")), author_name=text(music.get("author")),
-                  original=music.get("is_original") if isinstance(music.get("is_original"), bool) else None,
-                  duration_s=min(count(music.get("duration"), "music.duration") or 0, 2**31 - 1) or None,
-                  play_url=url_of(music.get("play_url")), first_seen_at=ctx.collected_at, last_seen_at=ctx.collected_at)
+        batch.add(
+            "music",
+            music_id=music_id,
+            title=text(music.get("title")),
+            author_name=text(music.get("author")),
+            original=music.get("is_original") if isinstance(music.get("is_original"), bool) else None,
+            duration_s=min(count(music.get("duration"), "music.duration") or 0, 2**31 - 1) or None,
+            play_url=url_of(music.get("play_url")),
+            first_seen_at=ctx.collected_at,
+            last_seen_at=ctx.collected_at,
+        )
     tags: list[str] = []
     for challenge in item.get("cha_list") or []:
         if isinstance(challenge, dict):
-            tag = add_hashtag(batch, ctx, challenge.get("cha_name"), challenge_id=ident(challenge.get("cid"), "cha_list.cid"),
-                              title=challenge.get("cha_name"), description=challenge.get("desc"))
+            tag = add_hashtag(
+                batch,
+                ctx,
+                challenge.get("cha_name"),
+                challenge_id=ident(challenge.get("cid"), "cha_list.cid"),
+                title=challenge.get("cha_name"),
+                description=challenge.get("desc"),
+            )
             if tag:
                 tags.append(tag)
     for extra in item.get("text_extra") or []:
@@ -53,10 +90,24 @@ def aweme(item: Any, batch: Batch, ctx: Context, *, rank: int | None = None) -> 
             tag = add_hashtag(batch, ctx, extra.get("hashtag_name"), challenge_id=ident(extra.get("hashtag_id"), "text_extra.hashtag_id"))
             if tag:
                 tags.append(tag)
-    add_post(batch, ctx, post_id=post_id, author_key=author_key, unique_id=unique_id, description=item.get("desc"),
-             created_at=created_at, music_id=music_id, duration_s=None if duration_ms is None else min(duration_ms // 1000, 2**31 - 1),
-             cover_url=url_of(first(video, "cover", "origin_cover")), video_url=url_of(first(video, "play_addr", "download_addr")),
-             region=item.get("region"), is_ad=item.get("is_ads"), counts=counts, hashtags=tags, rank=rank)
+    add_post(
+        batch,
+        ctx,
+        post_id=post_id,
+        author_key=author_key,
+        unique_id=unique_id,
+        description=item.get("desc"),
+        created_at=created_at,
+        music_id=music_id,
+        duration_s=None if duration_ms is None else min(duration_ms // 1000, 2**31 - 1),
+        cover_url=url_of(first(video, "cover", "origin_cover")),
+        video_url=url_of(first(video, "play_addr", "download_addr")),
+        region=item.get("region"),
+        is_ad=item.get("is_ads"),
+        counts=counts,
+        hashtags=tags,
+        rank=rank,
+    )
 
 
 def aweme_list(items: list, batch: Batch, ctx: Context) -> None:

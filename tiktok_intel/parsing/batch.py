@@ -1,10 +1,12 @@
 """A batch of parsed records, one list of column dicts per table, plus its rejects."""
+
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..schema import INGEST_TABLES, TABLES_BY_NAME
 
@@ -54,7 +56,7 @@ class Batch:
             excerpt = json.dumps(raw, ensure_ascii=False, default=str)[:300]
         self.rejects.append(Reject(index, reason, excerpt.replace("\x00", "")))
 
-    def item(self, index: int, raw: Any, parse: Callable[["Batch"], None]) -> bool:
+    def item(self, index: int, raw: Any, parse: Callable[[Batch], None]) -> bool:
         """Parse one item with ``parse(scratch)``: keep its records if it succeeds, else reject it.
 
         An item is all or nothing: a bad count halfway through leaves no half-added post behind.
@@ -65,7 +67,7 @@ class Batch:
         marks = [len(rows) for rows in self.rows.values()]
         try:
             parse(self)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - whatever a parser raised, the item becomes a reject with the reason
             for rows, mark in zip(self.rows.values(), marks):  # roll back what the item added
                 del rows[mark:]
             if isinstance(exc, BadValue):
@@ -76,7 +78,7 @@ class Batch:
         self.items_ok += 1
         return True
 
-    def extend(self, other: "Batch") -> None:
+    def extend(self, other: Batch) -> None:
         for name, rows in other.rows.items():
             self.rows[name].extend(rows)
         self.rejects.extend(other.rejects)

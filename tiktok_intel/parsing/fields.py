@@ -3,6 +3,7 @@
 A value that is present but unusable raises :class:`BadValue`; the parser turns that into a
 reject naming the field, so no number is ever silently replaced by NULL or 0.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -19,9 +20,20 @@ _DIGITS = re.compile(r"\d{1,19}")
 #: The web shapes' counts: our stat column -> TikTok's field, the same in ``stats`` (rounded ints) and
 #: ``statsV2`` (exact strings), and in ``authorStats`` / ``authorStatsV2``. Both web readers use these:
 #: the Python parser (:mod:`.web`) and DuckDB's (:mod:`tiktok_intel.ingest.sql_reader`).
-POST_COUNTS = (("views", "playCount"), ("likes", "diggCount"), ("comments", "commentCount"), ("shares", "shareCount"), ("saves", "collectCount"))
-AUTHOR_COUNTS = (("followers", "followerCount"), ("following", "followingCount"), ("hearts", "heartCount"), ("videos", "videoCount"),
-                 ("likes_given", "diggCount"))
+POST_COUNTS = (
+    ("views", "playCount"),
+    ("likes", "diggCount"),
+    ("comments", "commentCount"),
+    ("shares", "shareCount"),
+    ("saves", "collectCount"),
+)
+AUTHOR_COUNTS = (
+    ("followers", "followerCount"),
+    ("following", "followingCount"),
+    ("hearts", "heartCount"),
+    ("videos", "videoCount"),
+    ("likes_given", "diggCount"),
+)
 #: A field some pages give under an older name, read (from the rounded ``stats`` only) when the field is absent.
 COUNT_FALLBACKS = {"heartCount": "heart"}
 

@@ -4,6 +4,7 @@ Traps handled here: the video id is ``id`` in some responses and ``video_id`` in
 a JSON integer; one page can list a video twice; strings can hold NUL bytes; videos name their
 author by ``username`` only, so the author is keyed ``@username`` until a numeric id is known.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -12,7 +13,13 @@ from .batch import Batch, Context
 from .fields import BadValue, count, epoch, first, ident, text
 from .web import add_author, add_hashtag, add_post
 
-VIDEO_COUNTS = (("views", "view_count"), ("likes", "like_count"), ("comments", "comment_count"), ("shares", "share_count"), ("saves", "favorites_count"))
+VIDEO_COUNTS = (
+    ("views", "view_count"),
+    ("likes", "like_count"),
+    ("comments", "comment_count"),
+    ("shares", "share_count"),
+    ("saves", "favorites_count"),
+)
 USER_COUNTS = (("followers", "follower_count"), ("following", "following_count"), ("hearts", "likes_count"), ("videos", "video_count"))
 
 
@@ -26,12 +33,36 @@ def video(item: Any, batch: Batch, ctx: Context, *, rank: int | None = None) -> 
     music_id = ident(item.get("music_id"), "music_id")
     author_key = add_author(batch, ctx, author_id=None, unique_id=username) if username else None
     if music_id:
-        batch.add("music", music_id=music_id, title=None, author_name=None, original=None, duration_s=None, play_url=None,
-                  first_seen_at=ctx.collected_at, last_seen_at=ctx.collected_at)
+        batch.add(
+            "music",
+            music_id=music_id,
+            title=None,
+            author_name=None,
+            original=None,
+            duration_s=None,
+            play_url=None,
+            first_seen_at=ctx.collected_at,
+            last_seen_at=ctx.collected_at,
+        )
     tags = [t for t in (add_hashtag(batch, ctx, name) for name in item.get("hashtag_names") or []) if t]
-    add_post(batch, ctx, post_id=post_id, author_key=author_key, unique_id=username, description=item.get("video_description"),
-             created_at=created_at, music_id=music_id, duration_s=count(item.get("video_duration"), "video_duration"),
-             cover_url=None, video_url=None, region=item.get("region_code"), is_ad=None, counts=counts, hashtags=tags, rank=rank)
+    add_post(
+        batch,
+        ctx,
+        post_id=post_id,
+        author_key=author_key,
+        unique_id=username,
+        description=item.get("video_description"),
+        created_at=created_at,
+        music_id=music_id,
+        duration_s=count(item.get("video_duration"), "video_duration"),
+        cover_url=None,
+        video_url=None,
+        region=item.get("region_code"),
+        is_ad=None,
+        counts=counts,
+        hashtags=tags,
+        rank=rank,
+    )
 
 
 def video_page(data: dict, batch: Batch, ctx: Context) -> None:
@@ -54,7 +85,16 @@ def user(data: dict, batch: Batch, ctx: Context) -> None:
         if not username:
             raise BadValue("Research API user info without the username it was asked for (keep the request in the raw page)")
         counts = {col: count(data.get(key), key) for col, key in USER_COUNTS}
-        add_author(b, ctx, author_id=None, unique_id=username, nickname=data.get("display_name"), signature=data.get("bio_description"),
-                   verified=data.get("is_verified"), avatar_url=data.get("avatar_url"), counts=counts)
+        add_author(
+            b,
+            ctx,
+            author_id=None,
+            unique_id=username,
+            nickname=data.get("display_name"),
+            signature=data.get("bio_description"),
+            verified=data.get("is_verified"),
+            avatar_url=data.get("avatar_url"),
+            counts=counts,
+        )
 
     batch.item(0, data, parse)

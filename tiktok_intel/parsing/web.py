@@ -3,6 +3,7 @@
 
 Every function reads its input without changing it and appends records to a :class:`Batch`.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -24,17 +25,37 @@ def exact_counts(stats: Any, stats_v2: Any, names: tuple[tuple[str, str], ...], 
     return result
 
 
-def add_author(batch: Batch, ctx: Context, *, author_id: str | None, unique_id: str | None, nickname=None, signature=None,
-               verified=None, sec_uid=None, avatar_url=None, counts: dict[str, int | None] | None = None) -> str | None:
+def add_author(
+    batch: Batch,
+    ctx: Context,
+    *,
+    author_id: str | None,
+    unique_id: str | None,
+    nickname=None,
+    signature=None,
+    verified=None,
+    sec_uid=None,
+    avatar_url=None,
+    counts: dict[str, int | None] | None = None,
+) -> str | None:
     """Add an author (and a stats snapshot when counts are known); return the author key."""
     key = author_id or (f"@{unique_id.lower()}" if unique_id else None)
     if key is None:
         return None
     counts = counts or {}
-    batch.add("authors", author_id=key, unique_id=unique_id, nickname=text(nickname), signature=text(signature),
-              verified=verified if isinstance(verified, bool) else None, sec_uid=text(sec_uid), avatar_url=text(avatar_url),
-              **{c: counts.get(c) for c, _ in AUTHOR_COUNTS},
-              first_seen_at=ctx.collected_at, last_seen_at=ctx.collected_at)
+    batch.add(
+        "authors",
+        author_id=key,
+        unique_id=unique_id,
+        nickname=text(nickname),
+        signature=text(signature),
+        verified=verified if isinstance(verified, bool) else None,
+        sec_uid=text(sec_uid),
+        avatar_url=text(avatar_url),
+        **{c: counts.get(c) for c, _ in AUTHOR_COUNTS},
+        first_seen_at=ctx.collected_at,
+        last_seen_at=ctx.collected_at,
+    )
     if author_id and unique_id:
         batch.add("author_names", author_id=author_id, unique_id=unique_id.lower())
     if any(v is not None for v in counts.values()):
@@ -42,23 +63,64 @@ def add_author(batch: Batch, ctx: Context, *, author_id: str | None, unique_id: 
     return key
 
 
-def add_hashtag(batch: Batch, ctx: Context, name: Any, *, challenge_id=None, title=None, description=None,
-                video_count=None, view_count=None) -> str | None:
+def add_hashtag(
+    batch: Batch, ctx: Context, name: Any, *, challenge_id=None, title=None, description=None, video_count=None, view_count=None
+) -> str | None:
     normalised = hashtag_name(name)
     if normalised is None:
         return None
-    batch.add("hashtags", name=normalised, challenge_id=challenge_id, title=text(title) or text(name), description=text(description),
-              video_count=video_count, view_count=view_count, first_seen_at=ctx.collected_at, last_seen_at=ctx.collected_at)
+    batch.add(
+        "hashtags",
+        name=normalised,
+        challenge_id=challenge_id,
+        title=text(title) or text(name),
+        description=text(description),
+        video_count=video_count,
+        view_count=view_count,
+        first_seen_at=ctx.collected_at,
+        last_seen_at=ctx.collected_at,
+    )
     return normalised
 
 
-def add_post(batch: Batch, ctx: Context, *, post_id: str, author_key: str | None, unique_id: str | None, description,
-             created_at, music_id, duration_s, cover_url, video_url, region, is_ad, counts: dict[str, int | None],
-             hashtags: list[str], rank: int | None) -> None:
-    batch.add("posts", post_id=post_id, author_id=author_key, author_unique_id=unique_id, description=text(description),
-              created_at=created_at, music_id=music_id, duration_s=duration_s, cover_url=text(cover_url), video_url=text(video_url),
-              region=text(region), is_ad=is_ad if isinstance(is_ad, bool) else None, url=post_url(unique_id, post_id),
-              source=ctx.source, **counts, first_seen_at=ctx.collected_at, last_seen_at=ctx.collected_at)
+def add_post(
+    batch: Batch,
+    ctx: Context,
+    *,
+    post_id: str,
+    author_key: str | None,
+    unique_id: str | None,
+    description,
+    created_at,
+    music_id,
+    duration_s,
+    cover_url,
+    video_url,
+    region,
+    is_ad,
+    counts: dict[str, int | None],
+    hashtags: list[str],
+    rank: int | None,
+) -> None:
+    batch.add(
+        "posts",
+        post_id=post_id,
+        author_id=author_key,
+        author_unique_id=unique_id,
+        description=text(description),
+        created_at=created_at,
+        music_id=music_id,
+        duration_s=duration_s,
+        cover_url=text(cover_url),
+        video_url=text(video_url),
+        region=text(region),
+        is_ad=is_ad if isinstance(is_ad, bool) else None,
+        url=post_url(unique_id, post_id),
+        source=ctx.source,
+        **counts,
+        first_seen_at=ctx.collected_at,
+        last_seen_at=ctx.collected_at,
+    )
     if any(v is not None for v in counts.values()):
         batch.add("post_stats", post_id=post_id, collected_at=ctx.collected_at, **counts)
     for tag in dict.fromkeys(hashtags):
@@ -72,8 +134,9 @@ def _duration(value: Any, field: str) -> int | None:
     return None if number is None else min(number, 2**31 - 1)
 
 
-def item_struct(item: Any, batch: Batch, ctx: Context, *, rank: int | None = None, users: dict | None = None,
-                user_stats: dict | None = None) -> None:
+def item_struct(
+    item: Any, batch: Batch, ctx: Context, *, rank: int | None = None, users: dict | None = None, user_stats: dict | None = None
+) -> None:
     """One web ``itemStruct`` (API) or ``ItemModule`` entry (SIGI_STATE, where ``author`` is a string)."""
     if not isinstance(item, dict):
         raise BadValue(f"item is a {type(item).__name__}, not an object")
@@ -83,16 +146,25 @@ def item_struct(item: Any, batch: Batch, ctx: Context, *, rank: int | None = Non
         unique_id = text(author)
         user = (users or {}).get(author) or {}
         author_id = ident(first(user, "id") or item.get("authorId"), "authorId")
-        author_fields = dict(nickname=first(user, "nickname") or item.get("nickname"), signature=user.get("signature"),
-                             verified=user.get("verified"), sec_uid=first(user, "secUid") or item.get("authorSecId"),
-                             avatar_url=first(user, "avatarThumb") or item.get("avatarThumb"))
+        author_fields = dict(
+            nickname=first(user, "nickname") or item.get("nickname"),
+            signature=user.get("signature"),
+            verified=user.get("verified"),
+            sec_uid=first(user, "secUid") or item.get("authorSecId"),
+            avatar_url=first(user, "avatarThumb") or item.get("avatarThumb"),
+        )
         stats = (user_stats or {}).get(author)
         author_counts = exact_counts(stats, None, AUTHOR_COUNTS, "authorStats") if stats else None
     elif isinstance(author, dict):
         unique_id = text(author.get("uniqueId"))
         author_id = ident(author.get("id"), "author.id")
-        author_fields = dict(nickname=author.get("nickname"), signature=author.get("signature"), verified=author.get("verified"),
-                             sec_uid=author.get("secUid"), avatar_url=first(author, "avatarThumb", "avatarMedium"))
+        author_fields = dict(
+            nickname=author.get("nickname"),
+            signature=author.get("signature"),
+            verified=author.get("verified"),
+            sec_uid=author.get("secUid"),
+            avatar_url=first(author, "avatarThumb", "avatarMedium"),
+        )
         stats, stats_v2 = item.get("authorStats"), item.get("authorStatsV2")
         author_counts = exact_counts(stats, stats_v2, AUTHOR_COUNTS, "authorStats") if (stats or stats_v2) else None
     else:
@@ -104,17 +176,34 @@ def item_struct(item: Any, batch: Batch, ctx: Context, *, rank: int | None = Non
     music_id = ident(music.get("id"), "music.id") if music else None
 
     # all checks passed: from here on only records are added
-    author_key = add_author(batch, ctx, author_id=author_id, unique_id=unique_id, counts=author_counts, **author_fields) if (author_id or unique_id) else None
+    author_key = (
+        add_author(batch, ctx, author_id=author_id, unique_id=unique_id, counts=author_counts, **author_fields)
+        if (author_id or unique_id)
+        else None
+    )
     if music_id:
-        batch.add("music", music_id=music_id, title=text(music.get("title")), author_name=text(music.get("authorName")),
-                  original=music.get("original") if isinstance(music.get("original"), bool) else None,
-                  duration_s=_safe_duration(music.get("duration")), play_url=text(music.get("playUrl")),
-                  first_seen_at=ctx.collected_at, last_seen_at=ctx.collected_at)
+        batch.add(
+            "music",
+            music_id=music_id,
+            title=text(music.get("title")),
+            author_name=text(music.get("authorName")),
+            original=music.get("original") if isinstance(music.get("original"), bool) else None,
+            duration_s=_safe_duration(music.get("duration")),
+            play_url=text(music.get("playUrl")),
+            first_seen_at=ctx.collected_at,
+            last_seen_at=ctx.collected_at,
+        )
     tags: list[str] = []
     for challenge in item.get("challenges") or []:
         if isinstance(challenge, dict):
-            tag = add_hashtag(batch, ctx, challenge.get("title"), challenge_id=_safe_ident(challenge.get("id")),
-                              title=challenge.get("title"), description=challenge.get("desc"))
+            tag = add_hashtag(
+                batch,
+                ctx,
+                challenge.get("title"),
+                challenge_id=_safe_ident(challenge.get("id")),
+                title=challenge.get("title"),
+                description=challenge.get("desc"),
+            )
             if tag:
                 tags.append(tag)
     for extra in item.get("textExtra") or []:  # hashtags in the caption that are not challenges of the item
@@ -122,10 +211,24 @@ def item_struct(item: Any, batch: Batch, ctx: Context, *, rank: int | None = Non
             tag = add_hashtag(batch, ctx, extra.get("hashtagName"), challenge_id=_safe_ident(extra.get("hashtagId")))
             if tag:
                 tags.append(tag)
-    add_post(batch, ctx, post_id=post_id, author_key=author_key, unique_id=unique_id, description=item.get("desc"),
-             created_at=created_at, music_id=music_id, duration_s=_safe_duration(video.get("duration")),
-             cover_url=first(video, "cover", "originCover"), video_url=first(video, "playAddr", "downloadAddr"),
-             region=item.get("locationCreated"), is_ad=item.get("isAd"), counts=counts, hashtags=tags, rank=rank)
+    add_post(
+        batch,
+        ctx,
+        post_id=post_id,
+        author_key=author_key,
+        unique_id=unique_id,
+        description=item.get("desc"),
+        created_at=created_at,
+        music_id=music_id,
+        duration_s=_safe_duration(video.get("duration")),
+        cover_url=first(video, "cover", "originCover"),
+        video_url=first(video, "playAddr", "downloadAddr"),
+        region=item.get("locationCreated"),
+        is_ad=item.get("isAd"),
+        counts=counts,
+        hashtags=tags,
+        rank=rank,
+    )
 
 
 def _safe_ident(value: Any) -> str | None:
@@ -152,10 +255,18 @@ def user_info(info: Any, batch: Batch, ctx: Context) -> None:
     if not (author_id or unique_id):
         raise BadValue("user info without id or uniqueId")
     counts = exact_counts(info.get("stats"), info.get("statsV2"), AUTHOR_COUNTS, "stats")
-    add_author(batch, ctx, author_id=author_id, unique_id=unique_id, nickname=user.get("nickname"), signature=user.get("signature"),
-               verified=user.get("verified"), sec_uid=first(user, "secUid", "sec_uid"),
-               avatar_url=first(user, "avatarThumb", "avatarMedium") if isinstance(first(user, "avatarThumb", "avatarMedium"), str) else None,
-               counts=counts)
+    add_author(
+        batch,
+        ctx,
+        author_id=author_id,
+        unique_id=unique_id,
+        nickname=user.get("nickname"),
+        signature=user.get("signature"),
+        verified=user.get("verified"),
+        sec_uid=first(user, "secUid", "sec_uid"),
+        avatar_url=first(user, "avatarThumb", "avatarMedium") if isinstance(first(user, "avatarThumb", "avatarMedium"), str) else None,
+        counts=counts,
+    )
 
 
 def challenge_info(info: Any, batch: Batch, ctx: Context) -> None:
@@ -165,8 +276,15 @@ def challenge_info(info: Any, batch: Batch, ctx: Context) -> None:
     challenge = info["challenge"]
     stats_names = (("video_count", "videoCount"), ("view_count", "viewCount"))
     counts = exact_counts(info.get("stats"), info.get("statsV2"), stats_names, "stats")
-    name = add_hashtag(batch, ctx, challenge.get("title"), challenge_id=ident(challenge.get("id"), "challenge.id"),
-                       title=challenge.get("title"), description=challenge.get("desc"), **counts)
+    name = add_hashtag(
+        batch,
+        ctx,
+        challenge.get("title"),
+        challenge_id=ident(challenge.get("id"), "challenge.id"),
+        title=challenge.get("title"),
+        description=challenge.get("desc"),
+        **counts,
+    )
     if name is None:
         raise BadValue("challenge without a title")
     if any(v is not None for v in counts.values()):

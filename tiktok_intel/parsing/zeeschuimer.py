@@ -1,4 +1,5 @@
 """Zeeschuimer exports: NDJSON, one captured item a line, wrapped with its collection time."""
+
 from __future__ import annotations
 
 from typing import Any

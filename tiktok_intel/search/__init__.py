@@ -10,6 +10,7 @@ Importable for notebooks::
 
 Call :func:`refresh_index` after every ingest; it returns at once when nothing changed.
 """
+
 from __future__ import annotations
 
 from .errors import DownloadError, HostNotAllowedError, ImageInputError, IndexBusyError, QueryError, SearchError
@@ -21,8 +22,27 @@ from .ocr import check_tesseract, ocr_image, ocr_media
 from .text import TextHit, refresh_index, search_text
 
 __all__ = [
-    "DownloadError", "DuplicateGroup", "HashIndex", "HostNotAllowedError", "ImageHit", "ImageInputError",
-    "IndexBusyError", "MediaSummary", "QueryError", "SearchError", "TextHit", "check_tesseract",
-    "extract_keyframes", "find_duplicates", "hash_file", "hash_media", "image_hashes", "ocr_image", "ocr_media",
-    "process_media", "refresh_index", "search_image", "search_text",
+    "DownloadError",
+    "DuplicateGroup",
+    "HashIndex",
+    "HostNotAllowedError",
+    "ImageHit",
+    "ImageInputError",
+    "IndexBusyError",
+    "MediaSummary",
+    "QueryError",
+    "SearchError",
+    "TextHit",
+    "check_tesseract",
+    "extract_keyframes",
+    "find_duplicates",
+    "hash_file",
+    "hash_media",
+    "image_hashes",
+    "ocr_image",
+    "ocr_media",
+    "process_media",
+    "refresh_index",
+    "search_image",
+    "search_text",
 ]

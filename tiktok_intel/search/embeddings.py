@@ -22,9 +22,11 @@ object that turns images into vectors; :func:`embed_media` runs it over the coll
 
 See ``docs/search.md``.
 """
+
 from __future__ import annotations
 
-from typing import Callable, Protocol, Sequence, runtime_checkable
+from collections.abc import Callable, Sequence
+from typing import Protocol, runtime_checkable
 
 import duckdb
 import numpy as np
@@ -59,8 +61,10 @@ def get(name: str) -> ImageEmbedder:
     try:
         factory = _REGISTRY[name]
     except KeyError:
-        raise SearchError(f"no image embedder named {name!r} (registered: {', '.join(available()) or 'none'}): "
-                          "register one with tiktok_intel.search.embeddings.register") from None
+        raise SearchError(
+            f"no image embedder named {name!r} (registered: {', '.join(available()) or 'none'}): "
+            "register one with tiktok_intel.search.embeddings.register"
+        ) from None
     embedder = factory()
     if not isinstance(embedder, ImageEmbedder):
         raise SearchError(f"embedder {name!r} lacks name, dim or embed_images(): see docs/search.md")
@@ -75,7 +79,7 @@ def embed_media(con: duckdb.DuckDBPyConnection, embedder: ImageEmbedder, *, batc
     media_dir = get_settings().media_dir
     keys, parts = [], []
     for start in range(0, len(rows), batch):
-        chunk = rows[start:start + batch]
+        chunk = rows[start : start + batch]
         images = [open_image(media_dir / r[3]) for r in chunk]
         parts.append(np.asarray(embedder.embed_images(images), dtype=np.float32))
         keys.extend(r[:3] for r in chunk)

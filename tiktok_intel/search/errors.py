@@ -1,4 +1,5 @@
 """Errors a user can cause while searching or processing media; each message names the fix."""
+
 from __future__ import annotations
 
 from ..errors import TikTokIntelError

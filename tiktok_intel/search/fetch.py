@@ -1,4 +1,5 @@
 """Reading images given by users, and downloads from the allowed media hosts (size cap, content type)."""
+
 from __future__ import annotations
 
 import io
@@ -20,8 +21,7 @@ def _shown(url: str) -> str:
     return f"{parts.scheme}://{parts.hostname or ''}{parts.path}"  # no query string: it may carry signatures
 
 
-def download(url: str, *, accept: tuple[str, ...] = ("image/",), max_bytes: int | None = None,
-             dest: Path | None = None) -> bytes:
+def download(url: str, *, accept: tuple[str, ...] = ("image/",), max_bytes: int | None = None, dest: Path | None = None) -> bytes:
     """GET ``url`` from an allowed host (redirects re-checked), refusing other content types and bodies over the cap.
 
     Returns the body; with ``dest`` also writes it there (through a temporary name).
@@ -36,25 +36,34 @@ def download(url: str, *, accept: tuple[str, ...] = ("image/",), max_bytes: int 
             if not host_allowed(current, settings.media_hosts):
                 raise HostNotAllowedError(
                     f"{_shown(current)} is not on an allowed media host ({', '.join(settings.media_hosts)}): "
-                    "download it yourself and pass the file, or add the host to TIKTOK_INTEL_MEDIA_HOSTS")
+                    "download it yourself and pass the file, or add the host to TIKTOK_INTEL_MEDIA_HOSTS"
+                )
             try:
                 with client.stream("GET", current) as response:
                     if response.is_redirect:
                         current = urljoin(current, response.headers.get("location", ""))
                         continue
                     if response.status_code != 200:
-                        raise DownloadError(f"{_shown(current)} answered HTTP {response.status_code}: check the URL (media links expire; collect the post again)")
+                        raise DownloadError(
+                            f"{_shown(current)} answered HTTP {response.status_code}: check the URL (media links expire; collect the post again)"
+                        )
                     kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
                     if not any(kind.startswith(a) for a in accept):
-                        raise ImageInputError(f"{_shown(current)} is {kind or 'of no stated type'}, not {' or '.join(a.rstrip('/') for a in accept)}: give the URL of the media file itself")
+                        raise ImageInputError(
+                            f"{_shown(current)} is {kind or 'of no stated type'}, not {' or '.join(a.rstrip('/') for a in accept)}: give the URL of the media file itself"
+                        )
                     length = response.headers.get("content-length")
                     if length and length.isdigit() and int(length) > cap:
-                        raise ImageInputError(f"{_shown(current)} is {int(length):,} bytes, over the {cap:,}-byte limit: raise TIKTOK_INTEL_MEDIA_MAX_BYTES if you trust it")
+                        raise ImageInputError(
+                            f"{_shown(current)} is {int(length):,} bytes, over the {cap:,}-byte limit: raise TIKTOK_INTEL_MEDIA_MAX_BYTES if you trust it"
+                        )
                     body = bytearray()
                     for chunk in response.iter_bytes():
                         body.extend(chunk)
                         if len(body) > cap:
-                            raise ImageInputError(f"{_shown(current)} is over the {cap:,}-byte limit: raise TIKTOK_INTEL_MEDIA_MAX_BYTES if you trust it")
+                            raise ImageInputError(
+                                f"{_shown(current)} is over the {cap:,}-byte limit: raise TIKTOK_INTEL_MEDIA_MAX_BYTES if you trust it"
+                            )
                     data = bytes(body)
                     break
             except httpx.HTTPError as exc:
@@ -93,7 +102,8 @@ def open_image(source: str | Path | bytes, *, name: str | None = None, max_pixel
         width, height = image.size
         if width * height > max_pixels:
             raise ImageInputError(
-                f"{label} is {width}x{height} pixels, over the {max_pixels // 1_000_000}-megapixel limit: use a smaller copy (a screenshot or the cover itself)")
+                f"{label} is {width}x{height} pixels, over the {max_pixels // 1_000_000}-megapixel limit: use a smaller copy (a screenshot or the cover itself)"
+            )
         try:
             image.load()
             image = ImageOps.exif_transpose(image)

@@ -1,4 +1,5 @@
 """Perceptual hashes (pHash and dHash, 64 bits each) of every cover and key frame in ``media``."""
+
 from __future__ import annotations
 
 import concurrent.futures
@@ -58,8 +59,13 @@ def _hash_one(media_dir: Path, row: tuple) -> tuple:
         return (post_id, kind, seq, sha, None, None, str(exc))
 
 
-def save_rows(con: duckdb.DuckDBPyConnection, table: str, columns: tuple[str, ...], rows: list[tuple],
-              key: tuple[str, ...] = ("post_id", "kind", "seq")) -> None:
+def save_rows(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    columns: tuple[str, ...],
+    rows: list[tuple],
+    key: tuple[str, ...] = ("post_id", "kind", "seq"),
+) -> None:
     """Insert-or-replace ``rows`` by ``key`` with set-based statements (zipped ``unnest`` of list
     parameters): DELETE the keys, then INSERT (no INSERT OR REPLACE: DuckLake tables have no key constraints)."""
     if not rows:
@@ -81,10 +87,14 @@ def hash_media(con: duckdb.DuckDBPyConnection, *, workers: int = 2, chunk: int =
     try:
         with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
             for start in range(0, len(todo), chunk):
-                results = list(pool.map(lambda r: _hash_one(media_dir, r), todo[start:start + chunk]))
+                results = list(pool.map(lambda r: _hash_one(media_dir, r), todo[start : start + chunk]))
                 now = clock.now()
-                save_rows(con, "image_hashes", ("post_id", "kind", "seq", "media_sha256", "phash", "dhash", "error", "hashed_at"),
-                          [r + (now,) for r in results])
+                save_rows(
+                    con,
+                    "image_hashes",
+                    ("post_id", "kind", "seq", "media_sha256", "phash", "dhash", "error", "hashed_at"),
+                    [r + (now,) for r in results],
+                )
                 failed += sum(1 for r in results if r[-1] is not None)
                 done += len(results)
                 bar.update(len(results))

@@ -6,6 +6,7 @@ alone calls many plain text-on-colour covers alike; dHash alone is fooled by bri
 search is brute force over numpy arrays (XOR, then ``numpy.bitwise_count``): about a millisecond
 per query over 1,000,000 hashes, faster than any tree at these radii (see ``docs/search.md``).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -61,15 +62,18 @@ class DuplicateGroup:
         return len(self.posts)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"size": self.size, "accounts": self.accounts,
-                "posts": [{**dataclasses.asdict(p), "created_at": p.created_at.isoformat() if p.created_at else None} for p in self.posts]}
+        return {
+            "size": self.size,
+            "accounts": self.accounts,
+            "posts": [{**dataclasses.asdict(p), "created_at": p.created_at.isoformat() if p.created_at else None} for p in self.posts],
+        }
 
 
 _HASHES_SQL = f"""
 SELECT h.post_id, h.kind, h.seq, h.phash, h.dhash, m.path,
        {author_sql()} AS author,
        coalesce(p.author_id, 'post:' || h.post_id) AS account,
-       {post_url_sql(post_id='h.post_id')} AS url,
+       {post_url_sql(post_id="h.post_id")} AS url,
        p.created_at
 FROM image_hashes h
 JOIN media m ON m.post_id = h.post_id AND m.kind = h.kind AND m.seq = h.seq
@@ -89,7 +93,7 @@ class HashIndex:
         self.meta = meta or []
 
     @classmethod
-    def from_db(cls, con: duckdb.DuckDBPyConnection) -> "HashIndex":
+    def from_db(cls, con: duckdb.DuckDBPyConnection) -> HashIndex:
         rows = con.execute(_HASHES_SQL).fetchall()
         phash = np.fromiter((r[3] for r in rows), dtype=np.int64, count=len(rows))
         dhash = np.fromiter((r[4] for r in rows), dtype=np.int64, count=len(rows))
@@ -130,8 +134,9 @@ def _query_hashes(con: duckdb.DuckDBPyConnection, query: Any) -> tuple[list[tupl
     if path.exists():
         return [image_hashes(open_image(path))], None
     if re.fullmatch(r"\d{5,25}", text) or (text and con.execute("SELECT 1 FROM posts WHERE post_id = ?", [text]).fetchone()):
-        rows = con.execute("SELECT phash, dhash FROM image_hashes WHERE post_id = ? AND phash IS NOT NULL ORDER BY kind, seq",
-                           [text]).fetchall()
+        rows = con.execute(
+            "SELECT phash, dhash FROM image_hashes WHERE post_id = ? AND phash IS NOT NULL ORDER BY kind, seq", [text]
+        ).fetchall()
         if not rows:
             known = con.execute("SELECT count(*) FROM media WHERE post_id = ?", [text]).fetchone()[0]
             if known:
@@ -141,8 +146,9 @@ def _query_hashes(con: duckdb.DuckDBPyConnection, query: Any) -> tuple[list[tupl
     raise ImageInputError(f"{text}: no such file, and not an http(s) URL or a post id; check the path")
 
 
-def search_image(con: duckdb.DuckDBPyConnection, query: Any, *, max_distance: int = DEFAULT_MAX_DISTANCE,
-                 limit: int = 20, index: HashIndex | None = None) -> list[ImageHit]:
+def search_image(
+    con: duckdb.DuckDBPyConnection, query: Any, *, max_distance: int = DEFAULT_MAX_DISTANCE, limit: int = 20, index: HashIndex | None = None
+) -> list[ImageHit]:
     """Images nearest to ``query`` (a file path, an image URL on an allowed host, a post id, image bytes
     or a PIL image), within ``max_distance`` bits, best first. Querying by a post leaves its own images out."""
     if not 0 <= int(max_distance) <= 32:
@@ -163,8 +169,19 @@ def search_image(con: duckdb.DuckDBPyConnection, query: Any, *, max_distance: in
         post_id, kind, seq, _p, _d, path, author, _account, url, _created = index.meta[i]
         if post_id == own_post:
             continue
-        hits.append(ImageHit(post_id=post_id, kind=kind, seq=seq, distance=distance, phash_distance=a,
-                             dhash_distance=best[i][1] - a, url=url, author=author, path=path))
+        hits.append(
+            ImageHit(
+                post_id=post_id,
+                kind=kind,
+                seq=seq,
+                distance=distance,
+                phash_distance=a,
+                dhash_distance=best[i][1] - a,
+                url=url,
+                author=author,
+                path=path,
+            )
+        )
         if len(hits) >= int(limit):
             break
     return hits
@@ -173,7 +190,7 @@ def search_image(con: duckdb.DuckDBPyConnection, query: Any, *, max_distance: in
 def _pairs(phash: np.ndarray, dhash: np.ndarray, max_distance: int) -> tuple[np.ndarray, np.ndarray]:
     """All pairs i < j within ``max_distance`` on both hashes (brute force in row blocks)."""
     n = len(phash)
-    rows = max(1, min(n, 2 ** 24 // max(n, 1)))
+    rows = max(1, min(n, 2**24 // max(n, 1)))
     left, right = [], []
     for start in range(0, n, rows):
         stop = min(n, start + rows)
@@ -190,8 +207,9 @@ def _pairs(phash: np.ndarray, dhash: np.ndarray, max_distance: int) -> tuple[np.
     return np.concatenate(left), np.concatenate(right)
 
 
-def find_duplicates(con: duckdb.DuckDBPyConnection, *, max_distance: int = DEFAULT_DUPLICATE_DISTANCE,
-                    min_accounts: int = 2, index: HashIndex | None = None) -> list[DuplicateGroup]:
+def find_duplicates(
+    con: duckdb.DuckDBPyConnection, *, max_distance: int = DEFAULT_DUPLICATE_DISTANCE, min_accounts: int = 2, index: HashIndex | None = None
+) -> list[DuplicateGroup]:
     """Groups of posts whose images match (transitively) and that come from at least ``min_accounts``
     different accounts: re-uploads and coordinated posting. Largest groups first.
 
@@ -234,8 +252,10 @@ def find_duplicates(con: duckdb.DuckDBPyConnection, *, max_distance: int = DEFAU
         accounts = len({info[p][7] for p in ids})
         if accounts < int(min_accounts):
             continue
-        entries = sorted((DuplicatePost(post_id=p, author=info[p][6], url=info[p][8], created_at=info[p][9]) for p in ids),
-                         key=lambda e: (e.created_at or dt.datetime.max, e.post_id))
+        entries = sorted(
+            (DuplicatePost(post_id=p, author=info[p][6], url=info[p][8], created_at=info[p][9]) for p in ids),
+            key=lambda e: (e.created_at or dt.datetime.max, e.post_id),
+        )
         groups.append(DuplicateGroup(posts=tuple(entries), accounts=accounts))
     groups.sort(key=lambda g: (-g.size, -g.accounts, g.posts[0].post_id))
     return groups

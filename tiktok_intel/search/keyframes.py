@@ -10,6 +10,7 @@ The video is deleted afterwards unless ``keep_videos`` is set.
 The detector's default threshold (27) missed every cut of a synthetic test video here; we use
 :data:`THRESHOLD`, which found them, and never keep more than :data:`MAX_FRAMES` per video.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -123,7 +124,7 @@ def extract_keyframes(con: duckdb.DuckDBPyConnection, *, limit: int | None = Non
                 frames = extract_frames(video, media_dir / "frames" / post_id)
             except SearchError as exc:
                 error = str(exc)
-            except Exception as exc:  # a broken video must not stop the others
+            except Exception as exc:  # noqa: BLE001 - a broken video must not stop the others
                 error = f"{type(exc).__name__}: {exc}"[:500]
             finally:
                 if video.exists() and not settings.keep_videos:
@@ -134,10 +135,19 @@ def extract_keyframes(con: duckdb.DuckDBPyConnection, *, limit: int | None = Non
                 con.execute("DELETE FROM media WHERE post_id = ? AND kind = 'frame'", [post_id])
                 for n, path in enumerate(frames, start=1):
                     data = path.read_bytes()
-                    con.execute("""INSERT INTO media (post_id, kind, seq, path, sha256, source_url, content_type, bytes, width, height, fetched_at)
+                    con.execute(
+                        """INSERT INTO media (post_id, kind, seq, path, sha256, source_url, content_type, bytes, width, height, fetched_at)
                                    VALUES (?, 'frame', ?, ?, ?, ?, 'image/jpeg', ?, NULL, NULL, ?)""",
-                                [post_id, n, path.relative_to(media_dir).as_posix(), hashlib.sha256(data).hexdigest(),
-                                 url.split("?")[0], len(data), now])
+                        [
+                            post_id,
+                            n,
+                            path.relative_to(media_dir).as_posix(),
+                            hashlib.sha256(data).hexdigest(),
+                            url.split("?")[0],
+                            len(data),
+                            now,
+                        ],
+                    )
                 con.execute("DELETE FROM video_keyframes WHERE post_id = ?", [post_id])  # no INSERT OR REPLACE: DuckLake has no keys
                 con.execute("INSERT INTO video_keyframes VALUES (?, ?, ?, ?)", [post_id, len(frames), error, now])
                 con.execute("COMMIT")

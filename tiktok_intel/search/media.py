@@ -1,4 +1,5 @@
 """The media step: key frames (when enabled), hashes, OCR, then the text index, for whatever is new."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -37,8 +38,7 @@ class MediaSummary:
     __str__ = summary
 
 
-def process_media(con: duckdb.DuckDBPyConnection, *, keyframes: bool | None = None,
-                  tesseract: str = "tesseract") -> MediaSummary:
+def process_media(con: duckdb.DuckDBPyConnection, *, keyframes: bool | None = None, tesseract: str = "tesseract") -> MediaSummary:
     """Process the media rows not processed yet: key frames (``settings.keyframes``), pHash/dHash,
     OCR, then :func:`refresh_index`. Cheap when nothing is new. Returns a summary (``str()`` is one line)."""
     started = time.perf_counter()

@@ -8,6 +8,7 @@ image instead of 0.4 s), as many processes at once as there are CPUs. Languages 
 Where Tesseract or a language is missing, :func:`ocr_media` logs one line saying what to install
 and returns; the images stay pending and are read on a later run.
 """
+
 from __future__ import annotations
 
 import concurrent.futures
@@ -34,10 +35,10 @@ TIMEOUT_SECONDS = 60
 
 @dataclasses.dataclass
 class OcrResult:
-    read: int = 0          # images read (text may be empty)
-    with_text: int = 0     # images where words were found
-    failed: int = 0        # images Tesseract could not read
-    pending: int = 0       # images left for later (Tesseract missing)
+    read: int = 0  # images read (text may be empty)
+    with_text: int = 0  # images where words were found
+    failed: int = 0  # images Tesseract could not read
+    pending: int = 0  # images left for later (Tesseract missing)
     unavailable: str | None = None  # why OCR did not run, one line
 
     def summary(self) -> str:
@@ -62,8 +63,10 @@ def check_tesseract(tesseract: str = "tesseract", languages: str | None = None) 
     languages = languages or get_settings().ocr_languages
     binary = shutil.which(tesseract)
     if binary is None:
-        return (f"Tesseract not found ({tesseract}): install it (apt-get install tesseract-ocr tesseract-ocr-swe) "
-                "to make the words in images searchable")
+        return (
+            f"Tesseract not found ({tesseract}): install it (apt-get install tesseract-ocr tesseract-ocr-swe) "
+            "to make the words in images searchable"
+        )
     try:
         have = _available_languages(binary)
     except (OSError, subprocess.SubprocessError) as exc:
@@ -71,8 +74,7 @@ def check_tesseract(tesseract: str = "tesseract", languages: str | None = None) 
     missing = [lang for lang in languages.split("+") if lang and lang not in have]
     if missing:
         packages = " ".join(f"tesseract-ocr-{m.lower().replace('_', '-')}" for m in missing)
-        return (f"Tesseract has no language data for {'+'.join(missing)}: apt-get install {packages}, "
-                "or change TIKTOK_INTEL_OCR_LANGUAGES")
+        return f"Tesseract has no language data for {'+'.join(missing)}: apt-get install {packages}, or change TIKTOK_INTEL_OCR_LANGUAGES"
     return None
 
 
@@ -89,8 +91,9 @@ def ocr_image(path: str | Path, *, languages: str | None = None, tesseract: str 
 
 
 def _tesseract(tesseract: str, path: str | Path, languages: str, *options: str) -> str:
-    out = subprocess.run([tesseract, str(path), "stdout", "-l", languages, "--psm", "3", *options],
-                         capture_output=True, timeout=TIMEOUT_SECONDS, env=_env())
+    out = subprocess.run(
+        [tesseract, str(path), "stdout", "-l", languages, "--psm", "3", *options], capture_output=True, timeout=TIMEOUT_SECONDS, env=_env()
+    )
     if out.returncode != 0:
         message = out.stderr.decode("utf-8", "replace").strip().splitlines()
         raise RuntimeError(message[-1] if message else f"tesseract exited with {out.returncode}")
@@ -110,8 +113,14 @@ def pending_ocr(con: duckdb.DuckDBPyConnection, languages: str | None = None) ->
     return con.execute(_PENDING, [languages or get_settings().ocr_languages]).fetchall()
 
 
-def ocr_media(con: duckdb.DuckDBPyConnection, *, tesseract: str = "tesseract", languages: str | None = None,
-              workers: int | None = None, chunk: int = 50) -> OcrResult:
+def ocr_media(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    tesseract: str = "tesseract",
+    languages: str | None = None,
+    workers: int | None = None,
+    chunk: int = 50,
+) -> OcrResult:
     """OCR every media row not read yet (or re-downloaded, or read with other languages) and store the text."""
     languages = languages or get_settings().ocr_languages
     todo = pending_ocr(con, languages)
@@ -137,10 +146,14 @@ def ocr_media(con: duckdb.DuckDBPyConnection, *, tesseract: str = "tesseract", l
     try:
         with concurrent.futures.ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
             for start in range(0, len(todo), chunk):
-                rows = list(pool.map(one, todo[start:start + chunk]))
+                rows = list(pool.map(one, todo[start : start + chunk]))
                 now = clock.now()
-                save_rows(con, "ocr_text", ("post_id", "kind", "seq", "media_sha256", "languages", "text", "error", "ocr_at"),
-                          [r + (now,) for r in rows])
+                save_rows(
+                    con,
+                    "ocr_text",
+                    ("post_id", "kind", "seq", "media_sha256", "languages", "text", "error", "ocr_at"),
+                    [r + (now,) for r in rows],
+                )
                 result.read += sum(1 for r in rows if r[6] is None)
                 result.with_text += sum(1 for r in rows if r[5])
                 result.failed += sum(1 for r in rows if r[6] is not None)

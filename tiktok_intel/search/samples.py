@@ -1,4 +1,5 @@
 """Synthetic covers for tests, benchmarks and demos: pictures with a text overlay, and their near-duplicates."""
+
 from __future__ import annotations
 
 import io

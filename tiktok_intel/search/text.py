@@ -17,6 +17,7 @@ User text never reaches a query language: the words are extracted (``"quoted phr
 and every word is required, so ``'; DROP TABLE posts; --`` is a search for the words drop, table,
 posts.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -42,7 +43,7 @@ TOKENIZER = "sv_stem"
 #: Fields searched by words, with their BM25 boosts.
 TEXT_FIELDS = {"description": 1.0, "hashtags": 1.0, "author": 1.5, "ocr": 0.8}
 _ID_FILE = "tiktok-intel-index-id"
-_U64_MAX = 2 ** 64 - 1
+_U64_MAX = 2**64 - 1
 _WRITER_HEAP = 100_000_000
 
 _lock = threading.Lock()
@@ -85,7 +86,7 @@ def _schema():
     sb.add_text_field("post_id", stored=True, tokenizer_name="raw")
     for name in TEXT_FIELDS:
         sb.add_text_field(name, stored=False, tokenizer_name=TOKENIZER)
-    sb.add_text_field("tag", stored=False, tokenizer_name="raw")        # hashtags and tracked feeds, normalised
+    sb.add_text_field("tag", stored=False, tokenizer_name="raw")  # hashtags and tracked feeds, normalised
     sb.add_text_field("author_key", stored=False, tokenizer_name="raw")  # lower-case unique id and numeric id
     sb.add_date_field("created_at", stored=True, indexed=True, fast=True)
     sb.add_unsigned_field("views", stored=True, indexed=True, fast=True)
@@ -97,11 +98,13 @@ def _schema():
 
 def _register(index) -> None:
     tantivy = _tantivy()
-    analyzer = (tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
-                .filter(tantivy.Filter.remove_long(80))
-                .filter(tantivy.Filter.lowercase())
-                .filter(tantivy.Filter.stemmer("swedish"))
-                .build())
+    analyzer = (
+        tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+        .filter(tantivy.Filter.remove_long(80))
+        .filter(tantivy.Filter.lowercase())
+        .filter(tantivy.Filter.stemmer("swedish"))
+        .build()
+    )
     index.register_tokenizer(TOKENIZER, analyzer)
 
 
@@ -233,8 +236,12 @@ def refresh_index(con: duckdb.DuckDBPyConnection, *, path: Path | None = None, r
         index = _open_index(path)
     con.execute(_DOCS_SQL)
     try:
-        gone = [r[0] for r in con.execute(
-            "SELECT post_id FROM search_index_docs d WHERE NOT EXISTS (SELECT 1 FROM _search_docs s WHERE s.post_id = d.post_id)").fetchall()]
+        gone = [
+            r[0]
+            for r in con.execute(
+                "SELECT post_id FROM search_index_docs d WHERE NOT EXISTS (SELECT 1 FROM _search_docs s WHERE s.post_id = d.post_id)"
+            ).fetchall()
+        ]
         con.execute("""CREATE OR REPLACE TEMP TABLE _search_changed AS
                        SELECT s.* FROM _search_docs s LEFT JOIN search_index_docs d ON d.post_id = s.post_id
                        WHERE d.doc_hash IS DISTINCT FROM s.doc_hash""")
@@ -256,7 +263,7 @@ def refresh_index(con: duckdb.DuckDBPyConnection, *, path: Path | None = None, r
             except BaseException:
                 try:
                     writer.rollback()
-                except Exception:
+                except Exception:  # noqa: BLE001 - rolling back after a failure: the failure is what is raised
                     pass
                 raise
             index.reload()
@@ -312,9 +319,19 @@ def _read_only(con: duckdb.DuckDBPyConnection) -> bool:
     return con.execute("SELECT current_setting('access_mode')").fetchone()[0] == "read_only"
 
 
-def search_text(con: duckdb.DuckDBPyConnection | None, query: str = "", *, hashtag: str | None = None,
-                since: Any = None, until: Any = None, author: str | None = None, min_views: int | None = None,
-                limit: int = 20, refresh: bool = True, path: Path | None = None) -> list[TextHit]:
+def search_text(
+    con: duckdb.DuckDBPyConnection | None,
+    query: str = "",
+    *,
+    hashtag: str | None = None,
+    since: Any = None,
+    until: Any = None,
+    author: str | None = None,
+    min_views: int | None = None,
+    limit: int = 20,
+    refresh: bool = True,
+    path: Path | None = None,
+) -> list[TextHit]:
     """Posts matching every word of ``query`` (BM25, best first), filtered.
 
     ``hashtag``: posts carrying it or collected from its feed (``#`` optional). ``since`` / ``until``:
@@ -354,11 +371,16 @@ def search_text(con: duckdb.DuckDBPyConnection | None, query: str = "", *, hasht
     if who:
         clauses.append((tantivy.Occur.Must, tantivy.Query.term_query(schema, "author_key", who)))
     if start or end:
-        clauses.append((tantivy.Occur.Must, tantivy.Query.range_query(
-            schema, "created_at", tantivy.FieldType.Date, start, end, True, end is None)))
+        clauses.append(
+            (tantivy.Occur.Must, tantivy.Query.range_query(schema, "created_at", tantivy.FieldType.Date, start, end, True, end is None))
+        )
     if min_views is not None:  # views are unsigned 64-bit: a larger minimum matches nothing, as it should
-        clauses.append((tantivy.Occur.Must, tantivy.Query.range_query(
-            schema, "views", tantivy.FieldType.Unsigned, min(int(min_views), _U64_MAX), None, True, True)))
+        clauses.append(
+            (
+                tantivy.Occur.Must,
+                tantivy.Query.range_query(schema, "views", tantivy.FieldType.Unsigned, min(int(min_views), _U64_MAX), None, True, True),
+            )
+        )
     q = clauses[0][1] if len(clauses) == 1 else tantivy.Query.boolean_query(clauses)
     searcher = index.searcher()
     top = max(1, min(int(limit), searcher.num_docs))  # tantivy reserves room for ``limit`` hits: a huge one aborts the process
@@ -371,12 +393,17 @@ def search_text(con: duckdb.DuckDBPyConnection | None, query: str = "", *, hasht
         doc = searcher.doc(address)
         created = doc.get_first("created_at")
         views = doc.get_first("views")
-        hits.append(TextHit(
-            post_id=doc.get_first("post_id"), url=doc.get_first("url"),
-            score=round(float(key), 4) if (words or phrases) else 0.0,
-            description=doc.get_first("description_stored") or "", author=doc.get_first("author_name"),
-            created_at=created.replace(tzinfo=None) if isinstance(created, dt.datetime) else None,
-            views=int(views) if views is not None else None))
+        hits.append(
+            TextHit(
+                post_id=doc.get_first("post_id"),
+                url=doc.get_first("url"),
+                score=round(float(key), 4) if (words or phrases) else 0.0,
+                description=doc.get_first("description_stored") or "",
+                author=doc.get_first("author_name"),
+                created_at=created.replace(tzinfo=None) if isinstance(created, dt.datetime) else None,
+                views=int(views) if views is not None else None,
+            )
+        )
     return hits
 
 
@@ -389,4 +416,3 @@ def ilike_baseline(con: duckdb.DuckDBPyConnection, query: str, limit: int = 20) 
     where = " AND ".join(["description ILIKE ? ESCAPE '\\'"] * len(terms))
     params: list[Any] = ["%" + t.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%" for t in terms]
     return [r[0] for r in con.execute(f"SELECT post_id FROM posts WHERE {where} LIMIT ?", [*params, limit]).fetchall()]
-

@@ -6,6 +6,7 @@ empty 200 body, truncated JSON).
 :meth:`HttpClient.request` returns the final response whatever its status (so the caller can
 write it to the raw zone first); :func:`decode_json` then names what is wrong with it.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -16,7 +17,8 @@ import random
 import re
 import ssl
 import time
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -116,7 +118,7 @@ class Response:
     status: int
     body: bytes
     content_type: str
-    url: str          # secrets removed
+    url: str  # secrets removed
     path: str
     headers: Mapping[str, str]
     attempts: int = 1
@@ -148,7 +150,7 @@ class RateLimiter:
 def backoff_delay(attempt: int, retry_after: str | None = None, *, base: float | None = None) -> float:
     """Seconds to wait before retry ``attempt`` (0-based): exponential with jitter; a longer Retry-After wins."""
     base = BACKOFF_BASE_SECONDS if base is None else base
-    delay = min(BACKOFF_MAX_SECONDS, base * (2 ** attempt) * random.uniform(0.5, 1.5))
+    delay = min(BACKOFF_MAX_SECONDS, base * (2**attempt) * random.uniform(0.5, 1.5))
     if retry_after:
         try:
             delay = max(delay, min(BACKOFF_MAX_SECONDS, float(retry_after)))
@@ -175,9 +177,16 @@ class HttpClient:
     ``requests_per_second``/``concurrency`` default to the settings; pass 0 for no rate limit.
     """
 
-    def __init__(self, settings: Settings | None = None, *, requests_per_second: float | None = None,
-                 concurrency: int | None = None, retries: int | None = None, transport: httpx.AsyncBaseTransport | None = None,
-                 secrets: list[str] | None = None):
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        requests_per_second: float | None = None,
+        concurrency: int | None = None,
+        retries: int | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        secrets: list[str] | None = None,
+    ):
         self.settings = settings or get_settings()
         rps = self.settings.requests_per_second if requests_per_second is None else requests_per_second
         self.limiter = RateLimiter(rps)
@@ -185,8 +194,14 @@ class HttpClient:
         self.retries = max(0, self.settings.retries if retries is None else retries)
         self.secrets = list(secrets or [])
         self.retried = 0  # retries made, for summaries and tests
-        kwargs: dict[str, Any] = {"timeout": httpx.Timeout(self.settings.timeout_seconds), "follow_redirects": True,
-                                  "headers": {"User-Agent": USER_AGENT, "Accept-Language": f"{self.settings.language}-{self.settings.region},{self.settings.language};q=0.9"}}
+        kwargs: dict[str, Any] = {
+            "timeout": httpx.Timeout(self.settings.timeout_seconds),
+            "follow_redirects": True,
+            "headers": {
+                "User-Agent": USER_AGENT,
+                "Accept-Language": f"{self.settings.language}-{self.settings.region},{self.settings.language};q=0.9",
+            },
+        }
         if transport is not None:
             kwargs["transport"] = transport
         elif self.settings.proxy:
@@ -194,7 +209,7 @@ class HttpClient:
         kwargs["verify"] = _tls_context()
         self._client = httpx.AsyncClient(**kwargs)
 
-    async def __aenter__(self) -> "HttpClient":
+    async def __aenter__(self) -> HttpClient:
         return self
 
     async def __aexit__(self, *exc: Any) -> None:
@@ -206,9 +221,18 @@ class HttpClient:
     def redact(self, text: str) -> str:
         return redact(text, get_settings().secrets() + [s for s in self.secrets if s])
 
-    async def request(self, method: str, url: str, *, params: Mapping[str, Any] | None = None, json: Any = None,
-                      data: Mapping[str, Any] | None = None, headers: Mapping[str, str] | None = None,
-                      max_bytes: int | None = None, no_retry: Callable[[Response], bool] | None = None) -> Response:
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        data: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        max_bytes: int | None = None,
+        no_retry: Callable[[Response], bool] | None = None,
+    ) -> Response:
         """Send with rate limit, concurrency limit and retries; return the final response (any status)."""
         path = urlsplit(url).path or "/"
         attempt = 0
@@ -220,14 +244,18 @@ class HttpClient:
                 response.attempts = attempt + 1
             except httpx.TimeoutException:
                 if attempt >= self.retries:
-                    raise RequestTimeoutError(f"{path} did not answer within {self.settings.timeout_seconds:g} s, {attempt + 1} times: "
-                                              "try later, or raise TIKTOK_INTEL_TIMEOUT_SECONDS") from None
+                    raise RequestTimeoutError(
+                        f"{path} did not answer within {self.settings.timeout_seconds:g} s, {attempt + 1} times: "
+                        "try later, or raise TIKTOK_INTEL_TIMEOUT_SECONDS"
+                    ) from None
                 retry_after = None
             except httpx.TransportError as exc:
                 if attempt >= self.retries:
                     host = urlsplit(url).netloc
-                    raise ConnectionFailedError(f"cannot reach {host} ({type(exc).__name__}) after {attempt + 1} attempts: "
-                                                "check the network, TIKTOK_INTEL_PROXY and the base URL settings") from None
+                    raise ConnectionFailedError(
+                        f"cannot reach {host} ({type(exc).__name__}) after {attempt + 1} attempts: "
+                        "check the network, TIKTOK_INTEL_PROXY and the base URL settings"
+                    ) from None
                 retry_after = None
             else:
                 if not _is_retryable(response.status) or (no_retry and no_retry(response)) or attempt >= self.retries:
@@ -243,19 +271,29 @@ class HttpClient:
         try:
             length = response.headers.get("content-length")
             if max_bytes is not None and length and length.isdigit() and int(length) > max_bytes:
-                raise ResponseTooLargeError(f"{request.url.path} is {int(length):,} bytes, over the limit of {max_bytes:,}: "
-                                            "raise TIKTOK_INTEL_MEDIA_MAX_BYTES if that is expected")
+                raise ResponseTooLargeError(
+                    f"{request.url.path} is {int(length):,} bytes, over the limit of {max_bytes:,}: "
+                    "raise TIKTOK_INTEL_MEDIA_MAX_BYTES if that is expected"
+                )
             chunks, size = [], 0
             async for chunk in response.aiter_bytes():
                 size += len(chunk)
                 if max_bytes is not None and size > max_bytes:
-                    raise ResponseTooLargeError(f"{request.url.path} is over the limit of {max_bytes:,} bytes: "
-                                                "raise TIKTOK_INTEL_MEDIA_MAX_BYTES if that is expected")
+                    raise ResponseTooLargeError(
+                        f"{request.url.path} is over the limit of {max_bytes:,} bytes: "
+                        "raise TIKTOK_INTEL_MEDIA_MAX_BYTES if that is expected"
+                    )
                 chunks.append(chunk)
         finally:
             await response.aclose()
-        return Response(status=response.status_code, body=b"".join(chunks), content_type=response.headers.get("content-type", ""),
-                        url=self.redact(str(request.url)), path=request.url.path, headers=dict(response.headers))
+        return Response(
+            status=response.status_code,
+            body=b"".join(chunks),
+            content_type=response.headers.get("content-type", ""),
+            url=self.redact(str(request.url)),
+            path=request.url.path,
+            headers=dict(response.headers),
+        )
 
 
 _HTML_START = re.compile(rb"^\s*(<!doctype|<html|<head|<body|<div|<script|<\?xml)", re.I)
@@ -279,35 +317,60 @@ def decode_json(response: Response, what: str, *, raw_path: str | None = None) -
     """The decoded JSON of a final response, or a typed error naming what went wrong and the fix."""
     where = f" (kept in raw: {raw_path})" if raw_path else ""
     if response.status == 429:
-        raise RateLimitedError(f"TikTok kept answering 429 Too Many Requests for {what} after {response.attempts} attempts: "
-                               "lower TIKTOK_INTEL_REQUESTS_PER_SECOND or run later", status=429, raw_path=raw_path)
+        raise RateLimitedError(
+            f"TikTok kept answering 429 Too Many Requests for {what} after {response.attempts} attempts: "
+            "lower TIKTOK_INTEL_REQUESTS_PER_SECOND or run later",
+            status=429,
+            raw_path=raw_path,
+        )
     if response.status >= 500:
-        raise ServerError(f"TikTok answered {response.status} for {what} after {response.attempts} attempts: try again later",
-                          status=response.status, raw_path=raw_path)
+        raise ServerError(
+            f"TikTok answered {response.status} for {what} after {response.attempts} attempts: try again later",
+            status=response.status,
+            raw_path=raw_path,
+        )
     body = response.body
     if looks_like_html(body) or "text/html" in response.content_type:
         kind = html_kind(body)
         if kind == "captcha":
-            raise BlockedError(f"TikTok sent a captcha page instead of {what}{where}: slow down (TIKTOK_INTEL_REQUESTS_PER_SECOND), "
-                               "use a fresh session or a proxy (TIKTOK_INTEL_PROXY)", raw_path=raw_path)
+            raise BlockedError(
+                f"TikTok sent a captcha page instead of {what}{where}: slow down (TIKTOK_INTEL_REQUESTS_PER_SECOND), "
+                "use a fresh session or a proxy (TIKTOK_INTEL_PROXY)",
+                raw_path=raw_path,
+            )
         if kind == "login wall":
-            raise BlockedError(f"TikTok sent a login wall instead of {what}{where}: use a fresh session (clear TIKTOK_INTEL_MS_TOKEN "
-                               "to use the browser) or a proxy", raw_path=raw_path)
+            raise BlockedError(
+                f"TikTok sent a login wall instead of {what}{where}: use a fresh session (clear TIKTOK_INTEL_MS_TOKEN "
+                "to use the browser) or a proxy",
+                raw_path=raw_path,
+            )
         if response.status >= 400:
-            raise HttpStatusError(f"TikTok answered {response.status} for {what}: check the base URL settings", status=response.status,
-                                  raw_path=raw_path)
-        raise UnexpectedResponseError(f"TikTok sent an HTML page instead of {what}{where}: check TIKTOK_INTEL_WEB_BASE_URL", raw_path=raw_path)
+            raise HttpStatusError(
+                f"TikTok answered {response.status} for {what}: check the base URL settings", status=response.status, raw_path=raw_path
+            )
+        raise UnexpectedResponseError(
+            f"TikTok sent an HTML page instead of {what}{where}: check TIKTOK_INTEL_WEB_BASE_URL", raw_path=raw_path
+        )
     if not body.strip():
         if response.status >= 400:
-            raise HttpStatusError(f"TikTok answered {response.status} with no body for {what}: check the settings and try later",
-                                  status=response.status, raw_path=raw_path)
-        raise EmptyBodyError(f"TikTok sent an empty page for {what}{where} (an unsigned request or a spent msToken): "
-                             "clear TIKTOK_INTEL_MS_TOKEN to use a fresh browser session, or set a fresh one", raw_path=raw_path)
+            raise HttpStatusError(
+                f"TikTok answered {response.status} with no body for {what}: check the settings and try later",
+                status=response.status,
+                raw_path=raw_path,
+            )
+        raise EmptyBodyError(
+            f"TikTok sent an empty page for {what}{where} (an unsigned request or a spent msToken): "
+            "clear TIKTOK_INTEL_MS_TOKEN to use a fresh browser session, or set a fresh one",
+            raw_path=raw_path,
+        )
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError:
         if response.status >= 400:
-            raise HttpStatusError(f"TikTok answered {response.status} for {what}: check the settings and try later", status=response.status,
-                                  raw_path=raw_path) from None
-        raise TruncatedJsonError(f"TikTok sent truncated or invalid JSON for {what}{where} ({len(body)} bytes): "
-                                 "usually a dropped connection; run again", raw_path=raw_path) from None
+            raise HttpStatusError(
+                f"TikTok answered {response.status} for {what}: check the settings and try later", status=response.status, raw_path=raw_path
+            ) from None
+        raise TruncatedJsonError(
+            f"TikTok sent truncated or invalid JSON for {what}{where} ({len(body)} bytes): usually a dropped connection; run again",
+            raw_path=raw_path,
+        ) from None

@@ -10,12 +10,14 @@
 
 Token responses are never written to the raw zone (they hold the access token).
 """
+
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
 import hashlib
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from .. import clock
 from ..raw import RawPage
@@ -27,10 +29,31 @@ DAILY_REQUESTS = 1000
 DAILY_RECORDS = 100_000
 MAX_COUNT = 100
 MAX_WINDOW_DAYS = 30
-VIDEO_FIELDS = ("id", "video_description", "create_time", "region_code", "share_count", "view_count", "like_count", "comment_count",
-                "music_id", "hashtag_names", "username", "favorites_count", "video_duration")
-USER_FIELDS = ("display_name", "bio_description", "avatar_url", "is_verified", "follower_count", "following_count", "likes_count",
-               "video_count")
+VIDEO_FIELDS = (
+    "id",
+    "video_description",
+    "create_time",
+    "region_code",
+    "share_count",
+    "view_count",
+    "like_count",
+    "comment_count",
+    "music_id",
+    "hashtag_names",
+    "username",
+    "favorites_count",
+    "video_duration",
+)
+USER_FIELDS = (
+    "display_name",
+    "bio_description",
+    "avatar_url",
+    "is_verified",
+    "follower_count",
+    "following_count",
+    "likes_count",
+    "video_count",
+)
 
 
 class ResearchAuthError(SourceError):
@@ -93,17 +116,22 @@ class Quota:
     def check(self) -> None:
         requests, records = self.used()
         if requests >= self.requests_per_day or records >= self.records_per_day:
-            raise QuotaExhaustedError(f"the Research API daily quota is used up ({self.report()}): the next run after midnight UTC "
-                                      "resumes from the saved cursor")
+            raise QuotaExhaustedError(
+                f"the Research API daily quota is used up ({self.report()}): the next run after midnight UTC resumes from the saved cursor"
+            )
 
     def spend(self, requests: int = 1, records: int = 0) -> None:
         now = clock.now()
         # UPDATE, then INSERT when the day has no row yet (no ON CONFLICT: DuckLake tables have no key constraints)
-        self.con.execute("UPDATE research_quota SET requests = requests + ?, records = records + ?, updated_at = ? WHERE day = ?",
-                         [requests, records, now, now.date()])
-        self.con.execute("INSERT INTO research_quota (day, requests, records, updated_at) SELECT ?, ?, ?, ? "
-                         "WHERE NOT EXISTS (SELECT 1 FROM research_quota WHERE day = ?)",
-                         [now.date(), requests, records, now, now.date()])
+        self.con.execute(
+            "UPDATE research_quota SET requests = requests + ?, records = records + ?, updated_at = ? WHERE day = ?",
+            [requests, records, now, now.date()],
+        )
+        self.con.execute(
+            "INSERT INTO research_quota (day, requests, records, updated_at) SELECT ?, ?, ?, ? "
+            "WHERE NOT EXISTS (SELECT 1 FROM research_quota WHERE day = ?)",
+            [now.date(), requests, records, now, now.date()],
+        )
 
     def exhaust(self) -> None:
         """TikTok says the quota is used up: record it so this process stops asking today."""
@@ -151,18 +179,25 @@ class ResearchSource:
             self.client.secrets = list({*self.client.secrets, self._token})
             return self._token
         if not key or not secret:
-            raise ResearchAuthError("no Research API credentials: set TIKTOK_INTEL_RESEARCH_CLIENT_KEY and TIKTOK_INTEL_RESEARCH_CLIENT_SECRET")
-        response = await self.client.request("POST", f"{self.base}/v2/oauth/token/",
-                                             data={"client_key": key, "client_secret": secret, "grant_type": "client_credentials"},
-                                             headers={"Content-Type": "application/x-www-form-urlencoded", "Cache-Control": "no-cache"})
+            raise ResearchAuthError(
+                "no Research API credentials: set TIKTOK_INTEL_RESEARCH_CLIENT_KEY and TIKTOK_INTEL_RESEARCH_CLIENT_SECRET"
+            )
+        response = await self.client.request(
+            "POST",
+            f"{self.base}/v2/oauth/token/",
+            data={"client_key": key, "client_secret": secret, "grant_type": "client_credentials"},
+            headers={"Content-Type": "application/x-www-form-urlencoded", "Cache-Control": "no-cache"},
+        )
         try:
             data = decode_json(response, "the Research API token") if response.body.strip() else {}
         except SourceError:
             data = {}
         if not response.ok or not isinstance(data, dict) or not data.get("access_token"):
             error = data.get("error") if isinstance(data, dict) else None
-            raise ResearchAuthError(f"the Research API refused the credentials (HTTP {response.status}, {error or 'no token'}): "
-                                    "check TIKTOK_INTEL_RESEARCH_CLIENT_KEY and TIKTOK_INTEL_RESEARCH_CLIENT_SECRET")
+            raise ResearchAuthError(
+                f"the Research API refused the credentials (HTTP {response.status}, {error or 'no token'}): "
+                "check TIKTOK_INTEL_RESEARCH_CLIENT_KEY and TIKTOK_INTEL_RESEARCH_CLIENT_SECRET"
+            )
         self._token = str(data["access_token"])
         self.client.secrets = list({*self.client.secrets, self._token})
         expires_in = int(data.get("expires_in") or 7200)
@@ -171,8 +206,9 @@ class ResearchSource:
         self.tokens_fetched += 1
         return self._token
 
-    async def _post(self, path: str, fields: Sequence[str], body: dict[str, Any], *, sink: RawSink, what: str,
-                    extra: dict[str, Any] | None = None) -> tuple[RawPage, dict[str, Any]]:
+    async def _post(
+        self, path: str, fields: Sequence[str], body: dict[str, Any], *, sink: RawSink, what: str, extra: dict[str, Any] | None = None
+    ) -> tuple[RawPage, dict[str, Any]]:
         """POST with quota accounting; the raw page first; one token refresh on 401."""
         for attempt in (0, 1):
             if self.quota is not None:
@@ -180,8 +216,12 @@ class ResearchSource:
             token = await self.token(refresh=attempt == 1)
             url = f"{self.base}{path}?fields={','.join(fields)}"
             response = await self.client.request(
-                "POST", url, json=body, headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-                no_retry=_is_quota_answer)
+                "POST",
+                url,
+                json=body,
+                headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+                no_retry=_is_quota_answer,
+            )
             if self.quota is not None:
                 self.quota.spend(response.attempts, 0)  # every attempt counts against the daily quota
             if response.status == 401 and attempt == 0:
@@ -189,8 +229,10 @@ class ResearchSource:
             if _is_quota_answer(response):
                 if self.quota is not None:
                     self.quota.exhaust()
-                raise QuotaExhaustedError(f"TikTok says the Research API daily quota is used up for {what}: the next run after "
-                                          "midnight UTC resumes from the saved cursor")
+                raise QuotaExhaustedError(
+                    f"TikTok says the Research API daily quota is used up for {what}: the next run after "
+                    "midnight UTC resumes from the saved cursor"
+                )
             if response.status == 429 or response.status >= 500 or not response.body.strip():
                 decode_json(response, what)
             page = sink.write(response.body, request={"method": "POST", "url": url, "json": body}, extra=extra)
@@ -200,22 +242,41 @@ class ResearchSource:
             if code not in ("ok", None) or not response.ok:
                 message = error.get("message") if isinstance(error, dict) else ""
                 if response.status == 401 or code in ("access_token_invalid", "scope_not_authorized"):
-                    raise ResearchAuthError(f"the Research API refused the access token for {what} ({code}): check the client's "
-                                            "Research API access", raw_path=str(page.body_path))
-                raise ResearchApiError(f"the Research API answered {code or response.status} for {what}: {message or 'no message'}",
-                                       code=str(code or ""), raw_path=str(page.body_path))
+                    raise ResearchAuthError(
+                        f"the Research API refused the access token for {what} ({code}): check the client's Research API access",
+                        raw_path=str(page.body_path),
+                    )
+                raise ResearchApiError(
+                    f"the Research API answered {code or response.status} for {what}: {message or 'no message'}",
+                    code=str(code or ""),
+                    raw_path=str(page.body_path),
+                )
             return page, data
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def query_videos(self, *, start: dt.date, end: dt.date, hashtags: Sequence[str] = (), regions: Sequence[str] = (),
-                           keywords: Sequence[str] = (), cursor: int = 0, search_id: str | None = None, max_count: int = MAX_COUNT,
-                           sink: RawSink) -> VideoPage:
+    async def query_videos(
+        self,
+        *,
+        start: dt.date,
+        end: dt.date,
+        hashtags: Sequence[str] = (),
+        regions: Sequence[str] = (),
+        keywords: Sequence[str] = (),
+        cursor: int = 0,
+        search_id: str | None = None,
+        max_count: int = MAX_COUNT,
+        sink: RawSink,
+    ) -> VideoPage:
         """One ``video/query`` page (``start``..``end`` at most 30 days apart)."""
         if (end - start).days >= MAX_WINDOW_DAYS + 1:
             raise ValueError(f"{start}..{end} is longer than the API's 30 days: use split_windows()")
-        body: dict[str, Any] = {"query": build_query(hashtags=hashtags, regions=regions, keywords=keywords),
-                                "start_date": start.strftime("%Y%m%d"), "end_date": end.strftime("%Y%m%d"),
-                                "max_count": max(1, min(MAX_COUNT, max_count)), "cursor": cursor}
+        body: dict[str, Any] = {
+            "query": build_query(hashtags=hashtags, regions=regions, keywords=keywords),
+            "start_date": start.strftime("%Y%m%d"),
+            "end_date": end.strftime("%Y%m%d"),
+            "max_count": max(1, min(MAX_COUNT, max_count)),
+            "cursor": cursor,
+        }
         if search_id:
             body["search_id"] = search_id
         what = f"videos {'#' + ' #'.join(hashtags) if hashtags else ''} {start}..{end}".replace("  ", " ")
@@ -228,8 +289,14 @@ class ResearchSource:
             next_cursor = int(payload.get("cursor") or cursor + len(videos))
         except (TypeError, ValueError):
             next_cursor = cursor + len(videos)
-        return VideoPage(page, videos, next_cursor, bool(payload.get("has_more")) and bool(videos),
-                         str(payload["search_id"]) if payload.get("search_id") else search_id, cursor)
+        return VideoPage(
+            page,
+            videos,
+            next_cursor,
+            bool(payload.get("has_more")) and bool(videos),
+            str(payload["search_id"]) if payload.get("search_id") else search_id,
+            cursor,
+        )
 
     async def user_info(self, username: str, *, sink: RawSink) -> tuple[RawPage, dict[str, Any]]:
         """A profile by username (the raw page keeps the request, which names the user)."""

@@ -10,6 +10,7 @@ when the browser provides one, the page's URL signer) comes from :mod:`.browser`
 ``ms_token`` setting. When TikTok stops answering (empty body, captcha), a renewable session is
 renewed and the request tried once more.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -19,8 +20,16 @@ from urllib.parse import quote, urlencode
 from ..raw import RawPage
 from ..settings import Settings, get_settings
 from . import RawSink
-from .http import (BlockedError, EmptyBodyError, HttpClient, SourceError, TruncatedJsonError, USER_AGENT, UnexpectedResponseError,
-                   decode_json)
+from .http import (
+    USER_AGENT,
+    BlockedError,
+    EmptyBodyError,
+    HttpClient,
+    SourceError,
+    TruncatedJsonError,
+    UnexpectedResponseError,
+    decode_json,
+)
 
 #: Items per feed page, as TikTok's web client asks (the API gives at most 35).
 FEED_PAGE_SIZE = 30
@@ -63,8 +72,9 @@ class StaticSession:
         return None
 
     async def renew(self) -> None:
-        raise NoSessionError("TikTok stopped answering the msToken from TIKTOK_INTEL_MS_TOKEN: set a fresh one, "
-                             "or clear it to use the browser session")
+        raise NoSessionError(
+            "TikTok stopped answering the msToken from TIKTOK_INTEL_MS_TOKEN: set a fresh one, or clear it to use the browser session"
+        )
 
     async def close(self) -> None:
         return None
@@ -74,13 +84,32 @@ def client_params(settings: Settings) -> dict[str, str]:
     """The query parameters TikTok's web client sends with every API request."""
     language, region = settings.language, settings.region
     return {
-        "WebIdLastTime": "0", "aid": "1988", "app_language": language, "app_name": "tiktok_web",
-        "browser_language": f"{language}-{region}", "browser_name": "Mozilla", "browser_online": "true",
-        "browser_platform": "Linux x86_64", "browser_version": USER_AGENT.split("/", 1)[1], "channel": "tiktok_web",
-        "cookie_enabled": "true", "device_platform": "web_pc", "focus_state": "true", "from_page": "hashtag",
-        "history_len": "2", "is_fullscreen": "false", "is_page_visible": "true", "language": language, "os": "linux",
-        "priority_region": "", "referer": "", "region": region, "screen_height": "1080", "screen_width": "1920",
-        "tz_name": settings.timezone, "webcast_language": language,
+        "WebIdLastTime": "0",
+        "aid": "1988",
+        "app_language": language,
+        "app_name": "tiktok_web",
+        "browser_language": f"{language}-{region}",
+        "browser_name": "Mozilla",
+        "browser_online": "true",
+        "browser_platform": "Linux x86_64",
+        "browser_version": USER_AGENT.split("/", 1)[1],
+        "channel": "tiktok_web",
+        "cookie_enabled": "true",
+        "device_platform": "web_pc",
+        "focus_state": "true",
+        "from_page": "hashtag",
+        "history_len": "2",
+        "is_fullscreen": "false",
+        "is_page_visible": "true",
+        "language": language,
+        "os": "linux",
+        "priority_region": "",
+        "referer": "",
+        "region": region,
+        "screen_height": "1080",
+        "screen_width": "1920",
+        "tz_name": settings.timezone,
+        "webcast_language": language,
     }
 
 
@@ -114,16 +143,18 @@ class WebSource:
         signature = await self.session.sign(url)
         return url + "&X-Bogus=" + quote(signature, safe="") if signature else url
 
-    async def get_json(self, path: str, params: dict[str, Any], *, sink: RawSink, what: str,
-                       extra: dict[str, Any] | None = None) -> tuple[RawPage, Any]:
+    async def get_json(
+        self, path: str, params: dict[str, Any], *, sink: RawSink, what: str, extra: dict[str, Any] | None = None
+    ) -> tuple[RawPage, Any]:
         """GET a web API path: raw page first, then the decoded JSON (renewing the session once if TikTok stops answering)."""
         for attempt in (0, 1):
             url = await self._signed_url(path, params)
             self.client.secrets = list({*self.client.secrets, self.session.ms_token})
             sink.secrets = list({*sink.secrets, self.session.ms_token})
             cookie = "; ".join(f"{k}={v}" for k, v in self.session.cookies.items())
-            response = await self.client.request("GET", url, headers={"Cookie": cookie, "Referer": self.base + "/",
-                                                                       "User-Agent": self.session.user_agent})
+            response = await self.client.request(
+                "GET", url, headers={"Cookie": cookie, "Referer": self.base + "/", "User-Agent": self.session.user_agent}
+            )
             if not response.ok:
                 decode_json(response, what)  # raises the typed error (429/5xx after retries, other statuses)
             page = sink.write(response.body, request={"method": "GET", "url": url}, content_type=response.content_type, extra=extra)
@@ -145,21 +176,33 @@ class WebSource:
         if not isinstance(info, dict) or not isinstance(info.get("challenge"), dict) or not info["challenge"].get("id"):
             status = data.get("statusCode") if isinstance(data, dict) else None
             if status not in (None, 0):
-                raise HashtagNotFoundError(f"TikTok knows no hashtag #{name} (statusCode {status}): check its spelling, "
-                                           f"or remove it with `tiktok-intel track remove {name}`", raw_path=str(page.body_path))
-            raise UnexpectedResponseError(f"TikTok's answer for hashtag #{name} has no challengeInfo (kept in raw: {page.body_path})",
-                                          raw_path=str(page.body_path))
+                raise HashtagNotFoundError(
+                    f"TikTok knows no hashtag #{name} (statusCode {status}): check its spelling, "
+                    f"or remove it with `tiktok-intel track remove {name}`",
+                    raw_path=str(page.body_path),
+                )
+            raise UnexpectedResponseError(
+                f"TikTok's answer for hashtag #{name} has no challengeInfo (kept in raw: {page.body_path})", raw_path=str(page.body_path)
+            )
         return page, info
 
-    async def hashtag_feed_page(self, challenge_id: str, *, cursor: int = 0, count: int = FEED_PAGE_SIZE, sink: RawSink,
-                                name: str = "") -> FeedPage:
+    async def hashtag_feed_page(
+        self, challenge_id: str, *, cursor: int = 0, count: int = FEED_PAGE_SIZE, sink: RawSink, name: str = ""
+    ) -> FeedPage:
         """One page of a hashtag's feed, from ``cursor``."""
-        page, data = await self.get_json("/api/challenge/item_list/", {"challengeID": challenge_id, "count": count, "cursor": cursor},
-                                         sink=sink, what=f"the feed of #{name or challenge_id}", extra={"rank_offset": cursor})
+        page, data = await self.get_json(
+            "/api/challenge/item_list/",
+            {"challengeID": challenge_id, "count": count, "cursor": cursor},
+            sink=sink,
+            what=f"the feed of #{name or challenge_id}",
+            extra={"rank_offset": cursor},
+        )
         if not isinstance(data, dict) or ("itemList" not in data and data.get("statusCode") not in (None, 0)):
             status = data.get("statusCode") if isinstance(data, dict) else None
-            raise UnexpectedResponseError(f"TikTok refused the feed of #{name or challenge_id} (statusCode {status}, "
-                                          f"kept in raw: {page.body_path})", raw_path=str(page.body_path))
+            raise UnexpectedResponseError(
+                f"TikTok refused the feed of #{name or challenge_id} (statusCode {status}, kept in raw: {page.body_path})",
+                raw_path=str(page.body_path),
+            )
         items = data.get("itemList") or []
         try:
             next_cursor = int(data.get("cursor") or cursor + len(items))
@@ -171,8 +214,10 @@ class WebSource:
         page, data = await self.get_json("/api/user/detail/", {"uniqueId": unique_id, "secUid": ""}, sink=sink, what=f"user @{unique_id}")
         info = data.get("userInfo") if isinstance(data, dict) else None
         if not isinstance(info, dict) or not info.get("user"):
-            raise UnexpectedResponseError(f"TikTok has no profile @{unique_id} (statusCode {data.get('statusCode') if isinstance(data, dict) else None})",
-                                          raw_path=str(page.body_path))
+            raise UnexpectedResponseError(
+                f"TikTok has no profile @{unique_id} (statusCode {data.get('statusCode') if isinstance(data, dict) else None})",
+                raw_path=str(page.body_path),
+            )
         return page, info
 
     async def video_page(self, unique_id: str, post_id: str, *, sink: RawSink) -> RawPage:
@@ -188,5 +233,7 @@ class WebSource:
 
             kind = html_kind(response.body)
             error = BlockedError if kind in ("captcha", "login wall") else UnexpectedResponseError
-            raise error(f"the page of post {post_id} holds no TikTok data ({kind}; kept in raw: {page.body_path})", raw_path=str(page.body_path))
+            raise error(
+                f"the page of post {post_id} holds no TikTok data ({kind}; kept in raw: {page.body_path})", raw_path=str(page.body_path)
+            )
         return page

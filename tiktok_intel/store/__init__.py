@@ -2,6 +2,7 @@
 loop, transactions and the schema (:mod:`.database`), the write lock (:mod:`.lock`), the read copy
 dashboards read while a flow writes (:mod:`.readcopy`), and the :class:`Workspace` value with its
 ``read`` / ``write`` / ``writing`` (:mod:`.workspace`)."""
+
 from __future__ import annotations
 
 from .database import (
@@ -21,7 +22,22 @@ from .lock import WriteLockTimeout
 from .workspace import BusyError, EmptyWorkspaceError, Workspace, close_stale_runs, noting_copies, read_only
 
 __all__ = [
-    "DUCKLAKE_PREFIX", "BusyError", "absolute_target", "EmptyWorkspaceError", "Workspace", "WriteLockTimeout", "close_stale_runs", "connection",
-    "ducklake_data_path", "ensure_schema", "is_ducklake", "load_extension", "no_room_is_a_store_error", "noting_copies", "open_db",
-    "read_only", "schema_version", "transaction",
+    "DUCKLAKE_PREFIX",
+    "BusyError",
+    "absolute_target",
+    "EmptyWorkspaceError",
+    "Workspace",
+    "WriteLockTimeout",
+    "close_stale_runs",
+    "connection",
+    "ducklake_data_path",
+    "ensure_schema",
+    "is_ducklake",
+    "load_extension",
+    "no_room_is_a_store_error",
+    "noting_copies",
+    "open_db",
+    "read_only",
+    "schema_version",
+    "transaction",
 ]

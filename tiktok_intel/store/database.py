@@ -6,6 +6,7 @@ while any connection is open (docs/architecture.md), so callers use :func:`conne
 :class:`~tiktok_intel.store.Workspace`) and close it when done. ``open_db()`` with no target is the
 notebook convenience (``ti.connect()``): the process settings' database.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -14,8 +15,8 @@ import logging
 import os
 import re
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import duckdb
 
@@ -41,8 +42,9 @@ def is_ducklake(target: str | Path | None) -> bool:
     return str(target or "").startswith(DUCKLAKE_PREFIX)
 
 
-def open_db(db: str | Path | None = None, *, read_only: bool = False, migrate: bool = True,
-            wait_seconds: float | None = None) -> duckdb.DuckDBPyConnection:
+def open_db(
+    db: str | Path | None = None, *, read_only: bool = False, migrate: bool = True, wait_seconds: float | None = None
+) -> duckdb.DuckDBPyConnection:
     """Open (creating when missing) the database and bring its schema up to date.
 
     ``db`` is a file path, or ``ducklake:sqlite:PATH`` (a DuckLake catalog in SQLite, its data
@@ -68,7 +70,6 @@ def open_db(db: str | Path | None = None, *, read_only: bool = False, migrate: b
     return con
 
 
-
 def _open_duckdb(target: str, *, read_only: bool, wait_seconds: float) -> duckdb.DuckDBPyConnection:
     path = Path(target)
     if target != ":memory:":
@@ -77,7 +78,9 @@ def _open_duckdb(target: str, *, read_only: bool, wait_seconds: float) -> duckdb
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise StoreError(f"cannot create the workspace folder {path.parent}: {exc.strerror}; choose a writable --db or TIKTOK_INTEL_WORKSPACE") from None
+            raise StoreError(
+                f"cannot create the workspace folder {path.parent}: {exc.strerror}; choose a writable --db or TIKTOK_INTEL_WORKSPACE"
+            ) from None
     deadline = time.monotonic() + max(0.0, wait_seconds)
     delay, warned = 0.05, False
     while True:
@@ -88,7 +91,9 @@ def _open_duckdb(target: str, *, read_only: bool, wait_seconds: float) -> duckdb
             if "lock" not in text.lower():
                 raise StoreError(f"cannot open {target}: {text.splitlines()[0]}; check the path and its permissions") from None
             if time.monotonic() + delay > deadline:
-                raise StoreError(f"{target} is {IN_USE}{_lock_holder(text)}: wait for it to finish, or close the notebook holding it") from None
+                raise StoreError(
+                    f"{target} is {IN_USE}{_lock_holder(text)}: wait for it to finish, or close the notebook holding it"
+                ) from None
             if not warned and wait_seconds >= 1:
                 logger.info("%s is in use by another process%s, waiting up to %.0f s", target, _lock_holder(text), wait_seconds)
                 warned = True
@@ -123,8 +128,9 @@ def load_extension(con: duckdb.DuckDBPyConnection, name: str, package: str) -> N
             con.execute(f"LOAD {name}")
     except duckdb.Error as exc:
         pip_name = package.replace("_", "-")
-        raise StoreError(f"cannot load the DuckDB extension {name} ({str(exc).splitlines()[0]}): "
-                         f"pip install {pip_name}=={duckdb.__version__}") from None
+        raise StoreError(
+            f"cannot load the DuckDB extension {name} ({str(exc).splitlines()[0]}): pip install {pip_name}=={duckdb.__version__}"
+        ) from None
 
 
 def _quote(text: str) -> str:
@@ -139,10 +145,10 @@ def absolute_target(target: str | Path) -> str:
         return target
     if not is_ducklake(target):
         return str(Path(target).resolve())
-    rest = target[len(DUCKLAKE_PREFIX):]
+    rest = target[len(DUCKLAKE_PREFIX) :]
     for kind in ("sqlite:", "duckdb:"):
         if rest.startswith(kind):
-            return f"{DUCKLAKE_PREFIX}{kind}{Path(rest[len(kind):]).resolve()}"
+            return f"{DUCKLAKE_PREFIX}{kind}{Path(rest[len(kind) :]).resolve()}"
     if ":" not in rest.split("/")[0]:
         return f"{DUCKLAKE_PREFIX}{Path(rest).resolve()}"
     return target  # postgres:...: no file
@@ -150,10 +156,10 @@ def absolute_target(target: str | Path) -> str:
 
 def ducklake_data_path(target: str) -> Path | None:
     """Where a DuckLake store keeps its Parquet files: beside a file catalog, ``<catalog stem>.files/``."""
-    catalog = target[len(DUCKLAKE_PREFIX):]
+    catalog = target[len(DUCKLAKE_PREFIX) :]
     for kind in ("sqlite:", "duckdb:"):
         if catalog.startswith(kind):
-            catalog = catalog[len(kind):]
+            catalog = catalog[len(kind) :]
             break
     else:
         if ":" in catalog.split("/")[0]:  # postgres:... : the data path must be given (DATA_PATH) by the deployment
@@ -163,17 +169,17 @@ def ducklake_data_path(target: str) -> Path | None:
 
 
 def _open_ducklake(target: str, *, read_only: bool) -> duckdb.DuckDBPyConnection:
-    catalog = target[len(DUCKLAKE_PREFIX):]
+    catalog = target[len(DUCKLAKE_PREFIX) :]
     con = duckdb.connect()
     try:
         if catalog.startswith("sqlite:"):
             load_extension(con, "sqlite_scanner", "duckdb_extension_sqlite_scanner")
-            file = Path(catalog[len("sqlite:"):])
+            file = Path(catalog[len("sqlite:") :])
         elif catalog.startswith("postgres:"):
             load_extension(con, "postgres_scanner", "duckdb_extension_postgres_scanner")
             file = None
         else:
-            file = Path(catalog[len("duckdb:"):] if catalog.startswith("duckdb:") else catalog)
+            file = Path(catalog[len("duckdb:") :] if catalog.startswith("duckdb:") else catalog)
         load_extension(con, "ducklake", "duckdb_extension_ducklake")
         options = []
         data = ducklake_data_path(target)
@@ -227,7 +233,9 @@ def ensure_schema(con: duckdb.DuckDBPyConnection, *, read_only: bool = False) ->
     if current == SCHEMA_VERSION:
         return current
     if read_only:
-        raise StoreError(f"the database has schema version {current}, older than {SCHEMA_VERSION}: open it once for writing (`tiktok-intel init`) to upgrade it")
+        raise StoreError(
+            f"the database has schema version {current}, older than {SCHEMA_VERSION}: open it once for writing (`tiktok-intel init`) to upgrade it"
+        )
     with transaction(con):
         con.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, applied_at TIMESTAMP NOT NULL)")
         for version in range(current, SCHEMA_VERSION):
@@ -242,8 +250,14 @@ def _has_statements(sql: str) -> bool:
 
 
 #: How DuckDB words "no room to write" (its message holds the OS's text): full disk, quota, file size limit.
-_NO_ROOM = (os.strerror(errno.ENOSPC), os.strerror(errno.EDQUOT), os.strerror(errno.EFBIG), "No space left", "Disk quota exceeded",
-            "File too large")
+_NO_ROOM = (
+    os.strerror(errno.ENOSPC),
+    os.strerror(errno.EDQUOT),
+    os.strerror(errno.EFBIG),
+    "No space left",
+    "Disk quota exceeded",
+    "File too large",
+)
 
 
 def _is_disk_full(message: str) -> bool:
@@ -252,8 +266,10 @@ def _is_disk_full(message: str) -> bool:
 
 def _disk_full_error(exc: BaseException) -> StoreError:
     reason = next((text for text in _NO_ROOM if text in str(exc)), "no space left")
-    return StoreError(f"the disk holding the database is full ({reason}): free space and run again (the last transaction was "
-                      "rolled back; nothing was half-written)")
+    return StoreError(
+        f"the disk holding the database is full ({reason}): free space and run again (the last transaction was "
+        "rolled back; nothing was half-written)"
+    )
 
 
 @contextlib.contextmanager

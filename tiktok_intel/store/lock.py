@@ -9,6 +9,7 @@ raw pages do not need it. When the outermost hold ends without an error, the dat
 wrote is published as the dashboards' read copy (:mod:`tiktok_intel.store.readcopy`) before the lock is
 let go: no other writer can start meanwhile, and the run's connections are closed by then.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -20,8 +21,8 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 from .. import clock
 from ..errors import StoreError
@@ -43,11 +44,11 @@ class Holder:
     flow: str
     since: dt.datetime | None  # naive UTC
 
-    def describe(self, zone: dt.tzinfo = dt.timezone.utc) -> str:
+    def describe(self, zone: dt.tzinfo = dt.UTC) -> str:
         if self.since is None:
             when = "a moment ago"
         else:
-            when = "since " + self.since.replace(tzinfo=dt.timezone.utc).astimezone(zone).strftime("%H:%M:%S")
+            when = "since " + self.since.replace(tzinfo=dt.UTC).astimezone(zone).strftime("%H:%M:%S")
         who = ", ".join(part for part in (self.flow, f"process {self.pid}" if self.pid else "") if part)
         return f"{when}{f' ({who})' if who else ''}"
 
@@ -95,8 +96,16 @@ def _read_settled(path: Path, poll_seconds: float, patience: float = 2.0) -> Hol
 
 
 @contextlib.contextmanager
-def write_lock(flow: str, workspace: Path, *, timeout: float, on_wait: Callable[[str], None] | None = None,
-               poll_seconds: float = 0.2, db: str | Path | None = None, zone: dt.tzinfo = dt.timezone.utc) -> Iterator[Holder]:
+def write_lock(
+    flow: str,
+    workspace: Path,
+    *,
+    timeout: float,
+    on_wait: Callable[[str], None] | None = None,
+    poll_seconds: float = 0.2,
+    db: str | Path | None = None,
+    zone: dt.tzinfo = dt.UTC,
+) -> Iterator[Holder]:
     """Hold the write lock of the workspace folder ``workspace`` inside the block; wait up to
     ``timeout`` seconds while another run holds it. Re-entrant within a thread. ``db`` is the
     database the block writes: when the outermost block ends without an error its read copy is
@@ -106,8 +115,10 @@ def write_lock(flow: str, workspace: Path, *, timeout: float, on_wait: Callable[
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise StoreError(f"cannot create the workspace folder {path.parent} ({exc.strerror}): check the path and its permissions, "
-                         "or choose a writable --db or TIKTOK_INTEL_WORKSPACE") from None
+        raise StoreError(
+            f"cannot create the workspace folder {path.parent} ({exc.strerror}): check the path and its permissions, "
+            "or choose a writable --db or TIKTOK_INTEL_WORKSPACE"
+        ) from None
     key = str(path.resolve())
     stack = getattr(_held, "paths", None)
     if stack is None:
@@ -119,8 +130,10 @@ def write_lock(flow: str, workspace: Path, *, timeout: float, on_wait: Callable[
     try:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     except OSError as exc:
-        raise StoreError(f"cannot write the workspace's lock file {path} ({exc.strerror}): check the path and its permissions, "
-                         "or choose a writable --db or TIKTOK_INTEL_WORKSPACE") from None
+        raise StoreError(
+            f"cannot write the workspace's lock file {path} ({exc.strerror}): check the path and its permissions, "
+            "or choose a writable --db or TIKTOK_INTEL_WORKSPACE"
+        ) from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -139,7 +152,8 @@ def write_lock(flow: str, workspace: Path, *, timeout: float, on_wait: Callable[
                         other = _read(path)
                         raise WriteLockTimeout(
                             f"another run has been writing {other.describe(zone)}; gave up waiting after {timeout:.0f} s: let it finish "
-                            f"(or stop it), or raise TIKTOK_INTEL_LOCK_TIMEOUT_SECONDS") from None
+                            f"(or stop it), or raise TIKTOK_INTEL_LOCK_TIMEOUT_SECONDS"
+                        ) from None
         me = Holder(os.getpid(), flow, clock.now())
         os.ftruncate(fd, 0)
         os.pwrite(fd, json.dumps({"pid": me.pid, "flow": flow, "since": me.since.isoformat()}).encode(), 0)

@@ -9,6 +9,7 @@ never half of one. The copy keeps the database's modification time: that is the 
 dashboard shows. DuckLake stores get none (they let readers in while a writer works), nor does
 ``:memory:``. Publishing never fails a run: a copy that cannot be made is a logged warning.
 """
+
 from __future__ import annotations
 
 import logging
@@ -47,8 +48,12 @@ def publish(db: str | Path) -> Path | None:
     try:
         return _publish(target)
     except Exception as exc:  # noqa: BLE001 - see the docstring: a warning, never a failed run
-        logger.warning("the read copy of %s was not refreshed (%s): dashboards show the previous copy while a flow writes; "
-                       "free space or make the folder writable", target, _reason(exc))
+        logger.warning(
+            "the read copy of %s was not refreshed (%s): dashboards show the previous copy while a flow writes; "
+            "free space or make the folder writable",
+            target,
+            _reason(exc),
+        )
         return None
 
 
@@ -75,8 +80,7 @@ def _publish(target: str) -> Path | None:
         # fails at once when one of ours (or another process) has it open for writing now.
         guard = duckdb.connect(target, read_only=True)
     except (duckdb.ConnectionException, duckdb.IOException) as exc:
-        logger.info("the read copy of %s was not refreshed: the database is open for writing (%s)", target,
-                    str(exc).splitlines()[0])
+        logger.info("the read copy of %s was not refreshed: the database is open for writing (%s)", target, str(exc).splitlines()[0])
         return None
     try:
         why = _inconsistent(source)

@@ -17,6 +17,7 @@ Reading and writing, whoever does it:
 
 Opening retries in one loop only (:func:`.database.open_db`), for as long as the caller's wait.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -25,8 +26,9 @@ import dataclasses
 import datetime as dt
 import logging
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator, TypeVar
+from typing import Any, TypeVar
 
 import duckdb
 
@@ -46,8 +48,10 @@ BUSY_WAIT_SECONDS = 3.0
 BUSY_REMEMBERED_SECONDS = 10.0
 
 BUSY_TEXT = "The database is busy: a scheduled flow is writing to it. Try again in a minute (use the refresh button)."
-EMPTY_HINT = ("Nothing has been collected in this workspace yet. Track a hashtag and collect: "
-              "`tiktok-intel track add valet2026`, then `tiktok-intel collect` (or `tiktok-intel demo` for sample data).")
+EMPTY_HINT = (
+    "Nothing has been collected in this workspace yet. Track a hashtag and collect: "
+    "`tiktok-intel track add valet2026`, then `tiktok-intel collect` (or `tiktok-intel demo` for sample data)."
+)
 
 
 class BusyError(StoreError):
@@ -65,20 +69,20 @@ class Workspace:
     settings: Settings
 
     @classmethod
-    def current(cls) -> "Workspace":
+    def current(cls) -> Workspace:
         """From the process settings (environment, ``.env``): for the edges only."""
         return cls(get_settings())
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "Workspace":
+    def from_settings(cls, settings: Settings) -> Workspace:
         return cls(settings)
 
     @classmethod
-    def for_database(cls, db: str | Path, settings: Settings | None = None) -> "Workspace":
+    def for_database(cls, db: str | Path, settings: Settings | None = None) -> Workspace:
         """As ``--db PATH`` makes it: that database, and (unless a workspace is set explicitly) its folder."""
         return cls((settings or get_settings()).replace(**for_database(db)))
 
-    def replace(self, **changes: Any) -> "Workspace":
+    def replace(self, **changes: Any) -> Workspace:
         """The same workspace with some settings changed."""
         return Workspace(self.settings.replace(**changes))
 
@@ -126,7 +130,7 @@ class Workspace:
         try:
             return zoneinfo.ZoneInfo(self.settings.timezone)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            return dt.timezone.utc
+            return dt.UTC
 
     # ------------------------------------------------------------------ connections
     def connect(self, *, read_only: bool = False, wait: float | None = None, migrate: bool = True) -> duckdb.DuckDBPyConnection:
@@ -147,8 +151,7 @@ class Workspace:
             con.close()
 
     @contextlib.contextmanager
-    def write_lock(self, who: str, *, timeout: float | None = None,
-                   on_wait: Callable[[str], None] | None = None) -> Iterator[lock.Holder]:
+    def write_lock(self, who: str, *, timeout: float | None = None, on_wait: Callable[[str], None] | None = None) -> Iterator[lock.Holder]:
         """The workspace write lock (waiting up to ``timeout``, default the ``lock_timeout_seconds``
         setting); the read copy is published when the block ends without an error."""
         timeout = self.settings.lock_timeout_seconds if timeout is None else timeout
@@ -244,8 +247,9 @@ def read_only(fn: Callable[..., T], *args: Any, db: str | Path | None = None, wa
         with Workspace.for_database(":memory:").connection() as con:
             return fn(con, *args, **kwargs)
     except BusyError:
-        raise BusyError(f"the database is busy: a scheduled flow has been writing to it for more than {wait:.0f} s; "
-                        f"run this cell again in a minute") from None
+        raise BusyError(
+            f"the database is busy: a scheduled flow has been writing to it for more than {wait:.0f} s; run this cell again in a minute"
+        ) from None
 
 
 #: Database -> until when it counts as busy (monotonic clock).
@@ -281,6 +285,8 @@ def close_stale_runs(con: duckdb.DuckDBPyConnection, workspace: Workspace) -> in
         return 0
     stale = con.execute("SELECT count(*) FROM runs WHERE status = 'running'").fetchone()[0]
     if stale:
-        con.execute("UPDATE runs SET status = 'failed', error = ?, ended_at = coalesce(ended_at, ?) WHERE status = 'running'",
-                    [STALE_ERROR, clock.now()])
+        con.execute(
+            "UPDATE runs SET status = 'failed', error = ?, ended_at = coalesce(ended_at, ?) WHERE status = 'running'",
+            [STALE_ERROR, clock.now()],
+        )
     return stale
