@@ -83,7 +83,7 @@ FROM range(0, {posts}, 2) r(p)""",
                 "s",
                 1.0,
                 "< 8 s" if full_scale else "",
-                "baseline: DESIGN.md's arg_max FILTER deltas, one metric, 9.96M rows",
+                "baseline: docs/architecture.md's arg_max FILTER deltas, one metric, 9.96M rows",
             ),
             Figure(
                 f"incremental, {inc.recomputed:,} posts changed",

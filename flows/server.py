@@ -1,7 +1,7 @@
 """Our own Prefect server, and the environment Prefect and the flows' processes read.
 
 Prefect's temporary server (what a flow starts when no server is configured) stores schedules
-but never fires them (DESIGN.md), so ``serve`` (:mod:`flows.deploy`) starts a real ``prefect
+but never fires them (docs/architecture.md), so ``serve`` (:mod:`flows.deploy`) starts a real ``prefect
 server start`` with its state under ``<workspace>/prefect/`` and stops it when serving ends,
 unless ``PREFECT_API_URL`` names a server to use. This module sits above the library: it is where
 the process environment is set for Prefect and the notebook kernels the flows start.

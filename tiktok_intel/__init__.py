@@ -14,6 +14,7 @@ __version__ = "0.1.0"
 
 #: public name -> module that defines it
 _EXPORTS = {
+    "Workspace": "store:Workspace",
     "connect": "store:open_db",
     "connection": "store:connection",
     "get_settings": "settings:get_settings",

@@ -42,7 +42,7 @@ class Job:
         return self.slug
 
 
-#: The schedules, from the original application (see DESIGN.md).
+#: The schedules, from the original application (see docs/architecture.md).
 JOBS: tuple[Job, ...] = (
     Job("hashtag-monitoring", "*/30 * * * *", "snapshot each tracked hashtag's stats, then refresh the hashtag trends"),
     Job("content", "1 0,8,16 * * *", "collect up to N posts per tracked hashtag (setting max_posts, default 500) and ingest them"),

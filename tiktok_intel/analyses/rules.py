@@ -2,7 +2,7 @@
 
 Transactions are the hashtag sets of the posts collected in a window (default: the last 30 days).
 They are mined with mlxtend's ``fpgrowth`` on a sparse one-hot frame that holds only the hashtags
-frequent enough to matter (DESIGN.md: at 200,000 posts x 20,000 hashtags the unpruned frame
+frequent enough to matter (docs/architecture.md: at 200,000 posts x 20,000 hashtags the unpruned frame
 turns dense, 12 s and 4 GB; pruned, the same itemsets take 1.7 s and 191 MB), then
 ``association_rules`` by confidence. Every run recomputes from its window, so support,
 confidence and lift are those of one real set of posts (never summed across runs), and each run

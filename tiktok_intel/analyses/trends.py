@@ -10,7 +10,7 @@ For an entity (post, author, hashtag) at its latest snapshot t and a window w:
 
 The computation is one aggregate per table: each snapshot is joined to its entity's latest time,
 and ``arg_max(values, collected_at) FILTER (WHERE collected_at <= t - w)`` picks the snapshot s
-(see DESIGN.md: 1.0 s over 9.96M snapshots, where ``ASOF JOIN`` took 3.2 s and 2.1 GB).
+(see docs/architecture.md: 1.0 s over 9.96M snapshots, where ``ASOF JOIN`` took 3.2 s and 2.1 GB).
 
 A refresh is incremental by default: an entity is recomputed only when its snapshot count or its
 latest snapshot time differs from the stored row (that is, it has snapshots the last refresh did

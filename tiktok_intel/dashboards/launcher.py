@@ -2,7 +2,7 @@
 
 Voilà (:mod:`.voila_app`: ``/`` opens the index dashboard, no file list) serves the package's
 dashboard notebooks (``DASHBOARDS_DIR``) with sources hidden and tracebacks off; kernels of closed tabs are culled (each page
-view starts its own kernel of 55-250 MB, DESIGN.md); one kernel per dashboard is pre-heated with
+view starts its own kernel of 55-250 MB, docs/architecture.md); one kernel per dashboard is pre-heated with
 the imports done, and waits for its page request before reading data (:mod:`.preheat`), so what
 it shows is current. Bound to the loopback interface no token is needed; bound to any other
 interface a token is required (Jupyter server token authentication): the one given, or a random

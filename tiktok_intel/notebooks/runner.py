@@ -5,7 +5,7 @@ parameters, and keeps the executed copy as ``.ipynb`` and ``.html`` under
 ``<workspace>/reports/<notebook>/<timestamp>/``. A failing cell fails the call with
 :class:`NotebookError` naming the cell and the error, and the executed copy (with the error in
 it) is kept. Papermill runs inside a fresh ``contextvars.Context`` so it also works from worker
-threads after it has run in the main thread (DESIGN.md). Secret settings are never passed as
+threads after it has run in the main thread (docs/architecture.md). Secret settings are never passed as
 parameters: a parameter whose value contains a secret is refused.
 """
 

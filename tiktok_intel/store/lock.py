@@ -1,6 +1,6 @@
 """The workspace write lock: one writing run at a time, the others wait their turn.
 
-DuckDB allows one writing process per file (DESIGN.md), so every flow that writes the store
+DuckDB allows one writing process per file (docs/architecture.md), so every flow that writes the store
 takes this lock first: a lock file (``<workspace>/.write.lock``) holding the holder's pid, flow
 and start time, locked with ``flock`` (released by the OS if the holder dies, so it is never
 stale). A run that finds it taken logs "another run is writing since 01:00:03 (content, process
