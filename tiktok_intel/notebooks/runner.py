@@ -159,9 +159,10 @@ def kernel_environment(workspace: Workspace) -> dict[str, str]:
     }
 
 
-def _kernel_manager(kernel_name: str, environment: Mapping[str, str]):
-    """A kernel manager whose kernel gets ``environment`` on top of this process's (the process's
-    own environment is left alone)."""
+def _kernel_manager_class(environment: Mapping[str, str]) -> type:
+    """A kernel manager class whose kernels get ``environment`` on top of this process's (the
+    process's own environment is left alone). Papermill's client makes the manager from the class,
+    so it owns it and shuts the kernel down at the end (a manager handed in is left running)."""
     from jupyter_client.manager import AsyncKernelManager
 
     class _Manager(AsyncKernelManager):
@@ -169,7 +170,7 @@ def _kernel_manager(kernel_name: str, environment: Mapping[str, str]):
             kw["env"] = {**kw.get("env", os.environ), **environment}
             return await super()._async_pre_start_kernel(**kw)
 
-    return _Manager(kernel_name=kernel_name)
+    return _Manager
 
 
 def run_notebook(
@@ -223,7 +224,7 @@ def run_notebook(
             log_output=False,
             execution_timeout=timeout_seconds,
             cwd=str(path.parent),
-            km=_kernel_manager(kernel_name, kernel_environment(ws)),
+            kernel_manager_class=_kernel_manager_class(kernel_environment(ws)),
         )
     except PapermillExecutionError as exc:
         html = _to_html(ipynb)
