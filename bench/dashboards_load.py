@@ -119,9 +119,12 @@ def views(browser, address: str, count: int) -> tuple[list[float], list[str]]:
 
 def main(argv: list[str] | None = None) -> list[Figure]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--views", type=int, default=30, help="page views per phase")
-    parser.add_argument("--imports", type=int, default=200, help="most import runs in the load phase")
+    parser.add_argument("--scale", type=float, default=1.0, help="fraction of the full size (30 views, 200 imports a phase)")
+    parser.add_argument("--views", type=int, help="page views per phase (default 30 x scale, at least 7: one of each dashboard)")
+    parser.add_argument("--imports", type=int, help="most import runs in the load phase (default 200 x scale, at least 10)")
     args = parser.parse_args(argv)
+    args.views = args.views or max(7, round(30 * args.scale))
+    args.imports = args.imports or max(10, round(200 * args.scale))
     from playwright.sync_api import sync_playwright
 
     from tiktok_intel import seeding, settings
