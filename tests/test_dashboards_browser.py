@@ -345,3 +345,45 @@ def test_a_preheated_page_shows_the_data_of_when_it_is_opened(browser, tmp_path)
             context.close()
         finally:
             _stop(process)
+
+
+@pytest.mark.slow
+def test_closed_pages_free_their_kernels_and_beyond_the_cap_a_busy_page(browser, tmp_path):
+    """Each page view has its kernel; closing the tab (or leaving the page) shuts it down within
+    seconds (the unload's shutdown request passes the XSRF check), and a view beyond
+    dashboard_max_kernels gets the busy page instead of a kernel."""
+    from test_dashboards_guard import _wait_http as wait_http_no_render  # urllib's follows / to a render: a kernel
+    from test_dashboards_guard import kernels, wait_kernels
+
+    previous = settings_module.get_settings()
+    settings_module.configure(settings_module.load_settings(environ={}, dotenv=None), workspace=tmp_path / "data", dashboard_max_kernels=3)
+    with (tmp_path / "voila.log").open("wb") as log:
+        process, address = launcher.launch(port=_free_port(), preheat=False, stdout=log, stderr=subprocess_stdout())
+        settings_module.configure(previous)
+        try:
+            wait_http_no_render(address)
+            context = browser.new_context()
+            pages = []
+            for _ in range(3):
+                pg = context.new_page()
+                pg.goto(address + "voila/render/index.ipynb", timeout=RENDER_TIMEOUT_MS)
+                pg.wait_for_selector("a.ti-dashboard-link", timeout=RENDER_TIMEOUT_MS)
+                pages.append(pg)
+            assert len(kernels(process.pid)) == 3
+            busy = context.new_page()
+            response = busy.goto(address + "voila/render/overview.ipynb", timeout=RENDER_TIMEOUT_MS)
+            assert response.status == 503
+            assert "The dashboards are busy: try again in a minute." in body_text(busy)
+            assert "Traceback" not in body_text(busy) and len(kernels(process.pid)) == 3
+            pages[0].close(run_before_unload=True)  # the tab closed
+            pages[1].goto("about:blank")  # the page left
+            pages[2].close(run_before_unload=True)
+            assert wait_kernels(process.pid, 0, 10) < 10
+            busy.reload()
+            busy.wait_for_selector(".ti-counts, .ti-message", timeout=RENDER_TIMEOUT_MS)  # room again
+            assert len(kernels(process.pid)) == 1
+            busy.close(run_before_unload=True)
+            wait_kernels(process.pid, 0, 10)
+            context.close()
+        finally:
+            _stop(process)

@@ -225,6 +225,8 @@ def raw_zone(workspace: Path) -> tuple[set[str], set[str], list[str]]:
         named.add(meta["sha256"])
         stem = meta_path.name[: -len(".meta.json")]
         body = [p for p in meta_path.parent.iterdir() if p.name.split(".", 1)[0] == stem and not p.name.endswith(".meta.json")]
+        if "body" in meta:  # an imported file's body: content-addressed, named by its meta file
+            body = [p for p in [workspace / "raw" / meta["body"]] if p.is_file()]
         if not body:
             orphans.append(str(meta_path))
             continue

@@ -86,3 +86,25 @@ def test_redact_finds_secret_parameters_in_any_url_in_a_text_and_leaves_other_ur
     assert "tok123" not in out and "msToken=%2A%2A%2A" in out and "https://x.example/a?b=%2F&c=1" in out
     assert redact("https://x.example/a?b=%2F c", secrets=[]) == "https://x.example/a?b=%2F c"
     assert holds_secret(text, []) and holds_secret("value canary-42", ["canary-42"]) and not holds_secret("https://x.example/?a=1", [])
+
+
+def test_a_shared_body_is_written_once_and_each_meta_file_names_it(workspace):
+    first = write_page(b'{"itemList": []}', source="import", run_id="r1", page=0, fetched_at=T0, shared_body=True)
+    again = write_page(b'{"itemList": []}', source="import", run_id="r2", page=0, fetched_at=T0, shared_body=True)
+    body = workspace.raw_dir / "import" / "bodies" / first.sha256[:2] / f"{first.sha256}.json"
+    assert first.body_path == again.body_path == body and first.meta_path != again.meta_path
+    assert json.loads(again.meta_path.read_text())["body"] == f"import/bodies/{first.sha256[:2]}/{first.sha256}.json"
+    assert [p for p in body.parent.iterdir()] == [body]  # one copy
+    listed = list(iter_pages())
+    assert [(p.body_path, p.meta_path, p.problem) for p in listed] == [(body, first.meta_path, None), (body, again.meta_path, None)]
+    assert read_page(again.meta_path).read_bytes() == b'{"itemList": []}' and read_page(again.meta_path).meta_path == again.meta_path
+    body.unlink()  # damaged by hand: both pages are listed with the reason
+    assert all("no body file where its meta file says" in p.problem for p in iter_pages())
+
+
+def test_a_raw_page_inflating_past_the_limit_is_a_damaged_page(workspace):
+    from tiktok_intel import settings as settings_module
+
+    page = write_page(b"0" * 5000, source="import", run_id="r1", page=0, fetched_at=T0, compress=True, shared_body=True)
+    settings_module.configure(settings_module.get_settings(), max_inflated_bytes=1000)
+    assert "max_inflated_bytes" in page.verify().meta["detail"] and "cannot be read" in page.verify().problem

@@ -46,6 +46,31 @@ def hashtag(name: object) -> str | None:
     return text or None
 
 
+#: The longest hashtag name (TikTok's own limit); longer is not a hashtag, in the tracked list or in the store.
+HASHTAG_MAX_LENGTH = 100
+#: Unicode categories no hashtag holds: controls, format characters (the bidirectional overrides
+#: such as U+202E, zero-width spaces and joiners, U+FEFF), surrogates, private use, and separators
+#: (a space inside a name makes two hashtags). Unassigned code points are left alone: whether one
+#: is assigned depends on the Unicode version, and the readers must agree (``tests/test_hostile_items.py``).
+_NOT_IN_HASHTAGS = frozenset({"Cc", "Cf", "Cs", "Co", "Zs", "Zl", "Zp"})
+
+
+def hashtag_problem(name: str) -> str | None:
+    """Why the normalised name ``name`` (:func:`hashtag`) cannot be a hashtag, or None: too long, or
+    holding a control, format (RTL override, zero-width) or separator character. The tracked list
+    (:func:`tiktok_intel.tracking.normalise`, which also wants letters, digits and underscore only)
+    and the parsers (which store TikTok's hashtags, emoji included) both refuse these."""
+    if len(name) > HASHTAG_MAX_LENGTH:
+        return f"hashtag of {len(name)} characters (at most {HASHTAG_MAX_LENGTH})"
+    if name.isascii():
+        bad = next((ch for ch in name if not ch.isprintable() or ch == " "), None)
+    else:
+        bad = next((ch for ch in name if unicodedata.category(ch) in _NOT_IN_HASHTAGS), None)
+    if bad is not None:
+        return f"hashtag holding {bad!r} (U+{ord(bad):04X}, {unicodedata.category(bad)})"
+    return None
+
+
 def hashtag_sql(expr: str) -> str:
     """:func:`hashtag` in SQL over the text expression ``expr`` (NULL for an empty name).
 

@@ -6,8 +6,14 @@ A page is two files in ``<workspace>/raw/<source>/<yyyy-mm-dd>/``:
 * ``<run-id>-<n>.meta.json``: where it came from — source, request (secrets removed), fetched_at,
   tracked hashtag, run id, page number and the body's sha256.
 
+An imported file's body is content-addressed instead (``write_page(..., shared_body=True)``): kept
+once in ``<workspace>/raw/<source>/bodies/<sha256[:2]>/<sha256>.<suffix>``, and its meta file names
+it (``"body"``, relative to the raw folder), so importing the same bytes again (or again after a
+killed import) adds a meta file, never another copy.
+
 Both are written to a temporary name and renamed into place, body first; a page is complete when
-its meta file exists, so a crash mid-write leaves nothing that looks like a page. Every table in
+its meta file exists, so a crash mid-write leaves nothing that looks like a page (at most a body a
+rerun finds by its checksum). Nothing in the raw zone is edited or deleted by the program. Every table in
 the store can be rebuilt from this folder (``tiktok-intel process --rebuild``).
 
 A page damaged on disk afterwards (an unreadable meta file, a missing or undecompressable body, a
@@ -59,10 +65,12 @@ class RawPage:
     meta: Mapping[str, Any]
     #: Why the page cannot be ingested (``None``: as far as its files were read, it can); see :meth:`verify`.
     problem: str | None = None
+    #: Its meta file, when that is not beside the body (a content-addressed body, shared by several pages).
+    meta_file: Path | None = None
 
     @property
     def meta_path(self) -> Path:
-        return meta_path_for(self.body_path)
+        return self.meta_file or meta_path_for(self.body_path)
 
     @property
     def sha256(self) -> str:
@@ -86,8 +94,10 @@ class RawPage:
         return clock.parse_time(value) if value else None  # None only for a damaged page
 
     def read_bytes(self) -> bytes:
-        data = self.body_path.read_bytes()
-        return gzip.decompress(data) if self.body_path.suffix == ".gz" else data
+        if self.body_path.suffix != ".gz":
+            return self.body_path.read_bytes()
+        with self.body_path.open("rb") as handle:
+            return inflate(handle, get_settings().max_inflated_bytes)
 
     def verify(self) -> RawPage:
         """This page, or, when it is damaged, a stand-in for it carrying the ``problem`` (its
@@ -97,7 +107,7 @@ class RawPage:
             return self
         try:
             data = self.read_bytes()
-        except (OSError, EOFError, zlib.error) as exc:  # gzip.BadGzipFile is an OSError
+        except (OSError, EOFError, zlib.error, TooLargeError) as exc:  # gzip.BadGzipFile is an OSError
             return _damaged(self.meta_path, self.body_path, "raw page body cannot be read", f"{type(exc).__name__}: {exc}", self.meta)
         if hashlib.sha256(data).hexdigest() != self.meta.get("sha256"):
             return _damaged(
@@ -108,6 +118,30 @@ class RawPage:
                 self.meta,
             )
         return self
+
+
+class TooLargeError(ValueError):
+    """Data past a size limit (:func:`inflate`)."""
+
+
+#: How much is read or inflated at a time: memory stays at the limit, whatever a file claims.
+CHUNK = 1 << 20
+
+
+def inflate(handle: Any, limit: int, *, keep: bool = True) -> bytes:
+    """The gzip stream ``handle`` (a binary file) inflated, read ``CHUNK`` at a time and stopped as
+    soon as it passes ``limit`` bytes (:class:`TooLargeError`); with ``keep=False`` only counted
+    (returns ``b""``), for a check before the work. Damage raises ``OSError``/``EOFError``/``zlib.error``."""
+    out = bytearray()
+    size = 0
+    with gzip.GzipFile(fileobj=handle, mode="rb") as stream:
+        while chunk := stream.read(CHUNK):
+            size += len(chunk)
+            if size > limit:
+                raise TooLargeError(f"inflates to more than {limit:,} bytes (max_inflated_bytes)")
+            if keep:
+                out += chunk
+    return bytes(out)
 
 
 def meta_path_for(body_path: Path) -> Path:
@@ -187,10 +221,13 @@ def write_page(
     compress: bool = False,
     raw_dir: Path | None = None,
     extra: Mapping[str, Any] | None = None,
+    shared_body: bool = False,
 ) -> RawPage:
     """Write one page to the raw zone and return it. ``body`` is kept byte for byte.
 
-    ``body`` may be bytes, text, or a JSON-serialisable object (serialised once, here).
+    ``body`` may be bytes, text, or a JSON-serialisable object (serialised once, here). With
+    ``shared_body``, the body is content-addressed (kept once, see the module's doc): written only
+    when no body with its checksum is there yet, and the meta file names it.
     """
     if not re.fullmatch(r"[a-z0-9_-]+", source):
         raise ValueError(f"source must be a short lower-case name, got {source!r}")
@@ -201,8 +238,15 @@ def write_page(
     else:
         data = json.dumps(body, ensure_ascii=False).encode("utf-8")
     fetched_at = fetched_at or clock.now()
-    folder = Path(raw_dir or get_settings().raw_dir) / source / fetched_at.strftime("%Y-%m-%d")
-    body_path = folder / f"{run_id}-{page}{suffix}{'.gz' if compress else ''}"
+    root = Path(raw_dir or get_settings().raw_dir)
+    folder = root / source / fetched_at.strftime("%Y-%m-%d")
+    sha = hashlib.sha256(data).hexdigest()
+    if shared_body:
+        name = f"{source}/{BODIES}/{sha[:2]}/{sha}{suffix}{'.gz' if compress else ''}"
+        body_path, mpath = root / name, folder / f"{run_id}-{page}{META_SUFFIX}"
+    else:
+        body_path = folder / f"{run_id}-{page}{suffix}{'.gz' if compress else ''}"
+        mpath = meta_path_for(body_path)
     meta = {
         "source": source,
         "run_id": run_id,
@@ -210,20 +254,28 @@ def write_page(
         "fetched_at": clock.iso(fetched_at),
         "hashtag": hashtag,
         "request": redact(request),
-        "sha256": hashlib.sha256(data).hexdigest(),
+        "sha256": sha,
         "bytes": len(data),
         **(dict(extra) if extra else {}),
+        **({"body": name} if shared_body else {}),
     }
     try:
+        text = json.dumps(meta, ensure_ascii=False, indent=1).encode("utf-8")  # before any file: what cannot be written stops here
+    except UnicodeEncodeError as exc:
+        raise RawZoneError(
+            f"cannot record {_shown(exc.object[max(0, exc.start - 40) : exc.end + 40])!r}: it is not UTF-8 text; rename the file or fix the value"
+        ) from None
+    try:
         folder.mkdir(parents=True, exist_ok=True)
-        mpath = meta_path_for(body_path)
         if mpath.exists():
             old = json.loads(mpath.read_text())
             if old.get("sha256") == meta["sha256"]:
-                return RawPage(body_path, old)
+                return RawPage(body_path, old, meta_file=mpath if shared_body else None)
             raise RawZoneError(f"{mpath} already exists with other content: raw pages are never overwritten; use a new run id")
-        _atomic_write(body_path, gzip.compress(data, mtime=0) if compress else data)
-        _atomic_write(mpath, json.dumps(meta, ensure_ascii=False, indent=1).encode("utf-8"))
+        if not (shared_body and body_path.is_file()):  # a shared body already there (an earlier or killed import) is kept as it is
+            body_path.parent.mkdir(parents=True, exist_ok=True)
+            _atomic_write(body_path, gzip.compress(data, mtime=0) if compress else data)
+        _atomic_write(mpath, text)
     except OSError as exc:
         if exc.errno in NO_ROOM:
             raise RawZoneError(
@@ -232,13 +284,37 @@ def write_page(
         raise RawZoneError(
             f"cannot write to the raw zone {folder}: {exc.strerror}; set a writable workspace (--db or TIKTOK_INTEL_WORKSPACE)"
         ) from None
-    return RawPage(body_path, meta)
+    return RawPage(body_path, meta, meta_file=mpath if shared_body else None)
+
+
+def _shown(text: str) -> str:
+    """``text`` printable: bytes that are not UTF-8 (surrogate-escaped) as ``\\xNN``."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace") if isinstance(text, str) else str(text)
+
+
+#: The folder of each source's content-addressed bodies (``write_page(..., shared_body=True)``).
+BODIES = "bodies"
+_SHARED_BODY = re.compile(r"[a-z0-9_-]+/" + BODIES + r"/[0-9a-f]{2}/[0-9a-f]{64}\.[a-z]+(\.gz)?")
+
+
+def _shared_body(meta_path: Path, meta: Mapping[str, Any]) -> Path | None:
+    """The content-addressed body a meta file names (``None``: its body is beside it); a name that
+    is not one (a hand-edited meta file) is refused rather than followed out of the raw zone."""
+    name = meta.get("body")
+    if name is None:
+        return None
+    if not isinstance(name, str) or not _SHARED_BODY.fullmatch(name) or name.split("/")[-1][:64] != meta.get("sha256"):
+        raise ValueError(f"its body {name!r} is not a raw body's name")
+    return meta_path.parent.parent.parent / name
 
 
 def read_page(meta_path: Path, bodies: dict[str, str] | None = None) -> RawPage:
     """The page whose meta file is ``meta_path`` (``bodies``: the folder's body files by stem, if known)."""
     meta_path = Path(meta_path)
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    shared = _shared_body(meta_path, meta)
+    if shared is not None:
+        return RawPage(shared, meta, meta_file=meta_path)
     stem = meta_path.name[: -len(META_SUFFIX)]
     body = (bodies if bodies is not None else _bodies(os.listdir(meta_path.parent))).get(stem)
     if body is None:
@@ -265,7 +341,7 @@ def _damaged(meta_path: Path, body_path: Path | None, reason: str, detail: str, 
             del meta["fetched_at"]
     meta.setdefault("source", meta_path.parent.parent.name)
     meta.update(sha256=CORRUPT_PREFIX + digest.hexdigest(), detail=detail)
-    return RawPage(body_path or meta_path, meta, problem=f"{reason}: {_RESTORE}")
+    return RawPage(body_path or meta_path, meta, problem=f"{reason}: {_RESTORE}", meta_file=meta_path)
 
 
 def _listed_page(meta_path: Path, bodies: dict[str, str]) -> RawPage:
@@ -277,8 +353,13 @@ def _listed_page(meta_path: Path, bodies: dict[str, str]) -> RawPage:
         if not isinstance(meta, dict) or not isinstance(meta.get("sha256"), str) or not isinstance(meta.get("fetched_at"), str):
             raise ValueError("not a raw page's meta data (no sha256 or fetched_at)")
         clock.parse_time(meta["fetched_at"])
+        shared = _shared_body(meta_path, meta)
     except (OSError, ValueError) as exc:  # json.JSONDecodeError and UnicodeDecodeError are ValueErrors
         return _damaged(meta_path, body, "raw page's meta file is unreadable", f"{type(exc).__name__}: {exc}")
+    if shared is not None:
+        if not shared.is_file():
+            return _damaged(meta_path, None, "raw page has no body file where its meta file says", str(shared), meta)
+        return RawPage(shared, meta, meta_file=meta_path)
     if body is None:
         return _damaged(meta_path, None, "raw page has no body file beside its meta file", str(meta_path), meta)
     return RawPage(body, meta)

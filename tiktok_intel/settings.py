@@ -87,7 +87,12 @@ DECLARED: tuple[Setting, ...] = (
         "fewer, larger transactions ingest faster and take more memory.",
     ),
     Setting("ingest_memory_limit", str, "1GB", "DuckDB memory limit while ingesting (it streams in batches; empty: DuckDB's default)."),
-    Setting("dashboard_editing", _bool, True, "Allow editing the tracked hashtag list from the dashboards."),
+    Setting(
+        "dashboard_editing",
+        _bool,
+        True,
+        "Allow editing the tracked hashtag list from the dashboards (served on another interface than 127.0.0.1: only when set explicitly).",
+    ),
     Setting(
         "dashboard_upload_max_bytes",
         int,
@@ -101,11 +106,35 @@ DECLARED: tuple[Setting, ...] = (
     Setting(
         "write_wait_seconds",
         float,
-        0.0,
+        15.0,  # was 0: a command's read (`search --image`, `report`, `status`) holds the file for a moment; a writer outwaits it
         "How long an open for writing retries while a reader holds the database file "
         "(scheduled runs wait 60 s, for themselves and the notebooks they run).",
     ),
     Setting("progress", _bool, True, "Show progress bars (tqdm) for long work; false: quiet."),
+    # limits on what comes in, checked before the work; each breach is one reject (or one line) naming the limit
+    Setting("max_file_bytes", int, 2_000_000_000, "Largest file `import` reads, in bytes (a larger one is refused with one line)."),
+    Setting(
+        "max_inflated_bytes",
+        int,
+        2_000_000_000,
+        "Largest a gzip file (a raw page, an import) may inflate to, in bytes; inflated as a stream and stopped at the limit.",
+    ),
+    Setting("max_nesting_depth", int, 64, "Deepest nesting of JSON arrays and objects a page may have."),
+    Setting("max_items_per_page", int, 200_000, "Most items one page (or one file's JSON document) may hold; NDJSON lines count one each."),
+    Setting("max_text_chars", int, 100_000, "Longest text field (a description, a name, a hashtag) an item may carry."),
+    Setting(
+        "plausible_since",
+        str,
+        "2014-01-01",
+        "Earliest plausible creation or collection time (ISO date, UTC); an earlier one is a reject naming the field.",
+    ),
+    Setting("plausible_ahead_days", float, 2.0, "How far past now a creation or collection time may lie (days); a later one is a reject."),
+    Setting(
+        "dashboard_max_kernels",
+        int,
+        12,
+        'Most live dashboard kernels (page views) at once; beyond it a page says "busy, try again in a minute".',
+    ),
     Setting(
         "frozen_at",
         str,

@@ -18,6 +18,9 @@ class Status:
     counts: dict[str, int]
     last_ingest: dt.datetime | None
     reject_reasons: list[tuple[str, int]]
+    failed_pages: int = 0
+    #: the latest failures: (path, reason, failed at, attempts)
+    failures: list[tuple[str, str, dt.datetime, int]] = dataclasses.field(default_factory=list)
 
     def lines(self) -> list[str]:
         out = [f"schema version {self.schema_version}"]
@@ -27,6 +30,13 @@ class Status:
         if self.reject_reasons:
             out.append("rejects by reason:")
             out += [f"  {count:>6,}  {reason}" for reason, count in self.reject_reasons]
+        if self.failed_pages:
+            out.append(
+                f"failed pages: {self.failed_pages:,} (not retried by later runs; `tiktok-intel process --retry-failed` tries them again)"
+            )
+            out += [f"  {at:%Y-%m-%d %H:%M:%S}  {path}  ({attempts}x): {reason}" for path, reason, at, attempts in self.failures]
+        else:
+            out.append("failed pages: none")
         return out
 
 
@@ -37,4 +47,16 @@ def status(con: duckdb.DuckDBPyConnection) -> Status:
         "SELECT regexp_replace(reason, '\\(.*\\)', '(…)') AS r, count(*) FROM rejects GROUP BY r ORDER BY 2 DESC, 1 LIMIT 10"
     ).fetchall()
     version = con.execute("SELECT max(version) FROM schema_version").fetchone()[0] or SCHEMA_VERSION
-    return Status(version, counts, last, [(r, n) for r, n in reasons])
+    failed, failures = 0, []
+    if con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'failed_pages' AND database_name = current_database()"
+    ).fetchone()[0]:
+        failed = con.execute("SELECT count(*) FROM failed_pages").fetchone()[0]
+        failures = con.execute(
+            f"SELECT path, reason, failed_at, attempts FROM failed_pages ORDER BY failed_at DESC, path LIMIT {SHOWN_FAILURES}"
+        ).fetchall()
+    return Status(version, counts, last, [(r, n) for r, n in reasons], failed, [tuple(f) for f in failures])
+
+
+#: The latest failed pages ``status`` lists.
+SHOWN_FAILURES = 5

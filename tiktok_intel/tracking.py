@@ -20,7 +20,7 @@ import duckdb
 from . import clock, conventions
 from .errors import HashtagError
 
-MAX_LENGTH = 100
+MAX_LENGTH = conventions.HASHTAG_MAX_LENGTH  # the one limit the store keeps too (conventions.hashtag_problem)
 _WORD = re.compile(r"\w")  # \w on str: Unicode letters and digits, and underscore
 #: Combining marks (vowel signs, viramas, accents) belong to the letter before them; variation
 #: selectors only pick an emoji's look, so they stay refused with the emoji.

@@ -55,6 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
+        _check_text(args)
         settings = configure(**(for_database(args.db) if args.db else {})) or get_settings()
         args.workspace = Workspace.from_settings(settings)  # made here, passed down to every command
         with no_room_is_a_store_error():  # a full disk is one line naming the fix, whatever was writing
@@ -69,6 +70,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # `tiktok-intel ... | head`: the reader has what it wanted
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+
+
+def _check_text(args: argparse.Namespace) -> None:
+    """Refuse an argument that is not UTF-8 text (bytes Python gave as surrogate escapes) before
+    anything is written: it could be neither stored nor recorded."""
+    for name, value in vars(args).items():
+        for text in value if isinstance(value, (list, tuple)) else [value]:
+            if not isinstance(text, str):
+                continue
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError:
+                shown = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+                option = name if name in ("paths", "names", "path") else "--" + name.replace("_", "-")
+                raise TikTokIntelError(
+                    f"{option} {shown!r} is not UTF-8 text: give it as UTF-8 (rename a file whose name is not)"
+                ) from None
 
 
 if __name__ == "__main__":  # pragma: no cover

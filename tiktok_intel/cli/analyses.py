@@ -9,9 +9,12 @@ from __future__ import annotations
 import argparse
 import sys
 
+import duckdb
+import pandas as pd
+
 from ..analyses import reports, rules, trends
 from .options import whole_number
-from .output import add_format_argument, print_frame
+from .output import add_format_argument, print_frame, say
 
 _non_negative = whole_number(0)
 #: A window longer than TikTok has existed is "all posts"; days beyond this overflow the date arithmetic.
@@ -126,31 +129,35 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def cmd_trends(args: argparse.Namespace) -> None:
-    with args.workspace.connection() as con:
-        if args.refresh or trends.last_refresh(con, args.kind) is None:
-            for result in trends.refresh_trends(con, args.kind, full=args.full):
-                print(result.summary(), file=sys.stderr)
-        df = trends.trend_table(
-            con, args.kind, metric=args.metric, window=args.window, by=args.by, hashtag=args.hashtag, limit=args.limit or None
-        )
+    ws = args.workspace
+    df = None
+    if not args.refresh:  # a listing reads (waiting for a writer, or its read copy); only the first one refreshes
+        with ws.reading(say=say) as con:
+            if trends.last_refresh(con, args.kind) is not None:
+                df = _trend_table(con, args)
+    if df is None:
+        with ws.writing("trends", on_wait=say) as con:  # waits for another writer, then refreshes
+            if args.refresh or trends.last_refresh(con, args.kind) is None:
+                for result in trends.refresh_trends(con, args.kind, full=args.full):
+                    print(result.summary(), file=sys.stderr)
+            df = _trend_table(con, args)
     print_frame(
         df, args.format, empty=f"no {args.kind} with snapshots yet: import or collect some, then run `tiktok-intel trends --refresh`"
     )
 
 
+def _trend_table(con: duckdb.DuckDBPyConnection, args: argparse.Namespace) -> pd.DataFrame:
+    return trends.trend_table(
+        con, args.kind, metric=args.metric, window=args.window, by=args.by, hashtag=args.hashtag, limit=args.limit or None
+    )
+
+
 def cmd_rules(args: argparse.Namespace) -> None:
-    with args.workspace.connection() as con:
-        if args.runs:
-            print_frame(rules.rule_runs(con, limit=args.limit or 20), args.format, empty="no rules runs yet: run `tiktok-intel rules`")
-            return
-        if args.related:
-            df = rules.related_hashtags(con, args.related, limit=args.limit or None)
-            print_frame(
-                df,
-                args.format,
-                empty=f"no stored rule involves #{args.related}: run `tiktok-intel rules` (perhaps with a lower --min-support)",
-            )
-            return
+    if args.runs or args.related:  # stored results: a read
+        with args.workspace.reading(say=say) as con:
+            _print_stored_rules(con, args)
+        return
+    with args.workspace.writing("rules", on_wait=say) as con:  # a run is stored: waits for another writer
         run = rules.run_rules(
             con,
             min_support=args.min_support,
@@ -169,25 +176,35 @@ def cmd_rules(args: argparse.Namespace) -> None:
     print_frame(df, args.format, empty=hint)
 
 
+def _print_stored_rules(con: duckdb.DuckDBPyConnection, args: argparse.Namespace) -> None:
+    if args.runs:
+        print_frame(rules.rule_runs(con, limit=args.limit or 20), args.format, empty="no rules runs yet: run `tiktok-intel rules`")
+        return
+    df = rules.related_hashtags(con, args.related, limit=args.limit or None)
+    print_frame(
+        df, args.format, empty=f"no stored rule involves #{args.related}: run `tiktok-intel rules` (perhaps with a lower --min-support)"
+    )
+
+
 def cmd_report_top_posts(args: argparse.Namespace) -> None:
-    with args.workspace.connection() as con:
+    with args.workspace.reading(say=say) as con:
         df = reports.top_posts(con, args.metric, start=args.start, end=args.end, hashtag=args.hashtag, limit=args.limit)
     print_frame(df, args.format, empty="no posts in that range")
 
 
 def cmd_report_top_authors(args: argparse.Namespace) -> None:
-    with args.workspace.connection() as con:
+    with args.workspace.reading(say=say) as con:
         df = reports.top_authors(con, args.metric, start=args.start, end=args.end, hashtag=args.hashtag, limit=args.limit)
     print_frame(df, args.format, empty="no authors in that range")
 
 
 def cmd_report_feed(args: argparse.Namespace) -> None:
-    with args.workspace.connection() as con:
+    with args.workspace.reading(say=say) as con:
         df = reports.top_feed_posts(con, args.hashtag, start=args.start, end=args.end, limit=args.limit)
     print_frame(df, args.format, empty="no feed collections in that range: collect a tracked hashtag first (`tiktok-intel collect`)")
 
 
 def cmd_report_overview(args: argparse.Namespace) -> None:
-    with args.workspace.connection() as con:
+    with args.workspace.reading(say=say) as con:
         df = reports.overview(con, args.period, start=args.start, end=args.end)
     print_frame(df, args.format, empty="nothing collected yet: import or collect some posts first")

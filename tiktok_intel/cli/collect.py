@@ -127,7 +127,7 @@ def cmd_track_remove(args: argparse.Namespace) -> None:
 
 
 def cmd_track_list(args: argparse.Namespace) -> None:
-    with args.workspace.connection() as con:
+    with args.workspace.reading(say=say) as con:  # waits for a writer, or reads its read copy (and says so)
         rows = tracking.list_tracked(con, include_inactive=not args.active)
     print(tracking.format_table(rows))
 

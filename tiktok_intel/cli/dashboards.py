@@ -15,7 +15,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "dashboard (every dashboard, what it shows, how fresh the data is; no file list), sources hidden, tracebacks off, "
         "idle kernels culled. "
         "On an interface other than 127.0.0.1 a token is required (a random one is printed when --token is not given). "
-        "Editing the tracked list from the dashboards follows TIKTOK_INTEL_DASHBOARD_EDITING.",
+        "On 127.0.0.1 only requests to localhost/127.0.0.1 are answered (no DNS rebinding). "
+        "Each page has its own kernel, shut down when the page is closed; beyond TIKTOK_INTEL_DASHBOARD_MAX_KERNELS open pages "
+        "a page says the dashboards are busy. "
+        "Editing the tracked list from the dashboards follows TIKTOK_INTEL_DASHBOARD_EDITING (default on) on 127.0.0.1; "
+        "on any other interface it is off unless that variable is set to true explicitly.",
     )
     p.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1; others require a token)")
     p.add_argument("--port", type=whole_number(1), default=8866, help="port (default 8866)")

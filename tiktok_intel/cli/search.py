@@ -6,11 +6,15 @@ import argparse
 import json
 import shutil
 import sys
+from pathlib import Path
 from typing import Any
 
 from ..search import find_duplicates, process_media, search_image, search_text
+from ..search import text as text_index
 from ..search.errors import QueryError
 from ..search.images import DEFAULT_DUPLICATE_DISTANCE, DEFAULT_MAX_DISTANCE
+from ..store import Workspace
+from .output import say
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -73,34 +77,34 @@ def cmd_search(args: argparse.Namespace) -> int:
         raise QueryError("give either words or --image, not both")
     if args.limit < 1:
         raise QueryError(f"--limit must be at least 1 (got {args.limit})")
-    with args.workspace.connection() as con:
-        if args.image:
+    if args.image:
+        with args.workspace.reading(say=say) as con:  # the image hashes are in the store
             image_hits = search_image(con, args.image, max_distance=args.max_distance, limit=args.limit)
-            if args.format == "json":
-                print(json.dumps([h.as_dict() for h in image_hits], ensure_ascii=False, indent=1))
-            elif not image_hits:
-                print(f"no images within {args.max_distance} bits", file=sys.stderr)
-            else:
-                print(
-                    _table(
-                        [
-                            [h.distance, h.post_id, h.kind if h.kind == "cover" else f"{h.kind} {h.seq}", h.author, h.url]
-                            for h in image_hits
-                        ],
-                        ["distance", "post", "image", "author", "url"],
-                    )
+        if args.format == "json":
+            print(json.dumps([h.as_dict() for h in image_hits], ensure_ascii=False, indent=1))
+        elif not image_hits:
+            print(f"no images within {args.max_distance} bits", file=sys.stderr)
+        else:
+            print(
+                _table(
+                    [[h.distance, h.post_id, h.kind if h.kind == "cover" else f"{h.kind} {h.seq}", h.author, h.url] for h in image_hits],
+                    ["distance", "post", "image", "author", "url"],
                 )
-            return 0
-        hits = search_text(
-            con,
-            args.query,
-            hashtag=args.hashtag,
-            since=args.since,
-            until=args.until,
-            author=args.author,
-            min_views=args.min_views,
-            limit=args.limit,
-        )
+            )
+        return 0
+    path = _text_index(args.workspace)
+    hits = search_text(
+        None,  # the index only: it is the writers' to bring up to date (after every ingest and `media`)
+        args.query,
+        hashtag=args.hashtag,
+        since=args.since,
+        until=args.until,
+        author=args.author,
+        min_views=args.min_views,
+        limit=args.limit,
+        refresh=False,
+        path=path,
+    )
     if args.format == "json":
         print(json.dumps([h.as_dict() for h in hits], ensure_ascii=False, indent=1))
     elif not hits:
@@ -127,8 +131,20 @@ def cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
+def _text_index(ws: Workspace) -> Path:
+    """The workspace's text index. A text search reads only it, never the store, so it neither waits
+    for a writer nor keeps one from opening the store; the writers (import, process, collect,
+    media) refresh it. Only an index never built (or lost) is built here, as a writer: under the
+    write lock, waiting for another writer's turn."""
+    path = text_index.index_dir(ws.root)
+    if not text_index.index_exists(path):
+        with ws.writing("search index", on_wait=say) as con:
+            text_index.refresh_index(con, path=path)
+    return path
+
+
 def cmd_duplicates(args: argparse.Namespace) -> int:
-    with args.workspace.connection() as con:
+    with args.workspace.reading(say=say) as con:
         groups = find_duplicates(con, max_distance=args.max_distance, min_accounts=args.min_accounts)
     shown = groups[: max(args.limit, 0)]
     if args.format == "json":
@@ -148,7 +164,7 @@ def cmd_duplicates(args: argparse.Namespace) -> int:
 
 
 def cmd_media(args: argparse.Namespace) -> int:
-    with args.workspace.connection() as con:
+    with args.workspace.writing("media", on_wait=say) as con:
         summary = process_media(con)
     print(summary.summary())
     return 0

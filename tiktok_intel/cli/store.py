@@ -31,7 +31,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=cmd_import)
 
     p = subparsers.add_parser("process", help="ingest raw pages not yet in the store")
-    p.add_argument("--rebuild", action="store_true", help="empty the derived tables and ingest every raw page again")
+    p.add_argument(
+        "--rebuild", action="store_true", help="ingest every raw page again into new tables, swapped in for the derived ones on success"
+    )
+    p.add_argument(
+        "--retry-failed", action="store_true", help="also try again the pages marked failed (see status); later runs leave them alone"
+    )
     p.set_defaults(handler=cmd_process)
 
     p = subparsers.add_parser("status", help="tables, row counts, last import, rejects")
@@ -70,12 +75,12 @@ def cmd_import(args: argparse.Namespace) -> None:
 def cmd_process(args: argparse.Namespace) -> None:
     with args.workspace.writing("process", on_wait=say) as con:
         raw_dir = args.workspace.raw_dir
-        stats = rebuild(con, raw_dir) if args.rebuild else process_pending(con, raw_dir)
+        stats = rebuild(con, raw_dir) if args.rebuild else process_pending(con, raw_dir, retry_failed=args.retry_failed)
     print(f"{stats.pages} raw page(s) ingested; " + stats.summary())
 
 
 def cmd_status(args: argparse.Namespace) -> None:
-    with args.workspace.connection(read_only=_exists(args.workspace)) as con:
+    with args.workspace.reading(say=say) as con:  # waits for a writer, or reads its read copy (and says so)
         print(f"database {args.workspace.db_target}")
         print("\n".join(status(con).lines()))
 

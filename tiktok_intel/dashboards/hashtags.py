@@ -32,13 +32,20 @@ def _tracked_frame(con) -> pd.DataFrame:
     )
 
 
+#: Why the tracked list cannot be edited here: the setting, or its default off 127.0.0.1 (the launcher decides).
+EDITING_OFF = (
+    "Editing the tracked list is turned off (setting TIKTOK_INTEL_DASHBOARD_EDITING; off by default when the "
+    "dashboards are served beyond 127.0.0.1): use `tiktok-intel track add`."
+)
+
+
 def add_hashtags(text: str, db: str | None = None) -> str:
     """Track the hashtags named in ``text`` (comma or space separated); the message to show.
 
     Raises :class:`~tiktok_intel.errors.HashtagError` for a bad name, and for names all tracked already.
     """
     if not get_settings().dashboard_editing:
-        raise data.DashboardError("Editing the tracked list is turned off (setting TIKTOK_INTEL_DASHBOARD_EDITING).")
+        raise data.DashboardError(EDITING_OFF)
     names = [n for n in text.replace(",", " ").split() if n.strip()]
     if not names:
         raise tracking.InvalidHashtagError("Type a hashtag first, e.g. valet2026.")
@@ -54,7 +61,7 @@ def add_hashtags(text: str, db: str | None = None) -> str:
 def deactivate_hashtag(name: str, db: str | None = None) -> str:
     """Stop tracking ``name`` (its history is kept); the message to show."""
     if not get_settings().dashboard_editing:
-        raise data.DashboardError("Editing the tracked list is turned off (setting TIKTOK_INTEL_DASHBOARD_EDITING).")
+        raise data.DashboardError(EDITING_OFF)
     removed = data.write(tracking.remove, [name], db=db)
     return f"Stopped tracking {', '.join('#' + n for n in removed)}; what was collected for it is kept."
 
@@ -122,7 +129,7 @@ def tracked_panel(db: str | None = None):
     if editing:
         parts += [w.HBox([box, add]), w.HBox([pick, stop])]
     else:
-        parts.append(ui.message("Editing the tracked list is turned off in the settings (dashboard_editing)."))
+        parts.append(ui.message(EDITING_OFF))
     parts.append(status)
     return w.VBox(parts)
 

@@ -1,12 +1,15 @@
 """Starting Voilà on the dashboards folder: `tiktok-intel dashboards`.
 
-Voilà (:mod:`.voila_app`: ``/`` opens the index dashboard, no file list) serves the package's
-dashboard notebooks (``DASHBOARDS_DIR``) with sources hidden and tracebacks off; kernels of closed tabs are culled (each page
-view starts its own kernel of 55-250 MB, docs/architecture.md); one kernel per dashboard is pre-heated with
+Voilà (:mod:`.voila_app`: ``/`` opens the index dashboard, no file list; a closed page's kernel
+shut down at once; at most ``dashboard_max_kernels`` page kernels, a busy page beyond; on loopback
+only local Host and Origin) serves the package's dashboard notebooks (``DASHBOARDS_DIR``) with
+sources hidden and tracebacks off; kernels whose page vanished without closing are culled (each page
+view has its own kernel of 55-250 MB, docs/architecture.md); one kernel per dashboard is pre-heated with
 the imports done, and waits for its page request before reading data (:mod:`.preheat`), so what
 it shows is current. Bound to the loopback interface no token is needed; bound to any other
 interface a token is required (Jupyter server token authentication): the one given, or a random
-one printed with the address. Its websocket takes messages of twice the largest image upload
+one printed with the address, and editing the tracked list is off unless set explicitly
+(:func:`editing_allowed`). Its websocket takes messages of twice the largest image upload
 (:func:`websocket_max_message_size`), so an oversized upload is answered, not dropped.
 """
 
@@ -34,8 +37,12 @@ TORNADO_DEFAULT_MESSAGE_BYTES = 10 * 1024 * 1024
 #: Room for the rest of an upload's message (its JSON part and the other widgets' state).
 MESSAGE_OVERHEAD_BYTES = 1024 * 1024
 #: Kernel culling: a kernel idle this long with no page connected is shut down; checked this often.
-CULL_IDLE_SECONDS = 600
-CULL_INTERVAL_SECONDS = 60
+#: A closed page's kernel is shut down at once by the page's unload (:mod:`.voila_app`); culling is
+#: for the pages whose unload never arrived (a crashed tab, a killed browser, a lost network), so
+#: two minutes, not Jupyter's hours: each such kernel holds 250-480 MB. Pre-heated kernels waiting
+#: in the pool are never culled (Voilà), an open page keeps its websocket connected.
+CULL_IDLE_SECONDS = 120
+CULL_INTERVAL_SECONDS = 15
 #: With pre-heating, how long after a page took its dashboard's kernel Voilà starts heating the
 #: next one. Voilà's default, 1 s, heats it (imports, about 2 s of CPU) while the page is still
 #: rendering, on the same cores: Hashtags took 6.3 s instead of 4.4 s at 1,000,000 posts.
@@ -101,6 +108,7 @@ def voila_command(
         f"--MappingKernelManager.cull_idle_timeout={CULL_IDLE_SECONDS}",
         f"--MappingKernelManager.cull_interval={CULL_INTERVAL_SECONDS}",
         "--MappingKernelManager.cull_connected=False",
+        f"--DashboardsVoila.max_kernels={max(0, int(get_settings().dashboard_max_kernels))}",
         f"--Voila.tornado_settings={{'websocket_max_message_size': {websocket_max_message_size()}}}",
         f"--token={token or ''}",
     ]
@@ -111,10 +119,31 @@ def voila_command(
     return args, token
 
 
-def voila_environment() -> dict[str, str]:
-    """The environment for Voilà's kernels: the current settings' workspace and database, secrets not added."""
+def editing_allowed(host: str) -> bool:
+    """Whether the dashboards may edit the tracked list. On loopback: the setting ``dashboard_editing``
+    (default true), as always. Bound to any other interface: only when ``TIKTOK_INTEL_DASHBOARD_EDITING``
+    is set explicitly (in the environment or ``.env``) to true; its default does not count there,
+    since everyone with the token (shared with a team, in a link) could otherwise change what is
+    collected."""
+    editing = bool(get_settings().dashboard_editing)
+    if is_loopback(host):
+        return editing
+    name = PREFIX + "DASHBOARD_EDITING"
+    return editing and (name in os.environ or name in _dotenv())
+
+
+def _dotenv() -> dict[str, str]:
+    from ..settings import _read_dotenv
+
+    return _read_dotenv(Path(".env"))
+
+
+def voila_environment(host: str = DEFAULT_HOST) -> dict[str, str]:
+    """The environment for Voilà's kernels: the current settings' workspace and database, whether
+    editing is allowed (:func:`editing_allowed`), secrets not added."""
     settings = get_settings()
     env = dict(os.environ)
+    env[PREFIX + "DASHBOARD_EDITING"] = "true" if editing_allowed(host) else "false"
     env[PREFIX + "WORKSPACE"] = str(Path(settings.workspace_path).resolve())
     env[PREFIX + "DB"] = settings.db if settings.db.startswith("ducklake:") else str(Path(settings.db_target).resolve())
     env.setdefault(PREFIX + "PROGRESS", "0")
@@ -138,7 +167,7 @@ def launch(
 ) -> tuple[subprocess.Popen, str]:
     """Start Voilà in the background; returns the process and the address to open (with the token)."""
     args, token = voila_command(host=host, port=port, token=token, root=root, preheat=preheat)
-    kwargs = {"env": voila_environment(), **popen}
+    kwargs = {"env": voila_environment(host), **popen}
     if quiet:
         kwargs.setdefault("stdout", subprocess.DEVNULL)
         kwargs.setdefault("stderr", subprocess.DEVNULL)

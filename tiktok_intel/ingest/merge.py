@@ -40,6 +40,7 @@ class IngestStats:
     items_rejected: int = 0
     pages: int = 0
     pages_skipped: int = 0
+    pages_failed: int = 0  # pages that raised while parsed or ingested: marked failed (failed_pages), the run goes on
     new: dict[str, int] = dataclasses.field(default_factory=dict)
     updated: dict[str, int] = dataclasses.field(default_factory=dict)
     seen: dict[str, set] = dataclasses.field(default_factory=dict)  # distinct keys in the input, for the summary
@@ -50,6 +51,7 @@ class IngestStats:
         self.items_rejected += other.items_rejected
         self.pages += other.pages
         self.pages_skipped += other.pages_skipped
+        self.pages_failed += other.pages_failed
         for name in ("new", "updated"):
             mine, theirs = getattr(self, name), getattr(other, name)
             for key, value in theirs.items():
@@ -79,6 +81,8 @@ class IngestStats:
         text += f"; {self.items_rejected} rejected" + (" (see rejects)" if self.items_rejected else "")
         if self.pages_skipped:
             text += f"; {self.pages_skipped} page(s) already ingested"
+        if self.pages_failed:
+            text += f"; {self.pages_failed} page(s) FAILED (see status; `tiktok-intel process --retry-failed` tries them again)"
         return text
 
     def as_dict(self) -> dict:
@@ -88,6 +92,7 @@ class IngestStats:
             "items_rejected": self.items_rejected,
             "pages": self.pages,
             "pages_skipped": self.pages_skipped,
+            "pages_failed": self.pages_failed,
             "new": dict(self.new),
             "updated": dict(self.updated),
             "distinct": {k: len(v) for k, v in self.seen.items()},

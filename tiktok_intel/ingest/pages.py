@@ -11,12 +11,14 @@ from pathlib import Path
 
 import duckdb
 
-from ..parsing import Batch, Context, iter_parse
+from .. import clock
+from ..errors import StoreError, TikTokIntelError
+from ..parsing import Batch, Context, Limits, iter_parse, nested_deeper
 from ..progress import progress
 from ..raw import RawPage, iter_pages
 from ..schema import INGEST_TABLES
 from ..settings import Settings, get_settings
-from ..store import transaction
+from ..store import no_room_is_a_store_error, transaction
 from . import sql_reader
 from .merge import IngestStats, PageDone, ingest_batch, ingest_relations
 
@@ -38,9 +40,11 @@ def ingest_page(con: duckdb.DuckDBPyConnection, page: RawPage, *, chunk_items: i
     return ingest_pages(con, [page], chunk_items=chunk_items, desc=None)
 
 
-def pending_pages(con: duckdb.DuckDBPyConnection, raw_dir: Path | None = None) -> list[RawPage]:
-    done = _done(con)
-    return [p for p in iter_pages(raw_dir) if p.sha256 not in done]
+def pending_pages(con: duckdb.DuckDBPyConnection, raw_dir: Path | None = None, *, retry_failed: bool = False) -> list[RawPage]:
+    """The raw pages not yet in the store; those marked failed only with ``retry_failed`` (so a
+    bad page is not tried again by every run)."""
+    skip = _done(con) | (set() if retry_failed else failed_shas(con))
+    return [p for p in iter_pages(raw_dir) if p.sha256 not in skip]
 
 
 def _done(con: duckdb.DuckDBPyConnection, shas: list[str] | None = None) -> set[str]:
@@ -69,7 +73,7 @@ def ingest_pages(
     settings = settings or get_settings()
     chunk_items = chunk_items or settings.ingest_batch_items
     with _memory_limit(con, settings.ingest_memory_limit):
-        return _ingest_pages(con, pages, chunk_items, desc, use_sql=sql_reader)
+        return _ingest_pages(con, pages, chunk_items, desc, use_sql=sql_reader, settings=settings)
 
 
 @contextlib.contextmanager
@@ -93,48 +97,143 @@ def _intact(pages: list[RawPage]) -> list[RawPage]:
 
 
 def _ingest_pages(
-    con: duckdb.DuckDBPyConnection, pages: list[RawPage], chunk_items: int, desc: str | None, *, use_sql: bool
+    con: duckdb.DuckDBPyConnection, pages: list[RawPage], chunk_items: int, desc: str | None, *, use_sql: bool, settings: Settings
 ) -> IngestStats:
     done = _done(con, [p.sha256 for p in pages])
     total = IngestStats()
-    group, finished = Batch(), []
+    limits = Limits.from_settings(settings)
+    group: list[tuple[PageDone, Batch]] = []  # whole pages parsed, waiting to go in together
+    group_items = 0
+
+    def failed(page: RawPage, exc: Exception) -> None:
+        _mark_failed(con, page, exc)
+        total.pages_failed += 1
 
     def flush() -> None:
-        nonlocal group, finished
-        if group.items_read or finished:
-            total.add(ingest_batch(con, group, finished))
-        group, finished = Batch(), []
+        """The waiting pages in one transaction; when that fails, each alone, so only the page at
+        fault is marked failed."""
+        nonlocal group, group_items
+        parts, group, group_items = group, [], 0
+        if not parts:
+            return
+        try:
+            total.add(_write(con, parts))
+            return
+        except Exception as exc:  # noqa: BLE001 - whatever a page makes the merge raise, it must not stop the others
+            if _fatal(exc):
+                raise
+            if len(parts) == 1:
+                failed(parts[0][0].page, exc)
+                return
+        for part in parts:
+            try:
+                total.add(_write(con, [part]))
+            except Exception as exc:  # noqa: BLE001 - as above: this page is at fault
+                if _fatal(exc):
+                    raise
+                failed(part[0].page, exc)
 
     with progress(total=len(pages), desc=desc or "ingest", unit="page", disable=desc is None or len(pages) < 2) as bar:
         readable = [p for p in pages if p.sha256 not in done and not p.problem]
-        loaded = _ingest_feed_pages_in_sql(con, readable, chunk_items, total, bar) if use_sql else set()
+        loaded = _ingest_feed_pages_in_sql(con, readable, chunk_items, total, bar, limits) if use_sql else set()
         for page in pages:
             if page.sha256 in loaded:
                 continue
             bar.update(1)
-            if page.sha256 not in done:
-                page = page.verify()  # a damaged page becomes its stand-in, rejected once under an identity of its own
-                if page.problem and _done(con, [page.sha256]):
-                    done.add(page.sha256)
-            if page.sha256 in done:
-                total.pages_skipped += 1
+            try:
+                if page.sha256 not in done:
+                    page = page.verify()  # a damaged page becomes its stand-in, rejected once under an identity of its own
+                    if page.problem and _done(con, [page.sha256]):
+                        done.add(page.sha256)
+                if page.sha256 in done:
+                    total.pages_skipped += 1
+                    continue
+                done.add(page.sha256)
+                read = rejected = 0
+                shape, mine = None, None
+                batches = (
+                    _damage(page)
+                    if page.problem
+                    else iter_parse(page.read_bytes(), context_for(page), chunk_items=chunk_items, limits=limits)
+                )
+                for batch in batches:
+                    for reject in batch.rejects:
+                        reject.page = page
+                    read, rejected, shape = read + batch.items_read, rejected + len(batch.rejects), shape or batch.shape
+                    if mine is None:
+                        mine = batch
+                    else:
+                        mine.extend(batch)
+                    if mine.items_read >= chunk_items:  # a large page (an NDJSON export): in parts, marked done with its last
+                        flush()
+                        total.add(ingest_batch(con, mine, []))
+                        mine = None
+            except Exception as exc:  # noqa: BLE001 - whatever a page makes the parsers raise, it is marked failed and the run goes on
+                if _fatal(exc):
+                    raise
+                failed(page, exc)
                 continue
-            done.add(page.sha256)
-            read = rejected = 0
-            shape = None
-            for batch in _damage(page) if page.problem else iter_parse(page.read_bytes(), context_for(page), chunk_items=chunk_items):
-                for reject in batch.rejects:
-                    reject.page = page
-                read, rejected, shape = read + batch.items_read, rejected + len(batch.rejects), shape or batch.shape
-                group.extend(batch)
-                if group.items_read >= chunk_items:
-                    flush()
-            finished.append(PageDone(page, shape, read, rejected))
-            if group.items_read >= chunk_items:
+            group.append((PageDone(page, shape, read, rejected), mine if mine is not None else Batch()))
+            group_items += group[-1][1].items_read
+            if group_items >= chunk_items:
                 flush()
-            bar.set_postfix(items=total.items_read + group.items_read, refresh=False)
+            bar.set_postfix(items=total.items_read + group_items, refresh=False)
         flush()
+    _forget_failures_that_went_in(con)
     return total
+
+
+def _write(con: duckdb.DuckDBPyConnection, parts: list[tuple[PageDone, Batch]]) -> IngestStats:
+    """Whole pages in one transaction (marked done in it)."""
+    if len(parts) == 1:
+        merged = parts[0][1]
+    else:
+        merged = Batch()
+        for _, batch in parts:
+            merged.extend(batch)
+    return ingest_batch(con, merged, [done for done, _ in parts])
+
+
+def _fatal(exc: BaseException) -> bool:
+    """An error that is not a page's fault (the store cannot be written, the connection is lost):
+    it stops the run, as before, instead of marking pages failed."""
+    if isinstance(exc, StoreError | duckdb.FatalException | duckdb.InterruptException | duckdb.ConnectionException):
+        return True
+    return "database has been invalidated" in str(exc)
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc) if isinstance(exc, TikTokIntelError) else f"{type(exc).__name__}: {exc}"
+    text = " ".join(text.split())
+    return text if len(text) <= _REASON_CHARS else text[: _REASON_CHARS - 1] + "…"
+
+
+_REASON_CHARS = 500
+
+
+def _mark_failed(con: duckdb.DuckDBPyConnection, page: RawPage, exc: BaseException) -> None:
+    """Record that ``page`` failed (one row a page: the latest reason, the attempts so far)."""
+    with transaction(con):
+        prior = con.execute("SELECT max(attempts) FROM failed_pages WHERE sha256 = ?", [page.sha256]).fetchone()[0] or 0
+        con.execute("DELETE FROM failed_pages WHERE sha256 = ?", [page.sha256])
+        con.execute(
+            "INSERT INTO failed_pages (sha256, path, reason, failed_at, attempts) VALUES (?, ?, ?, ?, ?)",
+            [page.sha256, str(page.body_path), _reason(exc), clock.now(), prior + 1],
+        )
+
+
+def _forget_failures_that_went_in(con: duckdb.DuckDBPyConnection) -> None:
+    """A failed page that has gone in since (a retry, a fixed parser) leaves the failed list."""
+    if con.execute("SELECT count(*) FROM failed_pages").fetchone()[0]:
+        with transaction(con):
+            con.execute(
+                "DELETE FROM failed_pages WHERE sha256 IN (SELECT sha256 FROM raw_pages WHERE sha256 IN (SELECT sha256 FROM failed_pages))"
+            )
+
+
+def failed_shas(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """Checksums of the pages marked failed."""
+    return {row[0] for row in con.execute("SELECT sha256 FROM failed_pages").fetchall()}
 
 
 def _damage(page: RawPage) -> list[Batch]:
@@ -149,9 +248,13 @@ _FEED_SUFFIXES = (".json",)
 _BYTES_PER_ITEM = 2_000
 
 
-def _ingest_feed_pages_in_sql(con: duckdb.DuckDBPyConnection, pages: list[RawPage], chunk_items: int, total: IngestStats, bar) -> set[str]:
+def _ingest_feed_pages_in_sql(
+    con: duckdb.DuckDBPyConnection, pages: list[RawPage], chunk_items: int, total: IngestStats, bar, limits: Limits
+) -> set[str]:
     """Ingest what :mod:`.sql_reader` can load exactly, in groups of about ``chunk_items`` items;
-    return the checksums of the pages it ingested (the rest is for the Python parser).
+    return the checksums of the pages it ingested (the rest is for the Python parser: a page
+    beyond a limit, and every page of a group whose read or ingest raised, go there, where each
+    is rejected or marked failed on its own).
 
     DuckDB reads a group's JSON on one core and ingests on one core: with several groups, other
     connections (``_READERS``) read the next groups (into an in-memory database all see) while
@@ -173,18 +276,35 @@ def _ingest_feed_pages_in_sql(con: duckdb.DuckDBPyConnection, pages: list[RawPag
     if not groups:
         return loaded_all
 
-    def ingest(read: tuple) -> None:
+    def ingest(read: tuple | None) -> None:
+        if read is None:  # the read raised: these pages go to the Python parser
+            return
         loaded, relations, counts, repeats = read
         if loaded:
             done = [PageDone(p, "web_item_list", counts[str(p.body_path)], 0) for p in loaded]
-            total.add(ingest_relations(con, relations, repeats, sum(counts.values()), done))
+            try:
+                total.add(ingest_relations(con, relations, repeats, sum(counts.values()), done))
+            except Exception as exc:  # noqa: BLE001 - rolled back: the Python parser takes these pages one by one
+                if _fatal(exc):
+                    raise
+                return
             loaded_all.update(p.sha256 for p in loaded)
             bar.update(len(loaded))
 
+    def load(reader: duckdb.DuckDBPyConnection, pages: list[RawPage], at: str = "") -> tuple | None:
+        """Load ``pages`` (those within the limits); None when that raised (the pages go to Python)."""
+        try:
+            with no_room_is_a_store_error():
+                return _load_within_limits(reader, _fit(pages, limits), limits, at)
+        except Exception as exc:  # noqa: BLE001 - whatever DuckDB makes of a page, the Python parser reads it or marks it failed
+            if _fatal(exc):
+                raise
+            sql_reader.cleanup(reader, at)
+            return None
+
     if len(groups) == 1:  # one group (a collection's pages): nothing to overlap
         try:
-            loaded, relations, counts = sql_reader.load(con, _intact(groups[0]))
-            ingest((loaded, relations, counts, sql_reader.repeated_keys(con, relations) if loaded else {}))
+            ingest(load(con, groups[0]))
         finally:
             sql_reader.cleanup(con)
         return loaded_all
@@ -196,11 +316,8 @@ def _ingest_feed_pages_in_sql(con: duckdb.DuckDBPyConnection, pages: list[RawPag
     ahead = max(1, min(_READERS, len(groups) - 1))
     readers = [con.cursor() for _ in range(ahead)]  # their own connections to the same database: run while `con` works
 
-    def read(n: int) -> tuple:
-        at = f"{_READ_DB}.b{n}"
-        reader = readers[n % ahead]
-        loaded, relations, counts = sql_reader.load(reader, _intact(groups[n]), at=at)  # checksums too, beside the ingest
-        return loaded, relations, counts, sql_reader.repeated_keys(reader, relations) if loaded else {}
+    def read(n: int) -> tuple | None:
+        return load(readers[n % ahead], groups[n], at=f"{_READ_DB}.b{n}")  # checksums too, beside the ingest
 
     pending: deque = deque()
     with ThreadPoolExecutor(ahead, thread_name_prefix="sql-reader") as pool:
@@ -228,6 +345,30 @@ def _ingest_feed_pages_in_sql(con: duckdb.DuckDBPyConnection, pages: list[RawPag
     return loaded_all
 
 
+def _fit(pages: list[RawPage], limits: Limits) -> list[RawPage]:
+    """The pages intact (:func:`_intact`) and nested no deeper than the limit; the others go to the
+    Python parser, which rejects them with their reason."""
+    out = []
+    for page in _intact(pages):
+        try:
+            deep = nested_deeper(page.read_bytes(), limits.max_depth, quick=True)
+        except (OSError, TikTokIntelError):  # unreadable now: the Python path meets it and says why
+            continue
+        if not deep:
+            out.append(page)
+    return out
+
+
+def _load_within_limits(reader: duckdb.DuckDBPyConnection, pages: list[RawPage], limits: Limits, at: str) -> tuple:
+    """:func:`sql_reader.load`, then again without any page holding more items than the limit."""
+    loaded, relations, counts = sql_reader.load(reader, pages, at=at)
+    over = {path for path, n in counts.items() if n > limits.max_items}
+    if over:
+        sql_reader.cleanup(reader, at)
+        loaded, relations, counts = sql_reader.load(reader, [p for p in pages if str(p.body_path) not in over], at=at)
+    return loaded, relations, counts, sql_reader.repeated_keys(reader, relations) if loaded else {}
+
+
 #: The in-memory database where the reading connections leave each group's rows.
 _READ_DB = "_fp_read"
 #: Groups read ahead, each by its own connection and thread, while one is ingested: reading a
@@ -250,19 +391,47 @@ def after_ingest(con: duckdb.DuckDBPyConnection, stats: IngestStats) -> IngestSt
     return stats
 
 
-def process_pending(con: duckdb.DuckDBPyConnection, raw_dir: Path | None = None) -> IngestStats:
-    """Ingest every raw page not yet in the store (what a crashed or raw-only run left)."""
-    return after_ingest(con, ingest_pages(con, pending_pages(con, raw_dir), desc="process"))
+def process_pending(con: duckdb.DuckDBPyConnection, raw_dir: Path | None = None, *, retry_failed: bool = False) -> IngestStats:
+    """Ingest every raw page not yet in the store (what a crashed or raw-only run left); the pages
+    marked failed too with ``retry_failed``."""
+    return after_ingest(con, ingest_pages(con, pending_pages(con, raw_dir, retry_failed=retry_failed), desc="process"))
+
+
+#: The schema a rebuild fills beside the store's tables before it swaps them in.
+_SHADOW = "_rebuild"
+#: What a rebuild makes again from raw: the ingest tables, the rejects, the pages done and failed.
+#: (``tracked_hashtags``, ``runs`` and the rest are not derived from raw pages and are kept.)
+REBUILT = tuple(t.name for t in INGEST_TABLES) + ("rejects", "raw_pages", "failed_pages")
 
 
 def rebuild(con: duckdb.DuckDBPyConnection, raw_dir: Path | None = None) -> IngestStats:
-    """Empty every table that comes from raw pages and ingest all pages again.
+    """Ingest every raw page again, beside the store, and swap only on success.
 
-    ``tracked_hashtags`` and ``runs`` are not derived from raw pages and are kept.
+    The tables of :data:`REBUILT` are made empty in a schema of their own (``_rebuild``, in the
+    store's catalog: a DuckDB file and DuckLake alike); every page is ingested there (a page that
+    fails is marked failed there, as in any run, and the others go on); then one transaction
+    replaces the store's rows by the rebuilt ones. Until that commits, the store is as it was:
+    an error or a kill midway leaves it whole (the next rebuild drops what was left beside it).
+    Readers see the old rows until the swap.
     """
-    with transaction(con):
-        for table in INGEST_TABLES:
-            con.execute(f"DELETE FROM {table.name}")
-        con.execute("DELETE FROM rejects")
-        con.execute("DELETE FROM raw_pages")
-    return after_ingest(con, ingest_pages(con, list(iter_pages(raw_dir)), desc="rebuild"))
+    catalog = '"' + con.execute("SELECT current_database()").fetchone()[0].replace('"', '""') + '"'
+    shadow, main = f"{catalog}.{_SHADOW}", f"{catalog}.main"
+    con.execute(f"DROP SCHEMA IF EXISTS {shadow} CASCADE")  # what a killed rebuild left
+    con.execute(f"CREATE SCHEMA {shadow}")
+    for name in REBUILT:
+        con.execute(f"CREATE TABLE {shadow}.{name} AS FROM {main}.{name} LIMIT 0")
+    con.execute(f"INSERT INTO {shadow}.failed_pages SELECT * FROM {main}.failed_pages")  # attempts carry on
+    before = con.execute("SELECT current_setting('search_path')").fetchone()[0]
+    try:
+        con.execute("SET search_path = ?", [f"{shadow},{main}"])
+        try:
+            stats = ingest_pages(con, list(iter_pages(raw_dir)), desc="rebuild")
+        finally:
+            con.execute("SET search_path = ?", [before]) if before else con.execute("RESET search_path")
+        with transaction(con):
+            for name in REBUILT:
+                con.execute(f"DELETE FROM {main}.{name}")
+                con.execute(f"INSERT INTO {main}.{name} SELECT * FROM {shadow}.{name}")
+    finally:
+        con.execute(f"DROP SCHEMA IF EXISTS {shadow} CASCADE")
+    return after_ingest(con, stats)

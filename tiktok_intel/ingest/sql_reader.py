@@ -17,15 +17,17 @@ reason: this path never rejects anything, and sending a page to Python is always
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from typing import TYPE_CHECKING
 
 import duckdb
 
-from ..conventions import hashtag_sql, post_link_sql
-from ..parsing.fields import AUTHOR_COUNTS, COUNT_FALLBACKS, POST_COUNTS
+from ..conventions import HASHTAG_MAX_LENGTH, hashtag_sql, post_link_sql
+from ..parsing.fields import AUTHOR_COUNTS, COUNT_FALLBACKS, POST_COUNTS, plausible_times
 from ..schema import INGEST_TABLES
+from ..settings import get_settings
 
 if TYPE_CHECKING:
     from ..raw import RawPage
@@ -69,10 +71,38 @@ _MAX = "9223372036854775807"
 _ODD_TEXT = r"^[\[{]|^(true|false)$"  # what json_transform makes of objects, lists and booleans
 # where Python's strip() / lower() and DuckDB's trim() / lower() differ: hashtag names holding these go to Python
 _ODD_NAME = _ODD_TEXT + r"|[\t\n\r\x0b\x0c\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}İ]"
+# and what :func:`tiktok_intel.conventions.hashtag_problem` refuses (controls, format characters such as RTL overrides and
+# zero-width ones, separators but the plain space, which is stripped; unassigned code points too, as Unicode versions differ)
+_ODD_NAME += r"|\pC|[^\PZ ]|[^ ] +[^ ]"
+#: Text a reader may store (bytes, which are at least its characters), less what links and keys add to it
+#: (``posts.url`` holds the author's name): longer text goes to Python, which checks ``max_text_chars``.
+_TEXT_MARGIN = 100
 
 
 def _digits(expr: str) -> str:
     return f"coalesce(regexp_full_match({expr}, '[0-9]{{1,19}}') AND TRY_CAST({expr} AS HUGEINT) <= {_MAX}, FALSE)"
+
+
+def _id_ok(expr: str) -> str:
+    """A plausible TikTok id, as :func:`tiktok_intel.parsing.fields.normal_id` takes it (never NULL)."""
+    return f"coalesce(regexp_full_match({expr}, '[0-9]{{1,19}}') AND TRY_CAST({expr} AS HUGEINT) BETWEEN 1 AND {_MAX}, FALSE)"
+
+
+def _id(expr: str) -> str:
+    """:func:`tiktok_intel.parsing.fields.normal_id` of an id :func:`_id_ok` took (``0001`` -> ``1``)."""
+    return f"CAST(TRY_CAST({expr} AS HUGEINT) AS VARCHAR)"
+
+
+def _seconds(expr: str) -> str:
+    """Seconds since 1970 of a digit string, milliseconds when that large (:func:`tiktok_intel.clock.from_epoch`)."""
+    return f"(TRY_CAST({expr} AS DOUBLE) / CASE WHEN TRY_CAST({expr} AS DOUBLE) > 1e11 THEN 1000 ELSE 1 END)"
+
+
+def _time_ok(expr: str) -> str:
+    """A creation time Python takes: absent, ``0`` (unknown), or digits within the plausible range."""
+    return (
+        f"(nullif({expr}, '') IS NULL OR {expr} = '0' OR ({_digits(expr)} AND coalesce({_seconds(expr)} BETWEEN $since AND $until, FALSE)))"
+    )
 
 
 def _count(v2: str, v1: str, key: str) -> str:
@@ -90,9 +120,15 @@ def _text(expr: str) -> str:
 
 def _plain(expr: str, pattern: str | None = None) -> str:
     """A text field Python reads the same (not an object, list or boolean; with ``pattern``, not matching it)."""
+    short = f"coalesce(strlen({expr}) <= $maxlen, TRUE)"
     if pattern is None:  # the common case, without a regular expression
-        return f"NOT coalesce(left({expr}, 1) IN ('[', '{{') OR {expr} IN ('true', 'false'), FALSE)"
-    return f"NOT coalesce(regexp_matches({expr}, '{pattern}'), FALSE)"
+        return f"(NOT coalesce(left({expr}, 1) IN ('[', '{{') OR {expr} IN ('true', 'false'), FALSE) AND {short})"
+    return f"(NOT coalesce(regexp_matches({expr}, '{pattern}'), FALSE) AND {short})"
+
+
+def _name(expr: str) -> str:
+    """A hashtag name Python reads as SQL does (:data:`_ODD_NAME`), not too long to be one."""
+    return f"({_plain(expr, _ODD_NAME)} AND coalesce(strlen({expr}) <= {HASHTAG_MAX_LENGTH}, TRUE))"
 
 
 def _bool(expr: str) -> str:
@@ -113,7 +149,7 @@ def _duration(expr: str) -> str:
 
 
 def _safe_ident(expr: str) -> str:
-    return f"CASE WHEN {_digits(expr)} THEN {expr} END"
+    return f"CASE WHEN {_id_ok(expr)} THEN {_id(expr)} END"
 
 
 def _normalised_tag(expr: str) -> str:
@@ -138,22 +174,24 @@ SELECT l.filename, l.idx, p.fetched_at AS seen_at, p.hashtag AS feed, p.run_id, 
        -- TRUE when SQL reads this item exactly as the Python parser does. An item that is not an
        -- object reads as a struct of NULLs, so it fails the id check; an author that is not an
        -- object (a SIGI_STATE unique id, which Python resolves) reads as an author of NULLs
-       ({_digits("t.id")}
+       -- Never NULL (bool_and skips NULLs): each test is coalesced to FALSE, so a value SQL cannot
+       -- judge sends the page to Python.
+       coalesce(({_id_ok("t.id")}
         AND (t.author IS NULL OR coalesce({", ".join(f"t.author.{k}::VARCHAR" for k in _AUTHOR_FIELDS)}) IS NOT NULL)
-        AND (nullif(t.author.id, '') IS NULL OR {_digits("t.author.id")})
+        AND (nullif(t.author.id, '') IS NULL OR {_id_ok("t.author.id")})
         AND {" AND ".join(_plain(f"t.author.{k}") for k in ("uniqueId", "nickname", "signature", "secUid", "avatarThumb", "avatarMedium"))}
         AND {_plain("t.desc")} AND {_plain("t.locationCreated")}
-        AND (nullif(t.createTime, '') IS NULL OR {_digits("t.createTime")})
-        AND {" AND ".join(f"({e} IS NULL OR TRY_CAST({e} AS UBIGINT) <= {_MAX})" for e in [*_COUNT_EXPRS.values(), *_AUTHOR_COUNT_EXPRS.values()])}
-        AND (nullif(t.music.id, '') IS NULL OR {_digits("t.music.id")})
+        AND {_time_ok("t.createTime")}
+        AND {" AND ".join(f"({e} IS NULL OR {_digits(e)})" for e in [*_COUNT_EXPRS.values(), *_AUTHOR_COUNT_EXPRS.values()])}
+        AND (nullif(t.music.id, '') IS NULL OR {_id_ok("t.music.id")})
         AND {" AND ".join(_plain(f"t.music.{k}") for k in ("title", "authorName", "playUrl"))}
         AND {" AND ".join(_plain(f"t.video.{k}") for k in ("cover", "originCover", "playAddr", "downloadAddr"))}
         AND {_listed_or_ignored("t.challenges")} AND {_listed_or_ignored("t.textExtra")}
-        AND coalesce(list_bool_and(list_transform(l.challenges, c -> {_plain("c.title", _ODD_NAME)} AND {_plain("c.desc")})), TRUE)
-        AND coalesce(list_bool_and(list_transform(l.textExtra, e -> {_plain("e.hashtagName", _ODD_NAME)})), TRUE)
-       ) AS exact,
-       t.id AS post_id,
-       nullif(t.author.id, '') AS author_id,
+        AND coalesce(list_bool_and(list_transform(l.challenges, c -> coalesce({_name("c.title")} AND {_plain("c.desc")}, FALSE))), TRUE)
+        AND coalesce(list_bool_and(list_transform(l.textExtra, e -> coalesce({_name("e.hashtagName")}, FALSE))), TRUE)
+       ), FALSE) AS exact,
+       {_id("t.id")} AS post_id,
+       {_id("nullif(t.author.id, '')")} AS author_id,
        nullif({_text("t.author.uniqueId")}, '') AS unique_id,
        {_text("t.author.nickname")} AS nickname, {_text("t.author.signature")} AS signature,
        {_bool("t.author.verified")} AS verified,
@@ -162,10 +200,10 @@ SELECT l.filename, l.idx, p.fetched_at AS seen_at, p.hashtag AS feed, p.run_id, 
        {", ".join(f"TRY_CAST({e} AS BIGINT) AS a_{c}" for c, e in _AUTHOR_COUNT_EXPRS.items())},
        {", ".join(f"TRY_CAST({e} AS BIGINT) AS {c}" for c, e in _COUNT_EXPRS.items())},
        {_text("t.desc")} AS description,
-       CASE WHEN nullif(t.createTime, '') IS NOT NULL AND t.createTime <> '0'
-            THEN make_timestamp(CAST(TRY_CAST(t.createTime AS DOUBLE) * CASE WHEN TRY_CAST(t.createTime AS DOUBLE) > 1e11 THEN 1000 ELSE 1000000 END AS BIGINT))
+       CASE WHEN nullif(t.createTime, '') IS NOT NULL AND t.createTime <> '0' AND {_time_ok("t.createTime")}
+            THEN make_timestamp(TRY_CAST(TRY_CAST(t.createTime AS DOUBLE) * CASE WHEN TRY_CAST(t.createTime AS DOUBLE) > 1e11 THEN 1000 ELSE 1000000 END AS BIGINT))
        END AS created_at,
-       nullif(t.music.id, '') AS music_id,
+       {_id("nullif(t.music.id, '')")} AS music_id,
        {_text("t.music.title")} AS music_title, {_text("t.music.authorName")} AS music_author,
        {_bool("t.music.original")} AS music_original,
        {_duration("t.music.duration")} AS music_duration, {_text("t.music.playUrl")} AS music_play_url,
@@ -269,10 +307,13 @@ def load(con: duckdb.DuckDBPyConnection, pages: list[RawPage], *, at: str = "") 
     flat = f"{at}_fp_flat"
     # a few hundred pages a statement: DuckDB parses a statement's pages in one go, and its peak
     # memory grows with them (about 600 MB for 40 MB of pages at once; a fifth of that in parts)
+    since, until = plausible_times()
+    limits = {"since": since.replace(tzinfo=dt.UTC).timestamp(), "until": until.replace(tzinfo=dt.UTC).timestamp()}
+    limits["maxlen"] = max(0, get_settings().max_text_chars - _TEXT_MARGIN)
     for start in range(0, len(pages), READ_PAGES):
         files = [str(p.body_path) for p in pages[start : start + READ_PAGES]]
         into = "CREATE OR REPLACE TEMP TABLE _fp_flat AS " if start == 0 else "INSERT INTO _fp_flat "
-        con.execute(_at(into + READ, at).replace("$files", "?"), [files])
+        con.execute(_at(into + READ, at), {"files": files, **limits})
     counts = dict(con.execute(f"SELECT filename, count(*) FROM {flat} GROUP BY filename HAVING bool_and(exact)").fetchall())
     con.execute(f"DELETE FROM {flat} WHERE filename NOT IN (SELECT filename FROM {flat} GROUP BY filename HAVING bool_and(exact))")
     con.execute(_at(TAGS, at))

@@ -54,7 +54,7 @@ def _checked(result: RunResult) -> RunResult:
 
 
 def _ingested(stats: IngestStats) -> dict[str, Any]:
-    return {"pages": stats.pages}
+    return {"pages": stats.pages, **({"failed_pages": stats.pages_failed} if stats.pages_failed else {})}
 
 
 def hashtag_monitoring(

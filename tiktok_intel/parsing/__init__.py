@@ -7,7 +7,7 @@ whether a file is TikTok data at all (for imports).
 
 from __future__ import annotations
 
-import re
+import dataclasses
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,7 +17,20 @@ from . import aweme, research, web, zeeschuimer
 from .batch import Batch, Context, Reject
 from .fields import BadValue
 
-__all__ = ["Batch", "Context", "Reject", "BadValue", "SHAPES", "detect", "parse_bytes", "iter_parse", "sniff"]
+__all__ = [
+    "Batch",
+    "Context",
+    "Reject",
+    "BadValue",
+    "Limits",
+    "SHAPES",
+    "detect",
+    "embedded_scripts",
+    "nested_deeper",
+    "parse_bytes",
+    "iter_parse",
+    "sniff",
+]
 
 #: Every shape we accept, as users would recognise it.
 SHAPES = {
@@ -35,7 +48,124 @@ SHAPES = {
     "zeeschuimer": "Zeeschuimer NDJSON export (or one of its records)",
 }
 
-_SCRIPT = re.compile(rb'<script[^>]*id="(SIGI_STATE|__UNIVERSAL_DATA_FOR_REHYDRATION__)"[^>]*>(.*?)</script>', re.S)
+#: The ids of the scripts that hold a page's embedded state (see :func:`embedded_scripts`).
+SCRIPT_IDS = (b"SIGI_STATE", b"__UNIVERSAL_DATA_FOR_REHYDRATION__")
+_SCRIPT_OPEN, _SCRIPT_CLOSE = b"<script", b"</script>"
+
+
+def embedded_scripts(data: bytes) -> Iterator[tuple[bytes, bytes]]:
+    """(id, body) of each ``<script ... id="SIGI_STATE|__UNIVERSAL_DATA_FOR_REHYDRATION__" ...>body</script>``
+    in ``data``, in order: what the regular expression
+    ``<script[^>]*id="(SIGI_STATE|__UNIVERSAL_DATA_FOR_REHYDRATION__)"[^>]*>(.*?)</script>`` (with
+    ``re.S``) finds, in time linear in the size of ``data``. (That expression takes quadratic time:
+    each unclosed opener scans to the end; 8,000 of them, 192 kB, took 17 s.)
+
+    Every search moves forward: the end of a tag (its first ``>``) and the next ``</script>`` are
+    found once and shared by all the openers before them, and so is the last ``id="..."`` in a
+    tag's span (the regular expression's greedy ``[^>]*`` takes the last one)."""
+    pos, n = 0, len(data)
+    gt = close = -1  # the first '>' / '</script>' at or after the current place (-1: not looked for yet)
+    seg = -1  # the '>' the id positions below were found for
+    last_id: tuple[int, bytes] = (-1, b"")
+    patterns = [(b'id="' + name + b'"', name) for name in SCRIPT_IDS]
+    while pos < n:
+        start = data.find(_SCRIPT_OPEN, pos)
+        if start < 0:
+            return
+        attrs = start + len(_SCRIPT_OPEN)
+        if gt < attrs:
+            gt = data.find(b">", attrs)
+            if gt < 0:
+                return  # no opener from here on has an end
+        if seg != gt:  # the last id="..." before this '>' (searched once for every opener sharing it)
+            seg, seg_from = gt, attrs
+            found = [(data.rfind(pattern, seg_from, gt), name) for pattern, name in patterns]
+            last_id = max(found)
+        if last_id[0] < attrs:  # not one of ours (or its id lies before this opener)
+            pos = attrs
+            continue
+        if close < gt + 1:
+            close = data.find(_SCRIPT_CLOSE, gt + 1)
+            if close < 0:
+                return  # no script is closed from here on
+        yield last_id[1], data[gt + 1 : close]
+        pos = close + len(_SCRIPT_CLOSE)
+
+
+@dataclasses.dataclass(frozen=True)
+class Limits:
+    """The page-level limits (settings ``max_nesting_depth`` and ``max_items_per_page``), checked
+    before a page's items are parsed: a page beyond one is one whole-page reject naming the limit,
+    and none of its items is kept."""
+
+    max_depth: int
+    max_items: int
+
+    @classmethod
+    def from_settings(cls, settings: Any = None) -> Limits:
+        if settings is None:
+            from ..settings import get_settings
+
+            settings = get_settings()
+        return cls(settings.max_nesting_depth, settings.max_items_per_page)
+
+    def too_deep(self) -> str:
+        return f"JSON nested deeper than max_nesting_depth ({self.max_depth} levels)"
+
+    def items(self, n: int) -> str | None:
+        """The reject reason for ``n`` items in one page, or None when that is within the limit."""
+        return f"{n:,} items in one page: more than max_items_per_page ({self.max_items:,})" if n > self.max_items else None
+
+    def too_many(self, obj: Any) -> str | None:
+        """The reject reason when a decoded document lists more items than the limit (its item
+        lists, looked up where the shapes keep them, before any is parsed), else None."""
+        return self.items(_listed_items(obj))
+
+
+def _listed_items(obj: Any) -> int:
+    if isinstance(obj, list):
+        return len(obj)
+    if not isinstance(obj, dict):
+        return 0
+    sizes = [len(v) for k in ("itemList", "aweme_list", "ItemModule", "UserModule") if isinstance(v := obj.get(k), (list, dict))]
+    data = obj.get("data")
+    if isinstance(data, list):
+        sizes.append(len(data))
+    elif isinstance(data, dict):
+        sizes += [len(v) for v in data.values() if isinstance(v, list)]
+    return max(sizes, default=0)
+
+
+_KEEP_STRUCTURE = bytes(b for b in range(256) if b not in b'"[]{}')  # deleted: all but quotes and brackets
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_STEPS = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")  # +1 / -1 as int8
+
+
+def _deepest(brackets: bytes) -> int:
+    """The greatest running depth of a string of brackets."""
+    import numpy as np
+
+    return int(np.cumsum(np.frombuffer(brackets.translate(_STEPS), dtype=np.int8), dtype=np.int64).max(initial=0))
+
+
+def nested_deeper(data: bytes, limit: int, *, quick: bool = False) -> bool:
+    """Does the JSON text ``data`` nest arrays and objects deeper than ``limit``? A scan of the
+    bytes (brackets outside strings), linear in their size, before anything decodes them: escapes
+    go first (a run of backslashes pairs up from its left; an odd one escapes the next byte), then
+    all but quotes and brackets, then strings. For valid JSON it is exact; for invalid JSON it may
+    err either way, which does no harm (the parser refuses that JSON anyway).
+
+    ``quick``: first count the brackets inside strings too (a fraction of the cost) and look
+    closer only when that count is over the limit; it can then miss a page whose strings hold
+    closing brackets, which is enough where nothing walks the nesting (DuckDB's reader)."""
+    if data.count(b"[") + data.count(b"{") <= limit:
+        return False
+    if quick and _deepest(data.translate(None, _NOT_BRACKETS)) <= limit:
+        return False
+    s = data.replace(b"\\\\", b"").replace(b'\\"', b"").translate(None, _KEEP_STRUCTURE).replace(b'""', b"")
+    if b'"' in s:  # strings holding brackets: drop what lies between each pair of quotes
+        s = b"".join(s.split(b'"')[::2])
+    return s.count(b"[") + s.count(b"{") > limit and _deepest(s) > limit
 
 
 def detect(obj: Any) -> str | None:
@@ -113,8 +243,7 @@ def parse_json(obj: Any, ctx: Context, batch: Batch | None = None) -> Batch:
     elif shape == "web_items":
         web.item_list(obj, batch, ctx)
     elif shape == "web_item":
-        item = (obj.get("itemInfo") or {}).get("itemStruct") if "itemInfo" in obj else obj
-        batch.item(0, item, lambda b: web.item_struct(item, b, ctx))
+        batch.item(0, obj, lambda b: web.item_detail(obj, b, ctx))
     elif shape == "web_user":
         infos = obj if isinstance(obj, list) else [obj.get("userInfo") or obj]
         for index, info in enumerate(infos):
@@ -165,8 +294,12 @@ def _looks_like_ndjson(data: bytes) -> bool:
         return False
 
 
-def iter_parse(data: bytes, ctx: Context, chunk_items: int = 20_000) -> Iterator[Batch]:
-    """Parse a page; NDJSON comes out in chunks of ``chunk_items`` lines (rejects keep line indexes)."""
+def iter_parse(data: bytes, ctx: Context, chunk_items: int = 20_000, *, limits: Limits | None = None) -> Iterator[Batch]:
+    """Parse a page; NDJSON comes out in chunks of ``chunk_items`` lines (rejects keep line indexes).
+
+    ``limits`` (default: from the settings) are checked before the items are parsed: a page that
+    nests too deep or holds too many items is one whole-page reject naming the limit."""
+    limits = limits or Limits.from_settings()
     data = _strip_bom(data)
     stripped = data.strip()
     if not stripped:
@@ -175,30 +308,54 @@ def iter_parse(data: bytes, ctx: Context, chunk_items: int = 20_000) -> Iterator
         yield batch
         return
     if stripped[:1] == b"<":
-        yield _parse_html(stripped, ctx)
+        yield _parse_html(stripped, ctx, limits)
         return
+    too_deep = nested_deeper(data, limits.max_depth)
     try:
+        if too_deep:
+            raise orjson.JSONDecodeError("too deep", "", 0)
         obj = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
         if _looks_like_ndjson(stripped):
-            yield from _iter_ndjson(stripped, ctx, chunk_items)
+            lines = stripped.count(b"\n") + 1
+            if lines > limits.max_items:  # counted before any line is parsed: none is half-stored
+                lines = sum(1 for line in stripped.split(b"\n") if line.strip())
+            if limits.items(lines):
+                yield _page_reject(limits.items(lines), stripped)
+                return
+            yield from _iter_ndjson(stripped, ctx, chunk_items, limits)
             return
-        batch = Batch()
-        batch.reject(-1, f"truncated or invalid JSON ({exc})", data)
-        yield batch
+        yield _page_reject(limits.too_deep() if too_deep else f"truncated or invalid JSON ({exc})", data)
         return
-    yield parse_json(obj, ctx)
+    if limits.too_many(obj):
+        yield _page_reject(limits.too_many(obj), data)
+        return
+    batch = parse_json(obj, ctx)
+    if limits.items(batch.items_read):  # items the shapes keep elsewhere: counted after, and none kept
+        yield _page_reject(limits.items(batch.items_read), data)
+        return
+    yield batch
 
 
-def parse_bytes(data: bytes, ctx: Context) -> Batch:
+def _page_reject(reason: str, data: bytes) -> Batch:
+    batch = Batch()
+    batch.reject(-1, reason, data)
+    return batch
+
+
+def parse_bytes(data: bytes, ctx: Context, *, limits: Limits | None = None) -> Batch:
     """Parse a whole page into one batch."""
     total = Batch()
-    for batch in iter_parse(data, ctx, chunk_items=1 << 62):
+    for batch in iter_parse(data, ctx, chunk_items=1 << 62, limits=limits):
         total.extend(batch)
     return total
 
 
-def _iter_ndjson(data: bytes, ctx: Context, chunk_items: int) -> Iterator[Batch]:
+class _TooDeep(Exception):
+    """A line nests deeper than the limit (caught at once: it becomes that line's reject)."""
+
+
+def _iter_ndjson(data: bytes, ctx: Context, chunk_items: int, limits: Limits) -> Iterator[Batch]:
     batch = Batch()
     batch.shape = "zeeschuimer"
     pending = 0
@@ -206,7 +363,12 @@ def _iter_ndjson(data: bytes, ctx: Context, chunk_items: int) -> Iterator[Batch]
         if not raw_line.strip():
             continue
         try:
+            if nested_deeper(raw_line, limits.max_depth):
+                raise _TooDeep
             obj = orjson.loads(raw_line)
+        except _TooDeep:
+            batch.items_read += 1
+            batch.reject(index, f"line {index + 1}: {limits.too_deep()}", raw_line)
         except orjson.JSONDecodeError as exc:
             batch.items_read += 1
             batch.reject(index, f"line {index + 1}: truncated or invalid JSON ({exc})", raw_line)
@@ -223,15 +385,21 @@ def _iter_ndjson(data: bytes, ctx: Context, chunk_items: int) -> Iterator[Batch]
     yield batch
 
 
-def _parse_html(data: bytes, ctx: Context) -> Batch:
+def _parse_html(data: bytes, ctx: Context, limits: Limits) -> Batch:
     batch = Batch()
     found = False
-    for match in _SCRIPT.finditer(data):
+    for name, body in embedded_scripts(data):
         found = True
+        if nested_deeper(body, limits.max_depth):
+            batch.reject(-1, limits.too_deep(), body)
+            continue
         try:
-            obj = orjson.loads(match.group(2))
+            obj = orjson.loads(body)
         except orjson.JSONDecodeError as exc:
-            batch.reject(-1, f"HTML page whose {match.group(1).decode()} script is not valid JSON ({exc})", match.group(2))
+            batch.reject(-1, f"HTML page whose {name.decode()} script is not valid JSON ({exc})", body)
+            continue
+        if limits.too_many(obj):
+            batch.reject(-1, limits.too_many(obj), body)
             continue
         parse_json(obj, ctx, batch)
     if not found:
@@ -240,6 +408,8 @@ def _parse_html(data: bytes, ctx: Context) -> Batch:
             "captcha" if b"captcha" in lowered or b"verify" in lowered else "login wall" if b"login" in lowered else "no TikTok data in it"
         )
         batch.reject(-1, f"HTML page where JSON was expected ({hint})", data)
+    if limits.items(batch.items_read):
+        return _page_reject(limits.items(batch.items_read), data)
     return batch
 
 

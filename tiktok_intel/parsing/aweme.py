@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .batch import Batch, Context
-from .fields import BadValue, count, epoch, first, ident, text, url_of
+from .fields import BadValue, count, epoch, first, ident, listed, text, url_of
 from .web import add_author, add_hashtag, add_post
 
 AWEME_COUNTS = (
@@ -28,7 +28,7 @@ def aweme(item: Any, batch: Batch, ctx: Context, *, rank: int | None = None) -> 
     if not isinstance(item, dict):
         raise BadValue(f"item is a {type(item).__name__}, not an object")
     post_id = ident(item.get("aweme_id"), "aweme_id", required=True)
-    stats = item.get("statistics") or {}
+    stats = item.get("statistics") if isinstance(item.get("statistics"), dict) else {}
     counts = {col: count(stats.get(key), f"statistics.{key}") for col, key in AWEME_COUNTS}
     author = item.get("author") if isinstance(item.get("author"), dict) else {}
     author_id = ident(first(author, "uid") or item.get("author_user_id"), "author.uid")
@@ -38,11 +38,12 @@ def aweme(item: Any, batch: Batch, ctx: Context, *, rank: int | None = None) -> 
     # measurements): a snapshot of those zeros would fake a collapse in the author's trends.
     if not any(author_counts.values()):
         author_counts = {}
-    created_at = epoch(item.get("create_time"), "create_time")
+    created_at = epoch(item.get("create_time"), "create_time", bounds=ctx.bounds)
     video = item.get("video") if isinstance(item.get("video"), dict) else {}
     music = item.get("music") if isinstance(item.get("music"), dict) else {}
     music_id = ident(first(music, "id_str", "id", "mid"), "music.id") if music else None
     duration_ms = count(first(video, "duration") or item.get("duration"), "duration")
+    challenges, text_extra = listed(item.get("cha_list"), "cha_list"), listed(item.get("text_extra"), "text_extra")
 
     author_key = (
         add_author(
@@ -73,7 +74,7 @@ def aweme(item: Any, batch: Batch, ctx: Context, *, rank: int | None = None) -> 
             last_seen_at=ctx.collected_at,
         )
     tags: list[str] = []
-    for challenge in item.get("cha_list") or []:
+    for challenge in challenges:
         if isinstance(challenge, dict):
             tag = add_hashtag(
                 batch,
@@ -85,7 +86,7 @@ def aweme(item: Any, batch: Batch, ctx: Context, *, rank: int | None = None) -> 
             )
             if tag:
                 tags.append(tag)
-    for extra in item.get("text_extra") or []:
+    for extra in text_extra:
         if isinstance(extra, dict) and extra.get("hashtag_name"):
             tag = add_hashtag(batch, ctx, extra.get("hashtag_name"), challenge_id=ident(extra.get("hashtag_id"), "text_extra.hashtag_id"))
             if tag:
@@ -110,6 +111,9 @@ def aweme(item: Any, batch: Batch, ctx: Context, *, rank: int | None = None) -> 
     )
 
 
-def aweme_list(items: list, batch: Batch, ctx: Context) -> None:
+def aweme_list(items: Any, batch: Batch, ctx: Context, where: str = "aweme_list") -> None:
+    if not isinstance(items, list):
+        batch.problem(f"{where} is a {type(items).__name__}, not a list ({str(items)[:40]!r})")
+        return
     for index, item in enumerate(items):
         batch.item(index, item, lambda b: aweme(item, b, ctx, rank=ctx.rank_offset + index))

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from .batch import Batch, Context
-from .fields import BadValue, count, epoch, first, ident, text
+from .fields import BadValue, count, epoch, first, ident, listed, text
 from .web import add_author, add_hashtag, add_post
 
 VIDEO_COUNTS = (
@@ -28,9 +28,13 @@ def video(item: Any, batch: Batch, ctx: Context, *, rank: int | None = None) -> 
         raise BadValue(f"item is a {type(item).__name__}, not an object")
     post_id = ident(first(item, "id", "video_id"), "id", required=True)
     counts = {col: count(item.get(key), key) for col, key in VIDEO_COUNTS}
-    created_at = epoch(item.get("create_time"), "create_time")
+    created_at = epoch(item.get("create_time"), "create_time", bounds=ctx.bounds)
     username = text(item.get("username"))
     music_id = ident(item.get("music_id"), "music_id")
+    names = item.get("hashtag_names")
+    if isinstance(names, str) and names:  # a string is not a list of names (its letters would become hashtags)
+        raise BadValue(f"hashtag_names is a string, not a list ({names[:40]!r})")
+    names = listed(names, "hashtag_names")
     author_key = add_author(batch, ctx, author_id=None, unique_id=username) if username else None
     if music_id:
         batch.add(
@@ -44,7 +48,7 @@ def video(item: Any, batch: Batch, ctx: Context, *, rank: int | None = None) -> 
             first_seen_at=ctx.collected_at,
             last_seen_at=ctx.collected_at,
         )
-    tags = [t for t in (add_hashtag(batch, ctx, name) for name in item.get("hashtag_names") or []) if t]
+    tags = [t for t in (add_hashtag(batch, ctx, name) for name in names if isinstance(name, (str, int))) if t]
     add_post(
         batch,
         ctx,
@@ -54,7 +58,7 @@ def video(item: Any, batch: Batch, ctx: Context, *, rank: int | None = None) -> 
         description=item.get("video_description"),
         created_at=created_at,
         music_id=music_id,
-        duration_s=count(item.get("video_duration"), "video_duration"),
+        duration_s=min(count(item.get("video_duration"), "video_duration") or 0, 2**31 - 1) or None,
         cover_url=None,
         video_url=None,
         region=item.get("region_code"),
@@ -65,8 +69,17 @@ def video(item: Any, batch: Batch, ctx: Context, *, rank: int | None = None) -> 
     )
 
 
-def video_page(data: dict, batch: Batch, ctx: Context) -> None:
-    for index, item in enumerate(data.get("videos") or []):
+def video_page(data: Any, batch: Batch, ctx: Context) -> None:
+    if not isinstance(data, dict):
+        batch.problem(f"data is a {type(data).__name__}, not an object ({str(data)[:40]!r})")
+        return
+    videos = data.get("videos")
+    if videos in (None, ""):
+        videos = []
+    if not isinstance(videos, list):
+        batch.problem(f"data.videos is a {type(videos).__name__}, not a list ({str(videos)[:40]!r})")
+        return
+    for index, item in enumerate(videos):
         batch.item(index, item, lambda b: video(item, b, ctx, rank=ctx.rank_offset + index))
 
 
@@ -79,8 +92,10 @@ def requested_username(request: Any) -> str | None:
     return None
 
 
-def user(data: dict, batch: Batch, ctx: Context) -> None:
+def user(data: Any, batch: Batch, ctx: Context) -> None:
     def parse(b: Batch) -> None:
+        if not isinstance(data, dict):
+            raise BadValue(f"data is a {type(data).__name__}, not an object ({str(data)[:40]!r})")
         username = requested_username(ctx.request)
         if not username:
             raise BadValue("Research API user info without the username it was asked for (keep the request in the raw page)")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from .batch import Batch, Context
-from .fields import AUTHOR_COUNTS, COUNT_FALLBACKS, POST_COUNTS, BadValue, count, epoch, first, hashtag_name, ident, post_url, text
+from .fields import AUTHOR_COUNTS, COUNT_FALLBACKS, POST_COUNTS, BadValue, count, epoch, first, hashtag_name, ident, listed, post_url, text
 
 
 def exact_counts(stats: Any, stats_v2: Any, names: tuple[tuple[str, str], ...], where: str) -> dict[str, int | None]:
@@ -144,7 +144,8 @@ def item_struct(
     author = item.get("author")
     if isinstance(author, str):  # SIGI_STATE: author is the unique id; details sit beside it and in UserModule
         unique_id = text(author)
-        user = (users or {}).get(author) or {}
+        user = (users or {}).get(author)
+        user = user if isinstance(user, dict) else {}
         author_id = ident(first(user, "id") or item.get("authorId"), "authorId")
         author_fields = dict(
             nickname=first(user, "nickname") or item.get("nickname"),
@@ -170,10 +171,11 @@ def item_struct(
     else:
         unique_id, author_id, author_fields, author_counts = None, None, {}, None
     counts = exact_counts(item.get("stats"), item.get("statsV2"), POST_COUNTS, "stats")
-    created_at = epoch(item.get("createTime"), "createTime")
+    created_at = epoch(item.get("createTime"), "createTime", bounds=ctx.bounds)
     video = item.get("video") if isinstance(item.get("video"), dict) else {}
     music = item.get("music") if isinstance(item.get("music"), dict) else {}
     music_id = ident(music.get("id"), "music.id") if music else None
+    challenges, text_extra = listed(item.get("challenges"), "challenges"), listed(item.get("textExtra"), "textExtra")
 
     # all checks passed: from here on only records are added
     author_key = (
@@ -194,7 +196,7 @@ def item_struct(
             last_seen_at=ctx.collected_at,
         )
     tags: list[str] = []
-    for challenge in item.get("challenges") or []:
+    for challenge in challenges:
         if isinstance(challenge, dict):
             tag = add_hashtag(
                 batch,
@@ -206,7 +208,7 @@ def item_struct(
             )
             if tag:
                 tags.append(tag)
-    for extra in item.get("textExtra") or []:  # hashtags in the caption that are not challenges of the item
+    for extra in text_extra:  # hashtags in the caption that are not challenges of the item
         if isinstance(extra, dict) and extra.get("hashtagName") and hashtag_name(extra["hashtagName"]) not in tags:
             tag = add_hashtag(batch, ctx, extra.get("hashtagName"), challenge_id=_safe_ident(extra.get("hashtagId")))
             if tag:
@@ -291,38 +293,70 @@ def challenge_info(info: Any, batch: Batch, ctx: Context) -> None:
         batch.add("hashtag_stats", hashtag=name, collected_at=ctx.collected_at, **counts)
 
 
+def _object(parent: Any, key: str, batch: Batch, where: str) -> dict:
+    """``parent[key]`` when it is an object; absent: {}; of another type: {} and a whole-page reject naming it."""
+    value = parent.get(key) if isinstance(parent, dict) else None
+    if value is None or value == "":
+        return {}
+    if not isinstance(value, dict):
+        batch.problem(f"{where} is a {type(value).__name__}, not an object ({str(value)[:40]!r})")
+        return {}
+    return value
+
+
 def sigi_state(state: dict, batch: Batch, ctx: Context) -> None:
-    """``SIGI_STATE``: ``ItemModule`` keyed by id, authors as strings resolved via ``UserModule``."""
-    users_module = state.get("UserModule") or {}
-    users = users_module.get("users") or {}
-    stats = users_module.get("stats") or {}
-    order = [i for i in ((state.get("ItemList") or {}).get("user-post") or {}).get("list") or []]
-    module = state.get("ItemModule") or {}
-    ranks = {item_id: n for n, item_id in enumerate(order)}
+    """``SIGI_STATE``: ``ItemModule`` keyed by id, authors as strings resolved via ``UserModule``.
+    A module of the wrong type is a whole-page reject naming it; the other modules are read."""
+    users_module = _object(state, "UserModule", batch, "UserModule")
+    users = _object(users_module, "users", batch, "UserModule.users")
+    stats = _object(users_module, "stats", batch, "UserModule.stats")
+    user_post = _object(_object(state, "ItemList", batch, "ItemList"), "user-post", batch, "ItemList.user-post")
+    order = user_post.get("list")
+    if not isinstance(order, list):
+        if order not in (None, ""):
+            batch.problem(f"ItemList.user-post.list is a {type(order).__name__}, not a list")
+        order = []
+    module = _object(state, "ItemModule", batch, "ItemModule")
+    ranks = {item_id: n for n, item_id in enumerate(order) if isinstance(item_id, str)}
     for index, (key, item) in enumerate(module.items()):
         batch.item(index, item, lambda b: item_struct(item, b, ctx, rank=ranks.get(key), users=users, user_stats=stats))
     # profiles listed in UserModule without posts of theirs here
-    authors_seen = {i.get("author") for i in module.values() if isinstance(i, dict)}
+    authors_seen = {i.get("author") for i in module.values() if isinstance(i, dict) and isinstance(i.get("author"), str)}
     for offset, (name, user) in enumerate(users.items()):
         if name not in authors_seen:
             batch.item(len(module) + offset, user, lambda b: user_info({"user": user, "stats": stats.get(name)}, b, ctx))
 
 
 def universal_data(data: dict, batch: Batch, ctx: Context) -> None:
-    """``__UNIVERSAL_DATA_FOR_REHYDRATION__``: ``__DEFAULT_SCOPE__`` with video, user or challenge detail."""
-    scope = data.get("__DEFAULT_SCOPE__") or {}
+    """``__UNIVERSAL_DATA_FOR_REHYDRATION__``: ``__DEFAULT_SCOPE__`` with video, user or challenge detail.
+    A part of the wrong type is a reject naming it; the other parts are read."""
+    scope = _object(data, "__DEFAULT_SCOPE__", batch, "__DEFAULT_SCOPE__")
     index = 0
-    video = ((scope.get("webapp.video-detail") or {}).get("itemInfo") or {}).get("itemStruct")
-    if video is not None:
-        batch.item(index, video, lambda b: item_struct(video, b, ctx))
-        index += 1
-    user = (scope.get("webapp.user-detail") or {}).get("userInfo")
-    if user is not None:
-        batch.item(index, user, lambda b: user_info(user, b, ctx))
-        index += 1
-    challenge = (scope.get("webapp.challenge-detail") or {}).get("challengeInfo")
-    if challenge is not None:
-        batch.item(index, challenge, lambda b: challenge_info(challenge, b, ctx))
+    details = (
+        ("webapp.video-detail", "itemInfo", lambda info, b: item_detail(info, b, ctx)),
+        ("webapp.user-detail", "userInfo", lambda info, b: user_info(info, b, ctx)),
+        ("webapp.challenge-detail", "challengeInfo", lambda info, b: challenge_info(info, b, ctx)),
+    )
+    for detail_key, info_key, parse in details:
+        detail = _object(scope, detail_key, batch, f"__DEFAULT_SCOPE__.{detail_key}")
+        info = detail.get(info_key)
+        if detail_key == "webapp.video-detail" and info is not None:  # a detail without its itemStruct holds no post
+            info = {"itemInfo": info} if not isinstance(info, dict) else info.get("itemStruct")
+        if info is not None:
+            batch.item(index, info, lambda b, info=info, parse=parse: parse(info, b))
+            index += 1
+
+
+def item_detail(obj: Any, batch: Batch, ctx: Context) -> None:
+    """One post's detail: ``{itemInfo: {itemStruct: {...}}}`` or the ``itemStruct`` itself."""
+    if isinstance(obj, dict) and "itemInfo" in obj:
+        info = obj["itemInfo"]
+        if not isinstance(info, dict):
+            raise BadValue(f"itemInfo is a {type(info).__name__}, not an object ({str(info)[:40]!r})")
+        obj = info.get("itemStruct")
+        if obj is None:
+            raise BadValue("itemInfo without an itemStruct")
+    item_struct(obj, batch, ctx)
 
 
 def item_list(items: list, batch: Batch, ctx: Context) -> None:

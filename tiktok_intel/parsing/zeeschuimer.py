@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import clock
 from .batch import Batch, Context
-from .fields import BadValue
+from .fields import BadValue, epoch
 from .web import item_struct
 
 
@@ -21,9 +20,9 @@ def line(obj: Any, batch: Batch, ctx: Context) -> None:
     platform = str(obj.get("source_platform") or "tiktok.com")
     if "tiktok" not in platform:
         raise BadValue(f"not a TikTok item (source_platform={platform[:40]})")
-    try:
-        collected_at = clock.from_epoch(float(obj["timestamp_collected"]))
-    except (TypeError, ValueError, OverflowError, OSError):
-        raise BadValue(f"timestamp_collected is not a time ({str(obj['timestamp_collected'])[:40]!r})") from None
-    own = Context(collected_at=collected_at, source=ctx.source, hashtag=ctx.hashtag, run_id=ctx.run_id, request=ctx.request)
+    # Zeeschuimer's own collection time (milliseconds), as plausible as a creation time must be
+    collected_at = epoch(obj["timestamp_collected"], "timestamp_collected", required=True, bounds=ctx.bounds)
+    own = Context(
+        collected_at=collected_at, source=ctx.source, hashtag=ctx.hashtag, run_id=ctx.run_id, request=ctx.request, bounds=ctx.bounds
+    )
     item_struct(obj["data"], batch, own)

@@ -66,9 +66,36 @@ class TextHit:
         return data
 
 
-def index_dir() -> Path:
-    """``<workspace>/search/text-index``."""
-    return get_settings().workspace_path / "search" / "text-index"
+def index_dir(workspace: Path | None = None) -> Path:
+    """``<workspace>/search/text-index`` (default: the process settings' workspace)."""
+    return (Path(workspace) if workspace is not None else get_settings().workspace_path) / "search" / "text-index"
+
+
+def index_exists(path: Path | None = None) -> bool:
+    """Whether a text index has been built at ``path`` (default :func:`index_dir`)."""
+    return (Path(path) if path is not None else index_dir()).joinpath(_ID_FILE).is_file()
+
+
+def _reason(exc: BaseException) -> str:
+    """The OS's words for why an index file could not be used, on one line."""
+    text = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+    os_words = re.search(r'message: "([^"]+)"', text)  # tantivy's: IoError(Os { code: 30, ..., message: "Read-only file system" })
+    text = os_words.group(1) if os_words else text.splitlines()[0].removeprefix("Internal error: ").strip("'\" ")
+    return text[:200]
+
+
+def _cannot_write(path: Path, exc: BaseException) -> SearchError:
+    return SearchError(
+        f"cannot write the search index in {path} ({_reason(exc)}): free space on its disk or make the folder writable, "
+        "then run `tiktok-intel media` to bring the index up to date (what the store holds is not affected)"
+    )
+
+
+def _cannot_read(path: Path, exc: BaseException) -> SearchError:
+    return SearchError(
+        f"cannot read the search index in {path} ({_reason(exc)}): free space on its disk or make the folder writable "
+        "(searching keeps a lock file there), then run again"
+    )
 
 
 # ---------------------------------------------------------------------------------------------- index
@@ -231,9 +258,10 @@ def refresh_index(con: duckdb.DuckDBPyConnection, *, path: Path | None = None, r
 
     if rebuild:
         con.execute("DELETE FROM search_index_docs")  # fails first on a read-only connection
-        index = _open_index(path, create=True)
-    else:
-        index = _open_index(path)
+    try:
+        index = _open_index(path, create=rebuild)
+    except (OSError, ValueError) as exc:  # a full disk, an unwritable folder
+        raise _cannot_write(path, exc) from None
     con.execute(_DOCS_SQL)
     try:
         gone = [
@@ -260,13 +288,18 @@ def refresh_index(con: duckdb.DuckDBPyConnection, *, path: Path | None = None, r
                         writer.add_document(_document(row))
                 writer.commit()
                 writer.wait_merging_threads()
-            except BaseException:
+            except BaseException as exc:
                 try:
                     writer.rollback()
                 except Exception:  # noqa: BLE001 - rolling back after a failure: the failure is what is raised
                     pass
+                if isinstance(exc, (OSError, ValueError)):  # tantivy's I/O errors are ValueErrors: a full disk
+                    raise _cannot_write(path, exc) from None
                 raise
-            index.reload()
+            try:
+                index.reload()
+            except ValueError as exc:
+                raise _cannot_write(path, exc) from None
         now = clock.now()
         con.execute("BEGIN TRANSACTION")
         try:
@@ -357,10 +390,13 @@ def search_text(
         raise QueryError("nothing to search for: give words, or at least one filter (--hashtag, --author, --since, ...)")
 
     path = Path(path) if path is not None else index_dir()
-    if con is not None and refresh and not _read_only(con):  # read-only: search what is indexed
+    if con is not None and refresh and not _read_only(con):  # a writer's connection; a reader searches what is indexed
         refresh_index(con, path=path)
-    index = _open_index(path)
-    index.reload()
+    try:
+        index = _open_index(path)
+        index.reload()
+    except (OSError, ValueError) as exc:
+        raise _cannot_read(path, exc) from None
     schema = index.schema
     clauses = []
     if words or phrases:
@@ -382,9 +418,17 @@ def search_text(
             )
         )
     q = clauses[0][1] if len(clauses) == 1 else tantivy.Query.boolean_query(clauses)
+    try:
+        return _hits(index, q, limit, scored=bool(words or phrases))
+    except (OSError, ValueError) as exc:  # a segment file gone or unreadable
+        raise _cannot_read(path, exc) from None
+
+
+def _hits(index: Any, q: Any, limit: int, *, scored: bool) -> list[TextHit]:
+    tantivy = _tantivy()
     searcher = index.searcher()
     top = max(1, min(int(limit), searcher.num_docs))  # tantivy reserves room for ``limit`` hits: a huge one aborts the process
-    if words or phrases:
+    if scored:
         result = searcher.search(q, top, count=False)
     else:
         result = searcher.search(q, top, count=False, order_by_field="created_at", order=tantivy.Order.Desc)
@@ -397,7 +441,7 @@ def search_text(
             TextHit(
                 post_id=doc.get_first("post_id"),
                 url=doc.get_first("url"),
-                score=round(float(key), 4) if (words or phrases) else 0.0,
+                score=round(float(key), 4) if scored else 0.0,
                 description=doc.get_first("description_stored") or "",
                 author=doc.get_first("author_name"),
                 created_at=created.replace(tzinfo=None) if isinstance(created, dt.datetime) else None,

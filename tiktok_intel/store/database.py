@@ -70,9 +70,23 @@ def open_db(
     return con
 
 
+def duckdb_path(target: str | Path) -> str:
+    """``target`` as a DuckDB file path, refused when DuckDB would misread it: DuckDB takes what
+    follows a ``?`` as URL parameters (its write-ahead log would go to ``a.wal?b/...``, so every
+    write fails) and resolves symbolic links first, so no other name for the file helps."""
+    text = str(target)
+    if "?" in text or "?" in os.path.realpath(text):
+        raise StoreError(
+            f"cannot open the database {text}: DuckDB reads a '?' in a file path as URL parameters; "
+            "choose a workspace folder (--db or TIKTOK_INTEL_WORKSPACE) whose path holds no '?'"
+        )
+    return text
+
+
 def _open_duckdb(target: str, *, read_only: bool, wait_seconds: float) -> duckdb.DuckDBPyConnection:
     path = Path(target)
     if target != ":memory:":
+        duckdb_path(target)
         if read_only and not path.exists():
             raise StoreError(f"no database at {target}: run `tiktok-intel init` (or `--db PATH`) first")
         try:
@@ -184,6 +198,7 @@ def _open_ducklake(target: str, *, read_only: bool) -> duckdb.DuckDBPyConnection
         options = []
         data = ducklake_data_path(target)
         if file is not None:
+            duckdb_path(file)
             if read_only and not file.exists():
                 raise StoreError(f"no DuckLake catalog at {file}: run `tiktok-intel --db {target} init` first")
             file.parent.mkdir(parents=True, exist_ok=True)

@@ -204,6 +204,87 @@ class Workspace:
         except lock.WriteLockTimeout:
             raise BusyError(BUSY_TEXT) from None
 
+    @contextlib.contextmanager
+    def reading(self, *, say: Callable[[str], None] | None = None, wait: float | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The block a reading command runs in, as :meth:`read` reads: a read-only connection to the
+        database, waiting up to ``wait`` (default: the ``read_wait_seconds`` setting) while a writer
+        holds the file, else to the read copy, said in one line through ``say`` ("reading the copy
+        published at 08:01: import (process 4242, since 08:00:12) is writing"); with no copy a
+        :class:`BusyError` naming the fix. A workspace without a database yet reads an empty store;
+        one whose schema is older is upgraded first, under the write lock (a writer's turn)."""
+        wait = self.settings.read_wait_seconds if wait is None else wait
+        try:
+            con = self._open_reading(wait)
+        except EmptyWorkspaceError:
+            con = open_db(":memory:")
+        except BusyError:
+            con = self._open_copy()
+            if con is None:
+                raise BusyError(
+                    f"{self.db_target} is in use by another process (a flow or a notebook writing) for more than {wait:.0f} s and "
+                    "no read copy has been published yet: run again when it has finished, or raise TIKTOK_INTEL_READ_WAIT_SECONDS"
+                ) from None
+            (say or log.warning)(self.copy_line())
+        try:
+            yield con
+        finally:
+            con.close()
+
+    def copy_line(self) -> str:
+        """What a reading command says when it reads the read copy: its time and who is writing."""
+        copy = self.read_copy_path
+        try:
+            moment = dt.datetime.fromtimestamp(copy.stat().st_mtime, self.timezone()) if copy is not None else None
+        except OSError:
+            moment = None
+        if moment is None:
+            when = "the read copy"
+        else:
+            today = dt.datetime.now(self.timezone()).date()
+            when = "the copy published at " + moment.strftime("%H:%M" if moment.date() == today else "%Y-%m-%d %H:%M")
+        try:
+            other = lock.holder(self.root)
+        except OSError:
+            other = None
+        if other is not None and other.since is not None:
+            since = other.since.replace(tzinfo=dt.UTC).astimezone(self.timezone()).strftime("%H:%M:%S")
+            pid = f"process {other.pid}, " if other.pid else ""
+            who = f"{other.flow or 'a flow'} ({pid}since {since}) is writing"
+        else:
+            who = "a flow is writing" if other is not None else "another process has the database open for writing"
+        return f"reading {when}: {who}"
+
+    def _open_reading(self, wait: float) -> duckdb.DuckDBPyConnection:
+        """The database, read-only (``wait`` as :meth:`_open_existing`); an older schema is
+        brought up to date first by a writable open under the write lock."""
+        from ..schema import SCHEMA_VERSION
+        from .database import ensure_schema, schema_version
+
+        if self.is_ducklake or self.db_target == ":memory:":
+            return self._open_existing(read_only=True, wait=wait)
+        con = self._existing_unmigrated(wait)
+        if schema_version(con) < SCHEMA_VERSION:
+            con.close()
+            with self.write_lock("upgrade", on_wait=log.info), self.connection():
+                pass
+            con = self._existing_unmigrated(wait)
+        try:
+            ensure_schema(con, read_only=True)  # a newer schema: one line saying to upgrade
+        except BaseException:
+            con.close()
+            raise
+        return con
+
+    def _existing_unmigrated(self, wait: float) -> duckdb.DuckDBPyConnection:
+        if not Path(self.db_target).exists():
+            raise EmptyWorkspaceError(EMPTY_HINT)
+        try:
+            return open_db(self.db_target, read_only=True, wait_seconds=wait, migrate=False)
+        except StoreError as exc:
+            if IN_USE not in str(exc):
+                raise
+            raise BusyError(BUSY_TEXT) from None
+
     def _open_existing(self, *, read_only: bool, wait: float) -> duckdb.DuckDBPyConnection:
         target = self.db_target
         if target != ":memory:" and not self.is_ducklake and not Path(target).exists():
