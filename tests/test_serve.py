@@ -232,7 +232,9 @@ def test_changes_to_the_jobs_file_are_deployed_while_serving(served):
 def test_ctrl_c_stops_serve_and_its_server_cleanly(served):
     process = served["process"]
     process.send_signal(signal.SIGINT)
-    assert process.wait(45) == 0
+    # a hang guard, not a speed figure: pausing every deployment and stopping the Prefect server took
+    # over 45 s twice on a loaded 2-core machine (clean-clone runs beside other work)
+    assert process.wait(150) == 0
     output = served["log"].read_text()
     assert "stopped" in output and "Traceback" not in output
     with pytest.raises(httpx.HTTPError):
