@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import socket
 import statistics
 import subprocess
@@ -122,6 +123,7 @@ def main(argv: list[str] | None = None) -> list[Figure]:
     parser.add_argument("--scale", type=float, default=1.0, help="fraction of the full size (30 views, 200 imports a phase)")
     parser.add_argument("--views", type=int, help="page views per phase (default 30 x scale, at least 7: one of each dashboard)")
     parser.add_argument("--imports", type=int, help="most import runs in the load phase (default 200 x scale, at least 10)")
+    parser.add_argument("--keep-log", type=Path, help="copy Voilà's log here at the end (to read what a failed view did)")
     args = parser.parse_args(argv)
     args.views = args.views or max(7, round(30 * args.scale))
     args.imports = args.imports or max(10, round(200 * args.scale))
@@ -173,6 +175,8 @@ def main(argv: list[str] | None = None) -> list[Figure]:
             finally:
                 process.terminate()
                 process.wait(timeout=30)
+                if args.keep_log:
+                    shutil.copyfile(log_path, args.keep_log)
     base_times = results["baseline"][0]
     for phase, (times, failures, before, after, settle, elapsed, loop) in results.items():
         note = f"{args.views} views in {elapsed:.0f} s; pool {pool}, cap {cap}" + (

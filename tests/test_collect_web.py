@@ -343,3 +343,33 @@ def test_a_raw_only_collection_needs_no_lock_and_writes_nothing_but_raw_pages(ti
         assert stats.pages == 3 and con.execute("SELECT count(*) FROM posts").fetchone()[0] == 60
     again = collect(None, max_posts=60, covers=False)
     assert again.posts == 60 and again.counts()["new_posts"] == 0  # the same posts: ingested once
+
+
+def test_the_collect_summary_counts_the_pages_that_failed_and_the_run_goes_on(tiktok, workspace, capsys, monkeypatch):
+    """Pages that raise in both readers are marked failed; the collection's one line says how many
+    and where to look, and its ``runs`` step counts them."""
+    from tiktok_intel.ingest import pages as pages_module
+    from tiktok_intel.ingest import sql_reader
+
+    real_parse = pages_module.iter_parse
+
+    def parse(data, *args, **kwargs):
+        if b"itemList" in data:
+            raise TypeError("a parser that trips over this page")
+        return real_parse(data, *args, **kwargs)
+
+    def load(*args, **kwargs):
+        raise RuntimeError("the SQL reader trips")
+
+    monkeypatch.setattr(pages_module, "iter_parse", parse)
+    monkeypatch.setattr(sql_reader, "load", load)
+    for name, value in {"WEB_BASE_URL": tiktok.base_url, "MEDIA_HOSTS": "127.0.0.1", "REQUESTS_PER_SECOND": "0", "RETRIES": "1"}.items():
+        monkeypatch.setenv("TIKTOK_INTEL_" + name, value)
+    db = str(workspace.db_target)
+    assert main(["--db", db, "collect", "--hashtag", "klimat", "--max-posts", "60", "--no-covers"]) == 0
+    out = capsys.readouterr().out
+    with open_db(db, read_only=True) as con:
+        failed = con.execute("SELECT count(*) FROM failed_pages").fetchone()[0]
+        [(steps,)] = con.execute("SELECT steps FROM runs").fetchall()
+    assert failed >= 2 and f"{failed} pages failed (`tiktok-intel status` lists them" in out and out.count("\n") == 1
+    assert json.loads(steps)[0]["counts"]["failed_pages"] == failed

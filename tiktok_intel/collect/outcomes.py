@@ -14,6 +14,7 @@ import duckdb
 
 from .. import raw
 from ..errors import TikTokIntelError
+from ..ingest.merge import IngestStats
 from ..ingest.pages import ingest_page, ingest_pages
 from ..media import CoverResult
 from ..settings import Settings
@@ -71,6 +72,13 @@ class RunResult:
     interrupted: bool = False
     raw_only: bool = False  # pages written to raw only: `tiktok-intel process` (or ingest_raw_run) ingests them
     fetched: dict[str, list[str]] = dataclasses.field(default_factory=dict)  # hashtag -> post ids its pages held
+    items_rejected: int = 0  # items of the run's pages (and of pages a crashed run left) that went to `rejects`
+    pages_failed: int = 0  # pages marked failed (`failed_pages`): `status` lists them, `process --retry-failed` retries
+
+    def ingested(self, stats: IngestStats) -> None:
+        """Count what an ingest of this run's pages rejected or marked failed."""
+        self.items_rejected += stats.items_rejected
+        self.pages_failed += stats.pages_failed
 
     @property
     def failed(self) -> list[HashtagOutcome]:
@@ -108,6 +116,8 @@ class RunResult:
                 for o in self.outcomes
             },
             "quota": self.quota,
+            "rejected": self.items_rejected,
+            "failed_pages": self.pages_failed,
         }
 
     def record(self, run: Any) -> None:
@@ -147,6 +157,10 @@ class RunResult:
         resumed = [f"{o.hashtag} from {o.resumed_from}" for o in self.outcomes if o.resumed_from is not None]
         if resumed:
             text += f"; resumed {', '.join(resumed)}"
+        if self.items_rejected:
+            text += f"; {self.items_rejected} items rejected (`tiktok-intel status` says why)"
+        if self.pages_failed:
+            text += f"; {self.pages_failed} pages failed (`tiktok-intel status` lists them, `process --retry-failed` retries)"
         if self.quota:
             text += f"; quota {self.quota}"
         if self.interrupted:
@@ -168,7 +182,7 @@ class RunState:
         self.fetched: dict[str, list[str]] = {}  # hashtag -> post ids fetched for it
 
     def ingest(self, page: raw.RawPage) -> None:
-        ingest_page(self.con, page)
+        self.result.ingested(ingest_page(self.con, page))
 
     def keep(self, page: raw.RawPage) -> None:
         """A page to ingest with the others of the run (one transaction for many pages is ~10x
@@ -178,7 +192,7 @@ class RunState:
     def flush(self) -> None:
         pages, self.kept = self.kept, []
         if pages and self.con is not None:
-            ingest_pages(self.con, pages, desc=None, settings=self.settings)
+            self.result.ingested(ingest_pages(self.con, pages, desc=None, settings=self.settings))
 
     def new_among(self, post_ids: Sequence[str]) -> int:
         """How many of ``post_ids`` neither the store nor this run had seen (then remembers them)."""

@@ -142,8 +142,8 @@ def collect(
     with _store(target) as con:
         ensure_tables(con)
         names = _hashtags(con, hashtags)
-        process_pending(con, settings.raw_dir)  # what a crashed run left in raw
         result = _new_result("collect", source, run_id)
+        result.ingested(process_pending(con, settings.raw_dir))  # what a crashed run left in raw
         state = RunState(con, result, settings, source)
         with _running(result):
             if source == "web":
@@ -193,7 +193,7 @@ def ingest_raw_run(target: Target, result: RunResult, *, covers: bool = True) ->
         state = RunState(con, result, settings, result.source)
         for outcome in result.outcomes:
             outcome.new_posts = state.new_among(result.fetched.get(outcome.hashtag, []))
-        process_pending(con, settings.raw_dir)
+        result.ingested(process_pending(con, settings.raw_dir))
         if covers:
 
             async def fetch_all() -> None:
