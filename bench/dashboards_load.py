@@ -180,7 +180,7 @@ def main(argv: list[str] | None = None) -> list[Figure]:
     base_times = results["baseline"][0]
     for phase, (times, failures, before, after, settle, elapsed, loop) in results.items():
         note = f"{args.views} views in {elapsed:.0f} s; pool {pool}, cap {cap}" + (
-            f"; {loop.runs} imports ({loop.failed} failed) meanwhile" if loop else "; nothing else running"
+            f"; {loop.runs} imports ({loop.failed} failed) meanwhile" if loop else "; no import running"
         )
         baseline = phase == "import"
         figures += [
