@@ -7,22 +7,25 @@ STAMP   := $(VENV)/.installed
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 
-.PHONY: setup system-deps demo lab test test-fast bench clean
+.PHONY: setup system-deps demo lab test test-fast bench clean constraints
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml
+# constraints.txt pins the versions tested together (the package itself keeps ranges, upper bounds where
+# it uses internals); refresh it with `make constraints` after upgrading on purpose.
+$(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
-	$(PIP) install --quiet -e ".[test]"
+	$(PIP) install --quiet -c constraints.txt -e ".[test]"
 	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (tiktok-intel)" >/dev/null
 	touch $(STAMP)
 
-# Debian packages the browser tests and OCR need; installed only where missing (needs root or sudo).
+# Debian packages the browser tests, OCR and the scaling tests (a throwaway PostgreSQL) need; installed only where missing (needs root or sudo).
 system-deps:
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	command -v tesseract >/dev/null 2>&1 || missing="$$missing tesseract-ocr tesseract-ocr-swe"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO="sudo"; \
@@ -56,3 +59,8 @@ bench: setup
 
 clean:
 	rm -rf $(VENV) .pytest_cache
+
+# Write constraints.txt from what is installed now (after `pip install -U ...` and a green `make test`).
+constraints: setup
+	{ echo "# Versions tested together: make setup and CI install with -c constraints.txt (make constraints rewrites it)."; \
+	  $(PIP) freeze --exclude-editable | grep -v '^tiktok-intel' | LC_ALL=C sort -f; } > constraints.txt

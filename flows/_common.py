@@ -11,6 +11,7 @@ from typing import Any
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
+from tiktok_intel import alerts
 from tiktok_intel.errors import TikTokIntelError
 from tiktok_intel.notebooks import run_notebook
 from tiktok_intel.orchestration.runs import FlowRun, flow_run
@@ -63,6 +64,9 @@ def flow_body(
                 done = fetch(run.workspace)  # the run's workspace: its opens wait for readers
                 run.step(flow, done.counts, done.note)
             run.notebook(notebook_task(run.workspace, notebook, notebook_parameters, report_name))
+            done = alerts.after_flow(run.workspace, flow)  # the alert rules that read this flow's data; failed deliveries again
+            if done.rules or done.retried or done.notes:
+                run.step("alerts", done.counts(), done.summary())
     finally:
         if run is not None:
             log_summary(run)

@@ -33,8 +33,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     p = subparsers.add_parser(
         "serve",
-        help="run the five flows and your jobs on their schedules until Ctrl-C",
-        description="Register the five deployments and your valid jobs (`tiktok-intel jobs`) with their "
+        help="run the built-in flows and your jobs on their schedules until Ctrl-C",
+        description="Register the built-in deployments and your valid jobs (`tiktok-intel jobs`) with their "
         "cron schedules and run them until Ctrl-C; changes to the jobs file are deployed while "
         "it runs, and invalid jobs are skipped with a message. Starts its own Prefect server "
         "(state under <workspace>/prefect/, UI at http://127.0.0.1:PORT) unless "

@@ -16,11 +16,12 @@ DOC = Path(__file__).resolve().parents[1] / "docs" / "architecture.md"
 #: only units of its own floor or lower ones, and no circle forms within a floor.
 FLOORS: dict[str, int] = {
     **dict.fromkeys(["errors", "settings", "clock", "progress", "schema", "schedules", "conventions"], 0),
-    **dict.fromkeys(["parsing", "raw", "sources", "offline"], 1),
+    **dict.fromkeys(["localtime", "texts"], 0),
+    **dict.fromkeys(["parsing", "raw", "rawshare", "sources", "offline"], 1),
     **dict.fromkeys(["store"], 2),
-    **dict.fromkeys(["tracking", "media", "imports", "ingest", "collect", "search", "status"], 3),
+    **dict.fromkeys(["tracking", "media", "downloads", "transcripts", "speech", "imports", "ingest", "collect", "search", "status"], 3),
     **dict.fromkeys(["analyses"], 4),
-    **dict.fromkeys(["notebooks", "jobs", "orchestration", "seeding"], 5),
+    **dict.fromkeys(["notebooks", "jobs", "orchestration", "seeding", "alerts"], 5),
     **dict.fromkeys(["dashboards", "demo"], 6),
     **dict.fromkeys(["cli", "__main__"], 7),
 }

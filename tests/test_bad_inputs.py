@@ -151,9 +151,9 @@ def corpus(tmp_path_factory):
 
 @pytest.fixture
 def corpus_ws(corpus):
-    """Settings pointing at the corpus workspace, for the panels."""
+    """Settings pointing at the corpus workspace, for the panels (in English, which the checks read)."""
     base = settings_module.load_settings(environ={}, dotenv=None)
-    yield settings_module.configure(base, workspace=corpus.parent)
+    yield settings_module.configure(base, workspace=corpus.parent, ui_language="en")
     settings_module.configure(None)
 
 

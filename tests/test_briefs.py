@@ -73,9 +73,9 @@ def test_period_ends_at_the_latest_snapshot(con):
     latest = con.execute("SELECT max(collected_at) FROM hashtag_stats WHERE hashtag = 'klimat'").fetchone()[0]
     since, until = hashtags.period(con, 7, ["klimat"])
     assert until == latest and since == latest - dt.timedelta(days=7)
-    assert hashtags.period(con, 3, ["klimat"], until="2026-11-12") == (
-        dt.datetime(2026, 11, 9, 23, 59, 59, 999999),
-        dt.datetime(2026, 11, 12, 23, 59, 59, 999999),
+    assert hashtags.period(con, 3, ["klimat"], until="2026-11-12") == (  # to the end of 12 November in Stockholm (CET: UTC+1)
+        dt.datetime(2026, 11, 9, 22, 59, 59, 999999),
+        dt.datetime(2026, 11, 12, 22, 59, 59, 999999),
     )
     with pytest.raises(AnalysisError, match="days 0 must be 1 or more"):
         hashtags.period(con, 0)
@@ -211,8 +211,9 @@ def test_compare_defaults_to_the_two_most_viewed_tracked_hashtags(con):
 
 def test_export_writes_posts_with_links_and_their_authors(con, ws, tmp_path):
     export = ti.export_selection(con, "#klimat", "2026-11-01", "2026-11-15", path=tmp_path / "k.xlsx")
-    expected = con.execute("""SELECT post_id, views, author_id FROM posts WHERE coalesce(created_at, first_seen_at) >= '2026-11-01'
-                              AND coalesce(created_at, first_seen_at) < '2026-11-16'""").df()
+    # the dates are Stockholm days: 1 November 00:00 CET is 31 October 23:00 UTC
+    expected = con.execute("""SELECT post_id, views, author_id FROM posts WHERE coalesce(created_at, first_seen_at) >= '2026-10-31 23:00'
+                              AND coalesce(created_at, first_seen_at) < '2026-11-15 23:00'""").df()
     expected = expected[expected["post_id"].isin(_under(con, "klimat"))]
     assert export.path == tmp_path / "k.xlsx" and export.posts == len(expected) > 0
     sheets = pd.read_excel(export.path, sheet_name=None, dtype={"post_id": str, "author_id": str})
@@ -224,6 +225,7 @@ def test_export_writes_posts_with_links_and_their_authors(con, ws, tmp_path):
         "nickname",
         "description",
         "published_at",
+        "published_at (Europe/Stockholm)",  # beside the stored UTC time, the desk's
         "views",
         "likes",
         "comments",

@@ -46,6 +46,9 @@ def texts(widget) -> str:
             parts.append(item.value)
         if isinstance(item, w.Output):
             parts += [str(o.get("data", "")) for o in item.outputs]
+        if type(item).__name__ == "ITable":  # an interactive table: its classes, header and every row it carries
+            args = item._dt_args
+            parts.append(" ".join(item._dom_classes) + "\n" + args.get("table_html", "") + "\n" + str(args.get("data_json", "")))
         if hasattr(item, "children"):
             stack.extend(reversed(item.children))
     return "\n".join(parts)
@@ -75,7 +78,9 @@ def ws(fixture_db, monkeypatch):
     """Settings pointing at the fixture workspace (secrets set), restored afterwards."""
     monkeypatch.setenv("TIKTOK_INTEL_PROGRESS", "0")
     base = settings_module.load_settings(environ={}, dotenv=None)
-    settings_module.configure(base, workspace=fixture_db.parent, ms_token=seeding.SECRET, research_client_secret="s3cr3t-client-value")
+    settings_module.configure(
+        base, workspace=fixture_db.parent, ms_token=seeding.SECRET, research_client_secret="s3cr3t-client-value", ui_language="en"
+    )
     yield fixture_db
     settings_module.configure(None)
 
@@ -146,7 +151,8 @@ def test_runs_show_last_status_report_and_schedule(ws):
 
     for job in JOBS:  # every scheduled flow with its next run time, from the one schedules table
         expected = next_runs(job, 1)[0].strftime("%Y-%m-%d %H:%M")
-        assert re.search(rf"data-flow='{job.name}'.*?<div>{re.escape(expected)}</div></div>", text), job.name
+        assert re.search(rf"data-flow='{job.name}'.*?>{re.escape(expected)}</td></tr></tbody></table>", text), job.name
+    assert "<th scope='col'" in text and "<th scope='row'" in text and "<caption" in text  # a real table for screen readers
     for button in find(panel, w.Button, description="Open report"):
         button.click()
     assert 'download="post_trends.html"' in texts(panel)
@@ -194,7 +200,8 @@ def test_popularity_is_a_line_per_tracked_hashtag(ws):
 def test_trending_posts_filters_detail_and_downloads(ws):
     panel = ti.trending_posts_panel(None, window="1d")
     text = texts(panel)
-    assert "ti-trending" in text and "Download CSV" in text and "Watch on TikTok" in text
+    assert "ti-trending" in text and "post on TikTok" in text and "Download CSV" not in text  # the files are built on click
+    assert any(b.description == "Prepare download" for b in find(panel, w.Button))
     window = find(panel, w.ToggleButtons)[0]
     window.value = "30d"
     assert "No trending posts for these filters" in texts(panel)
@@ -209,6 +216,8 @@ def test_trending_posts_filters_detail_and_downloads(ws):
     assert [v for _, v in pick.options] == list(expected["post_id"])
     pick.value = pick.options[-1][1]
     assert f'data-post-id="{pick.value}"' in texts(panel)
+    [prepare] = [b for b in find(panel, w.Button) if b.description == "Prepare download"]
+    prepare.click()
     link = re.search(r'download="([^"]+\.xlsx)" href="data:[^;]+;base64,([^"]+)"', texts(panel))
     import base64
 
@@ -244,7 +253,7 @@ def test_search_cards_errors_and_image_upload(ws):
     box.value = word
     button.click()
     text = texts(panel)
-    assert "ti-card" in text and "Watch on TikTok" in text and "ti-hit-count" in text
+    assert "ti-card" in text and "post on TikTok" in text and "ti-hit-count" in text
     box.value = "'; DROP TABLE posts; --"
     button.click()
     assert "Traceback" not in texts(panel) and ("No posts match" in texts(panel) or "ti-card" in texts(panel))
@@ -282,9 +291,16 @@ def test_reports_switch_and_download(ws):
     kind.value = "top authors"
     assert find(panel, w.Dropdown, description="Metric")[0].value == "followers" and "unique_id" in texts(panel)
     kind.value = "top posts in feed"
-    assert "collections" in texts(panel) and "top-posts-in-feed.xlsx" in texts(panel)
+
+    def prepared() -> str:
+        for button in find(panel, w.Button, description="Prepare download"):
+            button.click()  # the files are built on click
+        return texts(panel)
+
+    assert "collections" in texts(panel) and "top-posts-in-feed.xlsx" not in texts(panel)
+    assert "top-posts-in-feed.xlsx" in prepared() and "top-posts-in-feed-excel.csv" in prepared()
     find(panel, w.Dropdown, description="Hashtag")[0].value = "klimat"
-    assert "top-posts-in-feed-klimat.csv" in texts(panel)
+    assert "top-posts-in-feed-klimat.csv" in prepared()
 
 
 def test_report_archive_lists_built_in_and_published_reports_newest_first_and_opens_them(ws):
@@ -332,11 +348,24 @@ def test_launcher_hides_sources_and_requires_a_token_off_loopback():
     assert "--strip_sources=True" in args and "--show_tracebacks=False" in args
     assert any(a.startswith("--MappingKernelManager.cull_idle_timeout=") for a in args)
     args, token = launcher.voila_command(host="0.0.0.0", port=9000)
-    assert token and len(token) >= 24 and f"--token={token}" in args
+    assert token and len(token) >= 24 and not any(token in a for a in args)  # never on argv (``ps`` shows it)
     args, token = launcher.voila_command(host="192.168.1.5", token="abc123")
-    assert token == "abc123" and "--token=abc123" in args
+    assert token == "abc123" and not any("abc123" in a or a.startswith("--token") for a in args)
+    assert launcher.voila_environment("192.168.1.5", token)["JUPYTER_TOKEN"] == "abc123"  # in the environment instead
+    assert launcher.voila_environment()["JUPYTER_TOKEN"] == ""  # loopback: explicitly none (not one inherited)
     with pytest.raises(launcher.LauncherError):
         launcher.voila_command(host="0.0.0.0", token="  ")
+
+
+def test_the_server_takes_the_token_out_of_its_environment_before_kernels_inherit_it():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("voila_app_for_test", launcher.VOILA_APP)
+    voila_app = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(voila_app)
+    environ = {"JUPYTER_TOKEN": "s3cret", "PATH": "/bin"}
+    assert voila_app.take_token(environ) == "s3cret" and "JUPYTER_TOKEN" not in environ
+    assert voila_app.take_token({}) == ""
 
 
 def test_a_report_recorded_relative_to_the_project_folder_is_found(workspace, tmp_path, monkeypatch):
@@ -374,3 +403,18 @@ def test_popularity_marks_each_snapshot_only_while_they_can_be_told_apart():
     assert popularity_figure(frame(MARKERS_UP_TO)).data[0].mode == "lines+markers"
     month = popularity_figure(frame(30 * 48))  # a month of 30-minute monitoring
     assert month.data[0].mode == "lines" and len(month.data[0].x) == 30 * 48
+
+
+def test_related_and_search_pages_offer_the_networks_for_download(ws):
+    import base64
+
+    import networkx as nx
+
+    for panel, kind in ((ti.related_hashtags_panel(None, min_lift=0), "cotag"), (ti.duplicates_panel(None), "duplicates")):
+        text = texts(panel)
+        found = re.search(rf'download="{kind}-network.gexf" href="data:application/gexf\+xml;base64,([^"]+)"', text)
+        assert found, (kind, text[-500:])
+        graph = nx.read_gexf(io.BytesIO(base64.b64decode(found.group(1))), version="1.3")
+        assert graph.number_of_edges() > 0 and all("posts" in a for _, a in graph.nodes(data=True))
+        assert f"{kind}-network.graphml" in text and f"{kind}-network.csv" in text
+        assert seeding.SECRET not in base64.b64decode(found.group(1)).decode()

@@ -61,7 +61,8 @@ def server(tmp_path_factory):
     db = seeding.small(workspace)
     base = settings_module.load_settings(environ={}, dotenv=None)
     previous = settings_module.get_settings()
-    settings_module.configure(base, workspace=workspace, ms_token=seeding.SECRET)
+    # the suite's checks read English; the Swedish default is checked page by page with ?lang=sv
+    settings_module.configure(base, workspace=workspace, ms_token=seeding.SECRET, ui_language="en")
     port = _free_port()
     log = (workspace.parent / "voila.log").open("wb")
     process, address = launcher.launch(port=port, stdout=log, stderr=subprocess_stdout())
@@ -151,8 +152,8 @@ def test_the_address_opens_the_index_dashboard_not_a_file_list(page, server):
     text = body_text(page)
     assert all(what in text for _, _, what in launcher_dashboards())  # what each dashboard shows
     assert re.search(
-        r"posts last collected \d{4}-\d\d-\d\d \d\d:\d\d UTC \(\d+ (min|h|days) ago\)", page.inner_text(".ti-freshness")
-    )  # how fresh the data is
+        r"posts last collected \d{4}-\d\d-\d\d \d\d:\d\d Europe/Stockholm \(\d+ (min|h|days) ago\)", page.inner_text(".ti-freshness")
+    )  # how fresh the data is, in the desk's time zone
     assert "Select items" not in text and ".ipynb" not in text
     no_traceback(page)
     for tree in ("voila/tree", "voila/tree/", "voila/tree/pipelines"):  # Voilà's file list: the index instead
@@ -175,6 +176,7 @@ def test_with_a_token_nothing_is_listed_without_it(browser, tmp_path):
         try:
             base = address.split("?")[0]
             _wait_http(address)
+            assert token not in Path(f"/proc/{process.pid}/cmdline").read_bytes().decode(errors="replace")  # not visible in ps
             context = browser.new_context()
             page = context.new_page()
             for path in ("", "voila/tree", "voila/tree/dashboards", "voila/render/index.ipynb"):
@@ -235,6 +237,9 @@ def test_trends_filter_detail_and_download(page, server, tmp_path):
         timeout=RENDER_TIMEOUT_MS,
     )
     assert page.locator(".ti-card .ti-watch").first.get_attribute("href").startswith("https://www.tiktok.com/@")
+    assert page.locator("a.ti-download").count() == 0  # built on click, not on every render
+    page.locator("button.ti-prepare-downloads").first.click()
+    page.wait_for_selector("a.ti-download:has-text('CSV for Excel')", timeout=RENDER_TIMEOUT_MS)
     with page.expect_download() as download:
         page.locator("a.ti-download:has-text('Download Excel')").first.click()
     saved = tmp_path / download.value.suggested_filename
@@ -243,6 +248,44 @@ def test_trends_filter_detail_and_download(page, server, tmp_path):
 
     book = openpyxl.load_workbook(saved)
     assert saved.name == "trending-posts-1d-views.xlsx" and book.active.max_row > 1
+    no_traceback(page)
+
+
+def test_a_shared_link_opens_the_view_it_names(page, server):
+    """``trends.ipynb?hashtag=klimat&window=30d`` opens with those filters, and its "link to this view" says them."""
+    page.goto(server["url"] + "voila/render/trends.ipynb?hashtag=klimat&window=1d", timeout=RENDER_TIMEOUT_MS)
+    page.wait_for_selector(".ti-share", timeout=RENDER_TIMEOUT_MS)
+    assert page.locator(".widget-toggle-buttons button.mod-active").first.inner_text().strip() == "1d"
+    assert page.locator(".widget-dropdown:has-text('Hashtag') select").first.evaluate("s => s.options[s.selectedIndex].text") == "#klimat"
+    href = page.locator("a.ti-share").first.get_attribute("href")
+    assert "hashtag=klimat" in href and "window=1d" in href
+    page.click(".widget-toggle-buttons button:has-text('7d')")
+    page.wait_for_function(
+        "() => document.querySelector('a.ti-share').getAttribute('href').includes('window=7d')", timeout=RENDER_TIMEOUT_MS
+    )
+    no_traceback(page)
+
+
+SWEDISH = {  # a dashboard, what to wait for, and words only the Swedish page shows
+    "index": ("a.ti-dashboard-link", []),
+    "overview": (".ti-run", ["inlägg", "bevakade hashtaggar", "nästa körning"]),
+    "trends": (".ti-trending", ["Period", "Rangordna", "Förbered nedladdning", "Länk till den här vyn", "Tider i Europe/Stockholm"]),
+    "search": (".ti-dup-group", ["Sök med bild", "Kopiera länk"]),
+}
+
+
+@pytest.mark.parametrize("name", list(SWEDISH))
+def test_every_dashboard_in_swedish(page, server, name):
+    """The same server, the page asked for in Swedish (``?lang=sv``; the setting's default): Swedish
+    labels, numbers with Swedish digit groups, no English leftovers among the converted ones."""
+    ready, words = SWEDISH[name]
+    page.goto(server["url"] + f"voila/render/{name}.ipynb?lang=sv", timeout=RENDER_TIMEOUT_MS)
+    page.wait_for_selector(ready, timeout=RENDER_TIMEOUT_MS)
+    text = body_text(page)
+    for word in words:
+        assert word in text, (name, word)
+    for english in ("Rank by", "Prepare download", "Link to this view", "Search by image", "next run"):
+        assert english not in text, (name, english)
     no_traceback(page)
 
 
@@ -286,6 +329,12 @@ def test_reports_switch_filter_and_download_csv(page, server, tmp_path):
     page.click(".widget-toggle-buttons button:has-text('top authors')")
     page.wait_for_selector(".ti-report >> text=unique_id", timeout=RENDER_TIMEOUT_MS)
     page.select_option(".widget-dropdown:has-text('Hashtag') select", label="#klimat")
+    page.wait_for_selector(".ti-report >> text=Rows 1–", timeout=RENDER_TIMEOUT_MS)  # an interactive table: every row, paged
+    link = page.locator("a.ti-download[download='top-authors-klimat.csv']")
+    deadline = time.monotonic() + RENDER_TIMEOUT_MS / 1000
+    while link.count() == 0 and time.monotonic() < deadline:  # the files are built on click (of the filtered table's button)
+        page.locator("button.ti-prepare-downloads").last.click()
+        page.wait_for_timeout(1000)
     page.wait_for_selector("a.ti-download[download='top-authors-klimat.csv']", timeout=RENDER_TIMEOUT_MS)
     with page.expect_download() as download:
         page.click("a.ti-download[download='top-authors-klimat.csv']")

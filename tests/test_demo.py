@@ -21,7 +21,7 @@ pytestmark = pytest.mark.slow
 END = dt.datetime(2026, 11, 17, 11, 47)  # UTC; no daylight-saving change in the days before
 
 
-def test_the_timeline_holds_every_firing_of_the_five_schedules_in_order():
+def test_the_timeline_holds_every_firing_of_the_six_schedules_in_order():
     firings = demo.timeline(END - dt.timedelta(days=14), END)
     assert Counter(f.job for f in firings) == {
         "hashtag-monitoring": 672,
@@ -29,6 +29,7 @@ def test_the_timeline_holds_every_firing_of_the_five_schedules_in_order():
         "post-trends": 42,
         "author-trends": 42,
         "association-rules": 14,
+        "recheck": 56,
     }
     assert [f.at for f in firings] == sorted(f.at for f in firings)
     assert END - dt.timedelta(days=14) < firings[0].at and firings[-1].at <= END
@@ -65,15 +66,17 @@ def query(workspace: Path, sql: str, params=None):
 def test_every_monitoring_firing_snapshots_at_its_simulated_time(built):
     workspace = built["workspace"]
     firings = demo.timeline(END - dt.timedelta(days=1), END)
-    assert built["demo"].firings == len(firings) == 58
+    assert built["demo"].firings == len(firings) == 62
     snapshots = query(workspace, "SELECT collected_at, count(*) FROM hashtag_stats GROUP BY collected_at ORDER BY collected_at")
     # monitoring and each collection (it reads the hashtag's page too) snapshot, + the real flows at the end
     expected = sorted({f.at for f in firings if f.job in ("hashtag-monitoring", "content")} | {END})
     assert [t for t, _ in snapshots] == expected
     assert {n for _, n in snapshots} == {len(demo.HASHTAGS)}
     collections = query(workspace, "SELECT DISTINCT collected_at FROM post_stats ORDER BY 1")
-    assert [t for (t,) in collections] == sorted({f.at for f in firings if f.job == "content"} | {END})
-    assert query(workspace, "SELECT count(*) FROM rejects")[0][0] == 0
+    # each collection snapshots the posts' counts, and so does each recheck (the item detail of the posts still there)
+    assert [t for (t,) in collections] == sorted({f.at for f in firings if f.job in ("content", "recheck")} | {END})
+    # no reject but the rechecks' answers for posts TikTok no longer shows (they hold no post)
+    assert query(workspace, "SELECT count(*) FROM rejects WHERE reason NOT LIKE 'TikTok answered statusCode 10%: no post'")[0][0] == 0
 
 
 def test_the_flows_and_the_weekly_job_ran_for_real_with_reports(built):
@@ -82,7 +85,7 @@ def test_the_flows_and_the_weekly_job_ran_for_real_with_reports(built):
         flow: (status, path)
         for flow, status, path in query(workspace, "SELECT flow, status, notebook_path FROM runs WHERE notebook_path IS NOT NULL")
     }
-    assert set(runs) == {"hashtag-monitoring", "content", "post-trends", "author-trends", "association-rules", "weekly-brief"}
+    assert set(runs) == {"hashtag-monitoring", "content", "post-trends", "author-trends", "association-rules", "recheck", "weekly-brief"}
     for flow, (status, path) in runs.items():
         assert status == "completed", flow
         assert Path(path).with_suffix(".html").is_file(), flow
@@ -92,8 +95,14 @@ def test_the_flows_and_the_weekly_job_ran_for_real_with_reports(built):
     assert jobs.problems(job, workspace / "jobs.toml") == []
     assert sorted(built["demo"].flows) == sorted(runs)
     assert query(workspace, "SELECT count(*) FROM image_hashes")[0][0] > 0  # covers hashed for image search
+    # the demo's alert rules sent their digests to a local webhook during the replay: near-duplicate copies at the first collection
+    inbox = [json.loads(line) for line in (workspace / "alerts-inbox.jsonl").read_text().splitlines()]
+    assert {m["rule"] for m in inbox} <= {"gone", "spike", "copies"} and "copies" in built["demo"].alerts
+    assert all(item["link"].startswith("https://www.tiktok.com/") for m in inbox for item in m["items"])
+    assert (workspace / "alerts.demo.toml").is_file() and not (workspace / "alerts.toml").exists()
+    assert query(workspace, "SELECT count(*) FROM post_checks")[0][0] > 0  # the rechecks ran
     summary = built["demo"].summary()
-    assert "\n" not in summary and "58 scheduled firings fast-forwarded, 6 real flow runs with reports" in summary
+    assert "\n" not in summary and "62 scheduled firings fast-forwarded, 7 real flow runs with reports" in summary
 
 
 def test_a_second_run_reuses_the_finished_demo(built, capsys):

@@ -157,7 +157,7 @@ def test_schedules_lists_valid_jobs_with_their_cron_and_says_which_are_skipped(p
     assert main(["schedules"]) == 0
     captured = capsys.readouterr()
     lines = captured.out.strip().splitlines()
-    assert len(lines) == 6  # five built-in + the one valid job
+    assert len(lines) == 7  # six built-in + the one valid job
     assert lines[-1].split()[:6] == ["good", "*/15", "*", "*", "*", "*"] and lines[-1].endswith("(your job)")
     skipped = captured.err.strip().splitlines()
     assert len(skipped) == 5 and all(line.startswith("skipped job ") for line in skipped)

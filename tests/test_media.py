@@ -122,7 +122,7 @@ def test_collection_downloads_covers_of_new_posts_only(tiktok, con):
 def test_collected_covers_give_image_search_and_ocr_real_work(tiktok, con, workspace):
     collect(con, ["valet2026"], max_posts=120)
     world = tiktok.world
-    rows = con.execute("SELECT post_id, path FROM media").fetchall()
+    rows = con.execute("SELECT post_id, path FROM media WHERE kind = 'cover'").fetchall()
     kinds = {world.posts_by_id[pid].cover_kind for pid, _ in rows}
     assert kinds == {"text", "dup", "plain"}
     groups: dict[int, list] = {}

@@ -228,6 +228,14 @@ def test_a_busy_database_is_read_from_its_copy_and_the_notice_says_so(held):
     [as_of] = seen
     assert as_of == held.with_name("tiktok.read.duckdb").stat().st_mtime
     notice = data.copy_notice(as_of)
+    assert "skriver till databasen" in notice and "visar data från" in notice and "ladda om" in notice  # Swedish, the default
+    from tiktok_intel import texts
+
+    texts.use("en")
+    try:
+        notice = data.copy_notice(as_of)
+    finally:
+        texts.use(None)
     assert "is writing" in notice and "showing the data as of" in notice and "refresh for the latest" in notice
 
 
@@ -240,10 +248,13 @@ def test_a_busy_database_without_a_copy_is_busy(held):
 def test_a_panel_shows_the_copy_under_a_notice(held):
     panel = ti.counts_panel(None)
     text = texts(panel)
-    assert "data-what='tracked hashtags'" in text and "showing the data as of" in text, text[:2000]
-    assert ">1</div><div style='color:#555'>tracked hashtags" in text
+    from tiktok_intel.texts import t
+
+    as_of = t("copy_notice", when="").split(":")[0]  # in the dashboards' language (default Swedish)
+    assert "data-what='tracked hashtags'" in text and as_of in text and "visar data från" in text, text[:2000]
+    assert f">1</div><div style='color:#555'>{t('tracked hashtags')}" in text
     tracked_list = texts(ti.tracked_panel(None))
-    assert tracked_list.count("showing the data as of") == 1 and "alpha" in tracked_list and "beta" not in tracked_list
+    assert tracked_list.count(as_of) == 1 and "alpha" in tracked_list and "beta" not in tracked_list
 
 
 def test_a_dashboard_edit_takes_the_write_lock_and_publishes(db):

@@ -1,4 +1,4 @@
-"""The one table of schedules: the five jobs, their cron strings, the time zone setting, next run
+"""The one table of schedules: the six jobs, their cron strings, the time zone setting, next run
 times (daylight saving included), and `tiktok-intel schedules`."""
 
 from __future__ import annotations
@@ -14,13 +14,14 @@ from tiktok_intel.cli import main
 from tiktok_intel.schedules import ScheduleError
 
 
-def test_the_five_jobs_and_what_each_runs():
+def test_the_six_jobs_and_what_each_runs():
     assert [(j.name, j.cron) for j in schedules.JOBS] == [
         ("hashtag-monitoring", "*/30 * * * *"),
         ("content", "1 0,8,16 * * *"),
         ("post-trends", "0 1,9,17 * * *"),
         ("author-trends", "5 1,9,17 * * *"),
         ("association-rules", "30 1 * * *"),
+        ("recheck", "20 */6 * * *"),
     ]
     assert {j.name: j.notebook for j in schedules.JOBS} == {
         "hashtag-monitoring": "hashtag_monitoring",
@@ -28,6 +29,7 @@ def test_the_five_jobs_and_what_each_runs():
         "post-trends": "post_trends",
         "author-trends": "author_trends",
         "association-rules": "association_rules",
+        "recheck": "recheck",
     }
     from tiktok_intel.notebooks import pipeline_names
 
@@ -97,7 +99,7 @@ def test_a_bad_time_zone_is_one_line_naming_the_setting(workspace):
 def test_cli_schedules_prints_cron_time_zone_and_three_next_times(workspace, capsys, monkeypatch):
     assert main(["schedules"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
-    assert len(lines) == 5
+    assert len(lines) == len(schedules.JOBS) == 6
     assert lines[1].split()[:6] == ["content", "1", "0,8,16", "*", "*", "*"] and "Europe/Stockholm" in lines[1]
     assert len(re.findall(r"\d{4}-\d\d-\d\d \d\d:\d\d", lines[1])) == 3  # three next times
     monkeypatch.setenv("TIKTOK_INTEL_TIMEZONE", "Mars/Olympus")

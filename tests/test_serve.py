@@ -28,6 +28,7 @@ EXPECTED = {
     "post-trends": "0 1,9,17 * * *",
     "author-trends": "5 1,9,17 * * *",
     "association-rules": "30 1 * * *",
+    "recheck": "20 */6 * * *",
 }
 
 
@@ -102,7 +103,7 @@ def served(tmp_path_factory):
                 found = httpx.post(f"{api}/deployments/filter", json={}, timeout=5).json()
             except (httpx.HTTPError, ValueError):
                 return None
-            return found if len(found) == 6 else None
+            return found if len(found) == len(EXPECTED) + 1 else None
 
         found = wait_for(deployments, 120, "the five deployments and the valid user job")
         yield {
@@ -239,3 +240,59 @@ def test_ctrl_c_stops_serve_and_its_server_cleanly(served):
     assert "stopped" in output and "Traceback" not in output
     with pytest.raises(httpx.HTTPError):
         httpx.get(f"{served['api']}/health", timeout=3)
+
+
+def test_after_a_restart_serve_keeps_its_schedules(served):
+    """Stopped (Ctrl-C pauses the deployments, Prefect's runner does) and started again on the same
+    workspace, as a service manager restarts it: the same deployments, active again, with runs scheduled."""
+    process = served["process"]
+    if process.poll() is None:  # run alone: stop the first serve here
+        process.send_signal(signal.SIGINT)
+        process.wait(150)
+    workspace = served["workspace"]
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "TIKTOK_INTEL_"))}
+    env.update({"TIKTOK_INTEL_WORKSPACE": str(workspace), "PREFECT_UI_ENABLED": "false", "TIKTOK_INTEL_PROGRESS": "0"})
+    api = f"http://127.0.0.1:{port}/api"
+    with open(workspace.parent / "serve-again.log", "w") as log:
+        again = subprocess.Popen(
+            [sys.executable, "-m", "tiktok_intel", "serve", "--port", str(port)],
+            cwd=str(workspace.parent),
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+        try:
+
+            def active():
+                if again.poll() is not None:
+                    raise AssertionError((workspace.parent / "serve-again.log").read_text()[-2000:])
+                try:
+                    found = httpx.post(f"{api}/deployments/filter", json={}, timeout=5).json()
+                except (httpx.HTTPError, ValueError):
+                    return None
+                mine = {d["name"]: d for d in built_in(found)}
+                if set(mine) != set(EXPECTED) or any(d["paused"] for d in mine.values()):
+                    return None
+                return mine
+
+            mine = wait_for(active, 150, "the five deployments, active again after the restart")
+            for name, cron in EXPECTED.items():
+                [schedule] = mine[name]["schedules"]
+                assert schedule["schedule"]["cron"] == cron and schedule["active"] is True
+
+            def scheduled():
+                runs = httpx.post(
+                    f"{api}/flow_runs/filter", json={"flow_runs": {"state": {"type": {"any_": ["SCHEDULED"]}}}}, timeout=5
+                ).json()
+                return {r["deployment_id"] for r in runs} >= {d["id"] for d in mine.values()}
+
+            wait_for(scheduled, 90, "scheduled runs of every deployment after the restart")
+        finally:
+            again.send_signal(signal.SIGINT)
+            try:
+                again.wait(150)
+            except subprocess.TimeoutExpired:
+                again.kill()
+                again.wait(10)

@@ -50,7 +50,7 @@ def test_nothing_is_read_at_import():
 def test_readme_settings_reference_matches_the_declaration():
     readme = (PROJECT / "README.md").read_text(encoding="utf-8")
     assert s.settings_table_markdown() in readme, "regenerate with: tiktok-intel settings --markdown"
-    documented = set(re.findall(r"`(TIKTOK_INTEL_[A-Z_]+)`", readme))
+    documented = set(re.findall(r"`(TIKTOK_INTEL_[A-Z0-9_]+)`", readme))
     assert {x.env for x in s.DECLARED} <= documented
 
 

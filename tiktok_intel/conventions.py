@@ -146,3 +146,58 @@ def host_allowed(url: str, hosts: Iterable[str]) -> bool:
         if allowed and (host == allowed or host.endswith("." + allowed)):
             return True
     return False
+
+
+# ------------------------------------------------------------------------ accounts and keywords
+
+#: The kinds of tracked item (``tiktok_intel.tracking``): hashtags in ``tracked_hashtags``, the rest in ``tracked_items``.
+TRACKED_KINDS = ("hashtag", "account", "keyword")
+#: TikTok usernames: 2 to 24 letters, digits, underscores and periods.
+ACCOUNT_MAX_LENGTH = 24
+KEYWORD_MAX_LENGTH = 100
+_ACCOUNT_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_.")
+_PROFILE_PREFIXES = ("https://www.tiktok.com/@", "http://www.tiktok.com/@", "https://tiktok.com/@", "www.tiktok.com/@", "tiktok.com/@")
+
+
+def account(name: object) -> str | None:
+    """``" @SVTNyheter "`` or ``"https://www.tiktok.com/@svtnyheter?lang=sv"`` -> ``"svtnyheter"`` (the
+    unique id, lower case, as ``author_names`` keys it); empty -> None."""
+    if name is None:
+        return None
+    text = unicodedata.normalize("NFC", str(name)).strip()
+    lowered = text.lower()
+    for prefix in _PROFILE_PREFIXES:
+        if lowered.startswith(prefix):
+            text = text[len(prefix) - 1 :].split("?", 1)[0].split("/", 1)[0]
+            break
+    return text.lstrip("@").strip().lower() or None
+
+
+def account_problem(name: str) -> str | None:
+    """Why the normalised ``name`` cannot be a TikTok username, or None."""
+    if len(name) < 2 or len(name) > ACCOUNT_MAX_LENGTH:
+        return f"{len(name)} characters long: TikTok usernames have 2 to {ACCOUNT_MAX_LENGTH}"
+    bad = next((ch for ch in name if ch not in _ACCOUNT_CHARS), None)
+    if bad is not None:
+        return f"contains {bad!r}: usernames hold only letters a-z, digits, '_' and '.'"
+    if name.endswith("."):
+        return "ends with '.', which no username does"
+    return None
+
+
+def keyword(text: object) -> str | None:
+    """A search keyword as it is tracked: NFC, lower case, inner whitespace one space; empty -> None."""
+    if text is None:
+        return None
+    words = unicodedata.normalize("NFC", str(text)).lower().split()
+    return " ".join(words) or None
+
+
+def keyword_problem(text: str) -> str | None:
+    """Why the normalised keyword ``text`` cannot be searched for, or None."""
+    if len(text) > KEYWORD_MAX_LENGTH:
+        return f"{len(text)} characters long (at most {KEYWORD_MAX_LENGTH})"
+    bad = next((ch for ch in text if unicodedata.category(ch) in _NOT_IN_HASHTAGS - {"Zs"}), None)
+    if bad is not None:
+        return f"holds {bad!r} (U+{ord(bad):04X}, {unicodedata.category(bad)})"
+    return None

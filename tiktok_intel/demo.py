@@ -41,6 +41,10 @@ from .store import readcopy
 
 #: What the demo tracks: one hashtag of each of the offline TikTok's topics.
 HASHTAGS = ("valet2026", "klimat", "fotboll", "melodifestivalen", "fika")
+#: Accounts and a keyword the demo follows beside the hashtags (issue 17).
+FOLLOWED = (("account", "svtnyheter"), ("account", "aftonbladet"), ("keyword", "klimatet"))
+#: Top comments per post the demo collects (fewer than the default, to keep the demo quick).
+DEMO_COMMENTS_PER_POST = 10
 DAYS = 14
 #: Posts per hashtag per collection (the setting's default, 500, is for TikTok itself).
 MAX_POSTS = 30
@@ -49,6 +53,34 @@ MARKER = "demo.json"
 #: The msToken the demo collects with: the offline TikTok accepts any; it is still a secret setting.
 TOKEN = "demo-offline-msToken"
 WEEKLY_NOTEBOOK = EXPLORATORY_DIR / "weekly_hashtag_brief.ipynb"
+#: The share of the offline TikTok's posts that are removed, made private or blocked in the region some hours after posting.
+FATE_RATE = 0.05
+#: Posts one recheck asks about (the setting's default, 500, is for TikTok itself).
+RECHECK_MAX_POSTS = 60
+#: The demo's alert rules, sent to a local webhook (its URL filled in); kept as alerts.demo.toml afterwards.
+DEMO_ALERTS = """# The demo's alert rules: they sent their digests to a local webhook while the fortnight was replayed
+# (each message is a line of alerts-inbox.jsonl). Rename this file alerts.toml, with a channel of yours, to use them.
+[channels.desk-webhook]
+kind = "webhook"
+url = "{url}"
+
+[rules.gone]
+kind = "removed"
+channels = ["desk-webhook"]
+
+[rules.spike]
+kind = "growth"
+entity = "post"
+metric = "views"
+window = "1d"
+threshold = 20000
+channels = ["desk-webhook"]
+
+[rules.copies]
+kind = "duplicates"
+min_accounts = 2
+channels = ["desk-webhook"]
+"""
 
 
 class DemoError(TikTokIntelError):
@@ -66,6 +98,7 @@ class Demo:
     firings: int = 0
     flows: list[str] = dataclasses.field(default_factory=list)
     media: str = ""
+    alerts: dict[str, int] = dataclasses.field(default_factory=dict)  # rule -> digests that arrived at the local webhook
     seconds: float = 0.0
     reused: bool = False
 
@@ -79,8 +112,14 @@ class Demo:
         return (
             f"demo: {days:g} days ({self.start:%Y-%m-%d %H:%M} to {self.end:%Y-%m-%d %H:%M} UTC) replayed in {self.seconds:.0f} s: "
             f"{self.firings} scheduled firings fast-forwarded, {len(self.flows)} real flow runs with reports, {self.media}; "
-            f"workspace {self.workspace}"
+            f"{self._alerts()}; workspace {self.workspace}"
         )
+
+    def _alerts(self) -> str:
+        if not self.alerts:
+            return "no alert reached the local webhook"
+        shown = ", ".join(f"{rule} {n}" for rule, n in sorted(self.alerts.items()))
+        return f"{sum(self.alerts.values())} alert digests at the local webhook ({shown})"
 
 
 def _marker(workspace: Path) -> dict | None:
@@ -112,6 +151,9 @@ def _claim(workspace: Path, rebuild: bool) -> dict | None:
             "search",
             "prefect",
             "jobs.toml",
+            "alerts.toml",
+            "alerts.demo.toml",
+            "alerts-inbox.jsonl",
             MARKER,
         ):
             target = workspace / name
@@ -138,6 +180,7 @@ def build(
     """Build (or reuse) the demo workspace; returns what was done (``summary()`` is one line).
     ``run_flow``: how to run the real flows at the end (none: the replay only)."""
     from . import jobs
+    from .alerts.inbox import WebhookInbox
     from .offline import World
     from .search import process_media
 
@@ -156,15 +199,23 @@ def build(
     workspace.mkdir(parents=True, exist_ok=True)
     (workspace / MARKER).write_text(json.dumps({"complete": False, "start": start.isoformat(), "end": end.isoformat()}))
     demo = Demo(workspace, start, end)
-    with offline_workspace(
-        workspace,
-        hashtags=HASHTAGS,
-        at=start,
-        ms_token=TOKEN,
-        world=World(SEED, hashtags=HASHTAGS, epoch=start),
-        timeout_seconds=10,
-        max_posts=MAX_POSTS,
-    ) as ws:
+    with (
+        WebhookInbox(workspace / "alerts-inbox.jsonl") as inbox,
+        offline_workspace(
+            workspace,
+            hashtags=HASHTAGS,
+            at=start,
+            ms_token=TOKEN,
+            world=World(SEED, hashtags=HASHTAGS, epoch=start, fate_rate=FATE_RATE),
+            timeout_seconds=10,
+            max_posts=MAX_POSTS,
+            recheck_max_posts=RECHECK_MAX_POSTS,
+            follow=FOLLOWED,
+            comments_per_post=DEMO_COMMENTS_PER_POST,
+        ) as ws,
+    ):
+        alerts_file = ws.settings.workspace_path / "alerts.toml"
+        alerts_file.write_text(DEMO_ALERTS.format(url=inbox.url), encoding="utf-8")  # the replay runs them after each firing
         moments = timeline(start, end)  # in the demo's settings' time zone (the default), whatever the environment says
         shown = progress(iterable=moments, desc="demo: fast-forward", unit="firing", leave=True)
         with progress_module.quiet():  # one bar for the replay, not one per step
@@ -188,6 +239,13 @@ def build(
                 demo.flows = _real_flows(run_flow, say)
             with ws.connection() as con:
                 demo.media = process_media(con).summary()
+                demo.media += "; " + spoken_example(con)
+        for message in inbox.messages:
+            rule = message.get("rule", "?")
+            demo.alerts[rule] = demo.alerts.get(rule, 0) + 1
+            if demo.alerts[rule] <= 2:  # the first two of each rule, as the desk saw them arrive
+                say(f"demo: alert at the local webhook ({message.get('at', '?')} UTC): {message.get('subject', '')}")
+        alerts_file.replace(alerts_file.with_name("alerts.demo.toml"))  # its webhook stops with the build
     settings_module.configure(previous, workspace=workspace, db="")  # what `run` serves next
     demo.seconds = time.perf_counter() - started
     (workspace / MARKER).write_text(
@@ -198,10 +256,25 @@ def build(
                 "end": end.isoformat(),
                 "built_in_seconds": round(demo.seconds, 1),
                 "hashtags": list(HASHTAGS),
+                "followed": [list(item) for item in FOLLOWED],
             }
         )
     )
     return demo
+
+
+#: A word the offline TikTok's videos say and no caption or image holds.
+SPOKEN_WORD = "statsbudget"
+
+
+def spoken_example(con) -> str:
+    """One line: what a search for :data:`SPOKEN_WORD` finds, and that it is only in what is said."""
+    from .search import search_text
+
+    hits = search_text(con, SPOKEN_WORD, limit=1000)
+    spoken = [h for h in hits if [m.place for m in h.matches] == ["speech"]]
+    first = spoken[0].matches[0].label if spoken else "no match"
+    return f'search "{SPOKEN_WORD}" finds {len(hits)} posts, {len(spoken)} of them only by what is said ({first})'
 
 
 def _real_flows(run_flow: RunFlow, say: Callable[[str], None]) -> list[str]:

@@ -8,6 +8,7 @@ file. The shape is detected from the content, not the file name.
 from __future__ import annotations
 
 import codecs
+import concurrent.futures
 import datetime as dt
 import gzip
 import os
@@ -26,7 +27,7 @@ from .raw import RawPage, TooLargeError, inflate, new_run_id, write_page
 from .settings import Settings, get_settings
 
 GZIP_MAGIC = b"\x1f\x8b"
-_SUFFIX = {"json": ".json", "ndjson": ".ndjson", "html": ".html", "empty": ".json"}
+_SUFFIX = {"json": ".json", "ndjson": ".ndjson", "html": ".html", "empty": ".json", "csv": ".csv"}
 
 
 DATA_SUFFIXES = (".json", ".ndjson", ".jsonl", ".html", ".htm", ".json.gz", ".ndjson.gz", ".jsonl.gz")
@@ -168,7 +169,9 @@ def _kind(path: Path, data: bytes) -> str:
         kind = "ndjson"
     if kind is None:
         accepted = "; ".join(SHAPES.values())
-        raise UnsupportedInputError(f"{_name(path)}: not TikTok data (not JSON, NDJSON or a TikTok HTML page); accepted shapes: {accepted}")
+        raise UnsupportedInputError(
+            f"{_name(path)}: not TikTok data (not JSON, NDJSON, a TikTok HTML page or a tiktok-scraper CSV); accepted shapes: {accepted}"
+        )
     try:
         data[:65536].decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -210,6 +213,10 @@ def copy_to_raw(
     )
 
 
+#: Threads copying files into the raw zone (the time is the disk's: fsync).
+COPY_THREADS = 4
+
+
 def import_paths(
     con: duckdb.DuckDBPyConnection, paths: Iterable[str | Path], *, collected_at: dt.datetime | None = None, raw_dir: Path | None = None
 ) -> IngestStats:
@@ -227,11 +234,22 @@ def import_paths(
     checked = [_check(path) for path in files]  # refuse a bad file before anything is copied
     run_id = new_run_id()
     pages, changed = [], []
-    for n, (path, info) in enumerate(zip(files, checked, strict=True)):
+
+    def copy(job: tuple[int, tuple[Path, os.stat_result]]) -> RawPage | ChangedFileError:
+        n, (path, info) = job
         try:
-            pages.append(copy_to_raw(path, run_id=run_id, page=n, collected_at=collected_at, raw_dir=raw_dir, checked=info))
+            return copy_to_raw(path, run_id=run_id, page=n, collected_at=collected_at, raw_dir=raw_dir, checked=info)
         except ChangedFileError as exc:
-            changed.append(str(exc))
+            return exc
+
+    # copied by a few threads: each page is written and fsync'ed (twice, body and meta), and the
+    # waits for the disk overlap; the pages keep their order
+    with concurrent.futures.ThreadPoolExecutor(max_workers=COPY_THREADS) as pool:
+        for result in pool.map(copy, enumerate(zip(files, checked, strict=True))):
+            if isinstance(result, ChangedFileError):
+                changed.append(str(result))
+            else:
+                pages.append(result)
     stats = after_ingest(con, ingest_pages(con, pages, desc="import"))
     stats.skipped_files = [str(p) for p in skipped]
     if changed:

@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from . import clock
+from . import clock, rawshare
 from .errors import RawZoneError
 from .settings import get_settings
 
@@ -51,6 +51,11 @@ NO_ROOM = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 #: How a damaged page's identity starts (its ``sha256`` in ``raw_pages`` and ``rejects``): never a real checksum.
 CORRUPT_PREFIX = "corrupt-"
 _RESTORE = "restore it from a backup, then run `tiktok-intel process`"
+
+
+#: gzip level of compressed raw bodies: 6 writes a feed page 5.7x faster than 9 for 4 % more bytes
+#: (7.9 % against 7.6 % of the JSON; bench/imports.py). Any level reads back the same.
+GZIP_LEVEL = 6
 
 
 def new_run_id(now: dt.datetime | None = None) -> str:
@@ -274,8 +279,10 @@ def write_page(
             raise RawZoneError(f"{mpath} already exists with other content: raw pages are never overwritten; use a new run id")
         if not (shared_body and body_path.is_file()):  # a shared body already there (an earlier or killed import) is kept as it is
             body_path.parent.mkdir(parents=True, exist_ok=True)
-            _atomic_write(body_path, gzip.compress(data, mtime=0) if compress else data)
+            _atomic_write(body_path, gzip.compress(data, compresslevel=GZIP_LEVEL, mtime=0) if compress else data)
         _atomic_write(mpath, text)
+        if get_settings().raw_url:  # the shared raw store (docs/scaling.md): body first, then the meta file
+            rawshare.put(root, [body_path, mpath])
     except OSError as exc:
         if exc.errno in NO_ROOM:
             raise RawZoneError(
@@ -373,6 +380,8 @@ def _bodies(names: list[str]) -> dict[str, str]:
 def iter_pages(raw_dir: Path | None = None) -> Iterator[RawPage]:
     """Every complete page, oldest fetch first (ties: by path); a damaged one with its ``problem``."""
     root = Path(raw_dir or get_settings().raw_dir)
+    if get_settings().raw_url:  # the pages other machines put in the shared raw store first (docs/scaling.md)
+        rawshare.sync(root)
     if not root.exists():
         return
     pages = []

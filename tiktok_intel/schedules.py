@@ -1,4 +1,4 @@
-"""The five scheduled jobs, in one table: everything else (Prefect deployments, ``tiktok-intel
+"""The scheduled jobs (five from the original application, and the availability recheck), in one table: everything else (Prefect deployments, ``tiktok-intel
 schedules``, docs, dashboards' "last refreshed" labels) reads them from here.
 
 Each job has one name: its Prefect flow and deployment are called ``post-trends``, its pipeline
@@ -49,6 +49,7 @@ JOBS: tuple[Job, ...] = (
     Job("post-trends", "0 1,9,17 * * *", "refresh the post trends"),
     Job("author-trends", "5 1,9,17 * * *", "refresh the author trends"),
     Job("association-rules", "30 1 * * *", "mine the association rules between hashtags"),
+    Job("recheck", "20 */6 * * *", "ask TikTok whether the posts collected in the last N days (setting recheck_days) are still available"),
 )
 
 JOBS_BY_NAME = {job.name: job for job in JOBS}

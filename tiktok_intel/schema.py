@@ -63,8 +63,8 @@ class Table:
 
 _ENTITY_TIMES = (("first_seen_at", "TIMESTAMP"), ("last_seen_at", "TIMESTAMP"))
 
-#: Tables that parsed records are ingested into, in the order ingest writes them.
-INGEST_TABLES: tuple[Table, ...] = (
+#: The tables of version 1 (migration 1 is generated from them).
+_V1_TABLES: tuple[Table, ...] = (
     Table(
         "authors",
         ("author_id",),
@@ -184,6 +184,54 @@ INGEST_TABLES: tuple[Table, ...] = (
     ),
 )
 
+#: Tables added by migration 007 (tracked accounts and keywords, comments): their DDL is written out
+#: in ``migrations/007_tracked_kinds_comments.sql`` (``tests/test_comments.py`` checks it agrees).
+TRACKED_KINDS_TABLES: tuple[Table, ...] = (
+    Table(
+        "comments",
+        ("comment_id",),
+        (
+            ("comment_id", "VARCHAR"),
+            ("post_id", "VARCHAR"),
+            ("parent_id", "VARCHAR"),  # the comment replied to; NULL for a top-level comment
+            ("author_id", "VARCHAR"),
+            ("author_unique_id", "VARCHAR"),
+            ("author_nickname", "VARCHAR"),
+            ("text", "VARCHAR"),
+            ("language", "VARCHAR"),
+            ("created_at", "TIMESTAMP"),
+            ("likes", "BIGINT"),
+            ("replies", "BIGINT"),
+            ("source", "VARCHAR"),
+            *_ENTITY_TIMES,
+        ),
+        "entity",
+    ),
+    Table(
+        "comment_stats",
+        ("comment_id", "collected_at"),
+        (("comment_id", "VARCHAR"), ("collected_at", "TIMESTAMP"), ("likes", "BIGINT"), ("replies", "BIGINT")),
+        "snapshot",
+    ),
+    # every listing of a post under a tracked account or keyword (hashtags: feed_appearances)
+    Table(
+        "listings",
+        ("kind", "tracked", "post_id", "collected_at"),
+        (
+            ("kind", "VARCHAR"),
+            ("tracked", "VARCHAR"),
+            ("post_id", "VARCHAR"),
+            ("collected_at", "TIMESTAMP"),
+            ("rank", "INTEGER"),
+            ("run_id", "VARCHAR"),
+        ),
+        "snapshot",
+    ),
+)
+
+#: Tables that parsed records are ingested into, in the order ingest writes them.
+INGEST_TABLES: tuple[Table, ...] = _V1_TABLES + TRACKED_KINDS_TABLES
+
 TABLES_BY_NAME = {t.name: t for t in INGEST_TABLES}
 
 #: Snapshot tables: the measured values, by what they measure.
@@ -191,6 +239,7 @@ SNAPSHOT_METRICS = {
     "post_stats": ("views", "likes", "comments", "shares", "saves"),
     "author_stats": ("followers", "hearts", "videos", "likes_given", "following"),
     "hashtag_stats": ("video_count", "view_count"),
+    "comment_stats": ("likes", "replies"),
 }
 
 _V1_OTHER = """
@@ -241,7 +290,7 @@ def _load_migrations() -> tuple[str, ...]:
     numbers = [int(f.name.split("_", 1)[0]) for f in files]
     if numbers != list(range(2, 2 + len(files))):
         raise RuntimeError(f"migration files must be numbered 002, 003, ... without gaps; found {numbers}")
-    return ("\n".join(t.ddl() for t in INGEST_TABLES) + _V1_OTHER,) + tuple(f.read_text(encoding="utf-8") for f in files)
+    return ("\n".join(t.ddl() for t in _V1_TABLES) + _V1_OTHER,) + tuple(f.read_text(encoding="utf-8") for f in files)
 
 
 #: ``MIGRATIONS[n]`` takes a database from version n to n + 1.

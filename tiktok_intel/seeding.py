@@ -63,11 +63,13 @@ def offline_workspace(
     seed: int = 0,
     world: Any = None,
     base: settings_module.Settings | None = None,
+    follow: Iterable[tuple[str | None, str]] = (),
     **overrides: Any,
 ) -> Iterator[Workspace]:
     """Inside the block: the offline TikTok running, the settings pointing at ``folder`` (a
-    workspace collecting from it with ``ms_token``, no rate limit) and ``hashtags`` tracked; the
-    clock at ``at``. The process settings are put back afterwards."""
+    workspace collecting from it with ``ms_token``, no rate limit) and ``hashtags`` tracked (and
+    ``follow``: ``(kind, name)`` accounts and keywords); the clock at ``at``. The process settings
+    are put back afterwards."""
     from .offline import OfflineTikTok
 
     previous = settings_module.get_settings()
@@ -87,6 +89,8 @@ def offline_workspace(
             workspace = Workspace.from_settings(settings)
             with workspace.connection() as con:
                 tracking.add(con, list(hashtags))
+                if follow:
+                    tracking.add_items(con, list(follow))
             yield workspace
     finally:
         settings_module.configure(previous)
@@ -105,9 +109,11 @@ def replay(
     then, at ``end``, ingest what monitoring left in raw. ``record``: each firing is also a row in
     ``runs``, with its step, as its flow would leave it (two short opens a firing: the demo, whose
     real flows record themselves at the end, does without). Returns how many firings ran."""
+    from . import alerts
     from .orchestration.runs import flow_run
 
     done = 0
+    alerting = bool(alerts.load(alerts.alerts_path(workspace.settings)).rules)  # its rules run after the firings whose data they read
     con = workspace.connect()
     try:
         for firing in firings:
@@ -125,10 +131,18 @@ def replay(
                         con.close()  # the step fetches with the store closed, as its flow does
                         result = steps.content(workspace, **{"max_posts": max_posts, **firing.parameters})
                         con = workspace.connect()
+                    elif firing.job == "recheck":
+                        con.close()  # asks TikTok with the store closed, as its flow does
+                        result = steps.recheck(workspace, **firing.parameters)
+                        con = workspace.connect()
                     else:
                         result = steps.STEPS[firing.job](con, **firing.parameters)
                     if run is not None:
                         run.step(firing.job, result.counts if isinstance(result, steps.StepResult) else None, result.summary())
+                if alerting:
+                    con.close()
+                    alerts.after_flow(workspace, firing.job)
+                    con = workspace.connect()
             done += 1
         with clock.frozen(end):
             steps.hashtag_monitoring(con, snapshot=False)
@@ -151,7 +165,7 @@ def small_firings(days: tuple[int, ...] = (0, 1, 7)) -> tuple[list[Firing], dt.d
     firings = []
     for day in days:
         at = T0 + dt.timedelta(days=day)
-        firings.append(Firing(at, "content", {"covers": day == days[0]}))
+        firings.append(Firing(at, "content", {"covers": day == days[0], "media": False}))  # the media step: by the caller, once
         firings += [Firing(at + dt.timedelta(minutes=30 * k), MONITORING) for k in range(2)]
     end = T0 + dt.timedelta(days=days[-1], hours=2)
     firings += [
@@ -190,7 +204,8 @@ def _near_duplicate(con, media: Path) -> None:
         return
     post_id, phash, dhash, path, author = row
     other = con.execute(
-        "SELECT post_id FROM posts WHERE author_id <> ? AND post_id NOT IN (SELECT post_id FROM media) ORDER BY post_id LIMIT 1", [author]
+        "SELECT post_id FROM posts WHERE author_id <> ? AND post_id NOT IN (SELECT post_id FROM media WHERE kind = 'cover') ORDER BY post_id LIMIT 1",
+        [author],
     ).fetchone()
     if other is None:
         return

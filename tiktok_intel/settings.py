@@ -40,6 +40,15 @@ def _bool(text: str) -> bool:
     raise ValueError(f"not a boolean: {text!r} (use true or false)")
 
 
+def _optional_int(text: str) -> int | None:
+    if not text.strip():
+        return None
+    value = int(text)
+    if value < 0:
+        raise ValueError("not a number of days (0 or more)")
+    return value
+
+
 def _list(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.split(",") if part.strip())
 
@@ -53,7 +62,20 @@ DECLARED: tuple[Setting, ...] = (
         "Database: a DuckDB file path, or a DuckLake catalog (ducklake:sqlite:PATH, ducklake:postgres:CONNINFO; "
         "docs/scaling.md). Empty: <workspace>/tiktok.duckdb.",
     ),
-    Setting("timezone", str, "Europe/Stockholm", "Time zone the schedules are written in."),
+    Setting(
+        "timezone",
+        str,
+        "Europe/Stockholm",
+        "Time zone for people: the schedules are written in it, every time shown (dashboards, CLI tables, reports, "
+        "exports' local columns) is in it and labelled, and days named or grouped (--since/--until, From/To, day/week/month "
+        "buckets) are its days. The store stays UTC.",
+    ),
+    Setting(
+        "ui_language",
+        str,
+        "sv",
+        "Language of the dashboards' labels, messages, numbers and dates: sv or en (a page's ?lang=en overrides it for that view).",
+    ),
     Setting("jobs_file", str, "", "Your own scheduled notebooks (`tiktok-intel jobs`). Empty: <workspace>/jobs.toml."),
     Setting("max_posts", int, 500, "Posts to collect per tracked hashtag per collection."),
     Setting("language", str, "sv", "Language TikTok's web client announces (language=)."),
@@ -79,6 +101,41 @@ DECLARED: tuple[Setting, ...] = (
     Setting("ocr_languages", str, "swe+eng", "Tesseract languages for OCR of covers and frames."),
     Setting("keyframes", _bool, False, "Download videos and extract key frames for OCR and image search."),
     Setting("keep_videos", _bool, False, "Keep downloaded videos after key frames are extracted."),
+    Setting("download_videos", _bool, True, "Download each collected post's video (and slides and captions) while collecting."),
+    Setting("video_max_bytes", int, 100_000_000, "Largest video download, in bytes (a larger one is a counted failure, not retried)."),
+    Setting(
+        "keep_videos_days",
+        _optional_int,
+        None,
+        "Days a downloaded video is kept (its key frames, transcript and hashes stay); empty: kept for good; 0: removed once processed.",
+    ),
+    Setting(
+        "whisper_model",
+        str,
+        "",
+        "Local speech-to-text for videos TikTok has no captions for (pip install 'tiktok-intel[speech]'): a faster-whisper "
+        "model size (tiny, base, small, ...; fetched on first use into <workspace>/models/) or a model folder; empty: off.",
+    ),
+    Setting(
+        "clip_model",
+        str,
+        "",
+        "Folder of a CLIP model copy for search by meaning (visual/, textual/, config.json). Empty: <workspace>/models/, "
+        "where `tiktok-intel models fetch` puts the default.",
+    ),
+    Setting("embed_batch", int, 16, "Images the media step embeds at once for search by meaning."),
+    Setting(
+        "embed_max_per_run",
+        int,
+        5000,
+        "Most images one media step embeds (a new model re-embeds the rest over the next runs); 0: no limit.",
+    ),
+    Setting(
+        "semantic_exact_max",
+        int,
+        200_000,
+        "Up to this many image vectors, search by meaning compares with every one (exact); above, it uses an HNSW index and re-ranks exactly.",
+    ),
     Setting(
         "ingest_batch_items",
         int,
@@ -142,6 +199,50 @@ DECLARED: tuple[Setting, ...] = (
         "A fixed time (ISO 8601, UTC) the clock reports instead of now: set by the demo and the tests "
         "for the processes they start (notebook kernels), so a replayed schedule runs at its simulated time.",
     ),
+    Setting("comments_per_post", int, 100, "Top comments to collect per post of a tracked item each collection (0: no comments)."),
+    Setting("comment_replies_above", int, 5, "Collect the replies of comments with more replies than this (-1: never)."),
+    Setting("recheck_days", int, 7, "`recheck` asks TikTok about the posts collected in the last N days."),
+    Setting("recheck_max_posts", int, 500, "Most posts one `recheck` asks about (most recently active first)."),
+    Setting("alerts_file", str, "", "Your alert rules and channels (`tiktok-intel alerts list`). Empty: <workspace>/alerts.toml."),
+    Setting(
+        "alert_webhooks",
+        _list,
+        (),
+        "Webhook URLs of the alert channels, as name=URL pairs separated by commas (they carry tokens).",
+        secret=True,
+    ),
+    Setting("smtp_host", str, "", "SMTP server for email alerts (empty: no email)."),
+    Setting("smtp_port", int, 587, "SMTP server port."),
+    Setting("smtp_starttls", _bool, True, "Upgrade the SMTP connection with STARTTLS (refuse to send without it)."),
+    Setting("smtp_user", str, "", "SMTP user name (empty: no login).", secret=True),
+    Setting("smtp_password", str, "", "SMTP password.", secret=True),
+    Setting("smtp_from", str, "", "Sender address of email alerts."),
+    Setting("smtp_ca_file", str, "", "CA certificate(s) to verify the SMTP server with (empty: the system's)."),
+    # scaling out (docs/scaling.md): a shared raw store, DuckLake data in object storage, several writers
+    Setting(
+        "raw_url",
+        str,
+        "",
+        "Shared raw store every collector and writer sees (an fsspec URL: s3://bucket/raw, or a folder): each raw page "
+        "written is also put there, and ingest first fetches the pages others put there. Empty: the workspace's raw/ only.",
+    ),
+    Setting(
+        "ducklake_data_path",
+        str,
+        "",
+        "Where a DuckLake store created now keeps its Parquet files (s3://bucket/lake/ or a folder); needed for a "
+        "PostgreSQL catalog. Empty: beside a file catalog.",
+    ),
+    Setting("s3_endpoint", str, "", "S3-compatible endpoint (http://host:port for MinIO and the like). Empty: AWS."),
+    Setting("s3_region", str, "us-east-1", "S3 region of the raw store and the DuckLake data."),
+    Setting("s3_key_id", str, "", "S3 access key id for the raw store and the DuckLake data.", secret=True),
+    Setting("s3_secret", str, "", "S3 secret access key for the raw store and the DuckLake data.", secret=True),
+    Setting(
+        "lake_conflict_retries",
+        int,
+        8,
+        "Times a write that lost a DuckLake transaction conflict to another writer is tried again (exponential backoff with jitter).",
+    ),
 )
 
 _BY_NAME = {s.name: s for s in DECLARED}
@@ -191,7 +292,15 @@ class Settings:
 
     def secrets(self) -> list[str]:
         """Values of secret settings that are set (for redaction)."""
-        return [str(self._values[s.name]) for s in DECLARED if s.secret and self._values[s.name]]
+        found = []
+        for s in DECLARED:
+            value = self._values[s.name]
+            if s.secret and value:
+                if isinstance(value, tuple):  # a list of name=value pairs (alert_webhooks): each value, and each pair
+                    found += [str(v) for part in value for v in (part, part.split("=", 1)[-1]) if v]
+                else:
+                    found.append(str(value))
+        return found
 
     def public(self) -> dict[str, Any]:
         """Every value, with secrets shown as ``***`` when set."""

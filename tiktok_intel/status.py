@@ -26,7 +26,11 @@ class Status:
         out = [f"schema version {self.schema_version}"]
         width = max(len(name) for name in self.counts)
         out += [f"  {name:<{width}}  {count:>12,}" for name, count in self.counts.items()]
-        out.append(f"last ingest: {self.last_ingest:%Y-%m-%d %H:%M:%S} UTC" if self.last_ingest else "last ingest: never")
+        from .localtime import format_time
+
+        out.append(
+            f"last ingest: {format_time(self.last_ingest, seconds=True, zone_name=True)}" if self.last_ingest else "last ingest: never"
+        )
         if self.reject_reasons:
             out.append("rejects by reason:")
             out += [f"  {count:>6,}  {reason}" for reason, count in self.reject_reasons]

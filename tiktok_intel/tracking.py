@@ -160,3 +160,155 @@ def format_table(rows: list[Tracked]) -> str:
     ]
     widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in table)
+
+
+# ------------------------------------------------------------------- every kind: hashtag, account, keyword
+# Hashtags are kept in ``tracked_hashtags`` (above); accounts and keywords in ``tracked_items``
+# (migration 007), with the same history: a removed item is inactive, never deleted.
+
+
+class InvalidTrackedItemError(InvalidHashtagError):
+    """A name that cannot be a tracked account or keyword."""
+
+
+KINDS = conventions.TRACKED_KINDS
+
+
+def parse_item(text: str, kind: str | None = None) -> tuple[str, str]:
+    """``(kind, normalised name)`` of what a user typed: ``@svtnyheter`` (or a profile link) is an
+    account, a name given with ``kind="keyword"`` a keyword, anything else a hashtag."""
+    if not isinstance(text, str):
+        raise InvalidTrackedItemError(f"a tracked item must be text, not {type(text).__name__}")
+    stripped = text.strip()
+    if kind is None:
+        kind = "account" if stripped.startswith("@") or "tiktok.com/@" in stripped.lower() else "hashtag"
+    if kind == "hashtag":
+        return "hashtag", normalise(text)
+    if kind == "account":
+        name = conventions.account(text) or ""
+        problem = conventions.account_problem(name) if name else "empty"
+        if problem:
+            raise InvalidTrackedItemError(f"account {stripped[:40]!r} is {problem}: give a username such as @svtnyheter")
+        return "account", name
+    if kind == "keyword":
+        name = conventions.keyword(text) or ""
+        problem = conventions.keyword_problem(name) if name else "empty"
+        if problem:
+            raise InvalidTrackedItemError(f"keyword {stripped[:40]!r} {problem}: give words to search for, such as 'vattenbrist'")
+        return "keyword", name
+    raise InvalidTrackedItemError(f"unknown kind {kind!r}: one of {', '.join(KINDS)}")
+
+
+def add_items(con: duckdb.DuckDBPyConnection, items: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Track ``(kind, name)`` items (names as typed; each validated before any is written);
+    returns those newly tracked or re-activated."""
+    wanted = list(dict.fromkeys(parse_item(name, kind) for kind, name in items))
+    if not wanted:
+        raise InvalidTrackedItemError("nothing given: name a hashtag, an @account or a --keyword")
+    changed = [("hashtag", n) for n in add(con, [n for k, n in wanted if k == "hashtag"])] if any(k == "hashtag" for k, _ in wanted) else []
+    now = clock.now()
+    for kind, name in wanted:
+        if kind == "hashtag":
+            continue
+        row = con.execute("SELECT active FROM tracked_items WHERE kind = ? AND name = ?", [kind, name]).fetchone()
+        if row is None:
+            con.execute("INSERT INTO tracked_items (kind, name, active, added_at) VALUES (?, ?, TRUE, ?)", [kind, name, now])
+            changed.append((kind, name))
+        elif not row[0]:
+            con.execute(
+                "UPDATE tracked_items SET active = TRUE, removed_at = NULL, added_at = ? WHERE kind = ? AND name = ?", [now, kind, name]
+            )
+            changed.append((kind, name))
+    return changed
+
+
+def remove_items(con: duckdb.DuckDBPyConnection, items: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Stop tracking ``(kind, name)`` items; they stay, inactive, with what was collected for them."""
+    wanted = list(dict.fromkeys(parse_item(name, kind) for kind, name in items))
+    hashtags = [n for k, n in wanted if k == "hashtag"]
+    others = [(k, n) for k, n in wanted if k != "hashtag"]
+    active_now = set(active_items(con))
+    missing = [f"{'@' if k == 'account' else ''}{n}" for k, n in others if (k, n) not in active_now]
+    if missing:
+        raise NotTrackedError(f"not tracked: {', '.join(missing)}; see `tiktok-intel track list`")
+    if hashtags:
+        remove(con, hashtags)
+    now = clock.now()
+    for kind, name in others:
+        con.execute("UPDATE tracked_items SET active = FALSE, removed_at = ? WHERE kind = ? AND name = ?", [now, kind, name])
+    return wanted
+
+
+def active_items(con: duckdb.DuckDBPyConnection, kind: str | None = None) -> list[tuple[str, str]]:
+    """Active accounts and keywords as ``(kind, name)`` (only ``kind``'s when given); hashtags: :func:`active`."""
+    rows = con.execute(
+        "SELECT kind, name FROM tracked_items WHERE active AND (? IS NULL OR kind = ?) ORDER BY kind, name", [kind, kind]
+    ).fetchall()
+    return [(k, n) for k, n in rows]
+
+
+def mark_item_collected(con: duckdb.DuckDBPyConnection, kind: str, name: str, at: dt.datetime | None = None) -> None:
+    """Note that an account or keyword was just collected."""
+    con.execute("UPDATE tracked_items SET last_collected_at = ? WHERE kind = ? AND name = ?", [at or clock.now(), kind, name])
+
+
+@dataclasses.dataclass(frozen=True)
+class TrackedItem:
+    kind: str
+    name: str
+    active: bool
+    added_at: dt.datetime
+    removed_at: dt.datetime | None
+    last_collected_at: dt.datetime | None
+    posts: int
+
+    @property
+    def shown(self) -> str:
+        """How a user types it: ``#klimat``, ``@svtnyheter``, ``"vattenbrist"``."""
+        return {"hashtag": "#", "account": "@"}.get(self.kind, "") + self.name
+
+
+def list_items(con: duckdb.DuckDBPyConnection, *, include_inactive: bool = True) -> list[TrackedItem]:
+    """Every tracked item of every kind with its posts in the store: a hashtag's tagged or listed
+    posts, an account's own posts and listings, a keyword's listings."""
+    where = "" if include_inactive else "WHERE active"
+    rows = con.execute(f"""
+        WITH items AS (
+            SELECT 'hashtag' AS kind, name, active, added_at, removed_at, last_collected_at FROM tracked_hashtags
+            UNION ALL SELECT kind, name, active, added_at, removed_at, last_collected_at FROM tracked_items),
+        hashtag_posts AS (
+            SELECT hashtag AS name, count(DISTINCT post_id) AS posts
+              FROM (SELECT hashtag, post_id FROM post_hashtags UNION SELECT hashtag, post_id FROM feed_appearances) GROUP BY hashtag),
+        account_posts AS (
+            SELECT name, count(DISTINCT post_id) AS posts FROM (
+                SELECT lower(p.author_unique_id) AS name, p.post_id FROM posts p
+                UNION SELECT tracked, post_id FROM listings WHERE kind = 'account') GROUP BY name),
+        keyword_posts AS (SELECT tracked AS name, count(DISTINCT post_id) AS posts FROM listings WHERE kind = 'keyword' GROUP BY tracked)
+        SELECT i.kind, i.name, i.active, i.added_at, i.removed_at, i.last_collected_at,
+               coalesce(CASE i.kind WHEN 'hashtag' THEN h.posts WHEN 'account' THEN a.posts ELSE k.posts END, 0)
+          FROM items i
+          LEFT JOIN hashtag_posts h ON i.kind = 'hashtag' AND h.name = i.name
+          LEFT JOIN account_posts a ON i.kind = 'account' AND a.name = i.name
+          LEFT JOIN keyword_posts k ON i.kind = 'keyword' AND k.name = i.name
+         {where}
+         ORDER BY i.active DESC, array_position(['hashtag', 'account', 'keyword'], i.kind), i.name""").fetchall()
+    return [TrackedItem(*row) for row in rows]
+
+
+def format_items(rows: list[TrackedItem]) -> str:
+    """The tracked list of every kind as an aligned text table (``track list``)."""
+    if not rows:
+        return 'nothing tracked: add some with `tiktok-intel track add klimat @svtnyheter --keyword "vattenbrist"`'
+    table = [("kind", "name", "active", "last collected", "posts")]
+    table += [
+        (
+            r.kind,
+            r.shown,
+            "yes" if r.active else "no",
+            r.last_collected_at.strftime("%Y-%m-%d %H:%M") if r.last_collected_at else "-",
+            f"{r.posts:,}",
+        )
+        for r in rows
+    ]
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in table)

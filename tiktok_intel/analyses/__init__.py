@@ -45,16 +45,20 @@ def has_data(con: duckdb.DuckDBPyConnection) -> bool:
 def to_time(value: Any, what: str, *, end: bool = False) -> dt.datetime | None:
     """A date or time given by a user -> naive UTC ``datetime``.
 
-    A bare date as ``end`` means the end of that day (the range is inclusive of it), so
-    ``--start 2026-11-01 --end 2026-11-01`` is the whole of 1 November.
+    A bare date is a day in the people's time zone (setting ``timezone``, :mod:`~tiktok_intel.localtime`):
+    as ``start`` its local midnight, as ``end`` the end of that day (the range is inclusive of it), so
+    ``--start 2026-11-01 --end 2026-11-01`` is the whole of 1 November in Stockholm. A time
+    (``datetime``, ISO text) is UTC unless it carries its zone.
     """
     if value is None or value == "":
         return None
     if isinstance(value, dt.datetime):
         return value.replace(tzinfo=None) if value.tzinfo is None else value.astimezone(dt.UTC).replace(tzinfo=None)
     if isinstance(value, dt.date):
-        day = dt.datetime.combine(value, dt.time())
-        return day + dt.timedelta(days=1) if end else day
+        from ..localtime import day_bounds
+
+        start, stop = day_bounds(value)
+        return stop if end else start
     text = str(value).strip()
     try:
         if len(text) == 10:

@@ -53,7 +53,9 @@ class WeeklyBrief:
         if not self.hashtags:
             return 'no hashtag given and none tracked: name one (hashtag = "valet2026") or `tiktok-intel track add NAME`'
         tags = ", ".join("#" + h for h in self.hashtags)
-        span = f"{self.since:%Y-%m-%d %H:%M} – {self.until:%Y-%m-%d %H:%M} UTC"
+        from ..localtime import format_time, label
+
+        span = f"{format_time(self.since)} – {format_time(self.until)} {label()}"
         if self.empty:
             return f"{tags}: nothing collected for {span} (no posts published, no monitoring snapshot)"
         parts = []

@@ -8,6 +8,18 @@ from __future__ import annotations
 
 import pandas as pd
 
+#: The colours of every chart: Okabe and Ito's palette, told apart with the common colour-vision
+#: deficiencies (no red beside green); lines and bars take them in this order.
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
+#: The continuous scale (rules coloured by lift): viridis, readable in grey too.
+SCALE = "Viridis"
+
+
+def _styled(fig):
+    """``fig`` in the palette (plotly's default puts red next to green)."""
+    fig.update_layout(colorway=list(PALETTE))
+    return fig
+
 
 def _empty(title: str, message: str):
     import plotly.graph_objects as go
@@ -38,7 +50,7 @@ def bar(df: pd.DataFrame, label: str, value: str, *, title: str, hover: tuple[st
     data[value] = data[value].astype(float)
     fig = px.bar(data.iloc[::-1], x=value, y="_label", orientation="h", title=title, hover_data=[c for c in hover if c in data])
     fig.update_layout(yaxis_title=None, height=max(300, 28 * len(data) + 120))
-    return fig
+    return _styled(fig)
 
 
 def overview_chart(df: pd.DataFrame, *, title: str = "Collected per period"):
@@ -49,7 +61,7 @@ def overview_chart(df: pd.DataFrame, *, title: str = "Collected per period"):
         return _empty(title, "nothing collected yet")
     long = df.melt(id_vars="period", value_vars=["posts", "authors", "hashtags"], var_name="what", value_name="new")
     long["new"] = long["new"].astype(float)
-    return px.bar(long, x="period", y="new", color="what", barmode="group", title=title)
+    return _styled(px.bar(long, x="period", y="new", color="what", barmode="group", title=title, color_discrete_sequence=PALETTE))
 
 
 def rules_chart(df: pd.DataFrame, *, title: str = "Association rules"):
@@ -62,7 +74,15 @@ def rules_chart(df: pd.DataFrame, *, title: str = "Association rules"):
     data["rule"] = [", ".join(a) + " → " + ", ".join(c) for a, c in zip(data["antecedents"], data["consequents"])]
     data["lift"] = data["lift"].astype(float)
     return px.scatter(
-        data, x="support", y="confidence", color="lift", hover_name="rule", size_max=12, title=title, hover_data=["post_count"]
+        data,
+        x="support",
+        y="confidence",
+        color="lift",
+        hover_name="rule",
+        size_max=12,
+        title=title,
+        hover_data=["post_count"],
+        color_continuous_scale=SCALE,
     )
 
 
@@ -74,7 +94,7 @@ def daily_chart(df: pd.DataFrame, *, value: str = "posts", title: str = "Posts p
         return _empty(title, "no posts yet")
     data = df.copy()
     data[value] = data[value].astype(float)
-    return px.line(data, x="day", y=value, markers=True, title=title)
+    return _styled(px.line(data, x="day", y=value, markers=True, title=title, color_discrete_sequence=PALETTE))
 
 
 def growth_chart(result, *, title: str | None = None):
@@ -82,7 +102,6 @@ def growth_chart(result, *, title: str | None = None):
     snapshot in the period (hover: TikTok's count itself), and, for a
     :class:`~tiktok_intel.analyses.briefs.Comparison` (a result with ``per_day``), the posts
     published per day. Gains rather than counts, so hashtags of any size show their growth."""
-    import plotly.express as px
     from plotly.subplots import make_subplots
 
     per_day = getattr(result, "per_day", None)
@@ -94,7 +113,7 @@ def growth_chart(result, *, title: str | None = None):
         ["Posts published per day"] if per_day is not None else []
     )
     fig = make_subplots(rows=len(rows), cols=1, shared_xaxes=True, subplot_titles=rows, vertical_spacing=0.08)
-    colours = px.colors.qualitative.Plotly
+    colours = list(PALETTE)
     for k, name in enumerate(result.hashtags):
         colour = colours[k % len(colours)]
         snaps = result.snapshots[result.snapshots["hashtag"] == name]

@@ -62,8 +62,10 @@ def _cell(value: Any, secrets: list[str], formulas: tuple[str, ...]) -> Any:
 
 def frame_for_export(df: pd.DataFrame, *, formulas: tuple[str, ...] = CSV_FORMULA) -> pd.DataFrame:
     """A copy of ``df`` ready for a spreadsheet: lists joined, secrets removed, text that would
-    run as a formula (starting with one of ``formulas``) quoted, times without a time zone."""
-    out = df.copy()
+    run as a formula (starting with one of ``formulas``) quoted, times without a time zone: each
+    time column (UTC, as stored) followed by the same times in the people's time zone, named
+    ``<column> (Europe/Stockholm)`` (:mod:`~tiktok_intel.localtime`)."""
+    out = with_local_times(df)
     secrets = _secrets()
     for column in out.columns:
         if out[column].dtype == object or pd.api.types.is_string_dtype(out[column].dtype):  # pandas 3: text is "str", not object
@@ -73,9 +75,40 @@ def frame_for_export(df: pd.DataFrame, *, formulas: tuple[str, ...] = CSV_FORMUL
     return out
 
 
+def with_local_times(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``df`` with a local-time column after each time column (see :func:`frame_for_export`)."""
+    from ..localtime import label, local_frame
+
+    out = df.copy()
+    times = [c for c in out.columns if pd.api.types.is_datetime64_any_dtype(out[c].dtype) and not str(c).endswith(")")]
+    if not times:
+        return out
+    local = local_frame(out[times])
+    zone = label()
+    for column in reversed(times):
+        at = list(out.columns).index(column) + 1
+        if isinstance(out[column].dtype, pd.DatetimeTZDtype):
+            out[column] = out[column].dt.tz_convert("UTC").dt.tz_localize(None)
+        out.insert(at, f"{column} ({zone})", local[column])
+    return out
+
+
 def to_csv_bytes(df: pd.DataFrame) -> bytes:
     """The frame as UTF-8 CSV (with a BOM, so Excel shows å ä ö), lists joined with ``, ``."""
     return frame_for_export(df).to_csv(index=False).encode("utf-8-sig")
+
+
+def to_excel_csv_bytes(df: pd.DataFrame) -> bytes:
+    """The frame as a CSV a Swedish Excel opens in columns: ``;`` between fields, decimal commas,
+    UTF-8 with a BOM, CRLF line ends, formulas neutralised, times as ``YYYY-MM-DD HH:MM:SS``
+    (beside the RFC 4180 CSV of :func:`to_csv_bytes`)."""
+    out = frame_for_export(df)
+    for column in out.columns:
+        if out[column].dtype.kind == "f" or str(out[column].dtype) == "Float64":
+            out[column] = [("" if v is None or v != v else format(float(v), ".10g").replace(".", ",")) for v in out[column]]
+        elif pd.api.types.is_datetime64_any_dtype(out[column].dtype):
+            out[column] = out[column].dt.strftime("%Y-%m-%d %H:%M:%S")
+    return out.to_csv(index=False, sep=";", lineterminator="\r\n").encode("utf-8-sig")
 
 
 def to_excel_bytes(df: pd.DataFrame, sheet: str = "data") -> bytes:
@@ -210,10 +243,11 @@ def _write_xlsx(path: Path, sheets: dict[str, pd.DataFrame]) -> None:
     partial = path.with_name(path.name + ".part")
     with pd.ExcelWriter(partial, engine="openpyxl") as writer:
         for name, df in sheets.items():
-            frame_for_export(df, formulas=XLSX_FORMULA).to_excel(writer, sheet_name=name, index=False)
+            written = frame_for_export(df, formulas=XLSX_FORMULA)
+            written.to_excel(writer, sheet_name=name, index=False)
             sheet = writer.sheets[name]
-            if "url" in df.columns:  # clickable links
-                column = get_column_letter(list(df.columns).index("url") + 1)
+            if "url" in written.columns:  # clickable links (after the local-time columns frame_for_export adds)
+                column = get_column_letter(list(written.columns).index("url") + 1)
                 for cell in sheet[column][1:]:
                     if isinstance(cell.value, str) and cell.value.startswith("https://"):
                         cell.hyperlink = cell.value

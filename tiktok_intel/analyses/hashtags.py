@@ -22,6 +22,7 @@ import pandas as pd
 from .. import clock
 from ..conventions import hashtag as normalise_hashtag
 from ..conventions import hashtag_link, hashtag_link_sql
+from ..localtime import local_sql
 from . import AnalysisError, rules, time_clause, to_time, trends, whole_numbers
 
 _TICK = dt.timedelta(microseconds=1)  # TIMESTAMP precision: `< until + _TICK` is `<= until`
@@ -187,7 +188,7 @@ def posts_per_day(con: duckdb.DuckDBPyConnection, hashtags: Iterable[str], since
     where = time_clause("p.first_seen_at", lo, hi, params, include_end=True)
     collected = con.execute(
         f"""
-SELECT CAST(p.first_seen_at AS DATE) AS day, t.hashtag, count(*) AS collected
+SELECT CAST({local_sql("p.first_seen_at")} AS DATE) AS day, t.hashtag, count(*) AS collected
 FROM (SELECT post_id, hashtag FROM post_hashtags UNION SELECT post_id, hashtag FROM feed_appearances) t
 JOIN posts p ON p.post_id = t.post_id
 WHERE list_contains(?, t.hashtag) AND p.first_seen_at IS NOT NULL{where}

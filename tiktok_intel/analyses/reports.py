@@ -13,6 +13,7 @@ import pandas as pd
 
 from ..conventions import author_link_sql, author_sql, post_url_sql, published_sql
 from ..conventions import hashtag as normalise_hashtag
+from ..localtime import local_sql, to_local
 from . import AnalysisError, choose, hashtags_of, time_clause, time_range, whole_numbers
 
 POST_METRICS = ("views", "likes", "comments", "shares", "saves")
@@ -151,15 +152,19 @@ def overview(con: duckdb.DuckDBPyConnection, period: str = "day", *, start: Any 
     ``posts_growth, authors_growth, hashtags_growth``: the new ones as a percentage of the total
     before the period (empty for the first period, or when that total is 0). Periods without
     anything new are listed too. ``start`` / ``end`` limit the periods shown, not the totals.
+    Periods are local (setting ``timezone``: a post first collected at 23:30 UTC on 9 November
+    counts on 10 November in Stockholm), whole days across a change of the clocks.
     """
     period = choose(period, PERIODS, "period", "--period")
     lo, hi = time_range(start, end)
+    lo, hi = to_local(lo), to_local(hi)  # the periods are local wall times
     step = {"day": "1 DAY", "week": "7 DAY", "month": "1 MONTH", "year": "1 YEAR"}[period]
+    local = local_sql("first_seen_at")
     sql = f"""
 WITH firsts AS (
-  SELECT 'posts' AS what, date_trunc('{period}', first_seen_at) AS period FROM posts WHERE first_seen_at IS NOT NULL
-  UNION ALL SELECT 'authors', date_trunc('{period}', first_seen_at) FROM authors WHERE first_seen_at IS NOT NULL
-  UNION ALL SELECT 'hashtags', date_trunc('{period}', first_seen_at) FROM hashtags WHERE first_seen_at IS NOT NULL
+  SELECT 'posts' AS what, date_trunc('{period}', {local}) AS period FROM posts WHERE first_seen_at IS NOT NULL
+  UNION ALL SELECT 'authors', date_trunc('{period}', {local}) FROM authors WHERE first_seen_at IS NOT NULL
+  UNION ALL SELECT 'hashtags', date_trunc('{period}', {local}) FROM hashtags WHERE first_seen_at IS NOT NULL
 ),
 bounds AS (SELECT min(period) AS lo, max(period) AS hi FROM firsts),
 periods AS (SELECT unnest(generate_series(lo, hi, INTERVAL {step})) AS period FROM bounds WHERE lo IS NOT NULL),

@@ -111,7 +111,7 @@ def _snapshot_trends_sql(spec: _Spec, only_changed: bool) -> str:
         f"arg_max(s.v, s.collected_at) FILTER (WHERE s.collected_at <= l.t - INTERVAL {days} DAY) AS w{w}" for w, days in WINDOWS.items()
     )
     return f"""
-WITH src AS (SELECT * FROM (SELECT {spec.source_key} AS k, collected_at, {struct} AS v FROM {spec.source}) {where}),
+WITH src AS NOT MATERIALIZED (SELECT * FROM (SELECT {spec.source_key} AS k, collected_at, {struct} AS v FROM {spec.source}) {where}),
 lat AS (SELECT k, max(collected_at) AS t, min(collected_at) AS t0, count(*) AS n FROM src GROUP BY k),
 agg AS (
   SELECT s.k, any_value(l.t) AS t, any_value(l.t0) AS t0, any_value(l.n) AS n,
@@ -475,11 +475,14 @@ ORDER BY t.{metric}_{by}_{window} DESC, t.{metric} DESC NULLS LAST, t.hashtag LI
 
 
 def new_posts_per_day(con: duckdb.DuckDBPyConnection, hashtag: str | None = None, *, start: Any = None, end: Any = None) -> pd.DataFrame:
-    """Posts published per day (``day, posts``), optionally only those collected under / tagged with ``hashtag``."""
+    """Posts published per day (``day, posts``; local days, setting ``timezone``), optionally only those
+    collected under / tagged with ``hashtag``."""
+    from ..localtime import local_sql
+
     lo, hi = time_range(start, end)
     params: list[Any] = []
     where = "TRUE" + _hashtag_filter("p", hashtag, params) + time_clause(published_sql(), lo, hi, params)
-    sql = f"""SELECT CAST({published_sql()} AS DATE) AS day, count(*) AS posts
+    sql = f"""SELECT CAST({local_sql(published_sql())} AS DATE) AS day, count(*) AS posts
               FROM posts p WHERE {where} AND {published_sql()} IS NOT NULL GROUP BY 1 ORDER BY 1"""
     return _fetch(con, sql, params)
 

@@ -18,11 +18,36 @@ from ..settings import configure, for_database, get_settings
 from ..store import Workspace, no_room_is_a_store_error
 
 #: Modules that add subcommands, in the order ``--help`` lists them.
-COMMAND_MODULES = ("store", "collect", "analyses", "search", "orchestration", "dashboards", "notebooks", "jobs", "reference")
+COMMAND_MODULES = (
+    "store",
+    "collect",
+    "analyses",
+    "exports",
+    "watch",
+    "search",
+    "follow",
+    "orchestration",
+    "dashboards",
+    "notebooks",
+    "jobs",
+    "reference",
+)
+#: Exports (tables, networks) and watching (recheck, report removed, alerts) follow the analyses (whose `report` they extend).
 #: Entry points of this group add commands from packages above the library (``flows``: ``run``,
 #: ``serve``, ``demo``); one named after a module above registers its commands right after that
 #: module's, the others after all of them.
 PLUGIN_GROUP = "tiktok_intel.commands"
+
+
+def version() -> str:
+    """The installed package's version and the schema version it writes (``CHANGELOG.md`` has one entry each)."""
+    from ..schema import SCHEMA_VERSION
+
+    try:
+        package = importlib.metadata.version("tiktok-intel")
+    except importlib.metadata.PackageNotFoundError:
+        package = "unknown (not installed)"
+    return f"{package} (schema {SCHEMA_VERSION})"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,6 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="TikTok research workbench: collect, store, analyse and show TikTok content for tracked hashtags.",
     )
     parser.add_argument("--db", metavar="PATH", help="database file (default: data/tiktok.duckdb; its folder becomes the workspace)")
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {version()}", help="show the version and the database schema version"
+    )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     plugins = sorted(importlib.metadata.entry_points(group=PLUGIN_GROUP), key=lambda point: point.name)
     for name in COMMAND_MODULES:

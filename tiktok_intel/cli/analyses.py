@@ -126,6 +126,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     r.add_argument("--end", metavar="DATE", help="last period to show (a bare date includes that day)")
     add_format_argument(r)
     r.set_defaults(handler=cmd_report_overview)
+    from .follow import register_reports  # report accounts, report discussed (issue 17)
+
+    register_reports(sub)
 
 
 def cmd_trends(args: argparse.Namespace) -> None:

@@ -40,28 +40,33 @@ _positive = whole_number(1, INTEGER_MAX)  # --max-posts is stored with the run's
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     track = subparsers.add_parser(
-        "track", help="the tracked hashtag list: add, remove, list", description="Manage the hashtags that collect and monitor follow."
+        "track",
+        help="the tracked list (hashtags, @accounts, keywords): add, remove, list",
+        description="Manage the hashtags, accounts and keywords that collect follows.",
     )
     actions = track.add_subparsers(dest="track_command", metavar="ACTION")
     track.set_defaults(handler=lambda args: track.print_help() or 2)
     p = actions.add_parser(
         "add",
-        help="track hashtags (normalised: no '#', lower case; letters, digits, underscore)",
-        description="Track hashtags. '#SVTnyheter' and 'svtnyheter' are the same hashtag.",
+        help="track hashtags, @accounts and --keyword KEYWORD (each normalised and checked)",
+        description="Track hashtags ('#SVTnyheter' and 'svtnyheter' are the same hashtag), accounts (@svtnyheter or a profile "
+        'link) and keywords (--keyword "vattenbrist": TikTok search, for topics without a hashtag).',
     )
-    p.add_argument("names", nargs="+", metavar="HASHTAG")
+    p.add_argument("names", nargs="*", metavar="HASHTAG|@ACCOUNT")
+    p.add_argument("--keyword", action="append", default=[], metavar="WORDS", help="track a search keyword (repeatable)")
     p.set_defaults(handler=cmd_track_add)
     p = actions.add_parser(
         "remove",
-        help="stop tracking hashtags (what was collected is kept)",
-        description="Deactivate hashtags; their history and collected posts stay in the store.",
+        help="stop tracking hashtags, @accounts, --keyword KEYWORD (what was collected is kept)",
+        description="Deactivate tracked items; their history and collected posts stay in the store.",
     )
-    p.add_argument("names", nargs="+", metavar="HASHTAG")
+    p.add_argument("names", nargs="*", metavar="HASHTAG|@ACCOUNT")
+    p.add_argument("--keyword", action="append", default=[], metavar="WORDS", help="stop tracking this keyword (repeatable)")
     p.set_defaults(handler=cmd_track_remove)
     p = actions.add_parser(
         "list",
-        help="name, active, added, last collected, posts, last hashtag stats",
-        description="Show the tracked hashtags (removed ones too, marked inactive).",
+        help="kind, name, active, last collected, posts",
+        description="Show the tracked hashtags, accounts and keywords (removed ones too, marked inactive).",
     )
     p.add_argument("--active", action="store_true", help="only the hashtags being tracked now")
     p.set_defaults(handler=cmd_track_list)
@@ -109,25 +114,42 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=cmd_offline)
 
 
+def _items(args: argparse.Namespace) -> list[tuple[str | None, str]]:
+    return [(None, n) for n in args.names] + [("keyword", k) for k in args.keyword]
+
+
+def _shown(item: tuple[str, str]) -> str:
+    kind, name = item
+    return {"account": f"@{name}", "keyword": f'"{name}"'}.get(kind, name)
+
+
 def cmd_track_add(args: argparse.Namespace) -> None:
+    items = _items(args)
     with args.workspace.writing("track add", on_wait=say) as con:
-        added = tracking.add(con, args.names)
-    names = tracking.normalise_all(args.names)
-    already = [n for n in names if n not in added]
-    text = f"tracking {', '.join(added)}" if added else "nothing new"
+        wanted = list(dict.fromkeys(tracking.parse_item(name, kind) for kind, name in items))  # each checked before any is written
+        added = tracking.add_items(con, items)
+    already = [i for i in wanted if i not in added]
+    text = f"tracking {', '.join(map(_shown, added))}" if added else "nothing new"
     if already:
-        text += f" (already tracked: {', '.join(already)})"
+        text += f" (already tracked: {', '.join(map(_shown, already))})"
     print(text)
 
 
 def cmd_track_remove(args: argparse.Namespace) -> None:
+    items = _items(args)
+    if not items:
+        raise BadArgumentError("name what to stop tracking: a hashtag, an @account or --keyword WORDS")
     with args.workspace.writing("track remove", on_wait=say) as con:
-        removed = tracking.remove(con, args.names)
-    print(f"stopped tracking {', '.join(removed)} (collected data kept)")
+        removed = tracking.remove_items(con, items)
+    print(f"stopped tracking {', '.join(map(_shown, removed))} (collected data kept)")
 
 
 def cmd_track_list(args: argparse.Namespace) -> None:
     with args.workspace.reading(say=say) as con:  # waits for a writer, or reads its read copy (and says so)
+        has_items = con.execute("SELECT count(*) FROM tracked_items").fetchone()[0] > 0
+        if has_items:
+            print(tracking.format_items(tracking.list_items(con, include_inactive=not args.active)))
+            return
         rows = tracking.list_tracked(con, include_inactive=not args.active)
     print(tracking.format_table(rows))
 

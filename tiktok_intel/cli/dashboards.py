@@ -23,7 +23,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1; others require a token)")
     p.add_argument("--port", type=whole_number(1), default=8866, help="port (default 8866)")
-    p.add_argument("--token", default=None, help="token visitors must give (?token=...); required off 127.0.0.1")
+    p.add_argument(
+        "--token",
+        default=None,
+        help="token visitors must give (?token=...); required off 127.0.0.1. Better in the environment, JUPYTER_TOKEN "
+        "(a service's EnvironmentFile): an option is visible to every user of the machine in ps",
+    )
     p.add_argument(
         "--no-preheat",
         dest="preheat",
@@ -36,6 +41,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _dashboards(args: argparse.Namespace) -> int:
-    from ..dashboards.launcher import run
+    from ..dashboards.launcher import environment_token, run
 
-    return run(host=args.host, port=args.port, token=args.token, preheat=args.preheat)
+    return run(host=args.host, port=args.port, token=args.token or environment_token(), preheat=args.preheat)

@@ -6,9 +6,10 @@ Shared by every command that prints rows::
     add_format_argument(parser)                      # --format table|csv|json
     print_frame(df, args.format, empty="no posts yet: run `tiktok-intel collect`")
 
-- ``table``: aligned columns, missing values blank, floats to 2 decimals, lists joined with ", ";
+- ``table``: aligned columns, missing values blank, floats to 2 decimals, lists joined with ", ",
+  times in the people's time zone (setting ``timezone``) with a line naming it;
   the ``empty`` message (on stderr) when there are no rows.
-- ``csv``: a header and one line per row, missing values empty, lists joined with ", ", times ISO 8601.
+- ``csv``: a header and one line per row, missing values empty, lists joined with ", ", times ISO 8601 (UTC, as stored).
 - ``json``: one array of objects, missing values ``null``, lists as arrays, times ISO 8601.
 """
 
@@ -131,6 +132,11 @@ def print_frame(df: pd.DataFrame, fmt: str = "table", *, file: TextIO | None = N
         if df.empty:
             print(empty or "no rows", file=sys.stderr)
             return
-        out.write(format_table(df) + "\n")
+        from ..localtime import label, local_frame
+
+        times = [str(c) for c in df.columns if pd.api.types.is_datetime64_any_dtype(df[c].dtype)]
+        out.write(format_table(local_frame(df, times)) + "\n")
+        if times:  # the readable table shows people's time; csv and json keep the store's UTC
+            out.write(f"(times in {label()})\n")
     else:
         raise ValueError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")

@@ -1,18 +1,22 @@
-"""Search commands: search (text or image), duplicates, media."""
+"""Search commands: search (text or image), duplicates, media (and --status), transcripts."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import shutil
 import sys
 from pathlib import Path
 from typing import Any
 
+from .. import downloads, transcripts
 from ..search import find_duplicates, process_media, search_image, search_text
 from ..search import text as text_index
+from ..search.comments import SEARCH_IN, search_comments
 from ..search.errors import QueryError
 from ..search.images import DEFAULT_DUPLICATE_DISTANCE, DEFAULT_MAX_DISTANCE
+from ..search.where import IN_CHOICES
 from ..store import Workspace
 from .output import say
 
@@ -25,7 +29,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "or image search: `search --image cover.jpg|URL|POST_ID`.",
     )
     p.add_argument("query", nargs="?", default="", help='words to find (all required); "quoted phrase" for exact order')
-    p.add_argument("--image", metavar="FILE|URL|POST_ID", help="find images like this one instead of text")
+    p.add_argument("--image", metavar="FILE|URL|POST_ID", help="find near-identical copies of this image (perceptual hashes)")
+    p.add_argument(
+        "--meaning",
+        metavar="TEXT",
+        help='find posts whose pictures show this, in Swedish or English (e.g. "brinnande bil"); with words: both, fused',
+    )
+    p.add_argument("--similar", metavar="FILE|URL|POST_ID", help="find posts whose pictures show similar content, not only copies")
     p.add_argument(
         "--max-distance",
         type=int,
@@ -39,8 +49,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--author", metavar="NAME", help="only posts by this account (unique id, @ optional)")
     p.add_argument("--min-views", type=int, metavar="N", help="only posts with at least N views")
     p.add_argument("--limit", type=int, default=20, metavar="N", help="hits to show (default 20)")
+    p.add_argument(
+        "--in",
+        dest="places",
+        action="append",
+        choices=IN_CHOICES + SEARCH_IN,
+        metavar="PLACE",
+        help=f"only words found there: {', '.join(IN_CHOICES)} (repeat for several; default all); or {' / '.join(SEARCH_IN)} (alone): the comments instead of the posts",
+    )
     p.add_argument("--format", choices=("table", "json"), default="table", help="output format (default table)")
     p.set_defaults(handler=cmd_search)
+
+    from . import models as models_cli
+
+    models_cli.register(subparsers)
 
     p = subparsers.add_parser("duplicates", help="groups of near-identical images posted by different accounts")
     p.add_argument(
@@ -55,8 +77,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--format", choices=("table", "json"), default="table", help="output format (default table)")
     p.set_defaults(handler=cmd_duplicates)
 
-    p = subparsers.add_parser("media", help="hash and OCR new covers and frames (key frames when enabled), update the search index")
+    p = subparsers.add_parser(
+        "media",
+        help="catch up the media step by hand: key frames, hashes, OCR, transcripts, the search index; --status: what is kept",
+    )
+    p.add_argument("--status", action="store_true", help="per kind: downloaded, removed, expired, refused, failed by reason, pending")
+    p.add_argument("--format", choices=("table", "json"), default="table", help="output format of --status (default table)")
     p.set_defaults(handler=cmd_media)
+
+    p = subparsers.add_parser("transcripts", help="what is said in a post: its transcripts with timestamps, language and source")
+    p.add_argument("post_id", metavar="POST_ID", help="the post's id (the number in its URL)")
+    p.add_argument("--format", choices=("table", "json"), default="table", help="output format (default table)")
+    p.set_defaults(handler=cmd_transcripts)
 
 
 def _cut(text: str, width: int) -> str:
@@ -77,6 +109,12 @@ def cmd_search(args: argparse.Namespace) -> int:
         raise QueryError("give either words or --image, not both")
     if args.limit < 1:
         raise QueryError(f"--limit must be at least 1 (got {args.limit})")
+    if set(args.places or ()) & set(SEARCH_IN):
+        if len(set(args.places)) > 1:
+            raise QueryError("--in comments searches the comments instead of the posts: give it alone")
+        return _search_comments(args)
+    if getattr(args, "meaning", None) or getattr(args, "similar", None):
+        return _search_by_meaning(args)
     if args.image:
         with args.workspace.reading(say=say) as con:  # the image hashes are in the store
             image_hits = search_image(con, args.image, max_distance=args.max_distance, limit=args.limit)
@@ -104,6 +142,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         limit=args.limit,
         refresh=False,
         path=path,
+        places=args.places,
     )
     if args.format == "json":
         print(json.dumps([h.as_dict() for h in hits], ensure_ascii=False, indent=1))
@@ -120,14 +159,56 @@ def cmd_search(args: argparse.Namespace) -> int:
                         h.author,
                         h.created_at.date() if h.created_at else "",
                         h.views,
-                        _cut(h.description, width),
+                        _cut(", ".join(m.label for m in h.matches), 28),
+                        _cut(h.matches[0].snippet if h.matches else h.description, width),
                         h.url,
                     ]
                     for h in hits
                 ],
-                ["score", "post", "author", "created", "views", "description", "url"],
+                ["score", "post", "author", "created", "views", "where", "snippet", "url"],
             )
         )
+    return 0
+
+
+def _search_comments(args: argparse.Namespace) -> int:
+    with args.workspace.reading(say=say) as con:
+        df = search_comments(con, args.query, limit=args.limit)
+    if args.format == "json":
+        print(df.to_json(orient="records", date_format="iso", force_ascii=False))
+    elif df.empty:
+        print("no comments found", file=sys.stderr)
+    else:
+        width = max(30, shutil.get_terminal_size((140, 20)).columns - 90)
+        rows = [[r.likes, r.post_id, r.author, _cut(r.text, width), r.url] for r in df.itertuples()]
+        print(_table(rows, ["likes", "post", "author", "comment", "url"]))
+    return 0
+
+
+def _has_table(con, name: str) -> bool:
+    return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchone()[0])
+
+
+def cmd_transcripts(args: argparse.Namespace) -> int:
+    post_id = str(args.post_id).strip()
+    if not post_id.isdigit():
+        raise QueryError(f"{post_id[:40]!r} is not a post id: give the number in the post's URL (tiktok.com/@name/video/NUMBER)")
+    with args.workspace.reading(say=say) as con:
+        found = transcripts.for_post(con, post_id) if _has_table(con, "transcripts") else []
+    if args.format == "json":
+        print(json.dumps([dataclasses.asdict(t) | {"fetched_at": str(t.fetched_at)} for t in found], ensure_ascii=False, indent=1))
+        return 0
+    if not found:
+        print(
+            f"no transcript for post {post_id}: TikTok published no captions for it, or its media were not downloaded "
+            "(`tiktok-intel media --status`); local speech-to-text: TIKTOK_INTEL_WHISPER_MODEL",
+            file=sys.stderr,
+        )
+        return 0
+    for t in found:
+        print(f"{t.source} ({t.language or 'language not given'}), {len(t.segments or [])} segments, fetched {str(t.fetched_at)[:16]}")
+        for line in t.lines():
+            print("  " + line)
     return 0
 
 
@@ -164,7 +245,99 @@ def cmd_duplicates(args: argparse.Namespace) -> int:
 
 
 def cmd_media(args: argparse.Namespace) -> int:
+    if args.status:
+        with args.workspace.reading(say=say) as con:
+            rows = downloads.status(con) if _has_table(con, "media_sources") else []
+        if args.format == "json":
+            print(json.dumps(rows, ensure_ascii=False, indent=1))
+        elif not rows:
+            print("no media yet: `tiktok-intel collect` downloads covers, videos, slides and captions", file=sys.stderr)
+        else:
+            table = [
+                [
+                    r["kind"],
+                    r["downloaded"],
+                    f"{r['bytes'] / 1e6:.1f}",
+                    r["removed"],
+                    r["expired"],
+                    r["refused"],
+                    ", ".join(f"{n} {k}" for k, n in r["failed"].items()) or "",
+                    r["retryable"],
+                    r["pending"],
+                ]
+                for r in rows
+            ]
+            print(
+                _table(
+                    table,
+                    ["kind", "downloaded", "MB", "removed", "expired", "refused", "failed (by reason)", "retried next run", "pending"],
+                )
+            )
+        return 0
     with args.workspace.writing("media", on_wait=say) as con:
         summary = process_media(con)
     print(summary.summary())
+    return 0
+
+
+def _search_by_meaning(args: argparse.Namespace) -> int:
+    """``--meaning TEXT`` / ``--similar IMAGE``, alone or with words (fused by reciprocal rank)."""
+    from ..search import clip, semantic
+
+    if args.image:
+        raise QueryError("--image (copies) goes alone: use --similar for similar content")
+    if args.meaning and args.similar:
+        raise QueryError("give either --meaning or --similar, not both")
+    filters = {"hashtag": args.hashtag, "since": args.since, "until": args.until, "author": args.author, "min_views": args.min_views}
+    model = clip.load()  # no model or a damaged one: one line naming `tiktok-intel models fetch`
+    with args.workspace.reading(say=say) as con:
+        vectors = semantic.vectors_for(con, model)
+        done, images = semantic.coverage(con, model.model_id)
+        want = args.limit * 3 if args.query else args.limit
+        if args.meaning:
+            hits = semantic.search_meaning(con, args.meaning, limit=want, model=model, vectors=vectors, **filters)
+        else:
+            hits = semantic.search_similar(con, args.similar, limit=want, model=model, vectors=vectors, **filters)
+    if done < images:
+        say(f"{done} of {images} images are embedded so far: `tiktok-intel media` embeds the rest")
+    if args.query:
+        text_hits = search_text(None, args.query, limit=want, refresh=False, path=_text_index(args.workspace), **filters)
+        fused = semantic.fuse(text_hits, hits, limit=args.limit)
+        if args.format == "json":
+            print(json.dumps([h.as_dict() for h in fused], ensure_ascii=False, indent=1))
+        elif not fused:
+            print("no posts found", file=sys.stderr)
+        else:
+            rank = lambda r: "" if r is None else r  # noqa: E731
+            print(
+                _table(
+                    [
+                        [f"{h.score:.4f}", rank(h.text_rank), rank(h.meaning_rank), h.post_id, h.author, _cut(h.description, 40), h.url]
+                        for h in fused
+                    ],
+                    ["rrf", "words", "meaning", "post", "author", "description", "url"],
+                )
+            )
+        return 0
+    if args.format == "json":
+        print(json.dumps([h.as_dict() for h in hits], ensure_ascii=False, indent=1))
+    elif not hits:
+        print("no posts found", file=sys.stderr)
+    else:
+        print(
+            _table(
+                [
+                    [
+                        f"{h.score:.3f}",
+                        h.post_id,
+                        h.kind if h.kind == "cover" else f"{h.kind} {h.seq}",
+                        h.author,
+                        _cut(h.description, 40),
+                        h.url,
+                    ]
+                    for h in hits
+                ],
+                ["cosine", "post", "image", "author", "description", "url"],
+            )
+        )
     return 0

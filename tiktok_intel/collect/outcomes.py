@@ -50,6 +50,8 @@ class HashtagOutcome:
     raw_path: str | None = None
     video_count: int | None = None
     view_count: int | None = None
+    comments: int = 0  # comments and replies fetched (the run's comments outcome)
+    note: str | None = None  # e.g. "private account: profile only"
 
     @property
     def ok(self) -> bool:
@@ -79,6 +81,8 @@ class RunResult:
         """Count what an ingest of this run's pages rejected or marked failed."""
         self.items_rejected += stats.items_rejected
         self.pages_failed += stats.pages_failed
+
+    media: Any = None  # the run's downloads (videos, slides, captions): a downloads.MediaOutcome
 
     @property
     def failed(self) -> list[HashtagOutcome]:
@@ -118,6 +122,7 @@ class RunResult:
             "quota": self.quota,
             "rejected": self.items_rejected,
             "failed_pages": self.pages_failed,
+            **(self.media.counts() if self.media is not None else {}),
         }
 
     def record(self, run: Any) -> None:
@@ -154,6 +159,14 @@ class RunResult:
                     if c["covers_failed"]
                     else ""
                 )
+        comments = sum(o.comments for o in self.outcomes)
+        if comments:
+            text += f", {comments} comments"
+        notes = [f"{o.hashtag}: {o.note}" for o in self.outcomes if o.note]
+        if notes:
+            text += f"; {'; '.join(notes)}"
+        if self.media is not None and (self.media.records or self.media.failures):
+            text += f"; {self.media.summary()}"
         resumed = [f"{o.hashtag} from {o.resumed_from}" for o in self.outcomes if o.resumed_from is not None]
         if resumed:
             text += f"; resumed {', '.join(resumed)}"
@@ -180,6 +193,7 @@ class RunState:
         self.kept: list[raw.RawPage] = []  # written to raw, ingested together by flush()
         self.seen: set[str] = set()  # post ids this run has fetched so far
         self.fetched: dict[str, list[str]] = {}  # hashtag -> post ids fetched for it
+        self.downloads: Any = None  # a downloads.Downloader: each page's media, fetched as the page is written
 
     def ingest(self, page: raw.RawPage) -> None:
         self.result.ingested(ingest_page(self.con, page))

@@ -11,6 +11,8 @@ from .. import clock, tracking
 from ..progress import progress
 from ..sources.http import HttpClient
 from ..sources.research import MAX_COUNT, Quota, QuotaExhaustedError, ResearchSource, split_windows
+from ..transcripts import research_transcripts
+from ..transcripts import save as save_transcripts
 from .cursors import save_cursor, saved_cursor
 from .outcomes import HASHTAG_ERRORS, CollectError, HashtagOutcome, RunState
 
@@ -110,6 +112,7 @@ async def _research_hashtag(
             ids = list(dict.fromkeys(str(v.get("id") or v.get("video_id")) for v in page.videos if isinstance(v, dict)))
             known = state.existing(ids)
             state.ingest(page.raw)
+            save_transcripts(con, research_transcripts(page.videos))
             outcome.pages += 1
             outcome.posts += len(ids)
             outcome.new_posts += len([i for i in ids if i not in known])

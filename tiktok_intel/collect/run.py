@@ -27,14 +27,17 @@ from typing import Any
 import duckdb
 
 from .. import clock, raw, tracking
+from ..downloads import record_outcome
 from ..ingest.pages import process_pending, refresh_derived
 from ..settings import Settings, get_settings
 from ..sources.http import HttpClient
-from ..sources.research import MAX_COUNT, Quota
+from ..sources.research import MAX_COUNT, Quota, QuotaExhaustedError
 from ..sources.web import FEED_PAGE_SIZE, Session
 from ..store import Workspace, no_room_is_a_store_error
+from .follow import collect_followed, followed_item
 from .outcomes import CollectError, NothingToCollectError, RunResult, RunState, UnknownSourceError
 from .research import collect_research
+from .research_follow import collect_research_followed
 from .web import collect_web, fetch_run_covers, monitor_web
 
 SOURCES = ("web", "research")
@@ -141,16 +144,23 @@ def collect(
         return _collect_raw_only(target, settings, hashtags, max_posts, session, page_size or FEED_PAGE_SIZE, source, run_id)
     with _store(target) as con:
         ensure_tables(con)
-        names = _hashtags(con, hashtags)
+        items = tracking.active_items(con) if not hashtags else []  # accounts, keywords (collect/follow, collect/research_follow)
+        names = _hashtags(con, hashtags) if hashtags or not items else tracking.active(con)
         result = _new_result("collect", source, run_id)
         result.ingested(process_pending(con, settings.raw_dir))  # what a crashed run left in raw
         state = RunState(con, result, settings, source)
         with _running(result):
             if source == "web":
-                run_async(lambda: collect_web(state, names, max_posts, covers, session, page_size or FEED_PAGE_SIZE))
+                if names:
+                    run_async(lambda: collect_web(state, names, max_posts, covers, session, page_size or FEED_PAGE_SIZE))
+                if items:
+                    run_async(lambda: collect_followed(state, items, max_posts, session, covers=covers))
             else:
                 quota = Quota(con, **{k: v for k, v in (("requests_per_day", quota_requests), ("records_per_day", quota_records)) if v})
-                run_async(lambda: collect_research(state, names, max_posts, since, until, regions, quota, page_size or MAX_COUNT))
+                if names:
+                    run_async(lambda: collect_research(state, names, max_posts, since, until, regions, quota, page_size or MAX_COUNT))
+                if items and not any(o.reason == QuotaExhaustedError.reason for o in result.outcomes):
+                    run_async(lambda: collect_research_followed(state, items, max_posts, since, until, quota))
         refresh_derived(con)
     return result
 
@@ -167,16 +177,21 @@ def _collect_raw_only(
 ) -> RunResult:
     if source != "web":
         raise CollectError("--raw-only is for the web API: the Research API's pages are collected with the store")
+    items: list[tuple[str, str]] = []
     if hashtags:
         names = _hashtags(None, hashtags)
     else:
         with _store(target, read_only=True) as con:
-            names = _hashtags(con, None)
+            items = tracking.active_items(con)  # accounts, keywords (collect/follow)
+            names = tracking.active(con) if items else _hashtags(con, None)
     result = _new_result("collect", "web", run_id, raw_only=True)
     state = RunState(None, result, settings, "web")
     try:
         with _running(result):
-            run_async(lambda: collect_web(state, names, max_posts, False, session, page_size))
+            if names:
+                run_async(lambda: collect_web(state, names, max_posts, False, session, page_size))
+            if items:
+                run_async(lambda: collect_followed(state, items, max_posts, session, covers=False))
     finally:
         result.fetched = state.fetched
     return result
@@ -194,6 +209,7 @@ def ingest_raw_run(target: Target, result: RunResult, *, covers: bool = True) ->
         for outcome in result.outcomes:
             outcome.new_posts = state.new_among(result.fetched.get(outcome.hashtag, []))
         result.ingested(process_pending(con, settings.raw_dir))
+        record_outcome(con, result.media)
         if covers:
 
             async def fetch_all() -> None:
@@ -204,6 +220,8 @@ def ingest_raw_run(target: Target, result: RunResult, *, covers: bool = True) ->
         for outcome in result.outcomes:
             if outcome.ok:
                 tracking.mark_collected(con, outcome.hashtag)
+                if (item := followed_item(outcome.hashtag)) is not None:
+                    tracking.mark_item_collected(con, *item)
         result.raw_only = False
         result.ended_at = clock.now()  # ended: when its pages were in the store
         refresh_derived(con)

@@ -9,7 +9,9 @@ from typing import Any
 import duckdb
 
 from .. import tracking
+from ..downloads import Downloader, record_outcome
 from ..media import fetch_covers
+from ..parsing.item_media import detail_item
 from ..progress import progress
 from ..settings import Settings
 from ..sources.http import HttpClient
@@ -30,6 +32,7 @@ async def collect_web(state: RunState, names: list[str], max_posts: int, covers:
         try:
             web = WebSource(client, session, settings)
             limit = asyncio.Semaphore(max(1, settings.concurrency))
+            state.downloads = _downloader(state, web, session, media_client)
 
             async def one(position: int, name: str) -> None:
                 async with limit:
@@ -43,12 +46,34 @@ async def collect_web(state: RunState, names: list[str], max_posts: int, covers:
                     state.secrets.append(session.ms_token)  # a renewed session's token, for redaction
 
             await asyncio.gather(*(one(i, n) for i, n in enumerate(names)))
+            state.result.media = await state.downloads.finish()
             state.flush()  # the run's pages in one go; then the covers of the posts they hold
+            if state.con is not None:
+                record_outcome(state.con, state.result.media)
             if covers:
                 await fetch_run_covers(state.con, media_client, state.result.outcomes, state.fetched, settings)
         finally:
             if own_session:
                 await session.close()
+
+
+def _downloader(state: RunState, web: WebSource, session: Session, media_client: HttpClient) -> Downloader:
+    """The run's media downloads, with the session's cookies and a refresh from the item detail."""
+
+    async def refresh(post_id: str, unique_id: str) -> dict | None:
+        page = await web.video_page(unique_id, post_id, sink=state.sink.for_hashtag(None))
+        state.keep(page)
+        return detail_item(page.read_bytes())
+
+    return Downloader(
+        media_client,
+        state.settings,
+        cookies=session.cookies,
+        user_agent=getattr(session, "user_agent", None),
+        referer=state.settings.web_base_url.rstrip("/") + "/",
+        refresh=refresh,
+        secrets=[session.ms_token],
+    )
 
 
 async def fetch_run_covers(
@@ -86,6 +111,8 @@ async def _web_hashtag(
         ids = list(dict.fromkeys(str(i["id"]) for i in feed.items if isinstance(i, dict) and i.get("id")))
         outcome.new_posts += state.new_among(ids)
         state.keep(feed.raw)
+        if state.downloads is not None:
+            state.downloads.page(feed.items)  # right after the page is in raw: its URLs expire within hours
         state.fetched.setdefault(name, []).extend(ids)
         outcome.pages += 1
         outcome.posts += len(ids)

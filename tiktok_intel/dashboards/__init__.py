@@ -8,6 +8,7 @@ never a traceback. The notebooks in ``notebooks/dashboards/`` hold one call per 
 
 from __future__ import annotations
 
+from .accounts import accounts_panel
 from .archive import report_archive_panel
 from .data import BusyError, DashboardError, EmptyWorkspaceError
 from .hashtags import add_hashtags, deactivate_hashtag, hashtag_trending_panel, popularity_panel, tracked_panel
@@ -19,9 +20,14 @@ from .reports import report_frame, reports_panel
 from .search import duplicates_panel, image_results, search_panel, text_results
 from .trends import trending_authors_panel, trending_posts_panel
 from .ui import download_link, downloads, to_csv_bytes, to_excel_bytes
+from .views import from_url, share_link
+from .watch import alerts_panel, removed_posts_panel
 
 __all__ = [
+    "alerts_panel",
+    "removed_posts_panel",
     "BusyError",
+    "accounts_panel",
     "DASHBOARDS",
     "DashboardError",
     "EmptyWorkspaceError",
@@ -32,6 +38,8 @@ __all__ = [
     "downloads",
     "duplicates_panel",
     "filter_rules",
+    "from_url",
+    "share_link",
     "growth_panel",
     "hashtag_trending_panel",
     "image_results",

@@ -55,7 +55,9 @@ def copy_notice(as_of: float) -> str:
     zone = Workspace.current().timezone()
     moment = dt.datetime.fromtimestamp(as_of, zone)
     when = moment.strftime("%H:%M" if moment.date() == dt.datetime.now(zone).date() else "%Y-%m-%d %H:%M")
-    return f"A scheduled flow is writing to the database: showing the data as of {when} (refresh for the latest)."
+    from ..texts import t
+
+    return t("copy_notice", when=when)
 
 
 # ------------------------------------------------------------------------------------------ queries
@@ -76,6 +78,10 @@ def last_runs(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
                           FROM runs GROUP BY flow ORDER BY flow""").df()
 
 
+#: Comments a post's card lists (its most liked).
+TOP_COMMENTS = 3
+
+
 def post_details(con: duckdb.DuckDBPyConnection, post_ids: list[str]) -> pd.DataFrame:
     """Everything a result card shows, for ``post_ids`` (in no particular order)."""
     if not post_ids:
@@ -94,6 +100,9 @@ def post_details(con: duckdb.DuckDBPyConnection, post_ids: list[str]) -> pd.Data
                 "hashtags",
                 "url",
                 "cover_path",
+                "top_comments",
+                "transcript",
+                "transcript_source",
             ]
         )
     return con.execute(
@@ -102,7 +111,13 @@ SELECT p.post_id, {author_sql()} AS author, a.nickname, p.description,
        {published_sql()} AS published_at, p.views, p.likes, p.comments, p.shares, p.saves,
        {hashtags_of("p.post_id")} AS hashtags,
        {post_url_sql()} AS url,
-       (SELECT m.path FROM media m WHERE m.post_id = p.post_id AND m.kind = 'cover' ORDER BY m.seq LIMIT 1) AS cover_path
+       (SELECT m.path FROM media m WHERE m.post_id = p.post_id AND m.kind = 'cover' ORDER BY m.seq LIMIT 1) AS cover_path,
+       (SELECT list({{'author': c.author_unique_id, 'text': c.text, 'likes': c.likes}} ORDER BY c.likes DESC NULLS LAST, c.comment_id)[1:{TOP_COMMENTS}]
+          FROM comments c WHERE c.post_id = p.post_id AND c.parent_id IS NULL) AS top_comments,
+       (SELECT t.text FROM transcripts t WHERE t.post_id = p.post_id AND t.text <> ''
+        ORDER BY list_position(['tiktok-asr', 'research', 'whisper', 'tiktok-mt'], t.source) LIMIT 1) AS transcript,
+       (SELECT t.source || coalesce(' ' || nullif(t.language, ''), '') FROM transcripts t WHERE t.post_id = p.post_id AND t.text <> ''
+        ORDER BY list_position(['tiktok-asr', 'research', 'whisper', 'tiktok-mt'], t.source) LIMIT 1) AS transcript_source
 FROM posts p LEFT JOIN authors a ON a.author_id = p.author_id
 WHERE list_contains(?, p.post_id)""",
         [list(post_ids)],

@@ -15,21 +15,40 @@ from . import data, ui
 
 
 def _tracked_frame(con) -> pd.DataFrame:
-    rows = tracking.list_tracked(con)
+    stats = {r.name: r for r in tracking.list_tracked(con)}
     return pd.DataFrame(
         [
             {
-                "hashtag": r.name,
+                "kind": r.kind,
+                "hashtag": r.name if r.kind == "hashtag" else r.shown,
                 "active": "yes" if r.active else "no",
                 "added": r.added_at,
                 "last collected": r.last_collected_at,
                 "posts": r.posts,
-                "videos": r.video_count,
-                "views": r.view_count,
+                "videos": stats[r.name].video_count if r.kind == "hashtag" and r.name in stats else None,
+                "views": stats[r.name].view_count if r.kind == "hashtag" and r.name in stats else None,
             }
-            for r in rows
+            for r in tracking.list_items(con)
         ]
     )
+
+
+#: The deactivate list's value of a tracked keyword (hashtags: the name; accounts: ``@name``).
+KEYWORD_PREFIX = "keyword:"
+
+
+def _item_value(kind: str, name: str) -> str:
+    return name if kind == "hashtag" else f"@{name}" if kind == "account" else KEYWORD_PREFIX + name
+
+
+def add_keyword(text: str, db: str | None = None) -> str:
+    """Track the search keyword ``text``; the message to show (one-line errors as for hashtags)."""
+    if not get_settings().dashboard_editing:
+        raise data.DashboardError(EDITING_OFF)
+    kind, name = tracking.parse_item(text, "keyword")
+    if not data.write(tracking.add_items, [(kind, name)], db=db):
+        raise tracking.HashtagError(f'Already tracked: "{name}".')
+    return f'Now tracking the keyword "{name}". The next collection searches TikTok for it.'
 
 
 #: Why the tracked list cannot be edited here: the setting, or its default off 127.0.0.1 (the launcher decides).
@@ -49,6 +68,16 @@ def add_hashtags(text: str, db: str | None = None) -> str:
     names = [n for n in text.replace(",", " ").split() if n.strip()]
     if not names:
         raise tracking.InvalidHashtagError("Type a hashtag first, e.g. valet2026.")
+    accounts = [n for n in names if n.startswith("@")]
+    if accounts:  # @accounts (with any hashtags beside them)
+        wanted_items = list(dict.fromkeys(tracking.parse_item(n) for n in names))
+        added_items = data.write(tracking.add_items, [(None, n) for n in names], db=db)
+        shown = [("#" + n) if k == "hashtag" else "@" + n for k, n in added_items]
+        already = [("#" + n) if k == "hashtag" else "@" + n for k, n in wanted_items if (k, n) not in added_items]
+        if not added_items:
+            raise tracking.HashtagError(f"Already tracked: {', '.join(already)}.")
+        note = f" (already tracked: {', '.join(already)})" if already else ""
+        return f"Now tracking {', '.join(shown)}{note}. The next collection fetches its posts."
     wanted = tracking.normalise_all(names)
     added = data.write(tracking.add, wanted, db=db)
     already = [n for n in wanted if n not in added]
@@ -62,6 +91,10 @@ def deactivate_hashtag(name: str, db: str | None = None) -> str:
     """Stop tracking ``name`` (its history is kept); the message to show."""
     if not get_settings().dashboard_editing:
         raise data.DashboardError(EDITING_OFF)
+    if name.startswith("@") or name.startswith(KEYWORD_PREFIX):  # an account or a keyword
+        item = (None, name) if name.startswith("@") else ("keyword", name[len(KEYWORD_PREFIX) :])
+        kind, shown = data.write(tracking.remove_items, [item], db=db)[0]
+        return f"Stopped tracking {'@' + shown if kind == 'account' else repr(shown)}; what was collected for it is kept."
     removed = data.write(tracking.remove, [name], db=db)
     return f"Stopped tracking {', '.join('#' + n for n in removed)}; what was collected for it is kept."
 
@@ -76,6 +109,8 @@ def tracked_panel(db: str | None = None):
     status = w.VBox()
     box = w.Text(placeholder="valet2026, #svtnyheter", description="Hashtag", layout=w.Layout(width="320px"))
     add = w.Button(description="Add", button_style="primary", icon="plus")
+    keyword_box = w.Text(placeholder="vattenbrist", description="Keyword", layout=w.Layout(width="320px"))
+    add_kw = w.Button(description="Add keyword", button_style="primary", icon="search")
     pick = w.Dropdown(options=[], description="Active")
     stop = w.Button(description="Deactivate", button_style="warning")
 
@@ -85,7 +120,12 @@ def tracked_panel(db: str | None = None):
                 frame = data.read(_tracked_frame, db=db)
             except data.EmptyWorkspaceError:
                 frame = pd.DataFrame()
-            pick.options = list(frame.loc[frame["active"] == "yes", "hashtag"]) if len(frame) else []
+            active = frame.loc[frame["active"] == "yes"] if len(frame) else frame
+            pick.options = (
+                [(label, _item_value(kind, label.lstrip("@"))) for kind, label in zip(active["kind"], active["hashtag"])]
+                if len(frame)
+                else []
+            )
             with ui.filling(listing) as display:
                 display(
                     ui.table(
@@ -122,12 +162,21 @@ def tracked_panel(db: str | None = None):
             say(str(exc), "warning")
         refresh()
 
+    def on_add_keyword(_: Any) -> None:
+        try:
+            say(add_keyword(keyword_box.value, db=db), "success")
+            keyword_box.value = ""
+        except TikTokIntelError as exc:
+            say(str(exc), "warning")
+        refresh()
+
     add.on_click(on_add)
+    add_kw.on_click(on_add_keyword)
     stop.on_click(on_stop)
     refresh()
     parts: list[Any] = [listing]
     if editing:
-        parts += [w.HBox([box, add]), w.HBox([pick, stop])]
+        parts += [w.HBox([keyword_box, add_kw]), w.HBox([box, add]), w.HBox([pick, stop])]
     else:
         parts.append(ui.message(EDITING_OFF))
     parts.append(status)

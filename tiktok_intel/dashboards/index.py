@@ -8,20 +8,14 @@ from typing import Any
 import duckdb
 
 from .. import clock
+from ..texts import CATALOGUE, t
 from . import data, ui
 
-#: (notebook, title, what it shows), in the order the landing page lists them.
-DASHBOARDS: tuple[tuple[str, str, str], ...] = (
-    ("overview", "Overview", "How much is collected, growth per day / week / month / year, the flows' last and next runs."),
-    ("hashtags", "Hashtags", "The tracked list (add, deactivate), each hashtag's popularity over time and its trending posts."),
-    ("trends", "Trends", "Trending posts and authors over 1 / 7 / 30 days, with filters, details and downloads."),
-    ("related_hashtags", "Related hashtags", "Hashtags that go together: association rules and their network."),
-    ("search", "Search", "Find posts by words, hashtags, authors or an image; near-duplicate images."),
-    (
-        "reports",
-        "Reports",
-        "The scheduled jobs' executed reports, newest first; top posts, top authors and top posts in feed, downloadable.",
-    ),
+#: (notebook, title, what it shows), in the order the landing page lists them (in English; the page
+#: shows them in its language, from the catalogue: ``texts.CATALOGUE["dash_<notebook>"]``).
+DASHBOARDS: tuple[tuple[str, str, str], ...] = tuple(
+    (name, CATALOGUE[f"dash_{name}"]["en"], CATALOGUE[f"dash_{name}_what"]["en"])
+    for name in ("overview", "hashtags", "trends", "related_hashtags", "search", "accounts", "reports")
 )
 
 
@@ -36,38 +30,34 @@ def freshness(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
 
 
 def age(moment: dt.datetime, now: dt.datetime) -> str:
-    """``5 min ago``, ``3 h ago``, ``2 days ago`` (times in UTC, as stored)."""
+    """``5 min ago``, ``3 h ago``, ``2 days ago`` (both times naive UTC, as stored)."""
     seconds = max(0, int((now - moment).total_seconds()))
     if seconds < 3600:
-        return f"{seconds // 60} min ago"
+        return t("min_ago", n=seconds // 60)
     if seconds < 2 * 86400:
-        return f"{seconds // 3600} h ago"
-    return f"{seconds // 86400} days ago"
+        return t("h_ago", n=seconds // 3600)
+    return t("days_ago", n=seconds // 86400)
 
 
 def freshness_html(fresh: dict[str, Any], now: dt.datetime) -> str:
     """One line saying how old the data is; says so when nothing has been collected yet."""
 
     def when(moment: dt.datetime) -> str:
-        return f"{moment:%Y-%m-%d %H:%M} UTC ({age(moment, now)})"
+        return f"{ui.when(moment, zone_name=True)} ({age(moment, now)})"
 
     parts = []
     if fresh.get("collected"):
-        parts.append(f"posts last collected {when(fresh['collected'])}")
+        parts.append(t("posts_collected", when=when(fresh["collected"])))
     if fresh.get("monitored"):
-        parts.append(f"hashtags last monitored {when(fresh['monitored'])}")
+        parts.append(t("hashtags_monitored", when=when(fresh["monitored"])))
     if fresh.get("run_ended"):
         colour = ui.status_colour(fresh["run_status"])
         parts.append(
-            f"last scheduled run: {ui.esc(fresh['run_flow'])} <span style='color:{colour}'>{ui.esc(fresh['run_status'])}</span>"
+            f"{ui.esc(t('last_run'))}: {ui.esc(fresh['run_flow'])} <span style='color:{colour}'>{ui.esc(fresh['run_status'])}</span>"
             f" {when(fresh['run_ended'])}"
         )
-    text = (
-        "; ".join(parts)
-        if parts
-        else ("No data collected yet: add hashtags on the Hashtags dashboard, or run <code>tiktok-intel collect</code>.")
-    )
-    return f"<p class='ti-freshness' style='color:#333'>Data: {text}</p>"
+    text = "; ".join(parts) if parts else t("no_data_index")
+    return f"<p class='ti-freshness' style='color:#333'>{ui.esc(t('data'))}: {text}</p>"
 
 
 @ui.panel
@@ -82,7 +72,7 @@ def index_panel(db: str | None = None):
         fresh = f"<div class='ti-freshness'>{ui.error_message(exc).value}</div>"
     items = "".join(
         f"<li style='margin:8px 0'><a class='ti-dashboard-link' href='{name}.ipynb' style='font-size:17px'>"
-        f"{ui.esc(title)}</a><br><span style='color:#555'>{ui.esc(text)}</span></li>"
-        for name, title, text in DASHBOARDS
+        f"{ui.esc(t('dash_' + name))}</a><br><span style='color:#555'>{ui.esc(t('dash_' + name + '_what'))}</span></li>"
+        for name, _, _ in DASHBOARDS
     )
     return w.HTML(f"{fresh}<ul class='ti-index' style='list-style:none;padding-left:0'>{items}</ul>")

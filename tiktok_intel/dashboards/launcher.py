@@ -85,7 +85,11 @@ def voila_command(
     preheat: bool = True,
     open_browser: bool = False,
 ) -> tuple[list[str], str | None]:
-    """The Voilà command line, and the token it requires (None on loopback without ``--token``)."""
+    """The Voilà command line, and the token it requires (None on loopback without ``--token``).
+
+    The token is never on the command line (``ps`` shows it to every user of the machine): it goes
+    to Voilà in the environment, ``JUPYTER_TOKEN`` (:func:`voila_environment`), which
+    :mod:`.voila_app` reads and removes before any kernel starts."""
     root = Path(root) if root is not None else DASHBOARDS_DIR
     if not (root / "index.ipynb").is_file():
         raise LauncherError(f"no dashboards at {root}: no index.ipynb there (the package's are in {DASHBOARDS_DIR})")
@@ -110,7 +114,6 @@ def voila_command(
         "--MappingKernelManager.cull_connected=False",
         f"--DashboardsVoila.max_kernels={max(0, int(get_settings().dashboard_max_kernels))}",
         f"--Voila.tornado_settings={{'websocket_max_message_size': {websocket_max_message_size()}}}",
-        f"--token={token or ''}",
     ]
     if preheat:
         args += ["--preheat_kernel=True", "--pool_size=1", f"--VoilaKernelManager.fill_delay={REFILL_DELAY_SECONDS}"]
@@ -138,15 +141,31 @@ def _dotenv() -> dict[str, str]:
     return _read_dotenv(Path(".env"))
 
 
-def voila_environment(host: str = DEFAULT_HOST) -> dict[str, str]:
-    """The environment for Voilà's kernels: the current settings' workspace and database, whether
-    editing is allowed (:func:`editing_allowed`), secrets not added."""
+#: The environment variable the token reaches Voilà in (jupyter_server's own name for it); also
+#: where `tiktok-intel dashboards` takes it from when ``--token`` is not given (a service's
+#: EnvironmentFile: docs/systemd/), so it is never on any command line.
+TOKEN_ENV = "JUPYTER_TOKEN"
+
+
+def environment_token() -> str | None:
+    """The token set in the environment (``JUPYTER_TOKEN``), or None."""
+    return os.environ.get(TOKEN_ENV) or None
+
+
+def voila_environment(host: str = DEFAULT_HOST, token: str | None = None) -> dict[str, str]:
+    """The environment for Voilà and its kernels: the current settings' workspace and database, whether
+    editing is allowed (:func:`editing_allowed`), secrets not added; the token, if any, as
+    ``JUPYTER_TOKEN`` (empty: none), which the server takes out before its kernels start."""
     settings = get_settings()
     env = dict(os.environ)
+    env[TOKEN_ENV] = token or ""
+    env.pop("JUPYTER_TOKEN_FILE", None)
     env[PREFIX + "DASHBOARD_EDITING"] = "true" if editing_allowed(host) else "false"
     env[PREFIX + "WORKSPACE"] = str(Path(settings.workspace_path).resolve())
     env[PREFIX + "DB"] = settings.db if settings.db.startswith("ducklake:") else str(Path(settings.db_target).resolve())
     env.setdefault(PREFIX + "PROGRESS", "0")
+    env[PREFIX + "UI_LANGUAGE"] = str(settings.ui_language)  # the kernels speak the configured language
+    env[PREFIX + "TIMEZONE"] = str(settings.timezone)  # and show its time zone
     return env
 
 
@@ -167,7 +186,7 @@ def launch(
 ) -> tuple[subprocess.Popen, str]:
     """Start Voilà in the background; returns the process and the address to open (with the token)."""
     args, token = voila_command(host=host, port=port, token=token, root=root, preheat=preheat)
-    kwargs = {"env": voila_environment(host), **popen}
+    kwargs = {"env": voila_environment(host, token), **popen}
     if quiet:
         kwargs.setdefault("stdout", subprocess.DEVNULL)
         kwargs.setdefault("stderr", subprocess.DEVNULL)

@@ -6,9 +6,8 @@ import html
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from ..analyses import charts, reports
+from ..texts import t
 from . import data, ui
 
 
@@ -20,8 +19,8 @@ def counts_panel(db: str | None = None):
     values = data.read(data.counts, db=db)
     tiles = "".join(
         f"<div class='ti-tile' data-what='{html.escape(k)}' style='display:inline-block;min-width:140px;margin:4px 8px 4px 0;"
-        f"padding:10px 14px;border:1px solid #ddd;border-radius:8px'><div style='font-size:26px;font-weight:600'>{v:,}</div>"
-        f"<div style='color:#555'>{html.escape(k)}</div></div>"
+        f"padding:10px 14px;border:1px solid #ddd;border-radius:8px'><div style='font-size:26px;font-weight:600'>{ui.esc(ui.number(v))}</div>"
+        f"<div style='color:#555'>{html.escape(t(k))}</div></div>"
         for k, v in values.items()
     )
     parts = [w.HTML(f"<div class='ti-counts'>{tiles}</div>")]
@@ -64,6 +63,12 @@ def growth_panel(db: str | None = None, period: str = "day"):
     return w.VBox([choose, out])
 
 
+def _zone() -> str:
+    from ..localtime import label
+
+    return label()
+
+
 def _next_times() -> dict[str, str]:
     """Next scheduled time per flow and per valid job of the jobs file, in its time zone (``tiktok_intel.schedules``)."""
     from .. import jobs
@@ -83,26 +88,33 @@ def runs_panel(db: str | None = None):
     if not flows:
         return ui.message("No flow has run yet, and none is scheduled. Start the scheduler with `tiktok-intel serve`.")
     rows: list[Any] = []
+    heads = "".join(
+        f"<th scope='col' style='text-align:left;padding:2px 8px;min-width:{width}px'>{html.escape(t(key))}</th>"
+        for key, width in (("flow", 140), ("status", 100), ("started", 150), ("ended", 150), ("next_run", 150))
+    )
     header = w.HTML(
-        "<div style='display:grid;grid-template-columns:140px 100px 150px 150px 150px 1fr;font-weight:600'>"
-        "<div>flow</div><div>status</div><div>started</div><div>ended</div><div>next run</div><div>report</div></div>"
+        f"<table class='ti-runs-head' style='border-collapse:collapse'><caption style='text-align:left;font-size:11px;color:#555'>"
+        f"{html.escape(t('runs_caption'))}. {html.escape(t('times_in', zone=_zone()))}</caption><thead><tr>{heads}"
+        f"<th scope='col' style='text-align:left;padding:2px 8px'>{html.escape(t('report'))}</th></tr></thead></table>"
     )
     rows.append(header)
     for flow in flows:
         match = runs[runs["flow"] == flow]
         run = match.iloc[0].to_dict() if len(match) else {}
-        status = run.get("status") or "never run"
+        status = run.get("status") or t("never_run")
         colour = ui.status_colour(status)
-        when = lambda v: "" if v is None or pd.isna(v) else pd.Timestamp(v).strftime("%Y-%m-%d %H:%M")  # noqa: E731
+        cell = "padding:2px 8px;min-width:{}px"
         line = w.HTML(
-            f"<div class='ti-run' data-flow='{html.escape(flow)}' style='display:grid;grid-template-columns:140px 100px 150px "
-            f"150px 150px;'><div>{ui.esc(flow)}</div><div style='color:{colour}'>{ui.esc(status)}</div>"
-            f"<div>{when(run.get('started_at'))}</div><div>{when(run.get('ended_at'))}</div>"
-            f"<div>{ui.esc(nxt.get(flow, 'not scheduled'))}</div></div>"
+            f"<table class='ti-run' data-flow='{html.escape(flow)}' style='border-collapse:collapse'><tbody><tr>"
+            f"<th scope='row' style='text-align:left;font-weight:normal;{cell.format(140)}'>{ui.esc(flow)}</th>"
+            f"<td style='color:{colour};{cell.format(100)}'>{ui.esc(status)}</td>"
+            f"<td style='{cell.format(150)}'>{ui.esc(ui.when(run.get('started_at')))}</td>"
+            f"<td style='{cell.format(150)}'>{ui.esc(ui.when(run.get('ended_at')))}</td>"
+            f"<td style='{cell.format(150)}'>{ui.esc(nxt.get(flow, t('not_scheduled')))}</td></tr></tbody></table>"
         )
         report = data.report_html(run.get("notebook_path"))
         if report is not None:
-            button = w.Button(description="Open report", layout=w.Layout(width="120px"))
+            button = w.Button(description=t("open_report"), layout=w.Layout(width="120px"))
             link = w.HTML()
 
             def make(report: Path = report, link: Any = link, button: Any = button):
@@ -117,6 +129,6 @@ def runs_panel(db: str | None = None):
             button.on_click(make())
             rows.append(w.HBox([line, button, link]))
         else:
-            note = "no executed report" if run else ""
+            note = t("no_report") if run else ""
             rows.append(w.HBox([line, w.HTML(f"<span style='color:#777'>{note}</span>")]))
     return w.VBox(rows)

@@ -123,12 +123,11 @@ def related_hashtags_panel(
             with ui.filling(out) as display:
                 display(w.HTML(f"<p class='ti-rule-count'>{len(shown):,} of {len(frame):,} rules</p>"))
                 display(
-                    ui.table(
+                    ui.interactive_table(
                         table,
                         columns=["rule", "support", "confidence", "lift", "post_count"],
                         css_class="ti-table ti-rules",
                         empty="No rules at these thresholds: lower a minimum.",
-                        max_rows=100,
                     )
                 )
                 display(ui.downloads(shown, "related-hashtags"))
@@ -139,4 +138,6 @@ def related_hashtags_panel(
     for control in (sup, conf, lift, order):
         control.observe(show, names="value")
     show()
-    return w.VBox([info, w.HBox([sup, conf]), w.HBox([lift, order]), out])
+    from .networks import network_downloads
+
+    return w.VBox([info, w.HBox([sup, conf]), w.HBox([lift, order]), out, network_downloads("cotag", db)])

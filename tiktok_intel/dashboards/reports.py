@@ -97,7 +97,9 @@ def reports_panel(
             with ui.filling(out) as display:
                 display(ui.figure(report_chart(frame, kind.value, met.value)))
                 display(
-                    ui.table(frame, css_class="ti-table ti-report", empty="Nothing in this range: widen the dates or choose all hashtags.")
+                    ui.interactive_table(
+                        frame, css_class="ti-table ti-report", empty="Nothing in this range: widen the dates or choose all hashtags."
+                    )
                 )
                 display(ui.downloads(frame, kind.value.replace(" ", "-") + (f"-{tag.value}" if tag.value else "")))
 

@@ -8,8 +8,11 @@ from typing import Any
 from .. import search as search_pkg
 from ..errors import TikTokIntelError
 from ..search.fetch import open_image
+from ..search.where import IN_CHOICES
 from ..settings import get_settings
+from ..texts import t
 from . import data, ui
+from . import views as views_module
 
 
 def _cards_for(ids: list[str], db: str | None, extra: dict[str, str] | None = None) -> str:
@@ -28,8 +31,10 @@ def text_results(
     min_views: int | None = None,
     limit: int = 20,
     db: str | None = None,
+    places: Any = None,
 ) -> tuple[int, str]:
-    """(number of hits, their cards as HTML) for a text search; errors are :class:`~tiktok_intel.search.QueryError`."""
+    """(number of hits, their cards as HTML, each saying where it matched) for a text search; errors
+    are :class:`~tiktok_intel.search.QueryError`. ``places``: only there (``search.where.IN_CHOICES``)."""
     hits = data.read(
         search_pkg.search_text,
         query,
@@ -41,8 +46,54 @@ def text_results(
         limit=int(limit),
         refresh=False,
         db=db,
+        places=places or None,
     )
-    return len(hits), _cards_for([h.post_id for h in hits], db)
+    notes = {h.post_id: where_html(h) + (_score_note(f"text score {h.score:.2f} (BM25)") if h.score else "") for h in hits}
+    return len(hits), _cards_for([h.post_id for h in hits], db, notes)
+
+
+def where_html(hit: Any) -> str:
+    """Where a hit matched ("speech 0:12", "image text", "caption"), each with its snippet."""
+    return "".join(
+        f'<div class="ti-where" style="font-size:12px;color:#555"><b>{ui.esc(m.label)}</b>: {ui.esc(m.snippet)}</div>'
+        for m in getattr(hit, "matches", ())
+    )
+
+
+def _score_note(text: str) -> str:
+    return f"<div class='ti-score' style='font-size:12px;color:#555'>{ui.esc(text)}</div>"
+
+
+def meaning_results(
+    query: str,
+    *,
+    hashtag: str = "",
+    author: str = "",
+    since: Any = None,
+    until: Any = None,
+    min_views: int | None = None,
+    limit: int = 20,
+    db: str | None = None,
+) -> tuple[int, str]:
+    """(hits, cards) for a search by meaning (the CLIP model): each card says its cosine. No model: one clear error."""
+    from ..search import clip, semantic
+
+    model = clip.load()
+    filters = dict(hashtag=hashtag or None, author=author or None, since=since or None, until=until or None, min_views=min_views)
+    hits = data.read(semantic.search_meaning, query, limit=int(limit), model=model, **filters, db=db)
+    extra = {h.post_id: _score_note(f"similarity {h.score:.3f} ({h.kind}; a ranking, not a fact)") for h in hits}
+    return len(hits), _cards_for([h.post_id for h in hits], db, extra)
+
+
+def similar_results(content: bytes, *, limit: int = 20, db: str | None = None, name: str = "") -> tuple[int, str]:
+    """(hits, cards) for posts whose pictures show content like the uploaded image (not only copies)."""
+    from ..search import clip, semantic
+
+    image = _uploaded_image(content, name)
+    model = clip.load()
+    hits = data.read(semantic.search_similar, image, limit=int(limit), model=model, db=db)
+    extra = {h.post_id: _score_note(f"similarity {h.score:.3f} ({h.kind})") for h in hits}
+    return len(hits), _cards_for([h.post_id for h in hits], db, extra)
 
 
 def megabytes(n: int) -> str:
@@ -55,8 +106,8 @@ def upload_limit_note() -> str:
     return f"JPEG, PNG or WebP, at most {megabytes(int(get_settings().dashboard_upload_max_bytes))}"
 
 
-def image_results(content: bytes, *, max_distance: int = 10, limit: int = 20, db: str | None = None, name: str = "") -> tuple[int, str]:
-    """(number of matching posts, their cards) for an uploaded image's bytes; too large or not an image: a clear error."""
+def _uploaded_image(content: bytes, name: str = ""):
+    """The uploaded bytes as an image; too large, empty or not an image: a clear error."""
     limit_bytes = int(get_settings().dashboard_upload_max_bytes)
     if len(content) > limit_bytes:
         size = megabytes(len(content))
@@ -67,7 +118,12 @@ def image_results(content: bytes, *, max_distance: int = 10, limit: int = 20, db
         )
     if not content:
         raise search_pkg.ImageInputError(f"The file {name + ' ' if name else ''}is empty: choose an image (JPEG, PNG or WebP).")
-    image = open_image(bytes(content), name=f"The file {name}" if name else "The uploaded file")  # not an image: a clear error
+    return open_image(bytes(content), name=f"The file {name}" if name else "The uploaded file")  # not an image: a clear error
+
+
+def image_results(content: bytes, *, max_distance: int = 10, limit: int = 20, db: str | None = None, name: str = "") -> tuple[int, str]:
+    """(number of matching posts, their cards) for an uploaded image's bytes; too large or not an image: a clear error."""
+    image = _uploaded_image(content, name)
     hits = data.read(search_pkg.search_image, image, max_distance=int(max_distance), limit=int(limit) * 3, db=db)
     ids: list[str] = []
     extra: dict[str, str] = {}
@@ -89,27 +145,47 @@ def search_panel(db: str | None = None, query: str = "", hashtag: str = "", limi
     import ipywidgets as w
 
     data.read(lambda con: None, db=db)  # an empty workspace says so here, not at the first search
-    box = w.Text(value=query, placeholder="words, #hashtags, @authors", description="Search", layout=w.Layout(width="420px"))
-    go = w.Button(description="Search", button_style="primary", icon="search")
-    tag = w.Text(value=hashtag, placeholder="any", description="Hashtag")
-    who = w.Text(placeholder="any", description="Author")
-    since = w.DatePicker(description="From")
-    until = w.DatePicker(description="To")
-    views = w.IntText(value=0, description="Min views")
+    box = w.Text(value=query, placeholder=t("search_placeholder"), description=t("search"), layout=w.Layout(width="420px"))
+    go = w.Button(description=t("search"), button_style="primary", icon="search")
+    tag = w.Text(value=hashtag, placeholder=t("any"), description=t("hashtag"))
+    who = w.Text(placeholder=t("any"), description=t("author"))
+    since = w.DatePicker(description=t("from"))
+    until = w.DatePicker(description=t("to"))
+    views = w.IntText(value=0, description=t("min_views"))
+    meaning = w.Checkbox(value=False, description=t("by_meaning"), indent=False, tooltip=t("by_meaning_tip"))
+    share = views_module.share_link({"query": query, "hashtag": hashtag})
+    place = w.Dropdown(options=[(t("everywhere"), "")] + [(p, p) for p in IN_CHOICES], value="", description=t("found_in"))
     note = upload_limit_note()
-    upload = w.FileUpload(accept="image/*", multiple=False, description="Search by image", tooltip=note)
+    upload = w.FileUpload(accept="image/*", multiple=False, description=t("search_by_image"), tooltip=note)
+    image_mode = w.ToggleButtons(
+        options=[(t("near_identical"), "near-identical"), (t("similar"), "similar")], value="near-identical", tooltip=t("image_mode_tip")
+    )
     upload_note = w.HTML(f"<span class='ti-upload-limit' style='font-size:12px;color:#555'>{ui.esc(note)}</span>")
     out = w.VBox()
 
     def show(count: int, cards: str, what: str) -> None:
         with ui.filling(out) as display:
             if count:
-                display(w.HTML(f"<p class='ti-hit-count'>{count} result{'s' if count != 1 else ''} {ui.esc(what)}</p>" + cards))
+                said = t("result_for", what=what) if count == 1 else t("results_for", count=ui.number(count), what=what)
+                display(w.HTML(f"<p class='ti-hit-count'>{ui.esc(said)}</p>" + ui.zone_note() + cards))
             else:
-                display(ui.message(f"No posts match {what}. Try fewer words or filters."))
+                display(ui.message(t("no_match", what=what)))
 
     def on_search(_: Any) -> None:
         def body() -> None:
+            if meaning.value:
+                count, cards = meaning_results(
+                    box.value,
+                    hashtag=tag.value,
+                    author=who.value,
+                    since=_date(since.value),
+                    until=_date(until.value),
+                    min_views=int(views.value) or None,
+                    limit=limit,
+                    db=db,
+                )
+                show(count, cards, f"showing “{box.value}”")
+                return
             count, cards = text_results(
                 box.value,
                 hashtag=tag.value,
@@ -119,8 +195,10 @@ def search_panel(db: str | None = None, query: str = "", hashtag: str = "", limi
                 min_views=int(views.value) or None,
                 limit=limit,
                 db=db,
+                places=place.value or None,
             )
-            show(count, cards, f"for “{box.value}”" if box.value.strip() else "for these filters")
+            share.update({"query": box.value, "hashtag": tag.value, "author": who.value})
+            show(count, cards, t("for_query", query=box.value) if box.value.strip() else t("for_filters"))
 
         _run(body)
 
@@ -130,6 +208,10 @@ def search_panel(db: str | None = None, query: str = "", hashtag: str = "", limi
             if got is None:
                 return
             name, content = got
+            if image_mode.value == "similar":
+                count, cards = similar_results(content, limit=limit, db=db, name=name)
+                show(count, cards, f"like the image {name}")
+                return
             count, cards = image_results(content, limit=limit, db=db, name=name)
             show(count, cards, f"the image {name}")
 
@@ -149,7 +231,17 @@ def search_panel(db: str | None = None, query: str = "", hashtag: str = "", limi
     upload.observe(on_upload, names="value")
     if query.strip() or hashtag.strip():
         on_search(None)
-    return w.VBox([w.HBox([box, go]), w.HBox([tag, who]), w.HBox([since, until]), views, w.HBox([upload, upload_note]), out])
+    return w.VBox(
+        [
+            w.HBox([box, go, meaning]),
+            w.HBox([tag, who]),
+            w.HBox([since, until]),
+            w.HBox([views, place]),
+            w.HBox([upload, image_mode, upload_note]),
+            share,
+            out,
+        ]
+    )
 
 
 @ui.panel
@@ -171,4 +263,8 @@ def duplicates_panel(db: str | None = None, max_distance: int = 8, min_accounts:
             f"<b>Group {n}</b>: {group.size} posts by {group.accounts} accounts (earliest first)"
             f"{_cards_for(ids, db)}</div>"
         )
+    from ..analyses import networks
+    from .networks import network_links
+
+    parts.append(network_links(data.read(networks.build, "duplicates", db=db)))
     return w.HTML("".join(parts))

@@ -7,13 +7,22 @@ from typing import Any
 
 from ..analyses import trends
 from ..conventions import hashtag as hashtag_name
-from . import data, ui
+from ..texts import t
+from . import data, ui, views
 
 POST_COLUMNS = ["author", "description", "published_at", "views", "change", "growth", "hashtags", "url"]
 
 
 def _date(value: Any) -> Any:
     return value.isoformat() if isinstance(value, dt.date) else (value or None)
+
+
+def _day(text: str) -> dt.date | None:
+    """A From/To default (``YYYY-MM-DD``, from the notebook or a shared link); unreadable: none."""
+    try:
+        return dt.date.fromisoformat(str(text).strip()) if text else None
+    except ValueError:
+        return None
 
 
 @ui.panel
@@ -31,20 +40,25 @@ def trending_posts_panel(
     import ipywidgets as w
 
     tags = data.read(data.known_hashtags, db=db)
-    win = w.ToggleButtons(options=list(trends.WINDOWS), value=window if window in trends.WINDOWS else "7d", description="Window")
-    met = w.Dropdown(options=list(trends.POSTS.metrics), value=metric if metric in trends.POSTS.metrics else "views", description="Metric")
+    win = w.ToggleButtons(options=list(trends.WINDOWS), value=window if window in trends.WINDOWS else "7d", description=t("window"))
+    met = w.Dropdown(
+        options=list(trends.POSTS.metrics), value=metric if metric in trends.POSTS.metrics else "views", description=t("metric")
+    )
     rank = w.Dropdown(
-        options=[("change", "change"), ("growth %", "growth")], value=by if by in ("change", "growth") else "change", description="Rank by"
+        options=[(t("change"), "change"), (t("growth_pct"), "growth")],
+        value=by if by in ("change", "growth") else "change",
+        description=t("rank_by"),
     )
     wanted = hashtag_name(hashtag) or ""
     tag = w.Dropdown(
-        options=[("all hashtags", "")] + [("#" + t, t) for t in tags], description="Hashtag", value=wanted if wanted in tags else ""
+        options=[(t("all_hashtags"), "")] + [("#" + h, h) for h in tags], description=t("hashtag"), value=wanted if wanted in tags else ""
     )
-    since = w.DatePicker(description="From", value=dt.date.fromisoformat(start) if start else None)
-    until = w.DatePicker(description="To", value=dt.date.fromisoformat(end) if end else None)
+    since = w.DatePicker(description=t("from"), value=_day(start))
+    until = w.DatePicker(description=t("to"), value=_day(end))
     out = w.VBox()
     detail = w.VBox()
-    pick = w.Dropdown(options=[], description="Details")
+    pick = w.Dropdown(options=[], description=t("details"))
+    share = views.share_link({})
     state: dict[str, Any] = {"frame": None}
 
     def show_detail(*_: Any) -> None:
@@ -81,6 +95,9 @@ def trending_posts_panel(
                 db=db,
             )
             state["frame"] = frame
+            share.update(
+                {"window": win.value, "metric": met.value, "hashtag": tag.value, "start": _date(since.value), "end": _date(until.value)}
+            )
             options = [(f"{i + 1}. @{r.author or '?'}: {(r.description or '')[:50]}", r.post_id) for i, r in enumerate(frame.itertuples())]
             pick.unobserve(show_detail, names="value")
             pick.options = options
@@ -88,12 +105,11 @@ def trending_posts_panel(
             pick.observe(show_detail, names="value")
             with ui.filling(out) as display:
                 display(
-                    ui.table(
+                    ui.interactive_table(
                         frame,
                         columns=[c if c != "views" else met.value for c in POST_COLUMNS],
                         css_class="ti-table ti-trending",
-                        empty=f"No trending posts for these filters. Trends over {win.value} need two collections at least "
-                        f"{win.value[:-1]} day(s) apart; try a shorter window or fewer filters.",
+                        empty=t("no_trending_posts", window=win.value, days=win.value[:-1]),
                     )
                 )
                 display(ui.downloads(frame, f"trending-posts-{win.value}-{met.value}"))
@@ -105,7 +121,7 @@ def trending_posts_panel(
         control.observe(show, names="value")
     pick.observe(show_detail, names="value")
     show()
-    return w.VBox([w.HBox([win, rank]), w.HBox([met, tag]), w.HBox([since, until]), out, pick, detail])
+    return w.VBox([w.HBox([win, rank]), w.HBox([met, tag]), w.HBox([since, until]), share, out, pick, detail])
 
 
 @ui.panel
@@ -113,12 +129,14 @@ def trending_authors_panel(db: str | None = None, window: str = "7d", metric: st
     """Authors whose followers (hearts, videos) grew most over a window, with downloads."""
     import ipywidgets as w
 
-    win = w.ToggleButtons(options=list(trends.WINDOWS), value=window if window in trends.WINDOWS else "7d", description="Window")
+    win = w.ToggleButtons(options=list(trends.WINDOWS), value=window if window in trends.WINDOWS else "7d", description=t("window"))
     met = w.Dropdown(
-        options=list(trends.AUTHORS.metrics), value=metric if metric in trends.AUTHORS.metrics else "followers", description="Metric"
+        options=list(trends.AUTHORS.metrics), value=metric if metric in trends.AUTHORS.metrics else "followers", description=t("metric")
     )
     rank = w.Dropdown(
-        options=[("change", "change"), ("growth %", "growth")], value=by if by in ("change", "growth") else "change", description="Rank by"
+        options=[(t("change"), "change"), (t("growth_pct"), "growth")],
+        value=by if by in ("change", "growth") else "change",
+        description=t("rank_by"),
     )
     out = w.VBox()
 
@@ -127,10 +145,11 @@ def trending_authors_panel(db: str | None = None, window: str = "7d", metric: st
             frame = data.read(trends.top_trending_authors, win.value, met.value, by=rank.value, limit=int(limit), db=db)
             with ui.filling(out) as display:
                 display(
-                    ui.table(
+                    ui.interactive_table(
                         frame,
                         columns=["unique_id", "nickname", met.value, "change", "growth", "url"],
-                        empty=f"No trending authors over {win.value} yet.",
+                        css_class="ti-table ti-trending-authors",
+                        empty=t("no_trending_authors", window=win.value),
                     )
                 )
                 display(ui.downloads(frame, f"trending-authors-{win.value}-{met.value}"))

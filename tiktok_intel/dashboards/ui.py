@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import datetime as dt
 import functools
 import html
 import io
@@ -19,10 +20,11 @@ from typing import Any
 
 import pandas as pd
 
-from ..analyses.exports import XLSX, to_csv_bytes, to_excel_bytes
+from ..analyses.exports import XLSX, to_csv_bytes, to_excel_bytes, to_excel_csv_bytes
 from ..errors import TikTokIntelError
 from ..raw import redact
 from ..settings import get_settings
+from ..texts import number, t
 
 log = logging.getLogger("tiktok_intel.dashboards")
 
@@ -75,7 +77,7 @@ def error_message(exc: BaseException):
         kind = "info" if type(exc).__name__ == "EmptyWorkspaceError" else "warning"
         return message(str(exc), kind)
     log.exception("dashboard panel failed")
-    return message(f"This panel could not be shown ({type(exc).__name__}); the details are in the server log.", "error")
+    return message(t("panel_failed", kind=type(exc).__name__), "error")
 
 
 def status_colour(status: str) -> str:
@@ -156,14 +158,32 @@ def _cell(value: object, column: str) -> str:
     if isinstance(value, float):
         if math.isnan(value):
             return ""
-        return f"{value:,.4g}" if abs(value) < 1000 else f"{value:,.0f}"
+        from ..texts import decimal
+
+        return esc(decimal(value, 2))
     if isinstance(value, int) and not isinstance(value, bool):
-        return f"{value:,}"
+        return esc(number(value))
     if column == "url" and isinstance(value, str) and value.startswith("https://"):
-        return f'<a href="{esc(value)}" target="_blank" rel="noopener">open</a>'
-    if isinstance(value, pd.Timestamp):
-        return esc(value.strftime("%Y-%m-%d %H:%M"))
+        what = value.rstrip("/").rsplit("/", 1)[-1] or value  # @author, the hashtag, the post id: each link says where it goes
+        return f'<a href="{esc(value)}" target="_blank" rel="noopener">{esc(t("open_link", what=what))}</a>'
+    if isinstance(value, (pd.Timestamp, dt.datetime)):
+        return esc(when(value))
     return esc(value)
+
+
+def when(value: object, *, zone_name: bool = False) -> str:
+    """A stored time (naive UTC) as people read it: local ``YYYY-MM-DD HH:MM`` (setting ``timezone``),
+    `` Europe/Stockholm`` after it with ``zone_name``; empty for a missing one (:mod:`tiktok_intel.localtime`)."""
+    from ..localtime import format_time
+
+    return format_time(value, zone_name=zone_name)
+
+
+def zone_note() -> str:
+    """The label under a table or card list whose times are local: ``Times in Europe/Stockholm.``"""
+    from ..localtime import label
+
+    return f"<p class='ti-zone' style='font-size:11px;color:#555;margin:2px 0'>{esc(t('times_in', zone=label()))}</p>"
 
 
 def table_html(df: pd.DataFrame, *, columns: Iterable[str] | None = None, max_rows: int = 200, css_class: str = "ti-table") -> str:
@@ -182,13 +202,73 @@ def table_html(df: pd.DataFrame, *, columns: Iterable[str] | None = None, max_ro
     )
 
 
-def table(df: pd.DataFrame, *, empty: str = "Nothing to show.", **kwargs: Any):
-    """An HTML widget with the table, or a message when ``df`` is empty."""
+def table(df: pd.DataFrame, *, empty: str | None = None, **kwargs: Any):
+    """An HTML widget with the table (its times local, labelled), or a message when ``df`` is empty."""
     import ipywidgets as w
 
     if df is None or df.empty:
-        return message(empty)
-    return w.HTML(table_html(df, **kwargs))
+        return message(empty or t("nothing"))
+    shown = df[[c for c in kwargs["columns"] if c in df.columns]] if kwargs.get("columns") is not None else df
+    timed = any(pd.api.types.is_datetime64_any_dtype(shown[c].dtype) for c in shown.columns)
+    return w.HTML(table_html(df, **kwargs) + (zone_note() if timed else ""))
+
+
+def _shown(value: object, column: str) -> object:
+    """A cell of an interactive table: numbers stay numbers (they sort as numbers), times are local
+    text (they sort as text), everything else escaped HTML, links with a text saying where they go."""
+    if hasattr(value, "tolist") and not isinstance(value, str):
+        value = value.tolist()
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, bool):
+        return esc(value)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return round(value, 2)  # shown with two decimals, sorted by value
+    return _cell(value, column)
+
+
+def interactive_table(
+    df: pd.DataFrame, *, columns: Iterable[str] | None = None, css_class: str = "ti-table", empty: str | None = None, page_length: int = 20
+):
+    """An interactive table editors can sort, search within and page through (every row: itables'
+    DataTables, bundled, so it works offline), its times local and labelled; a message when ``df``
+    is empty. The rows shown are kept as ``.frame`` (for downloads and tests)."""
+    import ipywidgets as w
+    from itables.widget import ITable
+
+    if df is None or df.empty:
+        return message(empty or t("nothing"))
+    frame = df[[c for c in columns if c in df.columns]] if columns is not None else df
+    timed = any(pd.api.types.is_datetime64_any_dtype(frame[c].dtype) for c in frame.columns)
+    shown = pd.DataFrame({str(c): [_shown(v, str(c)) for v in frame[c]] for c in frame.columns}, columns=[str(c) for c in frame.columns])
+    language = {
+        "search": t("dt_search"),
+        "info": t("dt_info"),
+        "infoEmpty": t("dt_info_empty"),
+        "infoFiltered": t("dt_info_filtered"),
+        "lengthMenu": t("dt_length"),
+        "zeroRecords": t("dt_zero"),
+    }
+    table = ITable(
+        shown,
+        allow_html=True,  # every text cell was escaped above (esc): TikTok's text never runs as HTML
+        maxBytes=0,  # never downsampled: every row is there to page through
+        pageLength=int(page_length),
+        lengthMenu=[10, 20, 50, 100, -1],
+        showIndex=False,
+        classes="display compact",
+        language=language,
+    )
+    for name in (*css_class.split(), "ti-interactive"):
+        table.add_class(name)
+    box = w.VBox([table] + ([w.HTML(zone_note())] if timed else []))
+    box.frame = frame
+    box.table = table
+    return box
 
 
 def figure(fig):
@@ -217,16 +297,39 @@ def download_link(data: bytes, filename: str, mime: str, label: str) -> str:
     )
 
 
+def download_links(df: pd.DataFrame, stem: str) -> str:
+    """The three download links for ``df``: the RFC 4180 CSV, the "CSV för Excel" (``;``, decimal
+    commas) and the Excel workbook; formulas neutralised and secrets removed in each."""
+    return (
+        download_link(to_csv_bytes(df), f"{stem}.csv", "text/csv", t("download_csv"))
+        + download_link(to_excel_csv_bytes(df), f"{stem}-excel.csv", "text/csv", t("download_csv_excel"))
+        + download_link(to_excel_bytes(df), f"{stem}.xlsx", XLSX, t("download_excel"))
+    )
+
+
 def downloads(df: pd.DataFrame, stem: str):
-    """CSV and Excel download links for ``df`` (nothing to download: a note)."""
+    """A "prepare download" button for ``df``: the files are built when it is clicked, not on every
+    render (nothing to download: nothing shown). ``.prepare()`` does what the click does."""
     import ipywidgets as w
 
     if df is None or df.empty:
         return w.HTML("")
-    links = download_link(to_csv_bytes(df), f"{stem}.csv", "text/csv", "Download CSV") + download_link(
-        to_excel_bytes(df), f"{stem}.xlsx", XLSX, "Download Excel"
-    )
-    return w.HTML(f"<div class='ti-downloads'>{links}</div>")
+    frame = df.copy()
+    button = w.Button(description=t("prepare_downloads"), icon="download", layout=w.Layout(width="auto"))
+    button.add_class("ti-prepare-downloads")
+    links = w.HTML()
+    box = w.HBox([button, links])
+    box.add_class("ti-downloads")
+
+    def prepare(*_: Any) -> None:
+        try:
+            links.value = f"<div class='ti-download-links'>{download_links(frame, stem)}</div>"
+        except Exception as exc:  # noqa: BLE001 - the edge: a line, never a traceback
+            links.value = error_message(exc).value
+
+    button.on_click(prepare)
+    box.prepare = prepare
+    return box
 
 
 # ------------------------------------------------------------------------------------- cards
@@ -262,38 +365,67 @@ def _num(value: object) -> str:
     try:
         if value is None or pd.isna(value):
             return "-"
-        return f"{int(value):,}"
+        return number(int(value))
     except (TypeError, ValueError):
         return "-"
+
+
+def transcript_html(row: dict[str, Any]) -> str:
+    """What is said in the post (its transcript), folded, when there is one."""
+    text = row.get("transcript")
+    if not isinstance(text, str) or not text.strip():
+        return ""
+    return (
+        f'<details class="ti-transcript" style="font-size:12px;margin:2px 0"><summary>Transcript ({esc(row.get("transcript_source") or "")})'
+        f'</summary><div style="white-space:pre-wrap">{esc(text[:4000])}</div></details>'
+    )
 
 
 def post_card(row: dict[str, Any], *, extra: str = "") -> str:
     """One post as an HTML card: cover thumbnail, description, author, stats, hashtags, link."""
     uri = cover_data_uri(row.get("cover_path"))
+    name = str(row.get("author") or t("unknown_author"))
+    described = str(row.get("description") or "").strip()
+    alt = t("cover_alt", author=name, text=(described[:120] + ("…" if len(described) > 120 else "")) or t("no_description"))
     cover = (
-        f'<img class="ti-cover" src="{uri}" style="width:90px;height:160px;object-fit:cover;border-radius:4px" alt="cover">'
+        f'<img class="ti-cover" src="{uri}" style="width:90px;height:160px;object-fit:cover;border-radius:4px" alt="{esc(alt)}">'
         if uri
         else '<div class="ti-cover ti-nocover" style="width:90px;height:160px;background:#ddd;border-radius:4px;'
-        'display:flex;align-items:center;justify-content:center;color:#666;font-size:11px">no cover</div>'
+        f'display:flex;align-items:center;justify-content:center;color:#666;font-size:11px">{esc(t("no_cover"))}</div>'
     )
     tags = row.get("hashtags")
     if hasattr(tags, "tolist"):
         tags = tags.tolist()
     tags_html = " ".join(f"<span style='color:#1c4f82'>#{esc(t)}</span>" for t in (tags or []))
-    author = esc(row.get("author") or "unknown author")
+    author = esc(name)
     published = row.get("published_at")
-    when = esc(pd.Timestamp(published).strftime("%Y-%m-%d %H:%M")) if published is not None and not pd.isna(published) else ""
-    stats = " · ".join(f"{_num(row.get(k))} {k}" for k in ("views", "likes", "comments", "shares"))
+    shown = esc(when(published, zone_name=True))
+    stats = " · ".join(f"{_num(row.get(k))} {esc(t(k))}" for k in ("views", "likes", "comments", "shares"))
     url = esc(row.get("url") or "")
+    extra = transcript_html(row) + _top_comments_html(row.get("top_comments")) + extra
     return (
         f'<div class="ti-card" data-post-id="{esc(row.get("post_id"))}" style="display:flex;gap:12px;border:1px solid #ddd;'
         f'border-radius:8px;padding:8px;margin:6px 0;max-width:760px">{cover}<div style="flex:1">'
-        f'<div class="ti-desc" style="font-size:14px;margin-bottom:4px">{esc(row.get("description") or "(no description)")}</div>'
-        f'<div style="font-size:12px;color:#444">@{author} {when}</div>'
+        f'<div class="ti-desc" style="font-size:14px;margin-bottom:4px">{esc(row.get("description") or t("no_description"))}</div>'
+        f'<div style="font-size:12px;color:#444">@{author} {shown}</div>'
         f'<div class="ti-stats" style="font-size:12px;color:#444">{stats}</div>'
         f'<div style="font-size:12px">{tags_html}</div>{extra}'
-        f'<div><a class="ti-watch" href="{url}" target="_blank" rel="noopener">Watch on TikTok</a></div></div></div>'
+        f'<div><a class="ti-watch" href="{url}" target="_blank" rel="noopener">{esc(t("watch", author=name))}</a></div></div></div>'
     )
+
+
+def _top_comments_html(comments: Any) -> str:
+    """The card's top comments (author, likes, text; escaped: TikTok's text is untrusted)."""
+    if hasattr(comments, "tolist"):
+        comments = comments.tolist()
+    if not comments:
+        return ""
+    items = "".join(
+        f"<li><b>@{esc(c.get('author') or '?')}</b> ({_num(c.get('likes'))} likes): {esc(c.get('text') or '')}</li>"
+        for c in comments
+        if isinstance(c, dict)
+    )
+    return f'<ul class="ti-comments" style="font-size:12px;margin:4px 0;padding-left:18px">{items}</ul>'
 
 
 def cards(rows: Iterable[dict[str, Any]]):

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import contextvars
 import ipaddress
+import os
 import re
 import sys
 import warnings
@@ -203,12 +204,23 @@ class DashboardsVoila(Voila):
         super().listen()
 
 
+#: Where the launcher puts the token (never on the command line, where ``ps`` shows it).
+TOKEN_ENV = "JUPYTER_TOKEN"
+
+
+def take_token(environ=os.environ) -> str:
+    """The token from the environment, removed from it so that no kernel (started with this
+    process's environment) inherits it; empty: no token (loopback)."""
+    return environ.pop(TOKEN_ENV, "") or ""
+
+
 def main() -> int:
+    token = take_token()
     # the websocket limit goes in as a dict literal (traitlets' key=value form would hand Tornado the
     # number as a string), which traitlets 5 calls deprecated on every start; Voilà re-enables
     # traitlets' deprecation warnings on import, so the filter comes after it
     warnings.filterwarnings("ignore", message="--tornado_settings", category=DeprecationWarning)
-    return DashboardsVoila.launch_instance() or 0
+    return DashboardsVoila.launch_instance(token=token) or 0
 
 
 if __name__ == "__main__":

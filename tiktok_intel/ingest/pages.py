@@ -18,7 +18,7 @@ from ..progress import progress
 from ..raw import RawPage, iter_pages
 from ..schema import INGEST_TABLES
 from ..settings import Settings, get_settings
-from ..store import no_room_is_a_store_error, transaction
+from ..store import no_room_is_a_store_error, retrying_conflicts, transaction
 from . import sql_reader
 from .merge import IngestStats, PageDone, ingest_batch, ingest_relations
 
@@ -29,10 +29,18 @@ def context_for(page: RawPage) -> Context:
         collected_at=page.fetched_at,
         source=page.source,
         hashtag=meta.get("hashtag"),
+        tracked=_tracked(meta.get("tracked")),
         run_id=meta.get("run_id"),
         rank_offset=int(meta.get("rank_offset") or 0),
         request=meta.get("request"),
     )
+
+
+def _tracked(value) -> tuple[str, str] | None:
+    """The (kind, name) of the tracked account or keyword a raw page was collected for, if any."""
+    if isinstance(value, dict) and isinstance(value.get("kind"), str) and isinstance(value.get("name"), str):
+        return value["kind"], value["name"]
+    return None
 
 
 def ingest_page(con: duckdb.DuckDBPyConnection, page: RawPage, *, chunk_items: int | None = None) -> IngestStats:
@@ -260,7 +268,7 @@ def _ingest_feed_pages_in_sql(
     connections (``_READERS``) read the next groups (into an in-memory database all see) while
     this one ingests the current group in its transaction, so every core works.
     """
-    candidates = [p for p in pages if p.body_path.name.endswith(_FEED_SUFFIXES)]
+    candidates = [p for p in pages if p.body_path.name.endswith(_FEED_SUFFIXES) and not p.meta.get("tracked")]
     groups: list[list[RawPage]] = []
     group: list[RawPage] = []
     budget, size = chunk_items * _BYTES_PER_ITEM, 0
@@ -393,8 +401,13 @@ def after_ingest(con: duckdb.DuckDBPyConnection, stats: IngestStats) -> IngestSt
 
 def process_pending(con: duckdb.DuckDBPyConnection, raw_dir: Path | None = None, *, retry_failed: bool = False) -> IngestStats:
     """Ingest every raw page not yet in the store (what a crashed or raw-only run left); the pages
-    marked failed too with ``retry_failed``."""
-    return after_ingest(con, ingest_pages(con, pending_pages(con, raw_dir, retry_failed=retry_failed), desc="process"))
+    marked failed too with ``retry_failed``. On DuckLake, a transaction conflict with another writer
+    runs it again (:func:`~tiktok_intel.store.retrying_conflicts`: the pages the other committed are then skipped)."""
+
+    def once() -> IngestStats:
+        return after_ingest(con, ingest_pages(con, pending_pages(con, raw_dir, retry_failed=retry_failed), desc="process"))
+
+    return retrying_conflicts(once, what="process")
 
 
 #: The schema a rebuild fills beside the store's tables before it swaps them in.

@@ -35,7 +35,7 @@ class Fault:
             return path.startswith("/obj/")
         if self.kind == "quota":
             return path.startswith("/v2/research/")
-        return not path.startswith("/_offline/")
+        return not path.startswith(("/_offline/", "/video/", "/photomode/", "/caption/"))  # media: `tiktok.media.bad`
 
 
 class Faults:

@@ -5,11 +5,14 @@ Paths, as TikTok serves them:
 * ``/`` — home page: sets ``msToken`` and ``ttwid`` cookies, defines
   ``window.byted_acrawler.frontierSign(url)`` returning ``{"X-Bogus": ...}``;
 * ``/api/challenge/detail/?challengeName=``, ``/api/challenge/item_list/?challengeID=&count=&cursor=``,
-  ``/api/user/detail/?uniqueId=`` — the web API (needs ``aid=1988`` and an ``msToken``; with
+  ``/api/user/detail/?uniqueId=``, ``/api/item/detail/?itemId=`` — the web API (needs ``aid=1988`` and an ``msToken``; with
   ``require_signature`` also a valid ``X-Bogus``; TikTok answers a bad session with an empty body);
 * ``/@<user>/video/<id>`` — a video page with ``__UNIVERSAL_DATA_FOR_REHYDRATION__``;
 * ``/obj/...`` — cover images (403 once their ``x-expires`` has passed), ``/avatar/<id>.jpeg``;
+* ``/video/tos/<id>/``, ``/photomode/<id>/<n>.jpeg``, ``/caption/<id>/<lang>.vtt`` — videos (the
+  session's ``tt_chain_token`` cookie needed), slides and captions (``offline/media.py``);
 * ``/v2/oauth/token/``, ``/v2/research/video/query/``, ``/v2/research/user/info/`` — Research API;
+* profiles' posts, search, comments and replies, and the Research API's comment list: :mod:`.follow`;
 * ``/_offline/fault?kind=&times=&path=&delay=`` and ``/_offline/state`` — fault switches and
   counters, for demos driving the server from another process.
 
@@ -30,8 +33,9 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from .. import clock
-from . import images, shapes
+from . import follow, images, shapes
 from .faults import Faults
+from .media import MediaCDN
 from .world import World
 
 SIGN_JS = r"""
@@ -140,6 +144,7 @@ class OfflineTikTok:
         self._research_days: dict[str, int] = {}
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self.media = MediaCDN(self)  # videos, slides, captions (offline/media.py)
 
     # -- lifecycle ------------------------------------------------------------------------------
     def now(self) -> dt.datetime:
@@ -221,6 +226,8 @@ class OfflineTikTok:
         if not self._web_session_ok(raw_path, query, cookies):
             return _Reply(body=b"")  # what TikTok does for an unsigned request or a spent msToken
         t = self.now()
+        if (routed := follow.web(self, path, query, t)) is not None:  # profiles' posts, search, comments (issue 17)
+            return _Reply(*routed)
         if path == "/api/challenge/detail/":
             tag = self.world.hashtag(query.get("challengeName", ""))
             if tag is None:
@@ -250,6 +257,8 @@ class OfflineTikTok:
                     cover_base=self.cover_base,
                 )
             )
+        if path == "/api/item/detail/":
+            return self.item_detail(query.get("itemId", ""), t)
         if path == "/api/user/detail/":
             author = self.world.author(query.get("uniqueId", ""))
             if author is None:
@@ -267,12 +276,39 @@ class OfflineTikTok:
         return _Reply(
             body=body,
             content_type="text/html; charset=utf-8",
-            cookies=[f"msToken={token}; Path=/", f"ttwid=1%7C{ttwid}; Path=/; HttpOnly", "tt_csrf_token=offline; Path=/"],
+            cookies=[
+                f"msToken={token}; Path=/",
+                f"ttwid=1%7C{ttwid}; Path=/; HttpOnly",
+                "tt_csrf_token=offline; Path=/",
+                f"tt_chain_token={ttwid[:24]}; Path=/",
+            ],
+        )
+
+    def item_detail(self, post_id: str, t: dt.datetime) -> _Reply:
+        """``/api/item/detail/``: the post's ``itemStruct``, or TikTok's statusCode for one it no longer shows (:mod:`.fates`)."""
+        from .fates import Fate, gone_answer
+
+        post = self.world.posts_by_id.get(post_id)
+        if post is None or not post.visible(t):
+            return _Reply(body=gone_answer(Fate("removed", t)))
+        fate = self.world.fates.of(post_id, t)
+        if fate is not None:
+            return _Reply(body=gone_answer(fate))
+        item = shapes.item_struct(self.world, post, t, self.base_url, self.cover_base)
+        return _Reply(
+            body={"itemInfo": {"itemStruct": item}, "extra": {"now": shapes.epoch_seconds(t) * 1000}, "statusCode": 0, "statusMsg": ""}
         )
 
     def video_page(self, user: str, post_id: str) -> _Reply:
         post = self.world.posts_by_id.get(post_id)
         t = self.now()
+        fate = self.world.fates.of(post_id, t) if post is not None else None
+        if fate is not None:
+            data = {"__DEFAULT_SCOPE__": {"webapp.video-detail": {"statusCode": fate.code, "statusMsg": fate.message}}}
+            return _Reply(
+                body=f'<!DOCTYPE html><html><body><script id="__UNIVERSAL_DATA_FOR_REHYDRATION__" type="application/json">{json.dumps(data)}</script></body></html>',
+                content_type="text/html; charset=utf-8",
+            )
         if post is None or not post.visible(t) or post.author.unique_id != unquote(user):
             data = {"__DEFAULT_SCOPE__": {"webapp.video-detail": {"statusCode": 10204, "statusMsg": "item doesn't exist"}}}
             return _Reply(
@@ -528,12 +564,16 @@ class _Handler(BaseHTTPRequestHandler):
             return tiktok.research_query(self.headers, query, body)
         if path == "/v2/research/user/info/" and method == "POST":
             return tiktok.research_user(self.headers, query, body)
+        if path == "/v2/research/video/comment/list/" and method == "POST":
+            return tiktok._research_auth(self.headers) or _Reply(*follow.research_comments(tiktok, body, tiktok.now()))
         if (m := _VIDEO_PAGE.match(path)) and method == "GET":
             return tiktok.video_page(m.group(1), m.group(2))
         if (m := _COVER.match(path)) and method == "GET":
             return tiktok.cover(m.group(1), query)
         if (m := _AVATAR.match(path)) and method == "GET":
             return _Reply(body=images.avatar_jpeg(m.group(1)), content_type="image/jpeg")
+        if (reply := tiktok.media.route(method, path, query, cookies, self.headers)) is not None:
+            return reply
         if path == "/_offline/fault":
             try:
                 tiktok.faults.add(

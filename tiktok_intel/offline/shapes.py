@@ -12,6 +12,7 @@ import html
 import json
 from typing import Any
 
+from . import media
 from .world import Author, Hashtag, Post, World, tiktok_rounded
 
 _POST_KEYS = (
@@ -112,7 +113,7 @@ def item_struct(world: World, post: Post, t: dt.datetime, base: str, cover_base:
     cover = cover_url(cover_base or base, post, t)
     play = f"{base}/video/tos/{post.post_id}/?a=1988&expire={epoch_seconds(t) + 21600}&signature={signature('v', post.post_id)}"
     extras = _text_extra(post, world)
-    return {
+    item = {
         "AIGCDescription": "",
         "BAInfo": "",
         "adAuthorization": False,
@@ -188,6 +189,7 @@ def item_struct(world: World, post: Post, t: dt.datetime, base: str, cover_base:
         },
         "vl1": False,
     }
+    return media.decorate(item, post, t, base, cover_base)  # video variants, slides, captions
 
 
 def item_list_page(
@@ -302,6 +304,7 @@ def research_video(post: Post, t: dt.datetime, fields: set[str] | None = None) -
         "hashtag_names": list(post.hashtags),
         "username": post.author.unique_id,
         "video_duration": post.duration_s,
+        **media.research_fields(post),  # voice_to_text
     }
     if fields:
         video = {k: v for k, v in video.items() if k in fields or k == "id"}

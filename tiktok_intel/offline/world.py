@@ -205,6 +205,7 @@ class World:
         n_authors: int = 80,
         n_posts: int = 900,
         epoch: dt.datetime = EPOCH,
+        fate_rate: float = 0.0,
     ):
         self.seed = seed
         self.epoch = epoch
@@ -231,6 +232,9 @@ class World:
         self.posts_by_author: dict[str, list[Post]] = {}
         for post in self.posts:
             self.posts_by_author.setdefault(post.author.unique_id, []).append(post)
+        from .fates import Fates
+
+        self.fates = Fates(self.posts, seed, fate_rate)  # removals, privatisations, region blocks over time
 
     # -- construction -------------------------------------------------------------------------
     def _make_authors(self, rng: random.Random, n: int) -> list[Author]:
@@ -339,7 +343,7 @@ class World:
     # -- questions, always at a time t ------------------------------------------------------------
     def feed(self, hashtag: str, t: dt.datetime) -> list[Post]:
         """A hashtag's feed at ``t``: visible posts carrying it, newest first."""
-        return [p for p in self.by_hashtag.get(_norm(hashtag), []) if p.visible(t)]
+        return [p for p in self.by_hashtag.get(_norm(hashtag), []) if p.visible(t) and self.fates.of(p.post_id, t) is None]
 
     def hashtag(self, name: str) -> Hashtag | None:
         return self.hashtags.get(_norm(name))

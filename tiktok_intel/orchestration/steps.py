@@ -81,22 +81,43 @@ def hashtag_monitoring(
     return StepResult(counts, "; ".join(notes))
 
 
-def content(workspace, *, max_posts: int | None = None, hashtags: Sequence[str] | None = None, covers: bool = True) -> StepResult:
+def content(
+    workspace, *, max_posts: int | None = None, hashtags: Sequence[str] | None = None, covers: bool = True, media: bool = True
+) -> StepResult:
     """Collect up to ``max_posts`` posts (``None``: the ``max_posts`` setting) per tracked hashtag (or
     per one of ``hashtags``): the pages are fetched into raw with the store closed (dashboards and
     notebooks keep reading while TikTok answers), then ingested, with covers, in one short write.
-    ``max_posts=0`` fetches nothing and ingests the pending raw pages only."""
+    ``max_posts=0`` fetches nothing and ingests the pending raw pages only. Then (``media``) the
+    media step: key frames, hashes, OCR, transcripts, the search index, for what is new."""
     if max_posts == 0:
         with workspace.connection() as con:
             stats = process_pending(con, workspace.raw_dir)
-        return StepResult(_ingested(stats), stats.summary())
+        if not media:
+            return StepResult(_ingested(stats), stats.summary())
+        done = media_step(workspace)
+        return StepResult({**_ingested(stats), "media": done.counts()}, f"{stats.summary()}; {done.summary()}")
     try:
         result = collect(workspace, hashtags or None, max_posts=max_posts, raw_only=True)
     except NothingToCollectError:
         return StepResult({"hashtags": 0, "posts": 0}, NOTHING_TRACKED)
     result = _checked(ingest_raw_run(workspace, result, covers=covers))
     c = result.counts()
-    return StepResult({k: c[k] for k in ("hashtags", "failed", "posts", "new_posts", "pages")}, result.summary())
+    counts = {k: c[k] for k in ("hashtags", "failed", "posts", "new_posts", "pages")}
+    counts.update({k: v for k, v in c.items() if k.startswith("media_")})
+    if not media:
+        return StepResult(counts, result.summary())
+    done = media_step(workspace)
+    counts["media"] = done.counts()
+    return StepResult(counts, f"{result.summary()}; {done.summary()}")
+
+
+def media_step(workspace) -> Any:
+    """The content flow's media step, after ingest: key frames, hashes, OCR, transcripts, speech,
+    retention, the search index, for whatever is new (:func:`tiktok_intel.search.process_media`)."""
+    from ..search import process_media
+
+    with workspace.connection() as con:
+        return process_media(con)
 
 
 def post_trends(con, *, full: bool = False) -> trends.RefreshResult:
@@ -130,6 +151,27 @@ def association_rules(
     )
 
 
+def recheck(workspace, *, days: int | None = None, max_posts: int | None = None) -> StepResult:
+    """Ask TikTok whether the posts collected in the last ``days`` (``None``: the ``recheck_days``
+    setting) are still available, at most ``max_posts`` (``None``: ``recheck_max_posts``), most
+    recently active first, with the store closed meanwhile; record the answers and ingest the pages
+    of the posts still there. ``max_posts=0`` asks nothing and counts the latest statuses."""
+    from ..analyses import availability
+    from ..collect.recheck import RecheckFailedError
+    from ..collect.recheck import recheck as ask
+
+    if max_posts == 0:
+        with workspace.connection() as con:
+            counts = availability.status_counts(con)
+        seen = ", ".join(f"{n:,} {s.replace('_', ' ')}" for s, n in counts.items()) or "no post checked yet"
+        return StepResult(dict(counts), f"latest statuses: {seen}")
+    try:
+        result = ask(workspace, days=days, max_posts=max_posts)
+    except RecheckFailedError as exc:
+        raise FetchFailedError(str(exc)) from None
+    return StepResult(result.counts(), result.summary())
+
+
 #: Job name -> its step function (the schedules table names the jobs).
 STEPS = {
     "hashtag-monitoring": hashtag_monitoring,
@@ -137,4 +179,5 @@ STEPS = {
     "post-trends": post_trends,
     "author-trends": author_trends,
     "association-rules": association_rules,
+    "recheck": recheck,
 }

@@ -8,12 +8,13 @@ whether a file is TikTok data at all (for imports).
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterator
 from typing import Any
 
 import orjson
 
-from . import aweme, research, web, zeeschuimer
+from . import aweme, comments, research, scraper, web, zeeschuimer
 from .batch import Batch, Context, Reject
 from .fields import BadValue
 
@@ -44,12 +45,23 @@ SHAPES = {
     "aweme_list": "mobile-app aweme items ({data|aweme_list: [...]}, a list, or {aweme_detail})",
     "research_videos": "Research API video/query response",
     "research_user": "Research API user/info response",
-    "research_comments": "Research API comment list (recognised, not stored)",
+    "research_comments": "Research API video/comment/list response",
     "zeeschuimer": "Zeeschuimer NDJSON export (or one of its records)",
+    "web_search": "TikTok web search response ({data: [{type, item: itemStruct}], cursor, has_more})",
+    "web_comments": "TikTok web comment list ({comments: [{cid, aweme_id, text, user, ...}]}), also as a list",
+    "universal_scope": "a __DEFAULT_SCOPE__ saved without its wrapper ({webapp.user-detail|video-detail|challenge-detail: ...})",
+    "next_data": "a 2020 page's __NEXT_DATA__ JSON ({props: {pageProps: {videoData}}}), or the HTML page holding it",
+    "tiktok_scraper": "a tiktok-scraper export: a JSON list of {id, text, authorMeta, ...}, its result object, or its CSV",
 }
 
+#: What :func:`detect` looks for, named in the reason of a file it finds none of.
+LOOKED_FOR = (
+    "itemList, ItemModule/UserModule, __DEFAULT_SCOPE__ or webapp.*-detail, props.pageProps, data[].item, "
+    "comments[].cid, aweme_id, authorMeta, userInfo/user, challengeInfo, Research API {data, error}, Zeeschuimer records"
+)
+
 #: The ids of the scripts that hold a page's embedded state (see :func:`embedded_scripts`).
-SCRIPT_IDS = (b"SIGI_STATE", b"__UNIVERSAL_DATA_FOR_REHYDRATION__")
+SCRIPT_IDS = (b"SIGI_STATE", b"__UNIVERSAL_DATA_FOR_REHYDRATION__", scraper.SCRIPT_ID)
 _SCRIPT_OPEN, _SCRIPT_CLOSE = b"<script", b"</script>"
 
 
@@ -174,6 +186,10 @@ def detect(obj: Any) -> str | None:
         head = next((x for x in obj if isinstance(x, dict)), None)
         if head is None:
             return "web_items" if not obj else None
+        if comments.is_web_comment(head):
+            return "web_comments"
+        if scraper.is_scraper_post(head):
+            return "tiktok_scraper"
         if "aweme_id" in head:
             return "aweme_list"
         if zeeschuimer.is_wrapper(head):
@@ -185,12 +201,28 @@ def detect(obj: Any) -> str | None:
         return None
     if not isinstance(obj, dict):
         return None
+    listed = obj.get("comments")
+    if comments.is_web_comment(obj) or (isinstance(listed, list) and listed and comments.is_web_comment(listed[0])):
+        return "web_comments"
+    if isinstance(listed, list) and not listed and ("cursor" in obj or "has_more" in obj) and "data" not in obj:
+        return "web_comments"  # an empty page of comments
     if "itemList" in obj or ("statusCode" in obj and "hasMore" in obj):
         return "web_item_list"
     if "ItemModule" in obj or "UserModule" in obj:
         return "sigi_state"
     if "__DEFAULT_SCOPE__" in obj:
         return "universal_data"
+    if any(k in obj for k in ("webapp.user-detail", "webapp.video-detail", "webapp.challenge-detail")):
+        return "universal_scope"
+    if scraper.is_next_data(obj):
+        return "next_data"
+    if scraper.is_scraper_post(obj):
+        return "tiktok_scraper"
+    found = obj.get("data")
+    if isinstance(found, list) and any(isinstance(x, dict) and isinstance(x.get("item"), dict) for x in found):
+        return "web_search"
+    if isinstance(found, list) and not found and "has_more" in obj and "status_code" in obj:
+        return "web_search"  # an empty page of search results
     if zeeschuimer.is_wrapper(obj):
         return "zeeschuimer"
     if "itemInfo" in obj or ("id" in obj and ("stats" in obj or "author" in obj) and "desc" in obj):
@@ -226,8 +258,11 @@ def parse_json(obj: Any, ctx: Context, batch: Batch | None = None) -> Batch:
     batch = batch if batch is not None else Batch()
     shape = detect(obj)
     batch.shape = batch.shape or shape
-    if shape is None:
-        batch.reject(-1, f"JSON of an unknown shape ({_keys(obj)})", obj)
+    if shape is None and isinstance(obj, dict) and obj.get("statusCode") not in (0, None):  # a post TikTok no longer shows
+        batch.reject(-1, f"TikTok answered statusCode {obj.get('statusCode')} ({obj.get('statusMsg') or 'no message'}): no post", obj)
+    elif shape is None:
+        if not _parse_nested(obj, ctx, batch):
+            batch.reject(-1, f"JSON of an unknown shape ({_keys(obj)}); looked for {LOOKED_FOR}, at the top and nested inside", obj)
     elif shape == "web_item_list":
         items = obj.get("itemList")
         if items is None and obj.get("statusCode") not in (0, None):
@@ -273,11 +308,78 @@ def parse_json(obj: Any, ctx: Context, batch: Batch | None = None) -> Batch:
             research.video_page(obj.get("data") or {}, batch, ctx)
         elif shape == "research_user":
             research.user(obj.get("data") or {}, batch, ctx)
+        elif shape == "research_comments":
+            comments.research_comment_page(obj.get("data") or {}, batch, ctx)
     elif shape == "zeeschuimer":
         records = obj if isinstance(obj, list) else [obj]
         for index, record in enumerate(records):
-            batch.item(index, record, lambda b: zeeschuimer.line(record, b, ctx))
+            if isinstance(record, dict) and comments.is_web_comment(record.get("data")):  # a captured comment
+                batch.item(index, record, lambda b: zeeschuimer.comment_line(record, b, ctx))
+            else:
+                batch.item(index, record, lambda b: zeeschuimer.line(record, b, ctx))
+    elif shape == "web_search":
+        web.search_results(obj.get("data"), batch, ctx)
+    elif shape == "web_comments":
+        listed = obj if isinstance(obj, list) else obj.get("comments") if "comments" in obj and "cid" not in obj else [obj]
+        comments.web_comment_list(listed, batch, ctx)
+    elif shape == "universal_scope":
+        web.universal_data({"__DEFAULT_SCOPE__": obj}, batch, ctx)
+    elif shape == "next_data":
+        scraper.next_data(obj, batch, ctx)
+    elif shape == "tiktok_scraper":
+        scraper.scraper_posts(obj if isinstance(obj, list) else [obj], batch, ctx)
     return batch
+
+
+#: How far :func:`_parse_nested` looks inside a document of unknown shape (levels, and values looked at).
+NESTED_DEPTH, NESTED_NODES = 6, 20_000
+
+
+def _parse_nested(obj: Any, ctx: Context, batch: Batch) -> bool:
+    """A document of no known shape: look inside it (breadth first, :data:`NESTED_DEPTH` levels)
+    for a known shape (a list under an unfamiliar key, an object inside a wrapper, JSON or an HTML
+    page held in a string) and parse each one found into ``batch``. True when one held anything."""
+    found = False
+    queue: list[tuple[Any, int]] = [(obj, 0)]
+    seen = 0
+    while queue and seen < NESTED_NODES:
+        value, depth = queue.pop(0)
+        seen += 1
+        if depth > 0:
+            candidate = value
+            if isinstance(value, str):
+                candidate = _decoded(value, ctx)
+                if isinstance(candidate, Batch):
+                    if candidate.items_read and candidate.items_ok + len(candidate.rows["comments"]):
+                        batch.extend(candidate)
+                        found = True
+                    continue
+            if isinstance(candidate, (dict, list)) and candidate and detect(candidate) is not None:
+                scratch = parse_json(candidate, ctx)
+                if scratch.items_ok:
+                    batch.extend(scratch)
+                    found = True
+                    continue
+        if depth >= NESTED_DEPTH:
+            continue
+        children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+        queue.extend((child, depth + 1) for child in children if isinstance(child, (dict, list, str)))
+    return found
+
+
+def _decoded(value: str, ctx: Context) -> Any:
+    """A string that holds JSON (decoded) or an HTML page with embedded state (parsed, a Batch); else None."""
+    head = value.lstrip()[:1]
+    if head in ("{", "["):
+        try:
+            return orjson.loads(value)
+        except orjson.JSONDecodeError:
+            return None
+    if head == "<" and "<script" in value:
+        data = value.encode("utf-8", "replace")
+        if any(name in data for name in SCRIPT_IDS):
+            return _parse_html(data, ctx, Limits.from_settings())
+    return None
 
 
 def _strip_bom(data: bytes) -> bytes:
@@ -309,6 +411,11 @@ def iter_parse(data: bytes, ctx: Context, chunk_items: int = 20_000, *, limits: 
         return
     if stripped[:1] == b"<":
         yield _parse_html(stripped, ctx, limits)
+        return
+    if stripped[:1] not in (b"{", b"[") and scraper.looks_like_scraper_csv(stripped[:4096]):
+        batch = Batch()
+        scraper.scraper_csv(stripped, batch, ctx)
+        yield _page_reject(limits.items(batch.items_read), stripped) if limits.items(batch.items_read) else batch
         return
     too_deep = nested_deeper(data, limits.max_depth)
     try:
@@ -403,14 +510,35 @@ def _parse_html(data: bytes, ctx: Context, limits: Limits) -> Batch:
             continue
         parse_json(obj, ctx, batch)
     if not found:
-        lowered = data[:20000].lower()
+        kind = html_kind(data)
         hint = (
-            "captcha" if b"captcha" in lowered or b"verify" in lowered else "login wall" if b"login" in lowered else "no TikTok data in it"
+            kind
+            if kind in ("captcha", "login wall")
+            else f'no TikTok data in it: looked for <script id="{"|".join(n.decode() for n in SCRIPT_IDS)}">'
         )
         batch.reject(-1, f"HTML page where JSON was expected ({hint})", data)
     if limits.items(batch.items_read):
         return _page_reject(limits.items(batch.items_read), data)
     return batch
+
+
+_TITLE = re.compile(rb"<title[^>]*>([^<]{0,300})</title>", re.I)
+_CAPTCHA_MARKS = (b"captcha", b"secsdk-captcha", b"verify-bar", b"security check")
+_LOGIN_MARKS = (b'id="logincontainer"', b"log in to tiktok", b'action="/login', b"/login?redirect")
+
+
+def html_kind(data: bytes) -> str:
+    """'captcha', 'login wall' or 'HTML page': a page is called a captcha or a login wall only when
+    it is one (its title says so, or it holds the captcha's or the login form's own markup), never
+    because a TikTok page mentions "login" or "verify" somewhere in its scripts."""
+    head = data[:200_000].lower()
+    title = _TITLE.search(head)
+    title_text = title.group(1) if title else b""
+    if any(m in title_text for m in (b"captcha", b"security check", b"verify")) or b"captcha_verify" in head or b"captcha-verify" in head:
+        return "captcha"
+    if b"log in" in title_text or b"login" in title_text or any(m in head for m in _LOGIN_MARKS):
+        return "login wall"
+    return "HTML page"
 
 
 def sniff(head: bytes) -> str | None:
@@ -422,4 +550,6 @@ def sniff(head: bytes) -> str | None:
         return "json"
     if head[:1] == b"<" and (b"<html" in head[:2000].lower() or b"<!doctype" in head[:200].lower()):
         return "html"
+    if scraper.looks_like_scraper_csv(head):
+        return "csv"
     return None

@@ -30,6 +30,8 @@ class Context:
     collected_at: dt.datetime
     source: str = "import"
     hashtag: str | None = None  # the tracked hashtag whose feed listed these items
+    #: the tracked account or keyword whose listing this is, as (kind, name) (hashtags: ``hashtag``)
+    tracked: tuple[str, str] | None = None
     run_id: str | None = None
     rank_offset: int = 0
     request: Any = None

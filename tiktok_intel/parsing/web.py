@@ -127,6 +127,9 @@ def add_post(
         batch.add("post_hashtags", post_id=post_id, hashtag=tag)
     if ctx.hashtag and rank is not None:
         batch.add("feed_appearances", hashtag=ctx.hashtag, post_id=post_id, collected_at=ctx.collected_at, rank=rank, run_id=ctx.run_id)
+    if ctx.tracked and rank is not None:
+        kind, name = ctx.tracked
+        batch.add("listings", kind=kind, tracked=name, post_id=post_id, collected_at=ctx.collected_at, rank=rank, run_id=ctx.run_id)
 
 
 def _duration(value: Any, field: str) -> int | None:
@@ -362,3 +365,20 @@ def item_detail(obj: Any, batch: Batch, ctx: Context) -> None:
 def item_list(items: list, batch: Batch, ctx: Context) -> None:
     for index, item in enumerate(items):
         batch.item(index, item, lambda b: item_struct(item, b, ctx, rank=ctx.rank_offset + index))
+
+
+def search_results(entries: Any, batch: Batch, ctx: Context) -> None:
+    """A web search page (``/api/search/general/full/``, ``/api/search/item/full/``): its posts sit at
+    ``data[].item`` (other entries, such as user cards, hold no post and are passed over)."""
+    if entries in (None, ""):
+        entries = []
+    if not isinstance(entries, list):
+        batch.problem(f"data is a {type(entries).__name__}, not a list ({str(entries)[:40]!r})")
+        return
+    rank = ctx.rank_offset
+    for index, entry in enumerate(entries):
+        if isinstance(entry, dict) and "item" not in entry and entry.get("type") not in (None, 1):
+            continue  # a user card, a "related searches" box: no post in it
+        item = entry.get("item") if isinstance(entry, dict) else entry
+        batch.item(index, item, lambda b, item=item, rank=rank: item_struct(item, b, ctx, rank=rank))
+        rank += 1

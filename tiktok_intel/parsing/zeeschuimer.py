@@ -13,6 +13,15 @@ def is_wrapper(obj: Any) -> bool:
     return isinstance(obj, dict) and "timestamp_collected" in obj and isinstance(obj.get("data"), dict)
 
 
+def comment_line(obj: Any, batch: Batch, ctx: Context) -> None:
+    """A Zeeschuimer record holding a captured web comment."""
+    from .comments import web_comment
+
+    collected_at = epoch(obj["timestamp_collected"], "timestamp_collected", required=True, bounds=ctx.bounds)
+    own = Context(collected_at=collected_at, source=ctx.source, run_id=ctx.run_id, request=ctx.request, bounds=ctx.bounds)
+    web_comment(obj["data"], batch, own)
+
+
 def line(obj: Any, batch: Batch, ctx: Context) -> None:
     """One Zeeschuimer record; its own ``timestamp_collected`` is the collection time."""
     if not is_wrapper(obj):
@@ -23,6 +32,12 @@ def line(obj: Any, batch: Batch, ctx: Context) -> None:
     # Zeeschuimer's own collection time (milliseconds), as plausible as a creation time must be
     collected_at = epoch(obj["timestamp_collected"], "timestamp_collected", required=True, bounds=ctx.bounds)
     own = Context(
-        collected_at=collected_at, source=ctx.source, hashtag=ctx.hashtag, run_id=ctx.run_id, request=ctx.request, bounds=ctx.bounds
+        collected_at=collected_at,
+        source=ctx.source,
+        hashtag=ctx.hashtag,
+        tracked=ctx.tracked,
+        run_id=ctx.run_id,
+        request=ctx.request,
+        bounds=ctx.bounds,
     )
     item_struct(obj["data"], batch, own)

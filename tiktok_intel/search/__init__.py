@@ -7,6 +7,8 @@ Importable for notebooks::
     search.search_text(con, "valet", hashtag="svtnyheter", since="2026-11-01")
     search.search_image(con, "cover.jpg")           # or an image URL on an allowed host, or a post id
     search.find_duplicates(con)
+    search.search_meaning(con, "brinnande bil")    # what the pictures show (the CLIP model: `tiktok-intel models fetch`)
+    search.search_similar(con, "cover.jpg")         # similar content, not only copies
 
 Call :func:`refresh_index` after every ingest; it returns at once when nothing changed.
 """
@@ -19,6 +21,7 @@ from .images import DuplicateGroup, HashIndex, ImageHit, find_duplicates, search
 from .keyframes import extract_keyframes
 from .media import MediaSummary, process_media
 from .ocr import check_tesseract, ocr_image, ocr_media
+from .semantic import SemanticHit, embed_media, fuse, search_meaning, search_similar
 from .text import TextHit, refresh_index, search_text
 
 __all__ = [
@@ -31,11 +34,14 @@ __all__ = [
     "IndexBusyError",
     "MediaSummary",
     "QueryError",
+    "SemanticHit",
     "SearchError",
     "TextHit",
     "check_tesseract",
+    "embed_media",
     "extract_keyframes",
     "find_duplicates",
+    "fuse",
     "hash_file",
     "hash_media",
     "image_hashes",
@@ -44,5 +50,7 @@ __all__ = [
     "process_media",
     "refresh_index",
     "search_image",
+    "search_meaning",
+    "search_similar",
     "search_text",
 ]

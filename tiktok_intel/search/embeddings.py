@@ -1,6 +1,9 @@
 """Extension point for semantic image embeddings (e.g. a CLIP model you already have on disk).
 
-tiktok-intel ships no model and downloads nothing. To search covers by meaning, register an
+The built-in search by meaning (a multilingual CLIP pair in ONNX, stored vectors, `search --meaning`)
+is :mod:`tiktok_intel.search.semantic`; this protocol stays for a model of your own in a notebook.
+
+To use another model in a notebook, register an
 object that turns images into vectors; :func:`embed_media` runs it over the collected images and
 :func:`nearest` finds the closest ones to a query vector (cosine similarity, brute force)::
 

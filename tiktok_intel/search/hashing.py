@@ -41,7 +41,7 @@ def hamming(a: int, b: int) -> int:
 _PENDING = """
 SELECT m.post_id, m.kind, m.seq, m.path, m.sha256 FROM media m
 LEFT JOIN image_hashes h ON h.post_id = m.post_id AND h.kind = m.kind AND h.seq = m.seq
-WHERE h.media_sha256 IS DISTINCT FROM m.sha256
+WHERE h.media_sha256 IS DISTINCT FROM m.sha256 AND m.kind IN ('cover', 'frame', 'slide')
 ORDER BY m.post_id, m.kind, m.seq
 """
 

@@ -5,6 +5,12 @@ distances are at most ``max_distance``; the reported ``distance`` is the larger 
 alone calls many plain text-on-colour covers alike; dHash alone is fooled by brightness). The
 search is brute force over numpy arrays (XOR, then ``numpy.bitwise_count``): about a millisecond
 per query over 1,000,000 hashes, faster than any tree at these radii (see ``docs/search.md``).
+
+Duplicate groups need every near pair, not one query: multi-index hashing (``dupindex``) finds them
+without comparing all pairs. The media step matches each new image against the archive
+(:func:`match_new_images`, pairs kept in ``image_pairs`` up to :data:`PAIRS_RADIUS`), so
+:func:`find_duplicates` reads the pairs; it joins the whole archive itself when images are not
+matched yet or a larger radius is asked for.
 """
 
 from __future__ import annotations
@@ -18,7 +24,9 @@ from typing import Any
 import duckdb
 import numpy as np
 
+from .. import clock
 from ..conventions import author_sql, post_url_sql
+from . import dupindex
 from .errors import ImageInputError, QueryError
 from .fetch import download, open_image
 from .hashing import image_hashes
@@ -26,6 +34,8 @@ from .hashing import image_hashes
 #: Default match radius (bits of 64) for search, and the tighter one for duplicate groups.
 DEFAULT_MAX_DISTANCE = 10
 DEFAULT_DUPLICATE_DISTANCE = 8
+#: The radius (on both hashes) up to which the media step keeps near pairs in ``image_pairs``.
+PAIRS_RADIUS = 10
 
 
 @dataclasses.dataclass(frozen=True)
@@ -188,32 +198,125 @@ def search_image(
 
 
 def _pairs(phash: np.ndarray, dhash: np.ndarray, max_distance: int) -> tuple[np.ndarray, np.ndarray]:
-    """All pairs i < j within ``max_distance`` on both hashes (brute force in row blocks)."""
-    n = len(phash)
-    rows = max(1, min(n, 2**24 // max(n, 1)))
-    left, right = [], []
-    for start in range(0, n, rows):
-        stop = min(n, start + rows)
-        block = np.bitwise_count(phash[start:stop, None] ^ phash[None, :])
-        i, j = np.nonzero(block <= max_distance)
-        i += start
-        keep = j > i
-        i, j = i[keep], j[keep]
-        close = np.bitwise_count(dhash[i] ^ dhash[j]) <= max_distance
-        left.append(i[close])
-        right.append(j[close])
-    if not left:
-        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
-    return np.concatenate(left), np.concatenate(right)
+    """All pairs i < j within ``max_distance`` on both hashes (multi-index hashing: ``dupindex``)."""
+    return dupindex.near_pairs(phash, dhash, max_distance)
+
+
+_MATCH_SQL = """
+SELECT h.post_id, h.kind, h.seq, h.media_sha256, h.phash, h.dhash,
+       m.post_id IS NULL OR m.media_sha256 IS DISTINCT FROM h.media_sha256 OR m.radius <> ? AS new
+FROM image_hashes h
+LEFT JOIN image_pairs_matched m ON m.post_id = h.post_id AND m.kind = h.kind AND m.seq = h.seq
+WHERE h.phash IS NOT NULL AND h.dhash IS NOT NULL
+ORDER BY h.post_id, h.kind, h.seq
+"""
+
+
+def match_new_images(con: duckdb.DuckDBPyConnection, *, radius: int = PAIRS_RADIUS) -> int:
+    """Match every image hashed since the last call (or hashed again) against the whole archive and
+    keep its near pairs in ``image_pairs``: the media step's share of duplicate detection. Returns
+    the number of images matched (0, and cheap, when nothing is new)."""
+    rows = con.execute(_MATCH_SQL, [int(radius)]).fetchall()
+    new = np.fromiter((i for i, r in enumerate(rows) if r[6]), dtype=np.int64)
+    gone = con.execute(
+        """SELECT count(*) FROM image_pairs_matched m WHERE NOT EXISTS (SELECT 1 FROM image_hashes h WHERE h.post_id = m.post_id
+           AND h.kind = m.kind AND h.seq = m.seq AND h.phash IS NOT NULL AND h.media_sha256 = m.media_sha256)"""
+    ).fetchone()[0]
+    if not len(new) and not gone:
+        return 0
+    phash = np.fromiter((r[4] for r in rows), dtype=np.int64, count=len(rows))
+    dhash = np.fromiter((r[5] for r in rows), dtype=np.int64, count=len(rows))
+    i, j = dupindex.pairs_against(phash, dhash, new, int(radius))
+    pd = np.bitwise_count(phash[i].view(np.uint64) ^ phash[j].view(np.uint64)).astype(np.int64)
+    dd = np.bitwise_count(dhash[i].view(np.uint64) ^ dhash[j].view(np.uint64)).astype(np.int64)
+    now = clock.now()
+    con.execute("BEGIN TRANSACTION")
+    try:
+        # pairs of images that are new, re-hashed or gone are found again (or dropped)
+        con.execute(
+            """CREATE OR REPLACE TEMP TABLE _stale AS SELECT post_id, kind, seq FROM image_pairs_matched m
+                       WHERE NOT EXISTS (SELECT 1 FROM image_hashes h WHERE h.post_id = m.post_id AND h.kind = m.kind AND h.seq = m.seq
+                                         AND h.phash IS NOT NULL AND h.media_sha256 = m.media_sha256 AND m.radius = ?)""",
+            [int(radius)],
+        )
+        if len(new):
+            con.execute(
+                "INSERT INTO _stale SELECT unnest(?), unnest(?), unnest(?)",
+                [[rows[k][0] for k in new.tolist()], [rows[k][1] for k in new.tolist()], [rows[k][2] for k in new.tolist()]],
+            )
+        for side in ("a", "b"):
+            con.execute(f"""DELETE FROM image_pairs USING _stale s
+                            WHERE image_pairs.post_id_{side} = s.post_id AND image_pairs.kind_{side} = s.kind AND image_pairs.seq_{side} = s.seq""")
+        con.execute("""DELETE FROM image_pairs_matched USING _stale s WHERE image_pairs_matched.post_id = s.post_id
+                       AND image_pairs_matched.kind = s.kind AND image_pairs_matched.seq = s.seq""")
+        if len(i):
+            a, b = [rows[k] for k in i.tolist()], [rows[k] for k in j.tolist()]
+            con.execute(
+                """INSERT INTO image_pairs SELECT unnest(?), unnest(?), unnest(?), unnest(?), unnest(?), unnest(?), unnest(?), unnest(?), ?""",
+                [
+                    [r[0] for r in a],
+                    [r[1] for r in a],
+                    [r[2] for r in a],
+                    [r[0] for r in b],
+                    [r[1] for r in b],
+                    [r[2] for r in b],
+                    pd.tolist(),
+                    dd.tolist(),
+                    now,
+                ],
+            )
+        if len(new):
+            picked = [rows[k] for k in new.tolist()]
+            con.execute(
+                "INSERT INTO image_pairs_matched SELECT unnest(?), unnest(?), unnest(?), unnest(?), ?, ?",
+                [[r[0] for r in picked], [r[1] for r in picked], [r[2] for r in picked], [r[3] for r in picked], int(radius), now],
+            )
+        con.execute("DROP TABLE _stale")
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return len(new)
+
+
+def _stored_pairs(con: duckdb.DuckDBPyConnection, index: HashIndex, max_distance: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """The kept pairs within ``max_distance``, as indices into ``index``; None when they cannot be trusted
+    (an image not matched yet, or a radius larger than the kept one)."""
+    if max_distance > PAIRS_RADIUS:
+        return None
+    unmatched = con.execute(
+        """SELECT 1 FROM image_hashes h
+           LEFT JOIN image_pairs_matched m ON m.post_id = h.post_id AND m.kind = h.kind AND m.seq = h.seq
+           WHERE h.phash IS NOT NULL AND h.dhash IS NOT NULL
+             AND (m.post_id IS NULL OR m.media_sha256 IS DISTINCT FROM h.media_sha256 OR m.radius <> ?) LIMIT 1""",
+        [PAIRS_RADIUS],
+    ).fetchall()
+    if unmatched:
+        return None
+    where = {(m[0], m[1], m[2]): k for k, m in enumerate(index.meta)}
+    rows = con.execute(
+        "SELECT post_id_a, kind_a, seq_a, post_id_b, kind_b, seq_b FROM image_pairs WHERE phash_distance <= ? AND dhash_distance <= ?",
+        [max_distance, max_distance],
+    ).fetchall()
+    pairs = [(where.get(r[:3]), where.get(r[3:])) for r in rows]
+    pairs = [(a, b) for a, b in pairs if a is not None and b is not None]
+    return np.array([a for a, _ in pairs], dtype=np.int64), np.array([b for _, b in pairs], dtype=np.int64)
 
 
 def find_duplicates(
-    con: duckdb.DuckDBPyConnection, *, max_distance: int = DEFAULT_DUPLICATE_DISTANCE, min_accounts: int = 2, index: HashIndex | None = None
+    con: duckdb.DuckDBPyConnection,
+    *,
+    max_distance: int = DEFAULT_DUPLICATE_DISTANCE,
+    min_accounts: int = 2,
+    index: HashIndex | None = None,
+    stored: bool = True,
 ) -> list[DuplicateGroup]:
     """Groups of posts whose images match (transitively) and that come from at least ``min_accounts``
     different accounts: re-uploads and coordinated posting. Largest groups first.
 
-    Brute force over all pairs: seconds for 100,000 images, minutes for 1,000,000.
+    The pairs the media step kept (``image_pairs``) when every image is matched and ``max_distance``
+    is within :data:`PAIRS_RADIUS` (``stored=False``: never); else the whole archive is joined with
+    multi-index hashing. Both give the groups brute force gives.
     """
     if not 0 <= int(max_distance) <= 32:
         raise QueryError(f"--max-distance must be between 0 and 32 bits (got {max_distance})")
@@ -222,29 +325,17 @@ def find_duplicates(
     if len(index) < 2:
         return []
     # one node per post: images of the same post are joined to it
-    posts = {}
+    posts: dict[str, int] = {}
     node = np.fromiter((posts.setdefault(m[0], len(posts)) for m in meta), dtype=np.int64, count=len(meta))
-    parent = np.arange(len(posts))
-
-    def find(x: int) -> int:
-        root = x
-        while parent[root] != root:
-            root = parent[root]
-        while parent[x] != root:
-            parent[x], x = root, parent[x]
-        return root
-
-    i, j = _pairs(index.phash, index.dhash, int(max_distance))
-    for a, b in zip(node[i].tolist(), node[j].tolist()):
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
+    pairs = _stored_pairs(con, index, int(max_distance)) if stored else None
+    i, j = pairs if pairs is not None else _pairs(index.phash, index.dhash, int(max_distance))
+    label = dupindex.components(len(posts), node[i], node[j])
     info: dict[str, tuple] = {}
     for m in meta:
         info.setdefault(m[0], m)
     members: dict[int, list[str]] = {}
     for post_id, n in posts.items():
-        members.setdefault(find(n), []).append(post_id)
+        members.setdefault(int(label[n]), []).append(post_id)
     groups = []
     for ids in members.values():
         if len(ids) < 2:

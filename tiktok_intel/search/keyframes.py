@@ -1,4 +1,6 @@
-"""Key frames (optional, off by default: ``TIKTOK_INTEL_KEYFRAMES=true``).
+"""Key frames: of every video downloaded at collection time (:func:`keyframes_from_downloads`, in
+the media step), and, optionally (``TIKTOK_INTEL_KEYFRAMES=true``), of posts whose video was not
+downloaded then (:func:`extract_keyframes`, below).
 
 For each post with a ``video_url`` and no key frames yet, the video is downloaded from an allowed
 host (``media_hosts``, at most ``media_max_bytes``), cut into scenes with PySceneDetect
@@ -95,8 +97,82 @@ _PENDING = """
 SELECT p.post_id, p.video_url FROM posts p
 WHERE p.video_url IS NOT NULL AND p.video_url <> ''
   AND NOT EXISTS (SELECT 1 FROM video_keyframes k WHERE k.post_id = p.post_id)
+  AND NOT EXISTS (SELECT 1 FROM media v WHERE v.post_id = p.post_id AND v.kind = 'video')
 ORDER BY p.post_id
 """
+
+
+_DOWNLOADED = """
+SELECT m.post_id, m.path, m.source_url FROM media m
+WHERE m.kind = 'video' AND m.removed_at IS NULL
+  AND NOT EXISTS (SELECT 1 FROM video_keyframes k WHERE k.post_id = m.post_id)
+ORDER BY m.post_id
+"""
+
+
+def _save_frames(con: duckdb.DuckDBPyConnection, media_dir: Path, post_id: str, url: str, frames: list[Path], error: str | None) -> None:
+    now = clock.now()
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute("DELETE FROM media WHERE post_id = ? AND kind = 'frame'", [post_id])
+        for n, path in enumerate(frames, start=1):
+            data = path.read_bytes()
+            con.execute(
+                """INSERT INTO media (post_id, kind, seq, path, sha256, source_url, content_type, bytes, width, height, fetched_at)
+                           VALUES (?, 'frame', ?, ?, ?, ?, 'image/jpeg', ?, NULL, NULL, ?)""",
+                [
+                    post_id,
+                    n,
+                    path.relative_to(media_dir).as_posix(),
+                    hashlib.sha256(data).hexdigest(),
+                    (url or "").split("?")[0],
+                    len(data),
+                    now,
+                ],
+            )
+        con.execute("DELETE FROM video_keyframes WHERE post_id = ?", [post_id])
+        con.execute("INSERT INTO video_keyframes VALUES (?, ?, ?, ?)", [post_id, len(frames), error, now])
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+def _cut(media_dir: Path, post_id: str, relative: str) -> tuple[list[Path], str | None]:
+    try:
+        return extract_frames(media_dir / relative, media_dir / "frames" / post_id), None
+    except Exception as exc:  # noqa: BLE001 - a broken video must not stop the others
+        return [], f"{type(exc).__name__}: {exc}"[:500]
+
+
+def keyframes_from_downloads(con: duckdb.DuckDBPyConnection, *, workers: int = 2) -> KeyframeResult:
+    """Key frames of the videos downloaded at collection time (``media`` kind ``'video'``) that have
+    none yet, cut ``workers`` at a time (OpenCV and PySceneDetect release the interpreter lock)."""
+    import concurrent.futures
+
+    result = KeyframeResult()
+    try:
+        import cv2  # noqa: F401
+        import scenedetect  # noqa: F401
+    except ImportError:
+        result.unavailable = "scenedetect-headless is not installed: pip install scenedetect-headless"
+        return result
+    media_dir = get_settings().media_dir
+    todo = con.execute(_DOWNLOADED).fetchall()
+    if not todo:
+        return result
+    with progress(total=len(todo), desc="key frames", unit="video") as bar:
+        with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            futures = {pool.submit(_cut, media_dir, pid, rel): (pid, url) for pid, rel, url in todo}
+            for future in concurrent.futures.as_completed(futures):
+                post_id, url = futures[future]
+                frames, error = future.result()
+                _save_frames(con, media_dir, post_id, url, frames, error)
+                result.videos += error is None
+                result.failed += error is not None
+                result.frames += len(frames)
+                bar.update(1)
+    return result
 
 
 def extract_keyframes(con: duckdb.DuckDBPyConnection, *, limit: int | None = None) -> KeyframeResult:

@@ -104,7 +104,7 @@ def _tesseract(tesseract: str, path: str | Path, languages: str, *options: str) 
 _PENDING = """
 SELECT m.post_id, m.kind, m.seq, m.path, m.sha256 FROM media m
 LEFT JOIN ocr_text o ON o.post_id = m.post_id AND o.kind = m.kind AND o.seq = m.seq
-WHERE o.media_sha256 IS DISTINCT FROM m.sha256 OR o.languages IS DISTINCT FROM ?
+WHERE (o.media_sha256 IS DISTINCT FROM m.sha256 OR o.languages IS DISTINCT FROM ?) AND m.kind IN ('cover', 'frame', 'slide')
 ORDER BY m.post_id, m.kind, m.seq
 """
 

@@ -26,6 +26,7 @@ import re
 import shutil
 import threading
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -35,16 +36,19 @@ from .. import clock
 from ..conventions import author_sql, post_url_sql
 from ..conventions import hashtag as hashtag_name
 from ..settings import get_settings
+from . import where
 from .errors import IndexBusyError, QueryError, SearchError
 
 #: Bump when the index's fields or analysis change: the index is then rebuilt on the next refresh.
-LAYOUT = "1"
+LAYOUT = "3"  # 2: what is said (transcripts), the stored text that says where a hit matched; 3: documents as JSON
 TOKENIZER = "sv_stem"
 #: Fields searched by words, with their BM25 boosts.
-TEXT_FIELDS = {"description": 1.0, "hashtags": 1.0, "author": 1.5, "ocr": 0.8}
+TEXT_FIELDS = {"description": 1.0, "hashtags": 1.0, "author": 1.5, "ocr": 0.8, "speech": 0.8}
 _ID_FILE = "tiktok-intel-index-id"
 _U64_MAX = 2**64 - 1
 _WRITER_HEAP = 100_000_000
+#: Writer threads for a large (re)build: tantivy indexes in parallel; a small refresh uses one.
+_BUILD_THREADS = 4
 
 _lock = threading.Lock()
 _open: dict[str, Any] = {}
@@ -59,6 +63,7 @@ class TextHit:
     author: str | None
     created_at: dt.datetime | None
     views: int | None
+    matches: tuple = ()  # where it matched (search.where.Match): caption, image text, speech 0:12
 
     def as_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
@@ -120,6 +125,8 @@ def _schema():
     sb.add_text_field("description_stored", stored=True, tokenizer_name="raw", index_option="basic")
     sb.add_text_field("url", stored=True, tokenizer_name="raw", index_option="basic")
     sb.add_text_field("author_name", stored=True, tokenizer_name="raw", index_option="basic")
+    sb.add_text_field("ocr_stored", stored=True, tokenizer_name="raw", index_option="basic")  # where a hit matched
+    sb.add_text_field("speech_stored", stored=True, tokenizer_name="raw", index_option="basic")  # [[start_s, text], ...]
     return sb.build()
 
 
@@ -157,9 +164,9 @@ def _open_index(path: Path, *, create: bool = False):
         return index
 
 
-def _writer(index):
+def _writer(index, threads: int = 1):
     try:
-        return index.writer(heap_size=_WRITER_HEAP, num_threads=1)
+        return index.writer(heap_size=_WRITER_HEAP * threads, num_threads=threads)
     except ValueError as exc:
         if "lock" in str(exc).lower():
             raise IndexBusyError("another process is updating the search index: wait for it to finish and run again") from None
@@ -183,18 +190,54 @@ SELECT concat_ws('|',
   (SELECT count(*) || ':' || coalesce(sum(hash(author_id, unique_id, nickname)), 0) FROM authors),
   (SELECT count(*) FROM post_hashtags),
   (SELECT count(*) || ':' || coalesce(max(collected_at)::VARCHAR, '') FROM feed_appearances),
-  (SELECT count(*) || ':' || coalesce(max(ocr_at)::VARCHAR, '') FROM ocr_text))
+  (SELECT count(*) || ':' || coalesce(max(ocr_at)::VARCHAR, '') FROM ocr_text),
+  (SELECT count(*) || ':' || coalesce(max(fetched_at)::VARCHAR, '') FROM transcripts))
 """
 
-# One row per post with everything that is indexed; ``doc_hash`` changes when any of it does.
-_DOCS_SQL = f"""
-CREATE OR REPLACE TEMP TABLE _search_docs AS
+# Change detection, per post: a hash of every source column that is indexed (hashes of the side
+# tables' rows combined per post, no text aggregated): cheap enough to run over the whole store on
+# every refresh, so that only the posts whose hash differs are read in full and re-indexed.
+_HASH_SQL = """
+CREATE OR REPLACE TEMP TABLE _search_hashes AS
 WITH tags AS (
-  SELECT post_id, string_agg(DISTINCT hashtag, ' ' ORDER BY hashtag) AS hashtags FROM post_hashtags GROUP BY post_id
+  SELECT post_id, bit_xor(DISTINCT hash(hashtag)) AS h FROM post_hashtags GROUP BY post_id
 ), feeds AS (
-  SELECT post_id, string_agg(DISTINCT hashtag, ' ' ORDER BY hashtag) AS feeds FROM feed_appearances GROUP BY post_id
+  SELECT post_id, bit_xor(DISTINCT hash(hashtag)) AS h FROM feed_appearances GROUP BY post_id
 ), ocr AS (
-  SELECT post_id, string_agg(text, chr(10) ORDER BY kind, seq) AS ocr FROM ocr_text WHERE coalesce(text, '') <> '' GROUP BY post_id
+  SELECT post_id, bit_xor(hash(kind, seq, text)) AS h FROM ocr_text WHERE coalesce(text, '') <> '' GROUP BY post_id
+), speech AS (
+  SELECT post_id, bit_xor(hash(source, language, text, segments::VARCHAR)) AS h FROM transcripts WHERE coalesce(text, '') <> '' GROUP BY post_id
+)
+SELECT p.post_id,
+       hash(p.post_id, p.description, p.author_id, p.author_unique_id, p.created_at, p.views, p.url,
+            a.unique_id, a.nickname, tags.h, feeds.h, ocr.h, speech.h) AS doc_hash
+FROM posts p
+LEFT JOIN authors a ON a.author_id = p.author_id
+LEFT JOIN tags ON tags.post_id = p.post_id
+LEFT JOIN feeds ON feeds.post_id = p.post_id
+LEFT JOIN ocr ON ocr.post_id = p.post_id
+LEFT JOIN speech ON speech.post_id = p.post_id
+"""
+
+# One row per post to (re-)index (those in ``_search_changed``) with everything that is indexed,
+# as the JSON document tantivy parses itself (no Python object per field: that was most of the build).
+_DOCS_SQL = f"""
+WITH todo AS (SELECT post_id FROM _search_changed),
+tags AS (
+  SELECT post_id, array_to_string(list_sort(list_distinct(list(hashtag))), ' ') AS hashtags FROM post_hashtags
+  WHERE post_id IN (SELECT post_id FROM todo) GROUP BY post_id  -- = string_agg(DISTINCT .. ORDER BY ..), 3x faster
+), feeds AS (
+  SELECT post_id, array_to_string(list_sort(list_distinct(list(hashtag))), ' ') AS feeds FROM feed_appearances
+  WHERE post_id IN (SELECT post_id FROM todo) GROUP BY post_id
+), ocr AS (
+  SELECT post_id, string_agg(text, chr(10) ORDER BY kind, seq) AS ocr FROM ocr_text
+  WHERE coalesce(text, '') <> '' AND post_id IN (SELECT post_id FROM todo) GROUP BY post_id
+), speech AS (
+  SELECT post_id, string_agg(text, chr(10) ORDER BY source, language) AS speech,
+         to_json(flatten(list(coalesce(
+           (SELECT list([coalesce(s->>'start_s', 'null'), s->>'text']) FROM unnest(CAST(segments AS JSON[])) AS u(s)),
+           [['null', text]]) ORDER BY source, language))) AS speech_segments
+  FROM transcripts WHERE coalesce(text, '') <> '' AND post_id IN (SELECT post_id FROM todo) GROUP BY post_id
 ), docs AS (
   SELECT p.post_id,
          coalesce(p.description, '') AS description,
@@ -206,47 +249,77 @@ WITH tags AS (
          {post_url_sql()} AS url,
          coalesce(tags.hashtags, '') AS hashtags,
          coalesce(feeds.feeds, '') AS feeds,
-         coalesce(ocr.ocr, '') AS ocr
+         coalesce(ocr.ocr, '') AS ocr,
+         coalesce(speech.speech, '') AS speech,
+         coalesce(speech.speech_segments::VARCHAR, '') AS speech_segments
   FROM posts p
   LEFT JOIN authors a ON a.author_id = p.author_id
   LEFT JOIN tags ON tags.post_id = p.post_id
   LEFT JOIN feeds ON feeds.post_id = p.post_id
   LEFT JOIN ocr ON ocr.post_id = p.post_id
+  LEFT JOIN speech ON speech.post_id = p.post_id
+  WHERE p.post_id IN (SELECT post_id FROM todo)
 )
-SELECT *, hash(post_id, description, unique_id, nickname, author_id, created_at, views, url, hashtags, feeds, ocr) AS doc_hash
+SELECT post_id,
+       speech_segments,
+       '{{"post_id":' || to_json(post_id)
+       || ',"description":' || to_json(description) || ',"description_stored":' || to_json(description)
+       || ',"hashtags":' || to_json(hashtags)
+       || ',"author":' || to_json(concat_ws(' ', nullif(unique_id, ''), nullif(nickname, '')))
+       || ',"ocr":' || to_json(ocr) || ',"ocr_stored":' || to_json(left(ocr, 20000))
+       || ',"speech":' || to_json(speech)
+       || ',"tag":' || to_json(list_distinct(list_filter(
+              string_split_regex(hashtags, '\\s+') || string_split_regex(feeds, '\\s+'), x -> x <> '')))
+       || ',"author_key":' || to_json(list_distinct(list_filter([lower(coalesce(unique_id, '')), coalesce(author_id, '')], x -> x <> '')))
+       || CASE WHEN created_at IS NULL THEN '' ELSE ',"created_at":"' || strftime(created_at, '%Y-%m-%dT%H:%M:%S.%fZ') || '"' END
+       || CASE WHEN views IS NULL THEN '' ELSE ',"views":' || greatest(views, 0)::VARCHAR END
+       || ',"url":' || to_json(url)
+       || CASE WHEN coalesce(unique_id, '') = '' THEN '' ELSE ',"author_name":' || to_json(unique_id) END
+       || '}}' AS doc
 FROM docs
 """
 
 
-def _document(row: tuple):
-    tantivy = _tantivy()
-    post_id, description, unique_id, nickname, author_id, created_at, views, url, hashtags, feeds, ocr = row
-    doc = tantivy.Document()
-    doc.add_text("post_id", post_id)
-    doc.add_text("description", description)
-    doc.add_text("description_stored", description)
-    doc.add_text("hashtags", hashtags)
-    doc.add_text("author", " ".join(x for x in (unique_id, nickname) if x))
-    doc.add_text("ocr", ocr)
-    for tag in set(hashtags.split()) | set(feeds.split()):
-        doc.add_text("tag", tag)
-    for key in {(unique_id or "").lower(), author_id or ""} - {""}:
-        doc.add_text("author_key", key)
-    if created_at is not None:
-        doc.add_date("created_at", created_at)
-    if views is not None:
-        doc.add_unsigned("views", max(int(views), 0))
-    doc.add_text("url", url)
-    if unique_id:
-        doc.add_text("author_name", unique_id)
-    return doc
+def _document(row: tuple) -> str:
+    """``(post_id, speech_segments, doc)`` from :data:`_DOCS_SQL` -> the JSON document handed to tantivy
+    (the speech segments, stored for :mod:`.where`, added here: only posts with speech have them)."""
+    doc, segments = row[2], row[1]
+    if not segments:
+        return doc
+    import json
+
+    return doc[:-1] + ',"speech_stored":' + json.dumps(_segments(segments), ensure_ascii=False) + "}"
+
+
+def _segments(value: str) -> str:
+    """The transcripts' segments as stored for :mod:`.where`: ``[[start_s or null, text], ...]``."""
+    if not value:
+        return ""
+    import json
+
+    try:
+        flat = json.loads(value)
+    except ValueError:
+        return ""
+    pairs = []
+    for pair in flat if isinstance(flat, list) else []:
+        if isinstance(pair, list) and len(pair) == 2:
+            start, text = pair
+            try:
+                at = None if start in (None, "null") else float(start)
+            except (TypeError, ValueError):
+                at = None
+            pairs.append([at, str(text or "")])
+    return json.dumps(pairs, ensure_ascii=False)[:50_000]
 
 
 def refresh_index(con: duckdb.DuckDBPyConnection, *, path: Path | None = None, rebuild: bool = False) -> int:
     """Bring the text index in step with the store; returns the number of posts (re-)indexed or removed.
 
     Call it after every ingest (and after OCR): when nothing changed it costs a few aggregate
-    queries. ``rebuild=True`` (or a missing / foreign index folder) indexes everything again.
+    queries; when some posts changed, one hash per post finds them and only they are read and
+    re-indexed (deleted by post id, added again). ``rebuild=True`` (or a missing / foreign index
+    folder) indexes everything again, with several writer threads.
     """
     path = Path(path) if path is not None else index_dir()
     state = _state(con)
@@ -262,30 +335,30 @@ def refresh_index(con: duckdb.DuckDBPyConnection, *, path: Path | None = None, r
         index = _open_index(path, create=rebuild)
     except (OSError, ValueError) as exc:  # a full disk, an unwritable folder
         raise _cannot_write(path, exc) from None
-    con.execute(_DOCS_SQL)
+    con.execute(_HASH_SQL)
     try:
         gone = [
             r[0]
             for r in con.execute(
-                "SELECT post_id FROM search_index_docs d WHERE NOT EXISTS (SELECT 1 FROM _search_docs s WHERE s.post_id = d.post_id)"
+                "SELECT post_id FROM search_index_docs d WHERE NOT EXISTS (SELECT 1 FROM _search_hashes s WHERE s.post_id = d.post_id)"
             ).fetchall()
         ]
         con.execute("""CREATE OR REPLACE TEMP TABLE _search_changed AS
-                       SELECT s.* FROM _search_docs s LEFT JOIN search_index_docs d ON d.post_id = s.post_id
+                       SELECT s.post_id, s.doc_hash FROM _search_hashes s LEFT JOIN search_index_docs d ON d.post_id = s.post_id
                        WHERE d.doc_hash IS DISTINCT FROM s.doc_hash""")
         changed = con.execute("SELECT count(*) FROM _search_changed").fetchone()[0]
         if changed or gone:
-            writer = _writer(index)
+            writer = _writer(index, _BUILD_THREADS) if changed > 50_000 else _writer(index)
             try:
                 existing = not rebuild
                 for post_id in gone:
                     writer.delete_documents_by_term("post_id", post_id)
-                result = con.execute("SELECT * EXCLUDE (doc_hash) FROM _search_changed")
+                result = con.execute(_DOCS_SQL)
                 while rows := result.fetchmany(20_000):  # fetched to the end: no other statement meanwhile
                     for row in rows:
                         if existing:
                             writer.delete_documents_by_term("post_id", row[0])
-                        writer.add_document(_document(row))
+                        writer.add_json(_document(row))
                 writer.commit()
                 writer.wait_merging_threads()
             except BaseException as exc:
@@ -305,7 +378,8 @@ def refresh_index(con: duckdb.DuckDBPyConnection, *, path: Path | None = None, r
         try:
             if gone:
                 con.execute("DELETE FROM search_index_docs WHERE post_id IN (SELECT unnest(?))", [gone])
-            con.execute("DELETE FROM search_index_docs WHERE post_id IN (SELECT post_id FROM _search_changed)")
+            if not rebuild:
+                con.execute("DELETE FROM search_index_docs WHERE post_id IN (SELECT post_id FROM _search_changed)")
             con.execute("INSERT INTO search_index_docs SELECT post_id, doc_hash, ? FROM _search_changed", [now])
             _set_state(con, index_id=(path / _ID_FILE).read_text(), layout=LAYOUT, fingerprint=fingerprint)
             con.execute("COMMIT")
@@ -313,7 +387,7 @@ def refresh_index(con: duckdb.DuckDBPyConnection, *, path: Path | None = None, r
             con.execute("ROLLBACK")
             raise
     finally:
-        con.execute("DROP TABLE IF EXISTS _search_docs")
+        con.execute("DROP TABLE IF EXISTS _search_hashes")
         con.execute("DROP TABLE IF EXISTS _search_changed")
     return changed + len(gone)
 
@@ -336,9 +410,11 @@ def _as_time(value: Any, name: str, *, end: bool) -> dt.datetime | None:
         return None
     if isinstance(value, dt.datetime):
         return clock.to_utc(value)
-    if isinstance(value, dt.date):
-        day = dt.datetime(value.year, value.month, value.day)
-        return day + dt.timedelta(days=1) if end else day
+    if isinstance(value, dt.date):  # a day in the people's time zone (localtime)
+        from ..localtime import day_bounds
+
+        start, stop = day_bounds(value)
+        return stop if end else start
     text = str(value).strip()
     try:
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
@@ -364,6 +440,7 @@ def search_text(
     limit: int = 20,
     refresh: bool = True,
     path: Path | None = None,
+    places: Sequence[str] | str | None = None,
 ) -> list[TextHit]:
     """Posts matching every word of ``query`` (BM25, best first), filtered.
 
@@ -371,7 +448,8 @@ def search_text(
     creation dates, inclusive (``date``, ``datetime`` or ``'YYYY-MM-DD'``). ``author``: unique id
     (``@`` optional, any case) or numeric id. ``min_views``: at least this many views. An empty
     query with filters lists the matching posts, newest first. With ``refresh`` and a writable
-    ``con``, the index is brought up to date first.
+    ``con``, the index is brought up to date first. ``places``: only there (``search.where.IN_CHOICES``:
+    caption, image, speech). Each hit's ``matches`` say where it matched, with a snippet.
     """
     tantivy = _tantivy()
     if limit is None or int(limit) < 1:
@@ -379,6 +457,7 @@ def search_text(
     if min_views is not None and int(min_views) < 0:
         raise QueryError(f"--min-views must be 0 or more (got {min_views})")
     words, phrases = query_terms(query or "")
+    fields = where.fields_for(places) or tuple(TEXT_FIELDS)
     start, end = _as_time(since, "--since", end=False), _as_time(until, "--until", end=True)
     if start and end and start >= end:
         raise QueryError("--since is after --until: swap them")
@@ -401,7 +480,7 @@ def search_text(
     clauses = []
     if words or phrases:
         text = " ".join([f"+{w}" for w in words] + ['+"' + " ".join(p) + '"' for p in phrases])
-        clauses.append((tantivy.Occur.Must, index.parse_query(text, list(TEXT_FIELDS), field_boosts=TEXT_FIELDS)))
+        clauses.append((tantivy.Occur.Must, index.parse_query(text, list(fields), field_boosts={f: TEXT_FIELDS[f] for f in fields})))
     if tag:
         clauses.append((tantivy.Occur.Must, tantivy.Query.term_query(schema, "tag", tag)))
     if who:
@@ -419,12 +498,35 @@ def search_text(
         )
     q = clauses[0][1] if len(clauses) == 1 else tantivy.Query.boolean_query(clauses)
     try:
-        return _hits(index, q, limit, scored=bool(words or phrases))
+        stored: list[dict[str, str]] = []
+        hits = _hits(index, q, limit, scored=bool(words or phrases), stored=stored)
+    except (OSError, ValueError) as exc:  # a segment file gone or unreadable
+        raise _cannot_read(path, exc) from None
+    try:
+        return _with_matches(hits, stored, words + [w for p in phrases for w in p], places)
     except (OSError, ValueError) as exc:  # a segment file gone or unreadable
         raise _cannot_read(path, exc) from None
 
 
-def _hits(index: Any, q: Any, limit: int, *, scored: bool) -> list[TextHit]:
+def _with_matches(hits: list[TextHit], stored: list[dict[str, str]], words: list[str], places: Any) -> list[TextHit]:
+    if not hits or not words:
+        return hits
+    analyzer = (
+        _tantivy()
+        .TextAnalyzerBuilder(_tantivy().Tokenizer.simple())
+        .filter(_tantivy().Filter.lowercase())
+        .filter(_tantivy().Filter.stemmer("swedish"))
+        .build()
+    )
+    chosen = [places] if isinstance(places, str) else list(places or [])
+    out = []
+    for hit, texts in zip(hits, stored, strict=True):
+        texts = {"caption": " ".join(x for x in (hit.description, hit.author or "") if x), **texts}
+        out.append(dataclasses.replace(hit, matches=tuple(where.explain(analyzer, texts, words, chosen or None))))
+    return out
+
+
+def _hits(index: Any, q: Any, limit: int, *, scored: bool, stored: list | None = None) -> list[TextHit]:
     tantivy = _tantivy()
     searcher = index.searcher()
     top = max(1, min(int(limit), searcher.num_docs))  # tantivy reserves room for ``limit`` hits: a huge one aborts the process
@@ -437,17 +539,18 @@ def _hits(index: Any, q: Any, limit: int, *, scored: bool) -> list[TextHit]:
         doc = searcher.doc(address)
         created = doc.get_first("created_at")
         views = doc.get_first("views")
-        hits.append(
-            TextHit(
-                post_id=doc.get_first("post_id"),
-                url=doc.get_first("url"),
-                score=round(float(key), 4) if scored else 0.0,
-                description=doc.get_first("description_stored") or "",
-                author=doc.get_first("author_name"),
-                created_at=created.replace(tzinfo=None) if isinstance(created, dt.datetime) else None,
-                views=int(views) if views is not None else None,
-            )
+        hit = TextHit(
+            post_id=doc.get_first("post_id"),
+            url=doc.get_first("url"),
+            score=round(float(key), 4) if scored else 0.0,
+            description=doc.get_first("description_stored") or "",
+            author=doc.get_first("author_name"),
+            created_at=created.replace(tzinfo=None) if isinstance(created, dt.datetime) else None,
+            views=int(views) if views is not None else None,
         )
+        if stored is not None:  # the text that says where it matched
+            stored.append({"image": doc.get_first("ocr_stored") or "", "speech": doc.get_first("speech_stored") or ""})
+        hits.append(hit)
     return hits
 
 

@@ -207,6 +207,7 @@ class HttpClient:
         elif self.settings.proxy:
             kwargs["proxy"] = self.settings.proxy
         kwargs["verify"] = _tls_context()
+        kwargs["http2"] = True  # negotiated over TLS (ALPN) where the server offers it; plain http:// stays HTTP/1.1
         self._client = httpx.AsyncClient(**kwargs)
 
     async def __aenter__(self) -> HttpClient:

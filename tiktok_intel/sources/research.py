@@ -43,6 +43,7 @@ VIDEO_FIELDS = (
     "username",
     "favorites_count",
     "video_duration",
+    "voice_to_text",  # what is said, as TikTok transcribed it (stored in `transcripts`)
 )
 USER_FIELDS = (
     "display_name",

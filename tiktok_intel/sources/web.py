@@ -237,3 +237,9 @@ class WebSource:
                 f"the page of post {post_id} holds no TikTok data ({kind}; kept in raw: {page.body_path})", raw_path=str(page.body_path)
             )
         return page
+
+    async def item_detail(self, post_id: str, *, sink: RawSink) -> tuple[RawPage, Any]:
+        """``/api/item/detail/?itemId=``: ``{itemInfo: {itemStruct}}`` for a post TikTok shows, a
+        ``statusCode`` without ``itemInfo`` for one it no longer does (removed, private, blocked);
+        the caller reads which (:func:`tiktok_intel.collect.recheck.classify`)."""
+        return await self.get_json("/api/item/detail/", {"itemId": post_id}, sink=sink, what=f"post {post_id}")

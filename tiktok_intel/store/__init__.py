@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from .database import (
     DUCKLAKE_PREFIX,
+    LakeConflict,
     absolute_target,
     connection,
     ducklake_data_path,
@@ -15,6 +16,7 @@ from .database import (
     load_extension,
     no_room_is_a_store_error,
     open_db,
+    retrying_conflicts,
     schema_version,
     transaction,
 )
@@ -23,6 +25,8 @@ from .workspace import BusyError, EmptyWorkspaceError, Workspace, close_stale_ru
 
 __all__ = [
     "DUCKLAKE_PREFIX",
+    "LakeConflict",
+    "retrying_conflicts",
     "BusyError",
     "absolute_target",
     "EmptyWorkspaceError",

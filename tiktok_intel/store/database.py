@@ -23,7 +23,7 @@ import duckdb
 from .. import clock
 from ..errors import SchemaVersionError, StoreError
 from ..schema import MIGRATIONS, SCHEMA_VERSION
-from ..settings import get_settings
+from ..settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +43,12 @@ def is_ducklake(target: str | Path | None) -> bool:
 
 
 def open_db(
-    db: str | Path | None = None, *, read_only: bool = False, migrate: bool = True, wait_seconds: float | None = None
+    db: str | Path | None = None,
+    *,
+    read_only: bool = False,
+    migrate: bool = True,
+    wait_seconds: float | None = None,
+    settings: Settings | None = None,
 ) -> duckdb.DuckDBPyConnection:
     """Open (creating when missing) the database and bring its schema up to date.
 
@@ -52,10 +57,11 @@ def open_db(
     ``ducklake:PATH`` too); ``None`` means the configured one (``<workspace>/tiktok.duckdb``).
     While another process holds a DuckDB file, the open is retried for ``wait_seconds``
     (default: the ``read_wait_seconds`` / ``write_wait_seconds`` settings) before failing.
+    A DuckLake store's data in S3 takes the ``s3_*`` settings (of ``settings``, default the process's).
     """
     target = str(db) if db is not None else get_settings().db_target
     if is_ducklake(target):
-        con = _open_ducklake(target, read_only=read_only)
+        con = _open_ducklake(target, read_only=read_only, settings=settings or get_settings())
     else:
         if wait_seconds is None:
             settings = get_settings()
@@ -182,10 +188,34 @@ def ducklake_data_path(target: str) -> Path | None:
     return path.with_name(path.stem + ".files")
 
 
-def _open_ducklake(target: str, *, read_only: bool) -> duckdb.DuckDBPyConnection:
+def uses_s3(settings: Settings) -> bool:
+    """Whether the store's data may be in S3 (httpfs and the credentials are then set up on open)."""
+    return bool(settings.s3_key_id or settings.s3_endpoint or settings.ducklake_data_path.startswith("s3://"))
+
+
+def s3_secret(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    """DuckDB's ``httpfs`` from its PyPI package and a temporary S3 secret from the ``s3_*`` settings,
+    in this connection only (never written anywhere, never in a statement's text: the values are bound)."""
+    from urllib.parse import urlsplit
+
+    load_extension(con, "httpfs", "duckdb_extension_httpfs")
+    options, values = ["TYPE s3", "REGION ?"], [settings.s3_region]
+    if settings.s3_key_id:
+        options += ["KEY_ID ?", "SECRET ?"]
+        values += [settings.s3_key_id, settings.s3_secret]
+    if settings.s3_endpoint:
+        endpoint = urlsplit(settings.s3_endpoint if "://" in settings.s3_endpoint else "https://" + settings.s3_endpoint)
+        options += ["ENDPOINT ?", "URL_STYLE 'path'", "USE_SSL ?"]
+        values += [endpoint.netloc, endpoint.scheme == "https"]
+    con.execute(f"CREATE OR REPLACE TEMPORARY SECRET tiktok_intel_s3 ({', '.join(options)})", values)
+
+
+def _open_ducklake(target: str, *, read_only: bool, settings: Settings) -> duckdb.DuckDBPyConnection:
     catalog = target[len(DUCKLAKE_PREFIX) :]
     con = duckdb.connect()
     try:
+        if uses_s3(settings):
+            s3_secret(con, settings)
         if catalog.startswith("sqlite:"):
             load_extension(con, "sqlite_scanner", "duckdb_extension_sqlite_scanner")
             file = Path(catalog[len("sqlite:") :])
@@ -196,7 +226,7 @@ def _open_ducklake(target: str, *, read_only: bool) -> duckdb.DuckDBPyConnection
             file = Path(catalog[len("duckdb:") :] if catalog.startswith("duckdb:") else catalog)
         load_extension(con, "ducklake", "duckdb_extension_ducklake")
         options = []
-        data = ducklake_data_path(target)
+        data = settings.ducklake_data_path.rstrip("/") or ducklake_data_path(target)
         if file is not None:
             duckdb_path(file)
             if read_only and not file.exists():
@@ -321,16 +351,86 @@ def _rollback(con: duckdb.DuckDBPyConnection) -> None:
 def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
     """One transaction: committed at the end of the block, rolled back on any error. No room to
     write (a full disk) is a :class:`StoreError` naming the fix (:func:`no_room_is_a_store_error`),
-    wherever in the block it happens."""
+    wherever in the block it happens. On DuckLake, the transaction first takes the lake's turn
+    (:func:`_take_turn`), and a commit that lost to another writer is a :class:`LakeConflict`, which
+    :func:`retrying_conflicts` runs again."""
     with no_room_is_a_store_error():
         con.execute("BEGIN TRANSACTION")
         try:
+            _take_turn(con)
             yield con
-        except BaseException:
+        except BaseException as exc:
             _rollback(con)
+            if isinstance(exc, duckdb.Error) and is_conflict(exc):
+                raise LakeConflict(f"another writer committed to the DuckLake store first ({str(exc).splitlines()[0]})") from exc
             raise
         try:
             con.execute("COMMIT")
-        except duckdb.Error:  # DuckDB reports a failed WAL write as a TransactionException
+        except duckdb.Error as exc:  # DuckDB reports a failed WAL write as a TransactionException
             _rollback(con)
+            if is_conflict(exc):
+                raise LakeConflict(f"another writer committed to the DuckLake store first ({str(exc).splitlines()[0]})") from exc
             raise
+
+
+class LakeConflict(StoreError):
+    """A DuckLake commit lost to another writer's (nothing of it was written): run the work again."""
+
+
+def is_conflict(exc: BaseException) -> bool:
+    """Whether ``exc`` is DuckLake's "another transaction changed this first" (a transaction conflict)."""
+    return isinstance(exc, LakeConflict) or (isinstance(exc, duckdb.Error) and "conflict" in str(exc).lower())
+
+
+#: The one-row table every DuckLake write transaction updates first (migration ``007_lake_turn.sql``).
+TURN_TABLE = "lake_turn"
+
+
+def _take_turn(con: duckdb.DuckDBPyConnection) -> None:
+    """On a DuckLake store, update the one row of :data:`TURN_TABLE`: DuckLake keeps no keys unique
+    and lets two transactions that only insert commit side by side, so two writers ingesting the same
+    raw page at once would both add it. Both now change that one row, so whichever commits second gets
+    a transaction conflict and does its work again (:func:`retrying_conflicts`), on what the first
+    committed: writers take turns per transaction, optimistically, across machines. A DuckDB file
+    needs none of this (one writer holds the file)."""
+    row = con.execute(
+        "SELECT (SELECT type FROM duckdb_databases() WHERE database_name = current_database()) = 'ducklake', "
+        "EXISTS (SELECT 1 FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main' AND table_name = ?)",
+        [TURN_TABLE],
+    ).fetchone()
+    if row[0] and row[1]:
+        con.execute(f"UPDATE main.{TURN_TABLE} SET commits = commits + 1")
+
+
+#: The first wait after a conflict, in seconds; doubled each time (with jitter), up to :data:`CONFLICT_MAX_DELAY`.
+CONFLICT_DELAY = 0.05
+CONFLICT_MAX_DELAY = 2.0
+
+
+def retrying_conflicts(fn, *args, what: str = "write", attempts: int | None = None, **kwargs):
+    """``fn(*args, **kwargs)``, run again after a DuckLake transaction conflict (:class:`LakeConflict`),
+    up to ``attempts`` times (default: the ``lake_conflict_retries`` setting) with exponential backoff
+    and jitter, each retry logged; the store's one retry loop for writes. ``fn`` must be safe to run
+    again (what it committed before the conflict stays; ingest skips pages already in)."""
+    import random
+
+    attempts = get_settings().lake_conflict_retries if attempts is None else attempts
+    delay = CONFLICT_DELAY
+    for attempt in range(1, attempts + 2):
+        try:
+            return fn(*args, **kwargs)
+        except BaseException as exc:
+            if not is_conflict(exc) or attempt > attempts:
+                if is_conflict(exc):
+                    raise LakeConflict(
+                        f"{what}: still losing DuckLake transaction conflicts to other writers after {attempts} retries: "
+                        "run it again, or raise TIKTOK_INTEL_LAKE_CONFLICT_RETRIES"
+                    ) from None
+                raise
+            wait = delay * (1 + random.random())
+            logger.warning(
+                "%s: DuckLake transaction conflict with another writer, retrying in %.2f s (retry %d of %d)", what, wait, attempt, attempts
+            )
+            time.sleep(wait)
+            delay = min(delay * 2, CONFLICT_MAX_DELAY)
+    raise AssertionError("unreachable")

@@ -139,7 +139,7 @@ class Workspace:
         ``write_wait_seconds`` settings)."""
         if wait is None:
             wait = self.settings.read_wait_seconds if read_only else self.settings.write_wait_seconds
-        return open_db(self.db_target, read_only=read_only, wait_seconds=wait, migrate=migrate)
+        return open_db(self.db_target, read_only=read_only, wait_seconds=wait, migrate=migrate, settings=self.settings)
 
     @contextlib.contextmanager
     def connection(self, *, read_only: bool = False, wait: float | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -290,7 +290,7 @@ class Workspace:
         if target != ":memory:" and not self.is_ducklake and not Path(target).exists():
             raise EmptyWorkspaceError(EMPTY_HINT)
         try:
-            return open_db(target, read_only=read_only, wait_seconds=wait)
+            return open_db(target, read_only=read_only, wait_seconds=wait, settings=self.settings)
         except StoreError as exc:
             if IN_USE not in str(exc):
                 raise
