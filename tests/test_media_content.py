@@ -324,7 +324,7 @@ def test_the_media_step_makes_what_is_said_and_shown_searchable_with_where_it_ma
     summary = process_media(con)
     assert summary.keyframes is not None and summary.keyframes.frames >= summary.keyframes.videos > 10, summary.summary()
     assert summary.captions.read > 0 and summary.captions.failed == 0
-    assert list(summary.stage_seconds) == ["keyframes", "hashes", "ocr", "transcripts", "speech", "retention", "index"]
+    assert list(summary.stage_seconds) == ["keyframes", "hashes", "ocr", "embeddings", "transcripts", "speech", "retention", "index"]
     kinds = dict(con.execute("SELECT kind, count(*) FROM image_hashes GROUP BY kind").fetchall())
     assert {"cover", "slide", "frame"} <= set(kinds) and "video" not in kinds and "captions" not in kinds
     assert process_media(con).indexed == 0  # incremental: nothing new, nothing done

@@ -42,7 +42,10 @@ def test_removed_posts_show_their_last_copy_escaped(workspace, con):
     text = texts(panel)
     assert 'data-post-id="1"' in text and 'data-post-id="2"' not in text
     assert "&lt;b&gt;Valet&lt;/b&gt;" in text and "<b>Valet</b>" not in text  # TikTok's text is escaped
-    assert "Removed" in text and "first seen gone 2026-11-20 08:00" in text and "1,234 views" in text
+    # 08:00 UTC is 09:00 in Stockholm (CET), the zone the desk reads
+    assert (
+        "Removed" in text and "first seen gone 2026-11-20 09:00" in text and "Times in Europe/Stockholm" in text and "1,234 views" in text
+    )
     assert "https://www.tiktok.com/@svt/video/1" in text and "removed-posts.csv" in text
 
 

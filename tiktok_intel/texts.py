@@ -167,6 +167,37 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "dt_info_filtered": {"sv": "(filtrerat från _MAX_)", "en": "(filtered from _MAX_)"},
     "dt_length": {"sv": "Visa _MENU_ rader", "en": "Show _MENU_ rows"},
     "dt_zero": {"sv": "Inga rader matchar sökningen", "en": "No rows match the search"},
+    # the Overview's watch panels (dashboards/watch.py)
+    "no_recheck": {
+        "sv": "Inget inlägg kontrollerat igen än: flödet recheck frågar TikTok var 6:e timme (eller kör `tiktok-intel recheck`).",
+        "en": "No post rechecked yet: the recheck flow asks TikTok every 6 hours (or run `tiktok-intel recheck`).",
+    },
+    "status_available": {"sv": "finns kvar", "en": "still there"},
+    "status_removed": {"sv": "Borttaget", "en": "Removed"},
+    "status_private": {"sv": "Gjort privat", "en": "Made private"},
+    "status_region_blocked": {"sv": "Blockerat i regionen", "en": "Blocked in the region"},
+    "all_still_there": {"sv": "Alla kontrollerade inlägg finns kvar ({seen}).", "en": "Every rechecked post is still there ({seen})."},
+    "first_seen_gone": {"sv": "borta sedan {when}", "en": "first seen gone {when}"},
+    "last_seen_available": {"sv": "senast synligt {when}", "en": "last seen available {when}"},
+    "transcript": {"sv": "Transkription", "en": "Transcript"},
+    "gone_count": {
+        "sv": "{n} inlägg visas inte längre (senaste kontroller: {seen})",
+        "en": "{n} posts no longer shown (latest checks: {seen})",
+    },
+    "no_alert_yet": {
+        "sv": "Inga larm skickade än: skriv regler i larmfilen (`tiktok-intel alerts list` visar dem).",
+        "en": "No alert sent yet: write rules in the alerts file (`tiktok-intel alerts list` shows them).",
+    },
+    "alerts_all_delivered": {"sv": "Alla larm levererades.", "en": "Every alert was delivered."},
+    "alerts_failed": {
+        "sv": "{n} larmleveranser misslyckades: de försöks igen vid nästa körning.",
+        "en": "{n} alert deliveries failed: tried again on the next run.",
+    },
+    "alert_failed": {
+        "sv": "{n} larmleverans misslyckades: den försöks igen vid nästa körning.",
+        "en": "{n} alert delivery failed: tried again on the next run.",
+    },
+    "latest_alerts": {"sv": "Senaste larmen", "en": "Latest alerts"},
     "min_ago": {"sv": "för {n} min sedan", "en": "{n} min ago"},
     "h_ago": {"sv": "för {n} h sedan", "en": "{n} h ago"},
     "days_ago": {"sv": "för {n} dagar sedan", "en": "{n} days ago"},

@@ -176,7 +176,7 @@ def tracked_panel(db: str | None = None):
     refresh()
     parts: list[Any] = [listing]
     if editing:
-        parts += [w.HBox([keyword_box, add_kw]), w.HBox([box, add]), w.HBox([pick, stop])]
+        parts += [w.HBox([box, add]), w.HBox([keyword_box, add_kw]), w.HBox([pick, stop])]
     else:
         parts.append(ui.message(EDITING_OFF))
     parts.append(status)

@@ -5,15 +5,26 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .. import alerts
+from .. import alerts, localtime
 from ..analyses import availability
+from ..texts import number, t
 from . import data, ui
 
-STATUS_LABELS = {"removed": "Removed", "private": "Made private", "region_blocked": "Blocked in the region"}
+#: a post's status -> its catalogue key
+STATUS_KEYS = {
+    "available": "status_available",
+    "removed": "status_removed",
+    "private": "status_private",
+    "region_blocked": "status_region_blocked",
+}
+
+
+def _status(status: str) -> str:
+    return t(STATUS_KEYS[status]) if status in STATUS_KEYS else status.replace("_", " ")
 
 
 def _when(value) -> str:
-    return "–" if value is None or pd.isna(value) else pd.Timestamp(value).strftime("%Y-%m-%d %H:%M")
+    return "–" if value is None or pd.isna(value) else localtime.format_time(value)
 
 
 @ui.panel
@@ -26,19 +37,20 @@ def removed_posts_panel(db: str | None = None, limit: int = 20):
 
     gone, counts = data.read(load, db=db)
     if not counts:
-        return ui.message("No post rechecked yet: the recheck flow asks TikTok every 6 hours (or run `tiktok-intel recheck`).")
-    seen = ", ".join(f"{n:,} {s.replace('_', ' ')}" for s, n in counts.items())
+        return ui.message(t("no_recheck"))
+    seen = ", ".join(f"{number(n)} {_status(s).lower()}" for s, n in counts.items())
     if gone.empty:
-        return ui.message(f"Every rechecked post is still there ({seen}).")
+        return ui.message(t("all_still_there", seen=seen))
     cards = []
     for row in gone.to_dict("records"):
         extra = (
-            f"<div class='ti-gone' style='font-size:12px;color:#a33'><b>{ui.esc(STATUS_LABELS.get(row['status'], row['status']))}</b>"
-            f" · first seen gone {_when(row['first_seen_gone'])} UTC · last seen available {_when(row['last_seen_available'])} UTC"
+            f"<div class='ti-gone' style='font-size:12px;color:#a33'><b>{ui.esc(_status(row['status']))}</b>"
+            f" · {ui.esc(t('first_seen_gone', when=_when(row['first_seen_gone'])))}"
+            f" · {ui.esc(t('last_seen_available', when=_when(row['last_seen_available'])))}"
             f" · {ui.esc(row['detail'] or '')}</div>"
         )
         if row.get("transcript"):
-            extra += f"<div style='font-size:12px;color:#444'>Transcript: {ui.esc(str(row['transcript'])[:400])}</div>"
+            extra += f"<div style='font-size:12px;color:#444'>{ui.esc(t('transcript'))}: {ui.esc(str(row['transcript'])[:400])}</div>"
         card = {
             "post_id": row["post_id"],
             "cover_path": row["cover"],
@@ -50,7 +62,7 @@ def removed_posts_panel(db: str | None = None, limit: int = 20):
             **{k: row[k] for k in ("views", "likes", "comments", "shares")},
         }
         cards.append(ui.post_card(card, extra=extra))
-    head = f"<p class='ti-gone-count'>{len(gone):,} post{'s' if len(gone) != 1 else ''} no longer shown (latest checks: {ui.esc(seen)})</p>"
+    head = f"<p class='ti-gone-count'>{ui.esc(t('gone_count', n=number(len(gone)), seen=seen))} · {ui.esc(t('times_in', zone=localtime.label()))}</p>"
     return w.VBox([w.HTML(head + "".join(cards)), ui.downloads(gone.drop(columns=["transcript"]), "removed-posts")])
 
 
@@ -64,14 +76,12 @@ def alerts_panel(db: str | None = None):
 
     failed, latest = data.read(load, db=db)
     if latest.empty:
-        return ui.message("No alert sent yet: write rules in the alerts file (`tiktok-intel alerts list` shows them).")
+        return ui.message(t("no_alert_yet"))
     parts = []
     if failed.empty:
-        parts.append(ui.message("Every alert was delivered."))
+        parts.append(ui.message(t("alerts_all_delivered")))
     else:
-        parts.append(
-            ui.message(f"{len(failed)} alert deliver{'ies' if len(failed) != 1 else 'y'} failed: tried again on the next run.", "warning")
-        )
+        parts.append(ui.message(t("alerts_failed" if len(failed) != 1 else "alert_failed", n=number(len(failed))), "warning"))
         parts.append(
             ui.table(
                 failed,
@@ -79,6 +89,6 @@ def alerts_panel(db: str | None = None):
                 css_class="ti-table ti-failed-alerts",
             )
         )
-    parts.append(ui.heading("Latest alerts", 4))
+    parts.append(ui.heading(t("latest_alerts"), 4))
     parts.append(ui.table(latest, columns=["created_at", "rule", "channel", "subject", "items", "status"], css_class="ti-table ti-alerts"))
     return w.VBox(parts)

@@ -177,13 +177,15 @@ def _mp4(texts: tuple[str, ...], seed: int) -> bytes:
 
 
 def video_mp4(post: Post) -> bytes:
-    """The post's video: one per topic, made once (and kept in the temporary folder, so the next
-    process that starts an offline TikTok does not make it again)."""
+    """The post's video: its topic's two scenes on a picture of its own, shared only by the posts
+    whose covers are re-uploads of one another (so key frames match where covers do), made once
+    (and kept in the temporary folder, so the next process that starts an offline TikTok does not
+    make it again)."""
     import tempfile
     from pathlib import Path
 
     tr = traits(post)
-    seed = hash_seed(post.topic)
+    seed = post.cover_group * 7919 + 3 if post.cover_kind == "dup" else int(post.post_id) % 99_991 * 13 + 5
     key = hashlib.sha256(repr((CACHE_VERSION, tr.frame_text, seed, VIDEO_SIZE, FPS, SCENE_SECONDS, RATE)).encode()).hexdigest()[:16]
     cached = Path(tempfile.gettempdir()) / "tiktok-intel-offline-videos" / f"{key}.mp4"
     with _video_lock:
@@ -206,12 +208,8 @@ def video_mp4(post: Post) -> bytes:
         return body
 
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 _made: dict[str, bytes] = {}
-
-
-def hash_seed(text: str) -> int:
-    return int(hashlib.sha256(text.encode()).hexdigest()[:8], 16) % 100_000
 
 
 @functools.lru_cache(maxsize=2048)

@@ -113,11 +113,11 @@ def content(
 
 def media_step(workspace) -> Any:
     """The content flow's media step, after ingest: key frames, hashes, OCR, transcripts, speech,
-    retention, the search index, for whatever is new (:func:`tiktok_intel.search.process_media`)."""
+    retention, the search index, for whatever is new (:func:`tiktok_intel.search.process_media`),
+    each stage on a connection of its own (readers of the file get in between stages)."""
     from ..search import process_media
 
-    with workspace.connection() as con:
-        return process_media(con)
+    return process_media(connect=workspace.connection)
 
 
 def post_trends(con, *, full: bool = False) -> trends.RefreshResult:

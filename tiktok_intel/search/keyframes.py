@@ -56,6 +56,7 @@ def scene_middles(video: Path, *, threshold: float = THRESHOLD, min_scene_len: i
     """Frame numbers of the middle of each scene PySceneDetect finds (one scene: the middle of the video)."""
     from scenedetect import ContentDetector, SceneManager, open_video
 
+    logging.getLogger("pyscenedetect").setLevel(logging.WARNING)  # "Detecting scenes..." once per video says nothing; the bar does
     stream = open_video(str(video))
     manager = SceneManager()
     manager.add_detector(ContentDetector(threshold=threshold, min_scene_len=min_scene_len))

@@ -16,6 +16,7 @@ import dataclasses
 import logging
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any
 
 import duckdb
@@ -155,15 +156,22 @@ STAGES: list[tuple[str, Callable[[duckdb.DuckDBPyConnection, StageContext], None
 
 
 def process_media(
-    con: duckdb.DuckDBPyConnection,
+    con: duckdb.DuckDBPyConnection | None = None,
     *,
+    connect: Callable[[], AbstractContextManager[duckdb.DuckDBPyConnection]] | None = None,
     keyframes: bool | None = None,
     tesseract: str = "tesseract",
     workers: int = 2,
     speech_engine: Any = None,
 ) -> MediaSummary:
     """Run the :data:`STAGES` over what is new (cheap when nothing is). Returns a summary (``str()``
-    is one line). ``workers``: images, frames and OCR done at once (1: one at a time)."""
+    is one line). ``workers``: images, frames and OCR done at once (1: one at a time).
+
+    ``connect`` (instead of ``con``): each stage opens its own connection and closes it when done,
+    so a scheduled run lets the readers of the DuckDB file in between stages rather than holding it
+    for the whole step."""
+    if (con is None) == (connect is None):
+        raise TypeError("process_media takes a connection or connect, one of them")
     started = time.perf_counter()
     settings = get_settings()
     ctx = StageContext(
@@ -176,7 +184,11 @@ def process_media(
     )
     for name, stage in STAGES:
         t0 = time.perf_counter()
-        stage(con, ctx)
+        if connect is None:
+            stage(con, ctx)
+        else:
+            with connect() as stage_con:
+                stage(stage_con, ctx)
         ctx.summary.stage_seconds[name] = time.perf_counter() - t0
     ctx.summary.seconds = time.perf_counter() - started
     log.info("%s", ctx.summary.summary())
