@@ -181,7 +181,13 @@ def test_installed_outside_a_checkout_it_serves_the_dashboards_and_copies_the_no
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert len(done.stdout.strip().splitlines()) == 1 and "copied 15 notebooks" in done.stdout
+    from tiktok_intel.notebooks import shipped
+
+    # every notebook the checkout ships reached the installed copy (its count, said in one line)
+    assert len(done.stdout.strip().splitlines()) == 1 and f"copied {len(shipped())} notebooks" in done.stdout
+    assert {p.relative_to(elsewhere / "mine").as_posix() for p in (elsewhere / "mine").rglob("*.ipynb")} == {
+        f"{p.parent.name}/{p.name}" for p in shipped()
+    }
     assert (elsewhere / "mine" / "exploratory" / "weekly_hashtag_brief.ipynb").is_file()
     assert (elsewhere / "mine" / "pipelines" / "post_trends.ipynb").is_file() and (elsewhere / "mine" / "README.md").is_file()
     again = subprocess.run(

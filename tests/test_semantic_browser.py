@@ -33,7 +33,7 @@ def server(tmp_path_factory):
     folder = tiny_clip.build(root / "tiny-clip", words={"hund": target})  # "hund" means that post's cover
     base = settings_module.load_settings(environ={}, dotenv=None)
     previous = settings_module.get_settings()
-    settings_module.configure(base, workspace=workspace, ms_token=seeding.SECRET, clip_model=str(folder))
+    settings_module.configure(base, workspace=workspace, ms_token=seeding.SECRET, clip_model=str(folder), ui_language="en")
     saved = os.environ.get("TIKTOK_INTEL_CLIP_MODEL")
     os.environ["TIKTOK_INTEL_CLIP_MODEL"] = str(folder)  # for Voilà's kernels
     writer = open_db(str(db))

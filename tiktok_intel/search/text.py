@@ -277,6 +277,7 @@ SELECT post_id,
        || CASE WHEN coalesce(unique_id, '') = '' THEN '' ELSE ',"author_name":' || to_json(unique_id) END
        || '}}' AS doc
 FROM docs
+ORDER BY post_id  -- tantivy breaks ties of score by the order documents came in: the same order on every store
 """
 
 
@@ -551,6 +552,11 @@ def _hits(index: Any, q: Any, limit: int, *, scored: bool, stored: list | None =
         if stored is not None:  # the text that says where it matched
             stored.append({"image": doc.get_first("ocr_stored") or "", "speech": doc.get_first("speech_stored") or ""})
         hits.append(hit)
+    if scored:  # equal scores in post id order, whichever segment each came from
+        order = sorted(range(len(hits)), key=lambda n: (-hits[n].score, hits[n].post_id))
+        hits = [hits[n] for n in order]
+        if stored is not None:
+            stored[:] = [stored[n] for n in order]
     return hits
 
 
