@@ -160,7 +160,7 @@ def test_runs_show_last_status_report_and_schedule(ws):
 
 def test_tracked_list_add_validate_duplicate_and_deactivate(ws):
     panel = ti.tracked_panel(None)
-    box = find(panel, w.Text)[0]
+    box = find(panel, w.Text, description="Hashtag")[0]  # the keyword box sits beside it
     add = find(panel, w.Button, description="Add")[0]
     box.value = "#Nyheter_SE"
     add.click()
