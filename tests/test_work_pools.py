@@ -18,14 +18,14 @@ import httpx
 import lake_services
 import pytest
 
-from flows.server import PrefectServer
+from flows.pools import plan
+from flows.server import OrchestrationError, PrefectServer
 from tiktok_intel import settings as settings_module
 from tiktok_intel import tracking
 from tiktok_intel.offline import OfflineTikTok
-from tiktok_intel.schedules import JOBS_BY_NAME
+from tiktok_intel.schedules import JOBS, JOBS_BY_NAME
 from tiktok_intel.store import Workspace, connection
 
-pytestmark = pytest.mark.slow
 CANARY = "msTokenCANARY-pools-19"
 FINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
 
@@ -100,6 +100,22 @@ def _stop(process: subprocess.Popen) -> None:
         process.wait(10)
 
 
+def test_the_plan_splits_content_over_the_two_pools_and_keeps_every_cron(workspace):
+    split = {p.full_name: p for p in plan(["collectors", "writer"])}
+    assert split["content-fetch/content"].pool == "collectors" and split["content-fetch/content"].cron == JOBS_BY_NAME["content"].cron
+    assert split["content/content"].pool == "writer" and split["content/content"].cron is None
+    assert split["content/content"].parameters == {"max_posts": 0}
+    others = [p for name, p in split.items() if not name.startswith("content")]
+    assert {(p.flow, p.cron) for p in others} == {(j.name, j.cron) for j in JOBS if j.name != "content"}
+    assert {p.pool for p in others} == {"writer"}
+    alone = {p.full_name: p for p in plan(["writer"])}
+    assert alone["content/content"].cron == JOBS_BY_NAME["content"].cron and "content-fetch/content" not in alone
+    assert {p.pool for p in alone.values()} == {"writer"}
+    with pytest.raises(OrchestrationError, match="use --pool writer, or --pool collectors --pool writer"):
+        plan(["collectors"])
+
+
+@pytest.mark.slow
 def test_deploy_to_two_pools_then_a_content_run_fetched_by_a_collector_and_ingested_by_the_writer(
     prefect_api, machine, workspace, tmp_path
 ):
