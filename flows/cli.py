@@ -99,11 +99,12 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _deploy(args: argparse.Namespace) -> int:
-    from .pools import deploy
+    from .pools import POOLS, deploy
 
     placed = deploy(args.pool)
-    pools = " and ".join(dict.fromkeys(p.pool for p in placed))
-    print(f"{len(placed)} deployments on {pools}: start a worker on each machine, e.g. prefect worker start --pool {placed[0].pool}")
+    pools = [n for n in POOLS if any(p.pool == n for p in placed)]
+    starts = "; ".join(f"prefect worker start --pool {n}" for n in pools)
+    print(f"{len(placed)} deployments on {' and '.join(pools)}: start each machine's worker ({starts})")
     return 0
 
 

@@ -53,7 +53,7 @@ class Placement:
 
     def line(self) -> str:
         when = f"{self.cron} ({self.tz})" if self.cron else "started by content-fetch/content"
-        return f"{self.full_name:<36} pool {self.pool:<10} {when}"
+        return f"{self.full_name:<38} pool {self.pool:<10} {when}"
 
 
 def plan(pools: Sequence[str]) -> list[Placement]:
@@ -147,7 +147,7 @@ def deploy(pools: Sequence[str], say: Callable[[str], None] = print) -> list[Pla
     from prefect.schedules import Cron
 
     with get_client(sync_client=True) as client:
-        for name in dict.fromkeys(p.pool for p in placed):
+        for name in [n for n in POOLS if any(p.pool == n for p in placed)]:
             _pool(client, name, say)
         for p in placed:
             deployment = _flow(p).to_deployment(
