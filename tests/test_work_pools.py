@@ -218,5 +218,18 @@ def test_deploy_to_two_pools_then_a_content_run_fetched_by_a_collector_and_inges
         runs = con.execute("SELECT flow, status FROM runs ORDER BY started_at").fetchall()
     assert posts == fetched_ids  # every post the collector fetched, ingested by the writer
     assert runs == [("content", "completed")]  # the writer's run; the collector wrote nothing to the store
+    # back to one machine: deploy again with the writer pool alone
+    again = subprocess.run(
+        [sys.executable, "-m", "tiktok_intel", "deploy", "--pool", "writer"], env=env, capture_output=True, text=True, timeout=180
+    )
+    assert again.returncode == 0, again.stderr
+    assert "work pool writer is there (process, concurrency limit 1)" in again.stdout
+    assert "removed content-fetch/content (not in this plan)" in again.stdout
+    flows = {f["id"]: f["name"] for f in api.post("/flows/filter", json={}).json()}
+    now = {f"{flows[d['flow_id']]}/{d['name']}": d for d in api.post("/deployments/filter", json={}).json()}
+    assert "content-fetch/content" not in now and len(now) == 6
+    assert [s["schedule"]["cron"] for s in now["content/content"]["schedules"]] == [JOBS_BY_NAME["content"].cron]
+    assert now["content/content"]["parameters"] == {} and not now["content/content"]["paused"]
+
     worker_logs = "".join((tmp_path / f"worker-{pool}.log").read_text() for pool in ("collectors", "writer"))
     assert CANARY not in worker_logs
