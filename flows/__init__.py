@@ -5,8 +5,9 @@ plus ``user_job`` (your jobs from the jobs file).
 Each flow wraps its body in :func:`tiktok_intel.orchestration.runs.flow_run` (write lock, one row
 in ``runs`` with its steps) and calls the job's step function
 (:mod:`tiktok_intel.orchestration.steps`) through its task and its notebook. :mod:`.deploy` builds
-the deployments and serves them, :mod:`.server` runs our own Prefect server, :mod:`.cli` adds
-``tiktok-intel run``, ``serve`` and ``demo`` (an entry point plugin: the library never imports this package).
+the deployments and serves them, :mod:`.pools` deploys them to work pools (with
+:mod:`.content_fetch`, content's fetching half, on the collectors), :mod:`.server` runs our own
+Prefect server, :mod:`.cli` adds ``tiktok-intel run``, ``serve``, ``deploy`` and ``demo`` (an entry point plugin: the library never imports this package).
 """
 
 from __future__ import annotations

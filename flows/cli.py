@@ -1,8 +1,8 @@
-"""The ``tiktok-intel`` commands that need the flows: ``run``, ``serve`` and ``demo``.
+"""The ``tiktok-intel`` commands that need the flows: ``run``, ``serve``, ``deploy`` and ``demo``.
 
 Registered through the ``tiktok_intel.commands`` entry points (pyproject.toml): an entry point
 named after a built-in command module adds its commands right after that module's in ``--help``
-(``orchestration``: ``run`` and ``serve`` after ``schedules``; ``jobs``: ``demo`` after ``jobs``).
+(``orchestration``: ``run``, ``serve`` and ``deploy`` after ``schedules``; ``jobs``: ``demo`` after ``jobs``).
 The library's CLI never imports this package.
 """
 
@@ -17,7 +17,7 @@ from tiktok_intel.cli.options import whole_number
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """``run FLOW`` and ``serve``."""
+    """``run FLOW``, ``serve`` and ``deploy``."""
     names = ", ".join(job.name for job in schedules.JOBS)
     p = subparsers.add_parser(
         "run",
@@ -43,6 +43,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--port", type=int, default=4200, help="port of the Prefect server it starts (default 4200)")
     p.add_argument("--limit", type=int, default=None, metavar="N", help="flow runs at once (default: no limit; writers take turns anyway)")
     p.set_defaults(handler=_serve)
+
+    p = subparsers.add_parser(
+        "deploy",
+        help="create the Prefect work pools and deploy the flows to them, for workers on several machines",
+        description="Create the process work pools named by --pool (writer: concurrency limit 1) on the "
+        "Prefect server in PREFECT_API_URL and deploy the built-in flows and your valid jobs to them, on "
+        "their cron schedules (`tiktok-intel schedules`). With --pool collectors too, content's fetching "
+        "(into raw, nothing written to the store) runs on collectors and starts its ingest on writer; "
+        "everything else runs on writer. Then start a worker per machine: "
+        "prefect worker start --pool collectors (or --pool writer). See docs/scaling.md.",
+    )
+    p.add_argument(
+        "--pool",
+        action="append",
+        required=True,
+        choices=("collectors", "writer"),
+        help="a pool to deploy to (repeatable; writer is needed)",
+    )
+    p.set_defaults(handler=_deploy)
 
 
 def register_demo(subparsers: argparse._SubParsersAction) -> None:
@@ -76,6 +95,16 @@ def _serve(args: argparse.Namespace) -> int:
     from .deploy import serve
 
     serve(port=args.port, limit=args.limit)
+    return 0
+
+
+def _deploy(args: argparse.Namespace) -> int:
+    from .pools import POOLS, deploy
+
+    placed = deploy(args.pool)
+    pools = [n for n in POOLS if any(p.pool == n for p in placed)]
+    starts = "; ".join(f"prefect worker start --pool {n}" for n in pools)
+    print(f"{len(placed)} deployments on {' and '.join(pools)}: start each machine's worker ({starts})")
     return 0
 
 

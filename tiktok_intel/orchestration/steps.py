@@ -111,6 +111,19 @@ def content(
     return StepResult(counts, f"{result.summary()}; {done.summary()}")
 
 
+def fetch_content(workspace, *, max_posts: int | None = None, hashtags: Sequence[str] | None = None) -> StepResult:
+    """The fetching half of :func:`content` alone, for a collector machine (work pools,
+    docs/scaling.md): up to ``max_posts`` posts per tracked hashtag (or per one of ``hashtags``)
+    fetched into raw, nothing written to the store (read once, read-only, for the tracked list;
+    not at all with ``hashtags``). The writer's ``content(workspace, max_posts=0)`` ingests them."""
+    try:
+        result = _checked(collect(workspace, hashtags or None, max_posts=max_posts, raw_only=True))
+    except NothingToCollectError:
+        return StepResult({"hashtags": 0, "pages": 0}, NOTHING_TRACKED)
+    c = result.counts()
+    return StepResult({k: c[k] for k in ("hashtags", "failed", "posts", "pages")}, result.summary())
+
+
 def media_step(workspace) -> Any:
     """The content flow's media step, after ingest: key frames, hashes, OCR, transcripts, speech,
     retention, the search index, for whatever is new (:func:`tiktok_intel.search.process_media`),
