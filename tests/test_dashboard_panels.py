@@ -99,6 +99,7 @@ def test_every_panel_on_an_empty_workspace_says_how_to_start(workspace, name, bu
 
 
 def test_empty_database_file_gives_panel_messages_not_errors(workspace):
+    settings_module.configure(settings_module.get_settings(), ui_language="en")  # the texts below are English
     open_db(workspace.db_target).close()
     for name, build in PANELS:
         text = texts(build(None))
@@ -160,7 +161,7 @@ def test_runs_show_last_status_report_and_schedule(ws):
 
 def test_tracked_list_add_validate_duplicate_and_deactivate(ws):
     panel = ti.tracked_panel(None)
-    box = find(panel, w.Text)[0]
+    box = find(panel, w.Text, description="Hashtag")[0]  # (not the keyword box beside it)
     add = find(panel, w.Button, description="Add")[0]
     box.value = "#Nyheter_SE"
     add.click()
@@ -371,6 +372,7 @@ def test_the_server_takes_the_token_out_of_its_environment_before_kernels_inheri
 def test_a_report_recorded_relative_to_the_project_folder_is_found(workspace, tmp_path, monkeypatch):
     """`make demo` and `tiktok-intel run` from the project folder once recorded `data/reports/...`;
     a dashboard kernel runs in notebooks/dashboards/ with the workspace given as an absolute path."""
+    settings_module.configure(settings_module.get_settings(), ui_language="en")  # the texts below are English
     from tiktok_intel.notebooks import NotebookRun
     from tiktok_intel.orchestration.runs import FlowRun
 
