@@ -414,10 +414,10 @@ def test_utf8_with_a_byte_order_mark_is_imported(capsys, db, tmp_path):
 @pytest.fixture
 def hashtags_panel(tmp_path):
     base = settings_module.load_settings(environ={}, dotenv=None)
-    settings = settings_module.configure(base, workspace=tmp_path / "dash", ui_language="en")  # the texts below are English
+    settings = settings_module.configure(base, workspace=tmp_path / "dash", ui_language="en")  # the checks read English
     open_db(settings.db_target).close()
     panel = ti.tracked_panel(None)
-    box = find(panel, w.Text, description="Hashtag")[0]
+    box = find(panel, w.Text, description="Hashtag")[0]  # (not the keyword box beside it)
     add = find(panel, w.Button, description="Add")[0]
 
     def submit(text: str) -> str:

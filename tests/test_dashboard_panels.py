@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 import io
 import re
 from pathlib import Path
@@ -99,6 +100,7 @@ def test_every_panel_on_an_empty_workspace_says_how_to_start(workspace, name, bu
 
 
 def test_empty_database_file_gives_panel_messages_not_errors(workspace):
+    settings_module.configure(settings_module.get_settings(), ui_language="en")  # the texts below are English
     open_db(workspace.db_target).close()
     for name, build in PANELS:
         text = texts(build(None))
@@ -160,7 +162,7 @@ def test_runs_show_last_status_report_and_schedule(ws):
 
 def test_tracked_list_add_validate_duplicate_and_deactivate(ws):
     panel = ti.tracked_panel(None)
-    box = find(panel, w.Text, description="Hashtag")[0]  # the keyword box sits beside it
+    box = find(panel, w.Text, description="Hashtag")[0]  # (not the keyword box beside it)
     add = find(panel, w.Button, description="Add")[0]
     box.value = "#Nyheter_SE"
     add.click()
@@ -371,6 +373,7 @@ def test_the_server_takes_the_token_out_of_its_environment_before_kernels_inheri
 def test_a_report_recorded_relative_to_the_project_folder_is_found(workspace, tmp_path, monkeypatch):
     """`make demo` and `tiktok-intel run` from the project folder once recorded `data/reports/...`;
     a dashboard kernel runs in notebooks/dashboards/ with the workspace given as an absolute path."""
+    settings_module.configure(settings_module.get_settings(), ui_language="en")  # the texts below are English
     from tiktok_intel.notebooks import NotebookRun
     from tiktok_intel.orchestration.runs import FlowRun
 
@@ -418,3 +421,100 @@ def test_related_and_search_pages_offer_the_networks_for_download(ws):
         assert graph.number_of_edges() > 0 and all("posts" in a for _, a in graph.nodes(data=True))
         assert f"{kind}-network.graphml" in text and f"{kind}-network.csv" in text
         assert seeding.SECRET not in base64.b64decode(found.group(1)).decode()
+
+
+# ------------------------------------------------------------------------------ tables, shared views, Swedish
+
+
+def _table(widget, css: str):
+    [table] = [t for t in find(widget, w.Widget) if type(t).__name__ == "ITable" and css in t._dom_classes]
+    return table
+
+
+def test_search_hits_are_an_interactive_table_with_escaped_text_and_links_saying_whose_post(ws):
+    import json
+
+    with open_db(ws) as con:  # a post whose caption is markup, as TikTok could send it
+        post_id, author = con.execute(
+            "SELECT p.post_id, a.unique_id FROM posts p JOIN authors a USING (author_id) ORDER BY p.post_id LIMIT 1"
+        ).fetchone()
+        before = con.execute("SELECT description FROM posts WHERE post_id = ?", [post_id]).fetchone()[0]
+        con.execute("UPDATE posts SET description = ? WHERE post_id = ?", ["<img src=x onerror=alert(1)> zebrafinken", post_id])
+    try:
+        from tiktok_intel.search import refresh_index
+
+        with open_db(ws) as con:
+            refresh_index(con)
+        panel = ti.search_panel(None)
+        find(panel, w.Text, description="Search")[0].value = "zebrafinken"
+        find(panel, w.Button, description="Search")[0].click()
+        table = _table(panel, "ti-hits")
+        rows = json.loads(table._dt_args["data_json"])
+        header = table._dt_args["table_html"]
+        assert len(rows) == 1 and "found" in header and "rank" in header
+        row = dict(zip(["rank", "author", "description", "published_at", "views", "likes", "found", "score", "url"], rows[0]))
+        assert "<img" not in row["description"] and "&lt;img" in row["description"]  # escaped before DataTables shows it
+        assert "zebrafinken" in row["found"] and row["found"].startswith("caption")
+        assert re.fullmatch(
+            rf'<a href="https://www\.tiktok\.com/@{author}/video/{post_id}"[^>]*>Open post {post_id} by @{author} on TikTok</a>', row["url"]
+        )
+        assert f'data-post-id="{post_id}"' in texts(panel)  # and the card beside it
+    finally:
+        with open_db(ws) as con:
+            con.execute("UPDATE posts SET description = ? WHERE post_id = ?", [before, post_id])
+            refresh_index(con)
+
+
+def test_rules_and_trending_tables_are_interactive(ws):
+    assert _table(ti.related_hashtags_panel(None, min_lift=0), "ti-rules")
+    assert _table(ti.hashtag_trending_panel(None, window="7d"), "ti-hashtag-trending")
+
+
+def test_related_hashtags_filter_by_a_hashtag_and_share_the_view(ws):
+    with open_db(ws, read_only=True) as con:
+        from tiktok_intel.analyses import rules
+
+        stored = rules.stored_rules(con)
+    tag = str(list(stored["antecedents"].iloc[0])[0])
+    naming = sum(tag in list(a) or tag in list(c) for a, c in zip(stored["antecedents"], stored["consequents"]))
+    assert 0 < naming < len(stored)
+    panel = ti.related_hashtags_panel(None, min_lift=0, hashtag="#" + tag.upper())
+    assert re.search(r"ti-rule-count'>(\d+) of", texts(panel)).group(1) == str(naming)
+    href = re.search(r"class='ti-share' href='([^']+)'", texts(panel)).group(1)
+    assert f"hashtag={tag}" in href and "min_lift=0.0" in href
+    find(panel, w.Dropdown, description="Hashtag")[0].value = ""
+    assert re.search(r"ti-rule-count'>(\d+) of", texts(panel)).group(1) == str(len(stored))
+    assert "hashtag=" not in re.search(r"class='ti-share' href='([^']+)'", texts(panel)).group(1)
+
+
+def _share(widget) -> str:
+    return html.unescape(re.search(r"class='ti-share' href='([^']+)'", texts(widget)).group(1))
+
+
+def test_every_filtered_dashboard_links_to_its_view(ws):
+    reports = ti.reports_panel(None, report="top authors", hashtag="klimat", limit=5)
+    assert find(reports, w.ToggleButtons)[0].value == "top authors"
+    assert {"report=top+authors", "hashtag=klimat", "limit=5", "metric=views"} <= set(_share(reports)[1:].split("&"))
+    find(reports, w.ToggleButtons)[0].value = "top posts"
+    assert "report=top+posts" in _share(reports)
+    popularity = ti.popularity_panel(None, metric="video_count")
+    assert _share(popularity) == "?metric=video_count" and figures(popularity)[0].layout.title.text.startswith("Videos per hashtag")
+    trending = ti.hashtag_trending_panel(None, window="7d", hashtag="klimat")
+    assert find(trending, w.Dropdown, description="Hashtag")[0].value == "klimat"
+    assert set(_share(trending)[1:].split("&")) == {"hashtag=klimat", "window=7d"}
+
+
+def test_the_converted_dashboards_speak_swedish(ws):
+    settings_module.configure(settings_module.get_settings(), ui_language="sv", dashboard_editing=True)
+    tracked = texts(ti.tracked_panel(None))
+    assert "bevakas" in tracked and ">aktiv<" in tracked and find(ti.tracked_panel(None), w.Button, description="Lägg till")
+    related = texts(ti.related_hashtags_panel(None, min_lift=0))
+    assert re.search(r"ti-rule-count'>\d+ av \d+ regler", related) and "Körning " in related and "Kopiera länk" in related
+    assert find(ti.related_hashtags_panel(None), w.BoundedFloatText, description="Minsta konfidens")
+    reports = ti.reports_panel(None)
+    assert [label for label, _ in find(reports, w.ToggleButtons)[0].options] == ["toppinlägg", "toppkonton", "toppinlägg i flödet"]
+    assert figures(reports)[0].layout.title.text == "Toppinlägg efter views"
+    duplicates = texts(ti.duplicates_panel(None))
+    assert "grupp" in duplicates and "Grupp 1" in duplicates and "Group" not in duplicates
+    for english in ("Now tracking", "Min confidence", "Top posts by", "Run ", "Prepare download", "Link to this view"):
+        assert english not in tracked + related + texts(reports) + duplicates, english

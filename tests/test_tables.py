@@ -35,7 +35,7 @@ def test_every_row_is_there_to_sort_search_and_page_through(workspace):
     assert "<img" not in first[0] and "&lt;img" in first[0]  # TikTok's text is escaped before DataTables shows it as HTML
     assert first[1] == 0 and rows[5][2][1] == 1.67  # numbers stay numbers ([shown, value]): they sort as numbers
     assert first[3] == "2026-11-10 00:30"  # local time
-    assert re.fullmatch(r'<a href="https://www\.tiktok\.com/@user0/video/0"[^>]*>Öppna 0 på TikTok</a>', first[4])
+    assert re.fullmatch(r'<a href="https://www\.tiktok\.com/@user0/video/0"[^>]*>Öppna inlägg 0 av @user0 på TikTok</a>', first[4])
     assert table._dt_args["language"]["search"] == "Sök i tabellen:" and table._dt_args["pageLength"] == 20
     assert "Tider i Europe/Stockholm" in box.children[-1].value
 

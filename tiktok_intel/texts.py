@@ -3,7 +3,7 @@
 ``TIKTOK_INTEL_UI_LANGUAGE`` (setting ``ui_language``: ``sv`` or ``en``, default ``sv``) picks the
 language; a dashboard page may ask for the other one with ``?lang=en`` in its address
 (:func:`use`). Every label and message a panel shows is :func:`t` of a key of :data:`CATALOGUE`;
-numbers and dates go through :func:`number`, :func:`decimal`, :func:`percent` and :func:`date`
+numbers and dates go through :func:`number`, :func:`decimal`, :func:`fixed`, :func:`percent` and :func:`date`
 (Babel: ``1 234`` and ``12,5`` in Swedish, ``1,234`` and ``12.5`` in English).
 
 A panel another branch adds adopts it by adding its keys here (both languages: a test checks that
@@ -201,6 +201,202 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "min_ago": {"sv": "för {n} min sedan", "en": "{n} min ago"},
     "h_ago": {"sv": "för {n} h sedan", "en": "{n} h ago"},
     "days_ago": {"sv": "för {n} dagar sedan", "en": "{n} days ago"},
+    # the Hashtags dashboard (dashboards/hashtags.py)
+    "yes": {"sv": "ja", "en": "yes"},
+    "no": {"sv": "nej", "en": "no"},
+    "add": {"sv": "Lägg till", "en": "Add"},
+    "keyword": {"sv": "Sökord", "en": "Keyword"},
+    "add_keyword": {"sv": "Lägg till sökord", "en": "Add keyword"},
+    "active": {"sv": "Aktiva", "en": "Active"},
+    "deactivate": {"sv": "Inaktivera", "en": "Deactivate"},
+    "show": {"sv": "Visa", "en": "Show"},
+    "videos_word": {"sv": "videor", "en": "videos"},
+    "collected_at": {"sv": "insamlat", "en": "collected_at"},
+    "col_kind": {"sv": "typ", "en": "kind"},
+    "col_tracked": {"sv": "bevakas", "en": "hashtag"},
+    "col_active": {"sv": "aktiv", "en": "active"},
+    "col_added": {"sv": "tillagd", "en": "added"},
+    "col_last_collected": {"sv": "senast insamlad", "en": "last collected"},
+    "kind_hashtag": {"sv": "hashtag", "en": "hashtag"},
+    "kind_account": {"sv": "konto", "en": "account"},
+    "kind_keyword": {"sv": "sökord", "en": "keyword"},
+    "editing_off": {
+        "sv": "Redigering av bevakningslistan är avstängd (inställningen TIKTOK_INTEL_DASHBOARD_EDITING; av som standard när "
+        "instrumentpanelerna nås utanför 127.0.0.1): använd `tiktok-intel track add`.",
+        "en": "Editing the tracked list is turned off (setting TIKTOK_INTEL_DASHBOARD_EDITING; off by default when the "
+        "dashboards are served beyond 127.0.0.1): use `tiktok-intel track add`.",
+    },
+    "type_hashtag_first": {"sv": "Skriv en hashtag först, t.ex. valet2026.", "en": "Type a hashtag first, e.g. valet2026."},
+    "already_tracked": {"sv": "Bevakas redan: {names}.", "en": "Already tracked: {names}."},
+    "already_tracked_note": {"sv": " (bevakas redan: {names})", "en": " (already tracked: {names})"},
+    "now_tracking": {
+        "sv": "Bevakar nu {names}{note}. Nästa insamling hämtar inläggen.",
+        "en": "Now tracking {names}{note}. The next collection fetches its posts.",
+    },
+    "now_tracking_keyword": {
+        "sv": 'Bevakar nu sökordet "{name}". Nästa insamling söker efter det på TikTok.',
+        "en": 'Now tracking the keyword "{name}". The next collection searches TikTok for it.',
+    },
+    "stopped_tracking": {
+        "sv": "Slutade bevaka {names}; det som samlats in för den finns kvar.",
+        "en": "Stopped tracking {names}; what was collected for it is kept.",
+    },
+    "no_tracked_add": {"sv": "Inga hashtaggar bevakas än: lägg till en nedan.", "en": "No hashtags tracked yet: add one below."},
+    "no_tracked": {"sv": "Inga hashtaggar bevakas än.", "en": "No hashtags tracked yet."},
+    "choose_to_deactivate": {"sv": "Välj en bevakad hashtag att inaktivera.", "en": "Choose a tracked hashtag to deactivate."},
+    "views_per_hashtag": {"sv": "Visningar per hashtag (bevakningens mätningar)", "en": "Views per hashtag (monitoring snapshots)"},
+    "videos_per_hashtag": {"sv": "Videor per hashtag (bevakningens mätningar)", "en": "Videos per hashtag (monitoring snapshots)"},
+    "no_snapshots": {
+        "sv": "inga mätningar än: flödet monitor tar en var 30:e minut",
+        "en": "no monitoring snapshots yet: the monitor flow takes one every 30 minutes",
+    },
+    "no_tracked_for_trending": {
+        "sv": "Inga bevakade hashtaggar än: lägg till en ovan för att se dess trendande inlägg.",
+        "en": "No tracked hashtags yet: add one above to see its trending posts.",
+    },
+    "no_trending_for_tag": {
+        "sv": "Inga trendande inlägg för #{tag} över {window} än: trender kräver två insamlingar med minst {days} dag(ar) emellan.",
+        "en": "No trending posts for #{tag} over {window} yet: trends need two collections at least {days} day(s) apart.",
+    },
+    # the Related hashtags dashboard (dashboards/related.py)
+    "cannot_sort": {
+        "sv": "kan inte sortera efter {column}: välj en av {choices}",
+        "en": "cannot sort by {column}: choose one of {choices}",
+    },
+    "network_title": {"sv": "Hashtaggar som regler länkar ihop", "en": "Hashtags linked by rules"},
+    "no_rules_network": {"sv": "inga regler vid de här gränserna", "en": "no rules at these thresholds"},
+    "no_rules_yet": {
+        "sv": "Inga associationsregler än: flödet rules tar fram dem ur insamlade inlägg (eller kör `tiktok-intel rules`).",
+        "en": "No association rules yet: the rules flow mines them from collected posts (or run `tiktok-intel rules`).",
+    },
+    "min_support": {"sv": "Minsta stöd", "en": "Min support"},
+    "min_confidence": {"sv": "Minsta konfidens", "en": "Min confidence"},
+    "min_lift": {"sv": "Minsta lyft", "en": "Min lift"},
+    "sort_by": {"sv": "Sortera efter", "en": "Sort by"},
+    "rules_run": {
+        "sv": "Körning {run}: {posts} inlägg, {rules} regler (stöd ≥ {support} inlägg, konfidens ≥ {confidence}).",
+        "en": "Run {run}: {posts} posts, {rules} rules (support ≥ {support} posts, confidence ≥ {confidence}).",
+    },
+    "rule_count": {"sv": "{shown} av {total} regler", "en": "{shown} of {total} rules"},
+    "no_rules_here": {"sv": "Inga regler vid de här gränserna: sänk ett minimum.", "en": "No rules at these thresholds: lower a minimum."},
+    # network downloads (dashboards/networks.py)
+    "no_network": {"sv": "{summary}: inget nätverk att ladda ner.", "en": "{summary}: no network to download."},
+    "network_gephi": {"sv": "Nätverk för Gephi (GEXF)", "en": "Network for Gephi (GEXF)"},
+    "network_graphml": {"sv": "GraphML", "en": "GraphML"},
+    "network_csv": {"sv": "Kantlista (CSV)", "en": "Edge list (CSV)"},
+    "network_window": {"sv": ", inlägg publicerade {since} – {until}", "en": ", posts published {since} – {until}"},
+    "network_no_nodes": {
+        "sv": "nätverket {kind}: inga noder{window} (samla in inlägg först, eller vidga --since)",
+        "en": "{kind} network: no nodes{window} (collect posts first, or widen --since)",
+    },
+    "network_counts": {
+        "sv": "nätverket {kind}: {nodes} noder, {edges} kanter{window}",
+        "en": "{kind} network: {nodes} nodes, {edges} edges{window}",
+    },
+    # the Reports dashboard (dashboards/reports.py, dashboards/archive.py)
+    "report_top_posts": {"sv": "toppinlägg", "en": "top posts"},
+    "report_top_authors": {"sv": "toppkonton", "en": "top authors"},
+    "report_top_feed": {"sv": "toppinlägg i flödet", "en": "top posts in feed"},
+    "report_word": {"sv": "Rapport", "en": "Report"},
+    "rows": {"sv": "Rader", "en": "Rows"},
+    "unknown_report": {"sv": "okänd rapport {report}: välj en av {choices}", "en": "unknown report {report}: choose one of {choices}"},
+    "top_posts_by": {"sv": "Toppinlägg efter {metric}", "en": "Top posts by {metric}"},
+    "top_authors_by": {"sv": "Toppkonton efter {metric}", "en": "Top authors by {metric}"},
+    "top_feed_title": {
+        "sv": "Toppinlägg i flödet (insamlingar som listar dem)",
+        "en": "Top posts in feed (collections listing them)",
+    },
+    "no_data_yet": {"sv": "inga data än", "en": "no data yet"},
+    "nothing_in_range": {
+        "sv": "Inget i det här intervallet: vidga datumen eller välj alla hashtaggar.",
+        "en": "Nothing in this range: widen the dates or choose all hashtags.",
+    },
+    "download_file": {"sv": "Ladda ner {name}", "en": "Download {name}"},
+    "report_too_large": {
+        "sv": "Den här rapporten är {size} MB, för stor att visa här: ladda ner den.",
+        "en": "This report is {size} MB, too large to show here: download it.",
+    },
+    "no_executed_report": {
+        "sv": "Ingen körd rapport än: de schemalagda jobben skriver en vid varje körning (`tiktok-intel serve`, eller "
+        "`tiktok-intel run post-trends` nu). Dina egna jobb visas här när de publiceras (`tiktok-intel jobs add ... --publish`).",
+        "en": "No executed report yet: the scheduled jobs write one each run (`tiktok-intel serve`, or "
+        "`tiktok-intel run post-trends` now). Your own jobs appear here when published (`tiktok-intel jobs add ... --publish`).",
+    },
+    "job": {"sv": "jobb", "en": "job"},
+    "report_file_missing": {"sv": "rapportfilen saknas", "en": "report file not found"},
+    "open": {"sv": "Öppna", "en": "Open"},
+    # the Accounts dashboard (dashboards/accounts.py)
+    "account": {"sv": "Konto", "en": "Account"},
+    "series_followers": {"sv": "följare", "en": "followers"},
+    "series_hearts": {"sv": "hjärtan", "en": "hearts"},
+    "series_videos": {"sv": "videor", "en": "videos"},
+    "account_over_time": {"sv": "@{account}: {metric} över tid", "en": "@{account}: {metric} over time"},
+    "no_profile_snapshots": {
+        "sv": "inga profilmätningar än: varje insamling tar en av varje bevakat konto",
+        "en": "no profile snapshots yet: every collection takes one of each tracked account",
+    },
+    "no_accounts_yet": {
+        "sv": "Inga konton bevakas än: bevaka ett med `tiktok-intel track add @svtnyheter` (eller under Hashtaggar).",
+        "en": "No accounts tracked yet: track one with `tiktok-intel track add @svtnyheter` (or in Hashtags above).",
+    },
+    "no_account_posts": {"sv": "Inga inlägg av @{account} insamlade än.", "en": "No posts of @{account} collected yet."},
+    # the Overview's leftovers (dashboards/overview.py)
+    "no_posts_yet": {
+        "sv": "Inga inlägg insamlade än. Lägg till hashtaggar på sidan Hashtaggar; nästa schemalagda insamling "
+        "hämtar deras inlägg (eller kör `tiktok-intel collect`).",
+        "en": "No posts collected yet. Add hashtags on the Hashtags dashboard; the next scheduled collection "
+        "fetches their posts (or run `tiktok-intel collect`).",
+    },
+    "nothing_collected": {"sv": "Inget insamlat än.", "en": "Nothing collected yet."},
+    "no_flow_yet": {
+        "sv": "Inget flöde har körts än, och inget är schemalagt. Starta schemaläggaren med `tiktok-intel serve`.",
+        "en": "No flow has run yet, and none is scheduled. Start the scheduler with `tiktok-intel serve`.",
+    },
+    "report_unreadable": {"sv": "Rapporten kan inte läsas: {why}", "en": "The report cannot be read: {why}"},
+    # the Search dashboard's hits and notes (dashboards/search.py)
+    "place_caption": {"sv": "beskrivning", "en": "caption"},
+    "place_image": {"sv": "text i bilden", "en": "image text"},
+    "place_speech": {"sv": "tal", "en": "speech"},
+    "text_score": {"sv": "textpoäng {score} (BM25)", "en": "text score {score} (BM25)"},
+    "similarity_ranking": {
+        "sv": "likhet {score} ({kind}; en rangordning, inte ett faktum)",
+        "en": "similarity {score} ({kind}; a ranking, not a fact)",
+    },
+    "similarity": {"sv": "likhet {score} ({kind})", "en": "similarity {score} ({kind})"},
+    "image_distance": {"sv": "bildavstånd {bits} bitar ({kind})", "en": "image distance {bits} bits ({kind})"},
+    "showing": {"sv": "som visar “{query}”", "en": "showing “{query}”"},
+    "like_image": {"sv": "som liknar bilden {name}", "en": "like the image {name}"},
+    "the_image": {"sv": "bilden {name}", "en": "the image {name}"},
+    "upload_limit": {"sv": "JPEG, PNG eller WebP, högst {size}", "en": "JPEG, PNG or WebP, at most {size}"},
+    "bytes": {"sv": "{n} byte", "en": "{n} bytes"},
+    "upload_too_large": {
+        "sv": "Filen {name}är {size}: ladda upp en bild på högst {limit} (en skärmbild eller en mindre kopia).",
+        "en": "The file {name}is {size}: upload an image of at most {limit} (a screenshot or a smaller copy).",
+    },
+    "upload_empty": {
+        "sv": "Filen {name}är tom: välj en bild (JPEG, PNG eller WebP).",
+        "en": "The file {name}is empty: choose an image (JPEG, PNG or WebP).",
+    },
+    "no_dup_groups": {
+        "sv": "Inga grupper av nästan identiska bilder: ingen bild har lagts upp av mer än ett konto "
+        "(omslagen jämförs när de har hashats: `tiktok-intel media`).",
+        "en": "No near-duplicate groups: no image was posted by more than one account "
+        "(covers are compared once they are hashed: `tiktok-intel media`).",
+    },
+    "dup_group": {"sv": "{n} grupp av nästan identiska bilder", "en": "{n} group of near-identical images"},
+    "dup_groups": {"sv": "{n} grupper av nästan identiska bilder", "en": "{n} groups of near-identical images"},
+    "group_n": {"sv": "Grupp {n}", "en": "Group {n}"},
+    "group_posts": {
+        "sv": "{posts} inlägg av {accounts} konton (tidigast först)",
+        "en": "{posts} posts by {accounts} accounts (earliest first)",
+    },
+    # shared leftovers (dashboards/ui.py, dashboards/trends.py)
+    "open_post_link": {"sv": "Öppna inlägg {id} av {author} på TikTok", "en": "Open post {id} by {author} on TikTok"},
+    "more_rows": {"sv": "{n} rader till finns i nedladdningen.", "en": "{n} more rows in the download."},
+    "trend_detail": {
+        "sv": "{metric} {window}: ökning {change}, tillväxt {growth} %",
+        "en": "{metric} {window}: change {change}, growth {growth} %",
+    },
 }
 
 _override: str | None = None
@@ -264,6 +460,18 @@ def decimal(value: Any, digits: int = 1, lang: str | None = None) -> str:
     if abs(value) >= 1000:
         return format_decimal(round(value), locale=locale(lang))
     return format_decimal(value, format="#,##0." + "#" * max(1, digits), locale=locale(lang))
+
+
+def fixed(value: Any, digits: int = 2, lang: str | None = None) -> str:
+    """A number with exactly ``digits`` decimals: ``0,950`` (sv), ``0.950`` (en); missing: empty."""
+    from babel.numbers import format_decimal
+
+    try:
+        if value is None or value != value:
+            return ""
+        return format_decimal(float(value), format="#,##0." + "0" * max(1, digits), locale=locale(lang))
+    except (TypeError, ValueError):
+        return ""
 
 
 def percent(value: Any, lang: str | None = None) -> str:

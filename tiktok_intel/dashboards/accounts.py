@@ -8,7 +8,8 @@ from typing import Any
 import pandas as pd
 
 from ..analyses import following
-from . import data, ui
+from ..texts import t
+from . import data, ui, views
 
 SERIES = ("followers", "hearts", "videos")
 
@@ -19,26 +20,31 @@ def account_figure(frame: pd.DataFrame, account: str, metric: str = "followers")
 
     from ..analyses.charts import _empty
 
-    title = f"@{account}: {metric} over time"
+    title = t("account_over_time", account=account, metric=t("series_" + metric))
     if frame is None or frame.empty or frame[metric].isna().all():
-        return _empty(title, "no profile snapshots yet: every collection takes one of each tracked account")
+        return _empty(title, t("no_profile_snapshots"))
     points = frame.dropna(subset=[metric]).copy()
     points[metric] = points[metric].astype(float)
     return px.line(points, x="collected_at", y=metric, markers=len(points) <= 60, title=title)
 
 
 @ui.panel
-def accounts_panel(db: str | None = None, metric: str = "followers", posts: int = 10):
+def accounts_panel(db: str | None = None, metric: str = "followers", posts: int = 10, account: str = ""):
     """Every tracked account with its latest followers (or ``metric``) and change; a chosen one's
-    trend and latest posts, with CSV and Excel downloads."""
+    (``account``, else the first) trend and latest posts, with CSV and Excel downloads and a link to the view."""
     import ipywidgets as w
 
     report = data.read(following.account_report, "followers", db=db)
     if report.empty:
-        return ui.message("No accounts tracked yet: track one with `tiktok-intel track add @svtnyheter` (or in Hashtags above).")
+        return ui.message(t("no_accounts_yet"))
     names = list(report["account"])
-    pick = w.Dropdown(options=[(f"@{n}", n) for n in names], value=names[0], description="Account")
-    show_metric = w.ToggleButtons(options=list(SERIES), value=metric if metric in SERIES else "followers", description="Show")
+    wanted = str(account or "").strip().lstrip("@").lower()
+    chosen = next((n for n in names if n.lower() == wanted), names[0])
+    pick = w.Dropdown(options=[(f"@{n}", n) for n in names], value=chosen, description=t("account"))
+    show_metric = w.ToggleButtons(
+        options=[(t("series_" + s), s) for s in SERIES], value=metric if metric in SERIES else "followers", description=t("show")
+    )
+    share = views.share_link({})
     overview = w.VBox()
     detail = w.VBox()
 
@@ -46,19 +52,22 @@ def accounts_panel(db: str | None = None, metric: str = "followers", posts: int 
         def body() -> None:
             frame = data.read(following.account_report, show_metric.value, db=db)
             with ui.filling(overview) as display:
-                display(ui.table(frame, css_class="ti-table ti-accounts"))
+                display(ui.interactive_table(frame, css_class="ti-table ti-accounts"))
                 display(ui.downloads(frame, "accounts"))
 
         ui.guarded(overview, body)
 
     def show_detail(*_: Any) -> None:
         def body() -> None:
+            share.update({"account": pick.value, "metric": show_metric.value})
             series = data.read(following.account_series, pick.value, db=db)
             latest = data.read(following.account_posts, pick.value, limit=int(posts), db=db)
             with ui.filling(detail) as display:
                 display(ui.figure(account_figure(series, pick.value, show_metric.value)))
                 display(ui.downloads(series, f"account_{pick.value}"))
-                display(ui.table(latest, empty=f"No posts of @{pick.value} collected yet.", css_class="ti-table ti-account-posts"))
+                display(
+                    ui.interactive_table(latest, empty=t("no_account_posts", account=pick.value), css_class="ti-table ti-account-posts")
+                )
 
         ui.guarded(detail, body)
 
@@ -69,4 +78,4 @@ def accounts_panel(db: str | None = None, metric: str = "followers", posts: int 
     pick.observe(show_detail, names="value")
     show_metric.observe(on_metric, names="value")
     on_metric()
-    return w.VBox([show_metric, overview, pick, detail])
+    return w.VBox([show_metric, overview, pick, share, detail])

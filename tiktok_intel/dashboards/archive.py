@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import schedules
+from ..texts import t
 from . import data, ui
 
 #: Largest executed report shown inside the page; larger ones are offered as a download only.
@@ -28,10 +29,10 @@ def _opener(path: Path, shown: Any) -> Any:
     def click(_: Any) -> None:
         def body() -> None:
             report = path.read_bytes()  # once: for the download link and the frame
-            link = ui.download_link(report, path.name, "text/html", f"Download {path.name}")
+            link = ui.download_link(report, path.name, "text/html", t("download_file", name=path.name))
             if len(report) > MAX_INLINE_REPORT_BYTES:
                 shown.children = (
-                    ui.message(f"This report is {len(report) / 1e6:.0f} MB, too large to show here: download it."),
+                    ui.message(t("report_too_large", size=f"{len(report) / 1e6:.0f}")),
                     w.HTML(link),
                 )
                 return
@@ -52,20 +53,17 @@ def report_archive_panel(db: str | None = None, job: str = "", limit: int = 50):
 
     frame = data.read(data.executed_reports, flows=[j.name for j in schedules.JOBS], job=job, limit=int(limit), db=db)
     if frame.empty:
-        return ui.message(
-            "No executed report yet: the scheduled jobs write one each run (`tiktok-intel serve`, or "
-            "`tiktok-intel run post-trends` now). Your own jobs appear here when published (`tiktok-intel jobs add ... --publish`)."
-        )
+        return ui.message(t("no_executed_report"))
     shown = w.VBox()
     rows: list[Any] = [
         w.HTML(
             "<div style='display:grid;grid-template-columns:170px 150px 100px 1fr;font-weight:600'>"
-            "<div>job</div><div>started</div><div>status</div><div></div></div>"
+            f"<div>{ui.esc(t('job'))}</div><div>{ui.esc(t('started'))}</div><div>{ui.esc(t('status'))}</div><div></div></div>"
         )
     ]
     for run in frame.to_dict("records"):
         colour = ui.status_colour(run["status"])
-        started = "" if run["started_at"] is None else f"{run['started_at']:%Y-%m-%d %H:%M}"
+        started = ui.esc(ui.when(run["started_at"]))
         line = w.HTML(
             f"<div class='ti-executed-report' data-flow='{html.escape(run['flow'])}' style='display:grid;"
             f"grid-template-columns:170px 150px 100px;'><div>{ui.esc(run['flow'])}</div><div>{started}</div>"
@@ -73,9 +71,9 @@ def report_archive_panel(db: str | None = None, job: str = "", limit: int = 50):
         )
         report = data.report_html(run["notebook_path"])
         if report is None:
-            rows.append(w.HBox([line, w.HTML("<span style='color:#777'>report file not found</span>")]))
+            rows.append(w.HBox([line, w.HTML(f"<span style='color:#777'>{ui.esc(t('report_file_missing'))}</span>")]))
             continue
-        button = w.Button(description="Open", layout=w.Layout(width="90px"))
+        button = w.Button(description=t("open"), layout=w.Layout(width="90px"))
         button.on_click(_opener(report, shown))
         rows.append(w.HBox([line, button]))
-    return w.VBox([w.VBox(rows), shown])
+    return w.VBox([w.VBox([*rows, w.HTML(ui.zone_note())]), shown])

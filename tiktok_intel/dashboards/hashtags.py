@@ -9,9 +9,11 @@ import pandas as pd
 from .. import tracking
 from ..analyses import trends
 from ..analyses.hashtags import hashtag_popularity
+from ..conventions import hashtag as hashtag_name
 from ..errors import TikTokIntelError
 from ..settings import get_settings
-from . import data, ui
+from ..texts import t
+from . import data, ui, views
 
 
 def _tracked_frame(con) -> pd.DataFrame:
@@ -21,7 +23,7 @@ def _tracked_frame(con) -> pd.DataFrame:
             {
                 "kind": r.kind,
                 "hashtag": r.name if r.kind == "hashtag" else r.shown,
-                "active": "yes" if r.active else "no",
+                "active": t("yes") if r.active else t("no"),
                 "added": r.added_at,
                 "last collected": r.last_collected_at,
                 "posts": r.posts,
@@ -31,6 +33,27 @@ def _tracked_frame(con) -> pd.DataFrame:
             for r in tracking.list_items(con)
         ]
     )
+
+
+#: The tracked list's columns -> the catalogue's keys of their headings.
+TRACKED_COLUMNS = {
+    "kind": "col_kind",
+    "hashtag": "col_tracked",
+    "active": "col_active",
+    "added": "col_added",
+    "last collected": "col_last_collected",
+    "posts": "posts",
+    "videos": "videos_word",
+    "views": "views",
+}
+
+
+def _shown_tracked(frame: pd.DataFrame) -> pd.DataFrame:
+    """The tracked list as shown: its kinds and headings in the page's language."""
+    if frame.empty:
+        return frame
+    shown = frame.assign(kind=[t("kind_" + k) for k in frame["kind"]])
+    return shown.rename(columns={c: t(key) for c, key in TRACKED_COLUMNS.items()})
 
 
 #: The deactivate list's value of a tracked keyword (hashtags: the name; accounts: ``@name``).
@@ -44,18 +67,15 @@ def _item_value(kind: str, name: str) -> str:
 def add_keyword(text: str, db: str | None = None) -> str:
     """Track the search keyword ``text``; the message to show (one-line errors as for hashtags)."""
     if not get_settings().dashboard_editing:
-        raise data.DashboardError(EDITING_OFF)
+        raise data.DashboardError(t(EDITING_OFF))
     kind, name = tracking.parse_item(text, "keyword")
     if not data.write(tracking.add_items, [(kind, name)], db=db):
-        raise tracking.HashtagError(f'Already tracked: "{name}".')
-    return f'Now tracking the keyword "{name}". The next collection searches TikTok for it.'
+        raise tracking.HashtagError(t("already_tracked", names=f'"{name}"'))
+    return t("now_tracking_keyword", name=name)
 
 
-#: Why the tracked list cannot be edited here: the setting, or its default off 127.0.0.1 (the launcher decides).
-EDITING_OFF = (
-    "Editing the tracked list is turned off (setting TIKTOK_INTEL_DASHBOARD_EDITING; off by default when the "
-    "dashboards are served beyond 127.0.0.1): use `tiktok-intel track add`."
-)
+#: Why the tracked list cannot be edited here (the catalogue's key): the setting, or its default off 127.0.0.1 (the launcher decides).
+EDITING_OFF = "editing_off"
 
 
 def add_hashtags(text: str, db: str | None = None) -> str:
@@ -64,10 +84,10 @@ def add_hashtags(text: str, db: str | None = None) -> str:
     Raises :class:`~tiktok_intel.errors.HashtagError` for a bad name, and for names all tracked already.
     """
     if not get_settings().dashboard_editing:
-        raise data.DashboardError(EDITING_OFF)
+        raise data.DashboardError(t(EDITING_OFF))
     names = [n for n in text.replace(",", " ").split() if n.strip()]
     if not names:
-        raise tracking.InvalidHashtagError("Type a hashtag first, e.g. valet2026.")
+        raise tracking.InvalidHashtagError(t("type_hashtag_first"))
     accounts = [n for n in names if n.startswith("@")]
     if accounts:  # @accounts (with any hashtags beside them)
         wanted_items = list(dict.fromkeys(tracking.parse_item(n) for n in names))
@@ -75,28 +95,28 @@ def add_hashtags(text: str, db: str | None = None) -> str:
         shown = [("#" + n) if k == "hashtag" else "@" + n for k, n in added_items]
         already = [("#" + n) if k == "hashtag" else "@" + n for k, n in wanted_items if (k, n) not in added_items]
         if not added_items:
-            raise tracking.HashtagError(f"Already tracked: {', '.join(already)}.")
-        note = f" (already tracked: {', '.join(already)})" if already else ""
-        return f"Now tracking {', '.join(shown)}{note}. The next collection fetches its posts."
+            raise tracking.HashtagError(t("already_tracked", names=", ".join(already)))
+        note = t("already_tracked_note", names=", ".join(already)) if already else ""
+        return t("now_tracking", names=", ".join(shown), note=note)
     wanted = tracking.normalise_all(names)
     added = data.write(tracking.add, wanted, db=db)
     already = [n for n in wanted if n not in added]
     if not added:
-        raise tracking.HashtagError(f"Already tracked: {', '.join('#' + n for n in already)}.")
-    note = f" (already tracked: {', '.join('#' + n for n in already)})" if already else ""
-    return f"Now tracking {', '.join('#' + n for n in added)}{note}. The next collection fetches its posts."
+        raise tracking.HashtagError(t("already_tracked", names=", ".join("#" + n for n in already)))
+    note = t("already_tracked_note", names=", ".join("#" + n for n in already)) if already else ""
+    return t("now_tracking", names=", ".join("#" + n for n in added), note=note)
 
 
 def deactivate_hashtag(name: str, db: str | None = None) -> str:
     """Stop tracking ``name`` (its history is kept); the message to show."""
     if not get_settings().dashboard_editing:
-        raise data.DashboardError(EDITING_OFF)
+        raise data.DashboardError(t(EDITING_OFF))
     if name.startswith("@") or name.startswith(KEYWORD_PREFIX):  # an account or a keyword
         item = (None, name) if name.startswith("@") else ("keyword", name[len(KEYWORD_PREFIX) :])
         kind, shown = data.write(tracking.remove_items, [item], db=db)[0]
-        return f"Stopped tracking {'@' + shown if kind == 'account' else repr(shown)}; what was collected for it is kept."
+        return t("stopped_tracking", names="@" + shown if kind == "account" else repr(shown))
     removed = data.write(tracking.remove, [name], db=db)
-    return f"Stopped tracking {', '.join('#' + n for n in removed)}; what was collected for it is kept."
+    return t("stopped_tracking", names=", ".join("#" + n for n in removed))
 
 
 @ui.panel
@@ -107,12 +127,12 @@ def tracked_panel(db: str | None = None):
     editing = bool(get_settings().dashboard_editing)
     listing = w.VBox()
     status = w.VBox()
-    box = w.Text(placeholder="valet2026, #svtnyheter", description="Hashtag", layout=w.Layout(width="320px"))
-    add = w.Button(description="Add", button_style="primary", icon="plus")
-    keyword_box = w.Text(placeholder="vattenbrist", description="Keyword", layout=w.Layout(width="320px"))
-    add_kw = w.Button(description="Add keyword", button_style="primary", icon="search")
-    pick = w.Dropdown(options=[], description="Active")
-    stop = w.Button(description="Deactivate", button_style="warning")
+    box = w.Text(placeholder="valet2026, #svtnyheter", description=t("hashtag"), layout=w.Layout(width="320px"))
+    add = w.Button(description=t("add"), button_style="primary", icon="plus")
+    keyword_box = w.Text(placeholder="vattenbrist", description=t("keyword"), layout=w.Layout(width="320px"))
+    add_kw = w.Button(description=t("add_keyword"), button_style="primary", icon="search")
+    pick = w.Dropdown(options=[], description=t("active"))
+    stop = w.Button(description=t("deactivate"), button_style="warning")
 
     def refresh() -> None:
         def body() -> None:
@@ -120,7 +140,7 @@ def tracked_panel(db: str | None = None):
                 frame = data.read(_tracked_frame, db=db)
             except data.EmptyWorkspaceError:
                 frame = pd.DataFrame()
-            active = frame.loc[frame["active"] == "yes"] if len(frame) else frame
+            active = frame.loc[frame["active"] == t("yes")] if len(frame) else frame
             pick.options = (
                 [(label, _item_value(kind, label.lstrip("@"))) for kind, label in zip(active["kind"], active["hashtag"])]
                 if len(frame)
@@ -129,8 +149,8 @@ def tracked_panel(db: str | None = None):
             with ui.filling(listing) as display:
                 display(
                     ui.table(
-                        frame,
-                        empty="No hashtags tracked yet: add one below." if editing else "No hashtags tracked yet.",
+                        _shown_tracked(frame),
+                        empty=t("no_tracked_add" if editing else "no_tracked"),
                         css_class="ti-table ti-tracked",
                     )
                 )
@@ -154,7 +174,7 @@ def tracked_panel(db: str | None = None):
 
     def on_stop(_: Any) -> None:
         if not pick.value:
-            say("Choose a tracked hashtag to deactivate.", "warning")
+            say(t("choose_to_deactivate"), "warning")
             return
         try:
             say(deactivate_hashtag(pick.value, db=db), "success")
@@ -178,7 +198,7 @@ def tracked_panel(db: str | None = None):
     if editing:
         parts += [w.HBox([box, add]), w.HBox([keyword_box, add_kw]), w.HBox([pick, stop])]
     else:
-        parts.append(ui.message(EDITING_OFF))
+        parts.append(ui.message(t(EDITING_OFF)))
     parts.append(status)
     return w.VBox(parts)
 
@@ -191,14 +211,15 @@ def popularity_figure(frame: pd.DataFrame, metric: str = "view_count"):
     """A line per hashtag of its monitoring snapshots (``metric``: view_count or video_count) over time."""
     import plotly.express as px
 
-    title = f"{'Views' if metric == 'view_count' else 'Videos'} per hashtag (monitoring snapshots)"
+    title = t("views_per_hashtag" if metric == "view_count" else "videos_per_hashtag")
     if frame is None or frame.empty:
-        return charts_empty(title, "no monitoring snapshots yet: the monitor flow takes one every 30 minutes")
+        return charts_empty(title, t("no_snapshots"))
     data_ = frame.dropna(subset=[metric]).copy()
     data_[metric] = data_[metric].astype(float)
     # a marker per snapshot while they can be told apart; a month of 30-minute snapshots is 1,440 a line
     markers = bool(len(data_)) and data_.groupby("hashtag").size().max() <= MARKERS_UP_TO
-    return px.line(data_, x="collected_at", y=metric, color="hashtag", markers=markers, title=title)
+    fig = px.line(data_, x="collected_at", y=metric, color="hashtag", markers=markers, title=title)
+    return fig.update_layout(xaxis_title=t("collected_at"), yaxis_title=t("views" if metric == "view_count" else "videos_word"))
 
 
 def charts_empty(title: str, text: str):
@@ -213,15 +234,17 @@ def popularity_panel(db: str | None = None, metric: str = "view_count"):
     import ipywidgets as w
 
     choose = w.ToggleButtons(
-        options=[("views", "view_count"), ("videos", "video_count")],
+        options=[(t("views"), "view_count"), (t("videos_word"), "video_count")],
         value=metric if metric in ("view_count", "video_count") else "view_count",
-        description="Show",
+        description=t("show"),
     )
     out = w.VBox()
+    share = views.share_link({"metric": choose.value})
 
     def show(*_: Any) -> None:
         def body() -> None:
             frame = data.read(hashtag_popularity, db=db)
+            share.update({"metric": choose.value})
             with ui.filling(out) as display:
                 display(ui.figure(popularity_figure(frame, choose.value)))
 
@@ -229,37 +252,41 @@ def popularity_panel(db: str | None = None, metric: str = "view_count"):
 
     choose.observe(show, names="value")
     show()
-    return w.VBox([choose, out])
+    return w.VBox([choose, share, out])
 
 
 @ui.panel
-def hashtag_trending_panel(db: str | None = None, window: str = "1d", limit: int = 10):
-    """The trending posts of a chosen tracked hashtag over a window."""
+def hashtag_trending_panel(db: str | None = None, window: str = "1d", limit: int = 10, hashtag: str = ""):
+    """The trending posts of a chosen tracked hashtag over a window (``hashtag``: the one chosen first)."""
     import ipywidgets as w
 
     tags = data.read(lambda con: tracking.active(con), db=db)
     if not tags:
-        return ui.message("No tracked hashtags yet: add one above to see its trending posts.")
-    pick = w.Dropdown(options=tags, value=tags[0], description="Hashtag")
-    win = w.ToggleButtons(options=list(trends.WINDOWS), value=window if window in trends.WINDOWS else "1d", description="Window")
+        return ui.message(t("no_tracked_for_trending"))
+    wanted = hashtag_name(hashtag) or ""
+    pick = w.Dropdown(options=[("#" + tag, tag) for tag in tags], value=wanted if wanted in tags else tags[0], description=t("hashtag"))
+    win = w.ToggleButtons(options=list(trends.WINDOWS), value=window if window in trends.WINDOWS else "1d", description=t("window"))
     out = w.VBox()
+    share = views.share_link({})
 
     def show(*_: Any) -> None:
         def body() -> None:
+            share.update({"hashtag": pick.value, "window": win.value})
             frame = data.read(trends.top_trending_posts, win.value, "views", hashtag=pick.value, limit=int(limit), db=db)
             with ui.filling(out) as display:
                 display(
-                    ui.table(
+                    ui.interactive_table(
                         frame,
                         columns=["author", "description", "views", "change", "growth", "published_at", "url"],
-                        empty=f"No trending posts for #{pick.value} over {win.value} yet: trends need two collections "
-                        f"at least {win.value[:-1]} day(s) apart.",
+                        css_class="ti-table ti-hashtag-trending",
+                        empty=t("no_trending_for_tag", tag=pick.value, window=win.value, days=win.value[:-1]),
                     )
                 )
+                display(ui.downloads(frame, f"trending-{pick.value}-{win.value}"))
 
         ui.guarded(out, body)
 
     pick.observe(show, names="value")
     win.observe(show, names="value")
     show()
-    return w.VBox([w.HBox([pick, win]), out])
+    return w.VBox([w.HBox([pick, win]), share, out])

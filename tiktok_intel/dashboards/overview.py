@@ -25,12 +25,7 @@ def counts_panel(db: str | None = None):
     )
     parts = [w.HTML(f"<div class='ti-counts'>{tiles}</div>")]
     if values["posts"] == 0:
-        parts.append(
-            ui.message(
-                "No posts collected yet. Add hashtags on the Hashtags dashboard; the next scheduled collection "
-                "fetches their posts (or run `tiktok-intel collect`)."
-            )
-        )
+        parts.append(ui.message(t("no_posts_yet")))
     return w.VBox(parts)
 
 
@@ -39,18 +34,18 @@ def growth_panel(db: str | None = None, period: str = "day"):
     """New posts, authors and hashtags per day / week / month / year, with a period switch."""
     import ipywidgets as w
 
-    choose = w.ToggleButtons(options=list(reports.PERIODS), value=period if period in reports.PERIODS else "day", description="Period")
+    choose = w.ToggleButtons(options=list(reports.PERIODS), value=period if period in reports.PERIODS else "day", description=t("period"))
     out = w.VBox()
 
     def show(*_: Any) -> None:
         def body() -> None:
             frame = data.read(reports.overview, choose.value, db=db)
             with ui.filling(out) as display:
-                display(ui.figure(charts.overview_chart(frame, title=f"New per {choose.value}")))
+                display(ui.figure(charts.overview_chart(frame, title=t("new_per", period=t(choose.value)))))
                 display(
                     ui.table(
                         frame.iloc[::-1],
-                        empty="Nothing collected yet.",
+                        empty=t("nothing_collected"),
                         max_rows=30,
                         columns=["period", "posts", "authors", "hashtags", "posts_total", "posts_growth"],
                     )
@@ -86,7 +81,7 @@ def runs_panel(db: str | None = None):
     nxt = _next_times()
     flows = list(dict.fromkeys(list(runs["flow"]) + sorted(nxt)))
     if not flows:
-        return ui.message("No flow has run yet, and none is scheduled. Start the scheduler with `tiktok-intel serve`.")
+        return ui.message(t("no_flow_yet"))
     rows: list[Any] = []
     heads = "".join(
         f"<th scope='col' style='text-align:left;padding:2px 8px;min-width:{width}px'>{html.escape(t(key))}</th>"
@@ -120,9 +115,9 @@ def runs_panel(db: str | None = None):
             def make(report: Path = report, link: Any = link, button: Any = button):
                 def click(_: Any) -> None:
                     try:
-                        link.value = ui.download_link(report.read_bytes(), report.name, "text/html", f"Download {report.name}")
+                        link.value = ui.download_link(report.read_bytes(), report.name, "text/html", t("download_file", name=report.name))
                     except OSError as exc:
-                        link.value = ui.esc(f"The report cannot be read: {exc.strerror}")
+                        link.value = ui.esc(t("report_unreadable", why=exc.strerror))
 
                 return click
 

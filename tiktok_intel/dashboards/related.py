@@ -8,7 +8,9 @@ from typing import Any
 import pandas as pd
 
 from ..analyses import rules
-from . import data, ui
+from ..conventions import hashtag as hashtag_name
+from ..texts import decimal, fixed, number, t
+from . import data, ui, views
 
 SORT_COLUMNS = ("lift", "confidence", "support", "post_count")
 
@@ -20,29 +22,36 @@ def filter_rules(
     min_lift: float = 0.0,
     sort_by: str = "lift",
     ascending: bool = False,
+    hashtag: str = "",
 ) -> pd.DataFrame:
-    """Rules at or above each minimum, sorted by ``sort_by``."""
+    """Rules at or above each minimum (and naming ``hashtag`` on either side, when given), sorted by ``sort_by``."""
     if frame is None or frame.empty:
         return frame
     if sort_by not in SORT_COLUMNS:
-        raise data.DashboardError(f"cannot sort by {sort_by!r}: choose one of {', '.join(SORT_COLUMNS)}")
+        raise data.DashboardError(t("cannot_sort", column=repr(sort_by), choices=", ".join(SORT_COLUMNS)))
     tolerance = 1e-9
     keep = (
         (frame["support"] >= float(min_support) - tolerance)
         & (frame["confidence"] >= float(min_confidence) - tolerance)
         & (frame["lift"] >= float(min_lift) - tolerance)
     )
+    wanted = hashtag_name(hashtag) if hashtag else None
+    if wanted:
+        keep &= pd.Series(
+            [wanted in list(a) or wanted in list(c) for a, c in zip(frame["antecedents"], frame["consequents"])], index=frame.index
+        )
     return frame[keep].sort_values(sort_by, ascending=ascending, kind="stable").reset_index(drop=True)
 
 
-def network_figure(frame: pd.DataFrame, *, title: str = "Hashtags linked by rules", max_edges: int = 200):
+def network_figure(frame: pd.DataFrame, *, title: str | None = None, max_edges: int = 200):
     """A plotly network: a node per hashtag, an edge per antecedent → consequent pair (width by lift)."""
     import plotly.graph_objects as go
 
     from ..analyses.charts import _empty
 
+    title = title or t("network_title")
     if frame is None or frame.empty:
-        return _empty(title, "no rules at these thresholds")
+        return _empty(title, t("no_rules_network"))
     edges: dict[tuple[str, str], float] = {}
     for ants, cons, lift in zip(frame["antecedents"], frame["consequents"], frame["lift"]):
         for a in list(ants):
@@ -67,7 +76,7 @@ def network_figure(frame: pd.DataFrame, *, title: str = "Hashtags linked by rule
                 y=[y0, y1],
                 mode="lines",
                 hoverinfo="text",
-                text=f"#{a} → #{c}: lift {lift:.2f}",
+                text=f"#{a} → #{c}: lift {fixed(lift, 2)}",
                 line={"width": 1 + 4 * lift / top, "color": "rgba(80,110,160,0.5)"},
                 showlegend=False,
             )
@@ -90,9 +99,15 @@ def network_figure(frame: pd.DataFrame, *, title: str = "Hashtags linked by rule
 
 @ui.panel
 def related_hashtags_panel(
-    db: str | None = None, min_support: float = 0.0, min_confidence: float = 0.0, min_lift: float = 1.0, sort_by: str = "lift"
+    db: str | None = None,
+    min_support: float = 0.0,
+    min_confidence: float = 0.0,
+    min_lift: float = 1.0,
+    sort_by: str = "lift",
+    hashtag: str = "",
 ):
-    """The latest rules run: filters (minimum support / confidence / lift), sort, the table, and the network graph."""
+    """The latest rules run: filters (minimum support / confidence / lift, a hashtag), sort, the
+    table, the network graph, and a link to the view."""
     import ipywidgets as w
 
     def load(con) -> tuple[dict | None, pd.DataFrame]:
@@ -100,20 +115,41 @@ def related_hashtags_panel(
 
     run, frame = data.read(load, db=db)
     if run is None:
-        return ui.message("No association rules yet: the rules flow mines them from collected posts (or run `tiktok-intel rules`).")
-    sup = w.BoundedFloatText(value=float(min_support), min=0, max=1, step=0.001, description="Min support")
-    conf = w.BoundedFloatText(value=float(min_confidence), min=0, max=1, step=0.05, description="Min confidence")
-    lift = w.BoundedFloatText(value=float(min_lift), min=0, max=1e9, step=0.5, description="Min lift")
-    order = w.Dropdown(options=list(SORT_COLUMNS), value=sort_by if sort_by in SORT_COLUMNS else "lift", description="Sort by")
+        return ui.message(t("no_rules_yet"))
+    sup = w.BoundedFloatText(value=float(min_support), min=0, max=1, step=0.001, description=t("min_support"))
+    conf = w.BoundedFloatText(value=float(min_confidence), min=0, max=1, step=0.05, description=t("min_confidence"))
+    lift = w.BoundedFloatText(value=float(min_lift), min=0, max=1e9, step=0.5, description=t("min_lift"))
+    order = w.Dropdown(options=list(SORT_COLUMNS), value=sort_by if sort_by in SORT_COLUMNS else "lift", description=t("sort_by"))
+    tags = sorted({str(x) for side in ("antecedents", "consequents") for items in frame[side] for x in list(items)}) if len(frame) else []
+    wanted = hashtag_name(hashtag) or ""
+    tag = w.Dropdown(
+        options=[(t("all_hashtags"), "")] + [("#" + x, x) for x in tags], value=wanted if wanted in tags else "", description=t("hashtag")
+    )
+    share = views.share_link({})
     out = w.VBox()
     info = ui.message(
-        f"Run {run['run_id']}: {int(run['posts']):,} posts, {len(frame):,} rules "
-        f"(support ≥ {int(run['min_support_count']):,} posts, confidence ≥ {float(run['min_confidence']):g})."
+        t(
+            "rules_run",
+            run=run["run_id"],
+            posts=number(run["posts"]),
+            rules=number(len(frame)),
+            support=number(run["min_support_count"]),
+            confidence=decimal(run["min_confidence"], 3),
+        )
     )
 
     def show(*_: Any) -> None:
         def body() -> None:
-            shown = filter_rules(frame, sup.value, conf.value, lift.value, order.value)
+            shown = filter_rules(frame, sup.value, conf.value, lift.value, order.value, hashtag=tag.value)
+            share.update(
+                {
+                    "min_support": sup.value or None,
+                    "min_confidence": conf.value or None,
+                    "min_lift": lift.value,
+                    "sort_by": order.value if order.value != "lift" else None,
+                    "hashtag": tag.value,
+                }
+            )
             table = shown.copy()
             if len(table):
                 table["rule"] = [
@@ -121,13 +157,14 @@ def related_hashtags_panel(
                     for a, c in zip(table["antecedents"], table["consequents"])
                 ]
             with ui.filling(out) as display:
-                display(w.HTML(f"<p class='ti-rule-count'>{len(shown):,} of {len(frame):,} rules</p>"))
+                said = t("rule_count", shown=number(len(shown)), total=number(len(frame)))
+                display(w.HTML(f"<p class='ti-rule-count'>{ui.esc(said)}</p>"))
                 display(
                     ui.interactive_table(
                         table,
                         columns=["rule", "support", "confidence", "lift", "post_count"],
                         css_class="ti-table ti-rules",
-                        empty="No rules at these thresholds: lower a minimum.",
+                        empty=t("no_rules_here"),
                     )
                 )
                 display(ui.downloads(shown, "related-hashtags"))
@@ -135,9 +172,9 @@ def related_hashtags_panel(
 
         ui.guarded(out, body)
 
-    for control in (sup, conf, lift, order):
+    for control in (sup, conf, lift, order, tag):
         control.observe(show, names="value")
     show()
     from .networks import network_downloads
 
-    return w.VBox([info, w.HBox([sup, conf]), w.HBox([lift, order]), out, network_downloads("cotag", db)])
+    return w.VBox([info, w.HBox([sup, conf]), w.HBox([lift, order]), tag, share, out, network_downloads("cotag", db)])

@@ -9,9 +9,13 @@ import pandas as pd
 
 from ..analyses import charts, reports
 from ..conventions import hashtag as hashtag_name
-from . import data, ui
+from ..texts import t
+from . import data, ui, views
+from .trends import _day
 
 REPORTS = ("top posts", "top authors", "top posts in feed")
+#: A report -> the catalogue's key of its name.
+REPORT_KEYS = {"top posts": "report_top_posts", "top authors": "report_top_authors", "top posts in feed": "report_top_feed"}
 
 
 def report_frame(
@@ -31,16 +35,18 @@ def report_frame(
         return reports.top_authors(con, metric, start=start, end=end, hashtag=hashtag, limit=limit)
     if report == "top posts in feed":
         return reports.top_feed_posts(con, hashtag, start=start, end=end, limit=limit)
-    raise data.DashboardError(f"unknown report {report!r}: choose one of {', '.join(REPORTS)}")
+    raise data.DashboardError(t("unknown_report", report=repr(report), choices=", ".join(REPORTS)))
 
 
 def report_chart(frame: pd.DataFrame, report: str, metric: str):
     if report == "top posts":
-        return charts.bar(frame, "description", metric, title=f"Top posts by {metric}", hover=("author", "url"))
+        return charts.bar(
+            frame, "description", metric, title=t("top_posts_by", metric=metric), hover=("author", "url"), empty=t("no_data_yet")
+        )
     if report == "top authors":
-        return charts.bar(frame, "unique_id", metric, title=f"Top authors by {metric}", hover=("posts",))
+        return charts.bar(frame, "unique_id", metric, title=t("top_authors_by", metric=metric), hover=("posts",), empty=t("no_data_yet"))
     return charts.bar(
-        frame, "post_id", "collections", title="Top posts in feed (collections listing them)", hover=("hashtag", "best_rank", "author")
+        frame, "post_id", "collections", title=t("top_feed_title"), hover=("hashtag", "best_rank", "author"), empty=t("no_data_yet")
     )
 
 
@@ -70,16 +76,19 @@ def reports_panel(
     import ipywidgets as w
 
     tags = data.read(data.known_hashtags, db=db)
-    kind = w.ToggleButtons(options=list(REPORTS), value=report if report in REPORTS else "top posts", description="Report")
-    met = w.Dropdown(options=_metrics(kind.value), description="Metric")
+    kind = w.ToggleButtons(
+        options=[(t(REPORT_KEYS[r]), r) for r in REPORTS], value=report if report in REPORTS else "top posts", description=t("report_word")
+    )
+    met = w.Dropdown(options=_metrics(kind.value), description=t("metric"))
     met.value = metric if metric in met.options else met.options[0]
     wanted = hashtag_name(hashtag) or ""
     tag = w.Dropdown(
-        options=[("all hashtags", "")] + [("#" + t, t) for t in tags], value=wanted if wanted in tags else "", description="Hashtag"
+        options=[(t("all_hashtags"), "")] + [("#" + x, x) for x in tags], value=wanted if wanted in tags else "", description=t("hashtag")
     )
-    since = w.DatePicker(description="From", value=dt.date.fromisoformat(start) if start else None)
-    until = w.DatePicker(description="To", value=dt.date.fromisoformat(end) if end else None)
-    count = w.BoundedIntText(value=int(limit), min=1, max=500, description="Rows")
+    since = w.DatePicker(description=t("from"), value=_day(start))
+    until = w.DatePicker(description=t("to"), value=_day(end))
+    count = w.BoundedIntText(value=min(500, max(1, int(limit))), min=1, max=500, description=t("rows"))
+    share = views.share_link({})
     out = w.VBox()
 
     def show(*_: Any) -> None:
@@ -94,13 +103,19 @@ def reports_panel(
                 limit=int(count.value),
                 db=db,
             )
+            share.update(
+                {
+                    "report": kind.value,
+                    "metric": met.value,
+                    "hashtag": tag.value,
+                    "start": _date(since.value),
+                    "end": _date(until.value),
+                    "limit": int(count.value) if int(count.value) != 20 else None,
+                }
+            )
             with ui.filling(out) as display:
                 display(ui.figure(report_chart(frame, kind.value, met.value)))
-                display(
-                    ui.interactive_table(
-                        frame, css_class="ti-table ti-report", empty="Nothing in this range: widen the dates or choose all hashtags."
-                    )
-                )
+                display(ui.interactive_table(frame, css_class="ti-table ti-report", empty=t("nothing_in_range")))
                 display(ui.downloads(frame, kind.value.replace(" ", "-") + (f"-{tag.value}" if tag.value else "")))
 
         ui.guarded(out, body)
@@ -117,4 +132,4 @@ def reports_panel(
     for control in (met, tag, since, until, count):
         control.observe(show, names="value")
     show()
-    return w.VBox([kind, w.HBox([met, tag]), w.HBox([since, until]), count, out])
+    return w.VBox([kind, w.HBox([met, tag]), w.HBox([since, until]), count, share, out])

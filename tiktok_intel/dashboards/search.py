@@ -5,20 +5,70 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pandas as pd
+
 from .. import search as search_pkg
 from ..errors import TikTokIntelError
 from ..search.fetch import open_image
-from ..search.where import IN_CHOICES
+from ..search.where import IN_CHOICES, timestamp
 from ..settings import get_settings
-from ..texts import t
+from ..texts import fixed, number, t
 from . import data, ui
 from . import views as views_module
 
+#: The hits table's columns (an interactive table under the cards: sortable, searchable, paged).
+HIT_COLUMNS = ["rank", "author", "description", "published_at", "views", "likes", "found", "score", "url"]
 
-def _cards_for(ids: list[str], db: str | None, extra: dict[str, str] | None = None) -> str:
+
+class Results(tuple):
+    """What a search shows: ``(count, cards)`` (the cards as HTML), and ``.frame``: the hits as rows
+    for the interactive table (:data:`HIT_COLUMNS`; TikTok's text is escaped when it is shown)."""
+
+    frame: pd.DataFrame
+
+    def __new__(cls, count: int, cards: str, frame: pd.DataFrame) -> Results:
+        made = super().__new__(cls, (count, cards))
+        made.frame = frame
+        return made
+
+
+def _results(ids: list[str], db: str | None, extra: dict[str, str] | None = None, notes: dict[str, dict] | None = None) -> Results:
+    """The cards of ``ids`` (in their order, each with its ``extra`` HTML) and their table rows
+    (each with its ``notes``: ``found``, ``score``)."""
     details = data.read(data.post_details, ids, db=db)
     by_id = {r["post_id"]: r for r in details.to_dict("records")}
-    return "".join(ui.post_card(by_id[i], extra=(extra or {}).get(i, "")) for i in ids if i in by_id)
+    shown = [i for i in ids if i in by_id]
+    cards = "".join(ui.post_card(by_id[i], extra=(extra or {}).get(i, "")) for i in shown)
+    rows = [
+        {
+            "rank": n,
+            **{k: by_id[i].get(k) for k in ("author", "description", "published_at", "views", "likes", "url")},
+            "found": (notes or {}).get(i, {}).get("found", ""),
+            "score": (notes or {}).get(i, {}).get("score"),
+        }
+        for n, i in enumerate(shown, start=1)
+    ]
+    frame = pd.DataFrame(rows, columns=HIT_COLUMNS)
+    if len(frame):
+        frame["published_at"] = pd.to_datetime(frame["published_at"])
+    return Results(len(ids), cards, frame)
+
+
+def _cards_for(ids: list[str], db: str | None, extra: dict[str, str] | None = None) -> str:
+    return _results(ids, db, extra)[1]
+
+
+def hits_table(found: Results, stem: str = "search-hits"):
+    """The hits of a search as an interactive table (links saying whose post they open), with downloads."""
+    import ipywidgets as w
+
+    return w.VBox([ui.interactive_table(found.frame, columns=HIT_COLUMNS, css_class="ti-table ti-hits"), ui.downloads(found.frame, stem)])
+
+
+def match_label(match: Any) -> str:
+    """Where a hit matched, in the page's language: "caption", "image text", "speech 0:12"."""
+    label = t("place_" + match.place) if match.place in IN_CHOICES else match.label
+    return f"{label} {timestamp(match.at_s)}" if match.at_s is not None else label
 
 
 def text_results(
@@ -32,9 +82,10 @@ def text_results(
     limit: int = 20,
     db: str | None = None,
     places: Any = None,
-) -> tuple[int, str]:
-    """(number of hits, their cards as HTML, each saying where it matched) for a text search; errors
-    are :class:`~tiktok_intel.search.QueryError`. ``places``: only there (``search.where.IN_CHOICES``)."""
+) -> Results:
+    """(number of hits, their cards as HTML, each saying where it matched) for a text search, and
+    ``.frame`` (the hits as table rows); errors are :class:`~tiktok_intel.search.QueryError`.
+    ``places``: only there (``search.where.IN_CHOICES``)."""
     hits = data.read(
         search_pkg.search_text,
         query,
@@ -48,14 +99,21 @@ def text_results(
         db=db,
         places=places or None,
     )
-    notes = {h.post_id: where_html(h) + (_score_note(f"text score {h.score:.2f} (BM25)") if h.score else "") for h in hits}
-    return len(hits), _cards_for([h.post_id for h in hits], db, notes)
+    extra = {h.post_id: where_html(h) + (_score_note(t("text_score", score=fixed(h.score, 2))) if h.score else "") for h in hits}
+    notes = {
+        h.post_id: {
+            "found": "; ".join(f"{match_label(m)}: {m.snippet}" for m in getattr(h, "matches", ())),
+            "score": round(float(h.score), 2) if h.score else None,
+        }
+        for h in hits
+    }
+    return _results([h.post_id for h in hits], db, extra, notes)
 
 
 def where_html(hit: Any) -> str:
     """Where a hit matched ("speech 0:12", "image text", "caption"), each with its snippet."""
     return "".join(
-        f'<div class="ti-where" style="font-size:12px;color:#555"><b>{ui.esc(m.label)}</b>: {ui.esc(m.snippet)}</div>'
+        f'<div class="ti-where" style="font-size:12px;color:#555"><b>{ui.esc(match_label(m))}</b>: {ui.esc(m.snippet)}</div>'
         for m in getattr(hit, "matches", ())
     )
 
@@ -74,26 +132,28 @@ def meaning_results(
     min_views: int | None = None,
     limit: int = 20,
     db: str | None = None,
-) -> tuple[int, str]:
+) -> Results:
     """(hits, cards) for a search by meaning (the CLIP model): each card says its cosine. No model: one clear error."""
     from ..search import clip, semantic
 
     model = clip.load()
     filters = dict(hashtag=hashtag or None, author=author or None, since=since or None, until=until or None, min_views=min_views)
     hits = data.read(semantic.search_meaning, query, limit=int(limit), model=model, **filters, db=db)
-    extra = {h.post_id: _score_note(f"similarity {h.score:.3f} ({h.kind}; a ranking, not a fact)") for h in hits}
-    return len(hits), _cards_for([h.post_id for h in hits], db, extra)
+    extra = {h.post_id: _score_note(t("similarity_ranking", score=fixed(h.score, 3), kind=h.kind)) for h in hits}
+    notes = {h.post_id: {"found": h.kind, "score": round(float(h.score), 3)} for h in hits}
+    return _results([h.post_id for h in hits], db, extra, notes)
 
 
-def similar_results(content: bytes, *, limit: int = 20, db: str | None = None, name: str = "") -> tuple[int, str]:
+def similar_results(content: bytes, *, limit: int = 20, db: str | None = None, name: str = "") -> Results:
     """(hits, cards) for posts whose pictures show content like the uploaded image (not only copies)."""
     from ..search import clip, semantic
 
     image = _uploaded_image(content, name)
     model = clip.load()
     hits = data.read(semantic.search_similar, image, limit=int(limit), model=model, db=db)
-    extra = {h.post_id: _score_note(f"similarity {h.score:.3f} ({h.kind})") for h in hits}
-    return len(hits), _cards_for([h.post_id for h in hits], db, extra)
+    extra = {h.post_id: _score_note(t("similarity", score=fixed(h.score, 3), kind=h.kind)) for h in hits}
+    notes = {h.post_id: {"found": h.kind, "score": round(float(h.score), 3)} for h in hits}
+    return _results([h.post_id for h in hits], db, extra, notes)
 
 
 def megabytes(n: int) -> str:
@@ -103,7 +163,7 @@ def megabytes(n: int) -> str:
 
 def upload_limit_note() -> str:
     """What the image upload takes, shown next to it before anything is uploaded."""
-    return f"JPEG, PNG or WebP, at most {megabytes(int(get_settings().dashboard_upload_max_bytes))}"
+    return t("upload_limit", size=megabytes(int(get_settings().dashboard_upload_max_bytes)))
 
 
 def _uploaded_image(content: bytes, name: str = ""):
@@ -111,28 +171,28 @@ def _uploaded_image(content: bytes, name: str = ""):
     limit_bytes = int(get_settings().dashboard_upload_max_bytes)
     if len(content) > limit_bytes:
         size = megabytes(len(content))
-        size = f"{len(content):,} bytes" if size == megabytes(limit_bytes) else size  # not "10 MB, at most 10 MB"
-        raise search_pkg.ImageInputError(
-            f"The file {name + ' ' if name else ''}is {size}: upload an image of "
-            f"at most {megabytes(limit_bytes)} (a screenshot or a smaller copy)."
-        )
+        size = t("bytes", n=number(len(content))) if size == megabytes(limit_bytes) else size  # not "10 MB, at most 10 MB"
+        raise search_pkg.ImageInputError(t("upload_too_large", name=name + " " if name else "", size=size, limit=megabytes(limit_bytes)))
     if not content:
-        raise search_pkg.ImageInputError(f"The file {name + ' ' if name else ''}is empty: choose an image (JPEG, PNG or WebP).")
+        raise search_pkg.ImageInputError(t("upload_empty", name=name + " " if name else ""))
     return open_image(bytes(content), name=f"The file {name}" if name else "The uploaded file")  # not an image: a clear error
 
 
-def image_results(content: bytes, *, max_distance: int = 10, limit: int = 20, db: str | None = None, name: str = "") -> tuple[int, str]:
+def image_results(content: bytes, *, max_distance: int = 10, limit: int = 20, db: str | None = None, name: str = "") -> Results:
     """(number of matching posts, their cards) for an uploaded image's bytes; too large or not an image: a clear error."""
     image = _uploaded_image(content, name)
     hits = data.read(search_pkg.search_image, image, max_distance=int(max_distance), limit=int(limit) * 3, db=db)
     ids: list[str] = []
     extra: dict[str, str] = {}
+    notes: dict[str, dict] = {}
     for h in hits:
         if h.post_id not in extra:
             ids.append(h.post_id)
-            extra[h.post_id] = f"<div style='font-size:12px;color:#555'>image distance {h.distance} bits ({h.kind})</div>"
+            said = t("image_distance", bits=h.distance, kind=h.kind)
+            extra[h.post_id] = f"<div style='font-size:12px;color:#555'>{ui.esc(said)}</div>"
+            notes[h.post_id] = {"found": h.kind, "score": h.distance}
     ids = ids[: int(limit)]
-    return len(ids), _cards_for(ids, db, extra)
+    return _results(ids, db, extra, notes)
 
 
 def _date(value: Any) -> Any:
@@ -154,7 +214,7 @@ def search_panel(db: str | None = None, query: str = "", hashtag: str = "", limi
     views = w.IntText(value=0, description=t("min_views"))
     meaning = w.Checkbox(value=False, description=t("by_meaning"), indent=False, tooltip=t("by_meaning_tip"))
     share = views_module.share_link({"query": query, "hashtag": hashtag})
-    place = w.Dropdown(options=[(t("everywhere"), "")] + [(p, p) for p in IN_CHOICES], value="", description=t("found_in"))
+    place = w.Dropdown(options=[(t("everywhere"), "")] + [(t("place_" + p), p) for p in IN_CHOICES], value="", description=t("found_in"))
     note = upload_limit_note()
     upload = w.FileUpload(accept="image/*", multiple=False, description=t("search_by_image"), tooltip=note)
     image_mode = w.ToggleButtons(
@@ -163,18 +223,21 @@ def search_panel(db: str | None = None, query: str = "", hashtag: str = "", limi
     upload_note = w.HTML(f"<span class='ti-upload-limit' style='font-size:12px;color:#555'>{ui.esc(note)}</span>")
     out = w.VBox()
 
-    def show(count: int, cards: str, what: str) -> None:
+    def show(found: Results, what: str) -> None:
+        count, cards = found
         with ui.filling(out) as display:
             if count:
                 said = t("result_for", what=what) if count == 1 else t("results_for", count=ui.number(count), what=what)
-                display(w.HTML(f"<p class='ti-hit-count'>{ui.esc(said)}</p>" + ui.zone_note() + cards))
+                display(w.HTML(f"<p class='ti-hit-count'>{ui.esc(said)}</p>"))
+                display(hits_table(found))
+                display(w.HTML(ui.zone_note() + cards))
             else:
                 display(ui.message(t("no_match", what=what)))
 
     def on_search(_: Any) -> None:
         def body() -> None:
             if meaning.value:
-                count, cards = meaning_results(
+                found = meaning_results(
                     box.value,
                     hashtag=tag.value,
                     author=who.value,
@@ -184,9 +247,9 @@ def search_panel(db: str | None = None, query: str = "", hashtag: str = "", limi
                     limit=limit,
                     db=db,
                 )
-                show(count, cards, f"showing “{box.value}”")
+                show(found, t("showing", query=box.value))
                 return
-            count, cards = text_results(
+            found = text_results(
                 box.value,
                 hashtag=tag.value,
                 author=who.value,
@@ -198,7 +261,7 @@ def search_panel(db: str | None = None, query: str = "", hashtag: str = "", limi
                 places=place.value or None,
             )
             share.update({"query": box.value, "hashtag": tag.value, "author": who.value})
-            show(count, cards, t("for_query", query=box.value) if box.value.strip() else t("for_filters"))
+            show(found, t("for_query", query=box.value) if box.value.strip() else t("for_filters"))
 
         _run(body)
 
@@ -209,11 +272,9 @@ def search_panel(db: str | None = None, query: str = "", hashtag: str = "", limi
                 return
             name, content = got
             if image_mode.value == "similar":
-                count, cards = similar_results(content, limit=limit, db=db, name=name)
-                show(count, cards, f"like the image {name}")
+                show(similar_results(content, limit=limit, db=db, name=name), t("like_image", name=name))
                 return
-            count, cards = image_results(content, limit=limit, db=db, name=name)
-            show(count, cards, f"the image {name}")
+            show(image_results(content, limit=limit, db=db, name=name), t("the_image", name=name))
 
         _run(body)
 
@@ -251,16 +312,14 @@ def duplicates_panel(db: str | None = None, max_distance: int = 8, min_accounts:
 
     groups = data.read(search_pkg.find_duplicates, max_distance=int(max_distance), min_accounts=int(min_accounts), db=db)
     if not groups:
-        return ui.message(
-            "No near-duplicate groups: no image was posted by more than one account "
-            "(covers are compared once they are hashed: `tiktok-intel media`)."
-        )
-    parts = [f"<p class='ti-dup-count'>{len(groups)} group{'s' if len(groups) != 1 else ''} of near-identical images</p>"]
+        return ui.message(t("no_dup_groups"))
+    said = t("dup_group" if len(groups) == 1 else "dup_groups", n=number(len(groups)))
+    parts = [f"<p class='ti-dup-count'>{ui.esc(said)}</p>"]
     for n, group in enumerate(groups[: int(max_groups)], start=1):
         ids = [p.post_id for p in group.posts]
         parts.append(
             f"<div class='ti-dup-group' style='border-left:4px solid #1c4f82;padding-left:8px;margin:10px 0'>"
-            f"<b>Group {n}</b>: {group.size} posts by {group.accounts} accounts (earliest first)"
+            f"<b>{ui.esc(t('group_n', n=n))}</b>: {ui.esc(t('group_posts', posts=number(group.size), accounts=number(group.accounts)))}"
             f"{_cards_for(ids, db)}</div>"
         )
     from ..analyses import networks

@@ -72,10 +72,14 @@ def trending_posts_panel(
                 return
             record = row.iloc[0].to_dict()
             trend = frame[frame["post_id"] == pick.value].iloc[0]
-            extra = (
-                f"<div class='ti-trend' style='font-size:12px'>{ui.esc(met.value)} {ui.esc(win.value)}: change "
-                f"{ui._cell(trend['change'], 'change')}, growth {ui._cell(trend['growth'], 'growth')} %</div>"
+            said = t(
+                "trend_detail",
+                metric=met.value,
+                window=win.value,
+                change=ui._cell(trend["change"], "change"),
+                growth=ui._cell(trend["growth"], "growth"),
             )
+            extra = f"<div class='ti-trend' style='font-size:12px'>{said}</div>"
             with ui.filling(detail) as display:
                 display(w.HTML(ui.post_card(record, extra=extra)))
 

@@ -164,11 +164,19 @@ def _cell(value: object, column: str) -> str:
     if isinstance(value, int) and not isinstance(value, bool):
         return esc(number(value))
     if column == "url" and isinstance(value, str) and value.startswith("https://"):
-        what = value.rstrip("/").rsplit("/", 1)[-1] or value  # @author, the hashtag, the post id: each link says where it goes
-        return f'<a href="{esc(value)}" target="_blank" rel="noopener">{esc(t("open_link", what=what))}</a>'
+        return f'<a href="{esc(value)}" target="_blank" rel="noopener">{esc(link_text(value))}</a>'
     if isinstance(value, (pd.Timestamp, dt.datetime)):
         return esc(when(value))
     return esc(value)
+
+
+def link_text(url: str) -> str:
+    """What a TikTok link opens, said in its text (for screen readers and a list of links):
+    ``Öppna inlägg 73… av @konto på TikTok``, ``Öppna @konto på TikTok``, ``Öppna klimat på TikTok``."""
+    parts = url.split("?", 1)[0].rstrip("/").split("/")
+    if len(parts) >= 2 and parts[-2] in ("video", "photo") and len(parts) >= 3 and parts[-3].startswith("@"):
+        return t("open_post_link", id=parts[-1], author=parts[-3])
+    return t("open_link", what=parts[-1] or url)
 
 
 def when(value: object, *, zone_name: bool = False) -> str:
@@ -195,7 +203,7 @@ def table_html(df: pd.DataFrame, *, columns: Iterable[str] | None = None, max_ro
     for record in df.head(max_rows).itertuples(index=False):
         cells = "".join(f"<td style='padding:3px 8px;border-bottom:1px solid #eee'>{_cell(v, c)}</td>" for v, c in zip(record, df.columns))
         rows.append(f"<tr>{cells}</tr>")
-    more = f"<p><em>{len(df) - max_rows:,} more rows in the download.</em></p>" if len(df) > max_rows else ""
+    more = f"<p><em>{esc(t('more_rows', n=number(len(df) - max_rows)))}</em></p>" if len(df) > max_rows else ""
     return (
         f"<div style='overflow-x:auto'><table class='{css_class}' style='border-collapse:collapse;font-size:13px'>"
         f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>{more}"
@@ -376,7 +384,7 @@ def transcript_html(row: dict[str, Any]) -> str:
     if not isinstance(text, str) or not text.strip():
         return ""
     return (
-        f'<details class="ti-transcript" style="font-size:12px;margin:2px 0"><summary>Transcript ({esc(row.get("transcript_source") or "")})'
+        f'<details class="ti-transcript" style="font-size:12px;margin:2px 0"><summary>{esc(t("transcript"))} ({esc(row.get("transcript_source") or "")})'
         f'</summary><div style="white-space:pre-wrap">{esc(text[:4000])}</div></details>'
     )
 
@@ -421,7 +429,7 @@ def _top_comments_html(comments: Any) -> str:
     if not comments:
         return ""
     items = "".join(
-        f"<li><b>@{esc(c.get('author') or '?')}</b> ({_num(c.get('likes'))} likes): {esc(c.get('text') or '')}</li>"
+        f"<li><b>@{esc(c.get('author') or '?')}</b> ({_num(c.get('likes'))} {esc(t('likes'))}): {esc(c.get('text') or '')}</li>"
         for c in comments
         if isinstance(c, dict)
     )
