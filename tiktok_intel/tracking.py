@@ -123,8 +123,9 @@ def list_tracked(con: duckdb.DuckDBPyConnection, *, include_inactive: bool = Tru
         WITH last_stats AS (
             SELECT hashtag, arg_max(video_count, collected_at) AS video_count, arg_max(view_count, collected_at) AS view_count,
                    max(collected_at) AS stats_at
-              FROM hashtag_stats GROUP BY hashtag),
-        posts AS (SELECT hashtag, count(DISTINCT post_id) AS posts FROM post_hashtags GROUP BY hashtag)
+              FROM hashtag_stats WHERE hashtag IN (SELECT name FROM tracked_hashtags) GROUP BY hashtag),
+        posts AS (SELECT hashtag, count(DISTINCT post_id) AS posts FROM post_hashtags
+                   WHERE hashtag IN (SELECT name FROM tracked_hashtags) GROUP BY hashtag)
         SELECT t.name, t.active, t.added_at, t.removed_at, t.last_collected_at, coalesce(p.posts, 0),
                s.video_count, s.view_count, s.stats_at
           FROM tracked_hashtags t LEFT JOIN posts p ON p.hashtag = t.name LEFT JOIN last_stats s ON s.hashtag = t.name
@@ -277,12 +278,15 @@ def list_items(con: duckdb.DuckDBPyConnection, *, include_inactive: bool = True)
             SELECT 'hashtag' AS kind, name, active, added_at, removed_at, last_collected_at FROM tracked_hashtags
             UNION ALL SELECT kind, name, active, added_at, removed_at, last_collected_at FROM tracked_items),
         hashtag_posts AS (
-            SELECT hashtag AS name, count(DISTINCT post_id) AS posts
-              FROM (SELECT hashtag, post_id FROM post_hashtags UNION SELECT hashtag, post_id FROM feed_appearances) GROUP BY hashtag),
+            SELECT hashtag AS name, count(DISTINCT post_id) AS posts FROM (
+                SELECT hashtag, post_id FROM post_hashtags WHERE hashtag IN (SELECT name FROM items WHERE kind = 'hashtag')
+                UNION ALL SELECT hashtag, post_id FROM feed_appearances WHERE hashtag IN (SELECT name FROM items WHERE kind = 'hashtag'))
+             GROUP BY hashtag),
         account_posts AS (
             SELECT name, count(DISTINCT post_id) AS posts FROM (
                 SELECT lower(p.author_unique_id) AS name, p.post_id FROM posts p
-                UNION SELECT tracked, post_id FROM listings WHERE kind = 'account') GROUP BY name),
+                 WHERE lower(p.author_unique_id) IN (SELECT name FROM items WHERE kind = 'account')
+                UNION ALL SELECT tracked, post_id FROM listings WHERE kind = 'account') GROUP BY name),
         keyword_posts AS (SELECT tracked AS name, count(DISTINCT post_id) AS posts FROM listings WHERE kind = 'keyword' GROUP BY tracked)
         SELECT i.kind, i.name, i.active, i.added_at, i.removed_at, i.last_collected_at,
                coalesce(CASE i.kind WHEN 'hashtag' THEN h.posts WHEN 'account' THEN a.posts ELSE k.posts END, 0)

@@ -61,13 +61,15 @@ def top_posts(
     where = _filters(hashtag, start, end, params)
     params.append(_limit(limit))
     sql = f"""
-WITH top AS (
+WITH ids AS (  -- the top N by a sort of two columns; the rest of each row read for those N only
+  SELECT p.post_id FROM posts p WHERE p.{metric} IS NOT NULL{where}
+  ORDER BY p.{metric} DESC NULLS LAST, p.post_id LIMIT ?
+),
+top AS (
   SELECT row_number() OVER (ORDER BY p.{metric} DESC NULLS LAST, p.post_id) AS rank, p.post_id,
          {author_sql()} AS author, p.description, {_PUBLISHED} AS published_at,
          p.{metric} AS value, p.views, p.likes, p.comments, p.shares, {post_url_sql()} AS url
-  FROM posts p LEFT JOIN authors a ON a.author_id = p.author_id
-  WHERE p.{metric} IS NOT NULL{where}
-  ORDER BY rank LIMIT ?
+  FROM ids JOIN posts p ON p.post_id = ids.post_id LEFT JOIN authors a ON a.author_id = p.author_id
 )
 SELECT rank, post_id, author, description, published_at, value, views, likes, comments, shares, {hashtags_of("top.post_id")} AS hashtags, url
 FROM top ORDER BY rank"""

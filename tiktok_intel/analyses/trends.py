@@ -415,19 +415,21 @@ def top_trending_posts(
     lo, hi = time_range(start, end)
     params: list[Any] = []
     where = f"t.{metric}_{by}_{window} IS NOT NULL" + _hashtag_filter("t", hashtag, params)
-    where += time_clause(published_sql(), lo, hi, params)
+    dated = time_clause(published_sql(), lo, hi, params)
     params.append(int(limit))
+    order = f"t.{metric}_{by}_{window} DESC, t.{metric} DESC NULLS LAST, t.post_id"
+    # the top N from post_trends alone (posts joined only to filter by date), the rest of each row for those N
+    posts_join = " LEFT JOIN posts p ON p.post_id = t.post_id" if dated else ""
     sql = f"""
-WITH top AS (
+WITH ids AS (SELECT t.post_id FROM post_trends t{posts_join} WHERE {where}{dated} ORDER BY {order} LIMIT ?),
+top AS (
   SELECT t.post_id, {author_sql()} AS author, p.description,
          {published_sql()} AS published_at,
          t.{metric} AS {metric}, t.{metric}_change_{window} AS change, t.{metric}_growth_{window} AS growth,
          t.collected_at,
          {post_url_sql(post_id="t.post_id")} AS url
-  FROM post_trends t LEFT JOIN posts p ON p.post_id = t.post_id LEFT JOIN authors a ON a.author_id = p.author_id
-  WHERE {where}
-  ORDER BY t.{metric}_{by}_{window} DESC, t.{metric} DESC NULLS LAST, t.post_id
-  LIMIT ?
+  FROM ids JOIN post_trends t ON t.post_id = ids.post_id
+  LEFT JOIN posts p ON p.post_id = t.post_id LEFT JOIN authors a ON a.author_id = p.author_id
 )
 SELECT post_id, author, description, published_at, {hashtags_of("top.post_id")} AS hashtags, {metric}, change, growth, collected_at, url
 FROM top ORDER BY {by} DESC, {metric} DESC NULLS LAST, post_id"""
