@@ -407,3 +407,95 @@ def test_research_api_collects_accounts_keywords_and_comments(workspace, con, mo
         }
         stored = {r[0] for r in con.execute("SELECT comment_id FROM comments WHERE post_id = ?", [post.post_id]).fetchall()}
         assert stored == served
+
+
+# ---------------------------------------------------------------------------------- comments of hashtag posts
+
+
+def _served_comments(world, posts, per_post, above):
+    """What the offline TikTok serves a collection of ``posts``' top ``per_post`` comments, with the
+    replies of those answered more than ``above`` times: comment id -> (post, parent, author, text, likes)."""
+    expected = {}
+    for post in posts:
+        for c in follow.comments(world, post, T)[:per_post]:
+            expected[c.comment_id] = (post.post_id, None, c.author.unique_id, c.text, c.likes(T))
+            if c.reply_count > above:
+                for r in follow.replies(world, c, T)[:per_post]:
+                    expected[r.comment_id] = (post.post_id, c.comment_id, r.author.unique_id, r.text, r.likes(T))
+    return expected
+
+
+def test_a_hashtag_collection_stores_the_comments_it_was_served(tiktok, con, workspace):
+    settings_module.configure(settings_module.get_settings(), comments_per_post=25, comment_replies_above=2)
+    tracking.add(con, ["klimat"])
+    result = collect(con, max_posts=10, covers=False)
+    assert not result.failed, result.summary()
+    listed = [r[0] for r in con.execute("SELECT DISTINCT post_id FROM feed_appearances WHERE hashtag = 'klimat'").fetchall()]
+    assert len(listed) == 10
+    posts = [p for p in tiktok.world.posts if p.post_id in set(listed)]
+    expected = _served_comments(tiktok.world, posts, 25, 2)
+    stored = {
+        r[0]: tuple(r[1:])
+        for r in con.execute("SELECT comment_id, post_id, parent_id, author_unique_id, text, likes FROM comments").fetchall()
+    }
+    assert stored == expected and any(v[1] for v in expected.values()) and len(expected) > 40
+    asked = {r["query"]["aweme_id"] for r in tiktok.requests_to("/api/comment/list/") if "aweme_id" in r["query"]}
+    assert asked == set(listed)  # each listed post once, no other
+    assert f"{len(expected)} comments in " in result.summary() and "1 of 1 hashtag(s) done" in result.summary()
+    assert result.counts()["hashtags"] == 1 and result.counts()["comments"] == len(expected)
+
+
+def test_a_post_listed_by_a_hashtag_and_an_account_has_its_comments_asked_once(tiktok, con, workspace):
+    settings_module.configure(settings_module.get_settings(), comments_per_post=5, comment_replies_above=-1)
+    post = next(p for p in tiktok.world.posts_by_author[ACCOUNT] if p.visible(T) and p.hashtags)
+    tag = post.hashtags[0]
+    tracking.add_items(con, [(None, tag), (None, "@" + ACCOUNT)])
+    result = collect(con, max_posts=200, covers=False)
+    assert not result.failed, result.summary()
+    by_hashtag = {r[0] for r in con.execute("SELECT post_id FROM feed_appearances WHERE hashtag = ?", [tag]).fetchall()}
+    by_account = {r[0] for r in con.execute("SELECT post_id FROM listings WHERE tracked = ?", [ACCOUNT]).fetchall()}
+    assert post.post_id in by_hashtag & by_account
+    asked = [r["query"]["aweme_id"] for r in tiktok.requests_to("/api/comment/list/")]
+    assert sorted(asked) == sorted(by_hashtag | by_account)  # every listed post, each once
+    assert [o.hashtag for o in result.outcomes].count("comments") == 1
+    stored = {r[0] for r in con.execute("SELECT DISTINCT post_id FROM comments").fetchall()}
+    has_comments = {p.post_id for p in tiktok.world.posts if p.post_id in by_hashtag | by_account and follow.comments(tiktok.world, p, T)}
+    assert stored == has_comments
+
+
+def test_comments_off_asks_for_none_for_hashtags_either(tiktok, con, workspace):
+    settings_module.configure(settings_module.get_settings(), comments_per_post=0)
+    tracking.add(con, ["klimat"])
+    result = collect(con, max_posts=10, covers=False)
+    assert not result.failed and result.posts == 10
+    assert tiktok.requests_to("/api/comment/") == [] and con.execute("SELECT count(*) FROM comments").fetchone() == (0,)
+
+
+def test_research_api_hashtag_collection_stores_comments(workspace, con, monkeypatch):
+    monkeypatch.setattr(http_module, "BACKOFF_BASE_SECONDS", 0.01)
+    with clock.frozen(T), OfflineTikTok(seed=7, client_key="k-1", client_secret="s-2") as server:
+        settings_module.configure(
+            workspace,
+            research_client_key="k-1",
+            research_client_secret="s-2",
+            requests_per_second=0,
+            retries=1,
+            comments_per_post=300,
+            **server.settings_overrides(),
+        )
+        tracking.add(con, ["klimat"])
+        result = collect(con, ["klimat"], max_posts=4, source="research", since=dt.date(2026, 10, 20), until=dt.date(2026, 11, 10))
+        assert not result.failed, result.summary()
+        listed = {r[0] for r in con.execute("SELECT DISTINCT post_id FROM feed_appearances WHERE hashtag = 'klimat'").fetchall()}
+        assert len(listed) == 4
+        world = server.world
+        served = {
+            c.comment_id
+            for p in world.posts
+            if p.post_id in listed
+            for top in follow.comments(world, p, T)
+            for c in [top, *follow.replies(world, top, T)]
+        }
+        stored = {r[0] for r in con.execute("SELECT comment_id FROM comments").fetchall()}
+        assert stored == served and served
+        assert {r[0] for r in con.execute("SELECT DISTINCT post_id FROM comments").fetchall()} <= listed
