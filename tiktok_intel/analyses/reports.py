@@ -11,8 +11,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from ..conventions import author_link_sql, author_sql, post_url_sql, published_sql
-from ..conventions import hashtag as normalise_hashtag
+from ..conventions import author_link_sql, author_sql, post_url_sql, published_sql, tracked_posts_sql
 from ..localtime import local_sql, to_local
 from . import AnalysisError, choose, hashtags_of, time_clause, time_range, whole_numbers
 
@@ -26,13 +25,10 @@ _PUBLISHED = published_sql()
 def _filters(hashtag: str | None, start: Any, end: Any, params: list[Any], *, time_expr: str = _PUBLISHED, post: str = "p.post_id") -> str:
     lo, hi = time_range(start, end)
     where = ""
-    tag = normalise_hashtag(hashtag)
-    if tag is not None:
-        where += (
-            f" AND {post} IN (SELECT post_id FROM post_hashtags WHERE hashtag = ?"
-            f" UNION SELECT post_id FROM feed_appearances WHERE hashtag = ?)"
-        )
-        params.extend([tag, tag])
+    posts_of = tracked_posts_sql(hashtag)  # a hashtag, an @account or a "keyword"
+    if posts_of is not None:
+        where += f" AND {post} IN ({posts_of[0]})"
+        params.extend(posts_of[1])
     return where + time_clause(time_expr, lo, hi, params)
 
 
