@@ -499,3 +499,126 @@ def test_research_api_hashtag_collection_stores_comments(workspace, con, monkeyp
         stored = {r[0] for r in con.execute("SELECT comment_id FROM comments").fetchall()}
         assert stored == served and served
         assert {r[0] for r in con.execute("SELECT DISTINCT post_id FROM comments").fetchall()} <= listed
+
+
+# ---------------------------------------------------------------------------------- filter by any tracked item
+
+
+@pytest.fixture
+def followed(tiktok, con, workspace):
+    """A hashtag, an account and a keyword collected a day apart (trends need two snapshots), trends refreshed."""
+    from tiktok_intel.analyses import trends
+
+    settings_module.configure(settings_module.get_settings(), comments_per_post=0)
+    tracking.add_items(con, [(None, "klimat"), (None, "@" + ACCOUNT), ("keyword", KEYWORD)])
+    with clock.frozen(T - dt.timedelta(days=1)):
+        assert not collect(con, max_posts=15, covers=False).failed
+    assert not collect(con, max_posts=15, covers=False).failed
+    trends.refresh_trends(con, "posts")
+
+    def ids(sql, *params):
+        return {r[0] for r in con.execute(sql, list(params)).fetchall()}
+
+    of = {
+        "hashtag": ids(
+            "SELECT post_id FROM post_hashtags WHERE hashtag = 'klimat' UNION SELECT post_id FROM feed_appearances WHERE hashtag = 'klimat'"
+        ),
+        "account": ids("SELECT post_id FROM posts WHERE lower(author_unique_id) = ?", ACCOUNT),
+        "keyword": ids("SELECT post_id FROM listings WHERE kind = 'keyword' AND tracked = ?", KEYWORD),
+        "all": ids("SELECT post_id FROM posts"),
+    }
+    assert of["account"] >= ids("SELECT post_id FROM listings WHERE kind = 'account'") and len(of["account"]) >= 15
+    served = {p.post_id for p in follow.search(tiktok.world, KEYWORD, T)[:15]} | {
+        p.post_id for p in follow.search(tiktok.world, KEYWORD, T - dt.timedelta(days=1))[:15]
+    }
+    assert of["keyword"] == served  # what its searches listed, and nothing else
+    assert len({frozenset(v) for v in of.values()}) == 4  # four different sets of posts
+    return of
+
+
+@pytest.mark.parametrize("kind, value", [("account", "@SVTnyheter"), ("keyword", f'"{KEYWORD}"'), ("keyword", ("keyword", KEYWORD))])
+def test_reports_and_trends_filter_by_an_account_or_a_keyword(followed, con, kind, value):
+    from tiktok_intel.analyses import reports, trends
+
+    top = reports.top_posts(con, "views", hashtag=value, limit=500)
+    assert set(top["post_id"]) == followed[kind]
+    if kind == "account":
+        assert set(top["author"]) == {ACCOUNT}
+    authors = reports.top_authors(con, "views", hashtag=value, limit=500)
+    assert authors["posts"].sum() == len(followed[kind])
+    table = trends.trend_table(con, "posts", hashtag=value)
+    assert set(table["post_id"]) == followed[kind] & set(trends.trend_table(con, "posts")["post_id"])
+    trending = trends.top_trending_posts(con, "1d", hashtag=value, limit=500)
+    assert not trending.empty and set(trending["post_id"]) <= followed[kind]
+    assert trends.new_posts_per_day(con, value)["posts"].sum() == len(followed[kind])
+    feed = reports.top_feed_posts(con, value, limit=500)
+    runs = dict(con.execute("SELECT post_id, count(DISTINCT run_id) FROM listings WHERE kind = ? GROUP BY 1", [kind]).fetchall())
+    assert dict(zip(feed["post_id"], feed["collections"], strict=True)) == runs and max(runs.values()) == 2
+    assert set(feed["hashtag"]) == {"@" + ACCOUNT if kind == "account" else f'"{KEYWORD}"'}
+
+
+def test_search_filters_by_an_account_or_a_keyword(followed, con):
+    from tiktok_intel.search import search_text, semantic
+
+    everything = {h.post_id for h in search_text(con, "", since="2020-01-01", limit=1000)}
+    assert everything == followed["all"]
+    for value, kind in (("@svtnyheter", "account"), (f'"{KEYWORD}"', "keyword"), ("klimat", "hashtag")):
+        hits = {h.post_id for h in search_text(con, "", hashtag=value, limit=1000)}
+        assert hits == followed[kind], value
+        assert semantic.allowed_posts(con, hashtag=value) == followed[kind]
+    worded = search_text(con, KEYWORD, hashtag="@svtnyheter", limit=1000)
+    assert {h.post_id for h in worded} <= followed["account"] and all(h.author == ACCOUNT for h in worded)
+    assert search_text(con, "", hashtag='"no such words"', limit=10) == []
+
+
+def test_the_command_line_filters_by_an_account_or_a_keyword(followed, con, workspace, capsys):
+    import csv
+    import io
+
+    from tiktok_intel.cli import main
+
+    con.close()
+
+    def rows(*argv):
+        assert main(["--db", str(workspace.db_target), *argv]) == 0
+        out, err = capsys.readouterr()
+        return out
+
+    def ids(out):
+        return {r["post_id"] for r in csv.DictReader(io.StringIO(out))}
+
+    assert ids(rows("report", "top-posts", "--hashtag", "@svtnyheter", "--limit", "500", "--format", "csv")) == followed["account"]
+    assert ids(rows("report", "top-posts", "--keyword", KEYWORD.upper(), "--limit", "500", "--format", "csv")) == followed["keyword"]
+    assert ids(rows("report", "top-posts", "--hashtag", "klimat", "--limit", "500", "--format", "csv")) == followed["hashtag"]
+    assert ids(rows("trends", "--keyword", KEYWORD, "--format", "csv")) <= followed["keyword"]
+    assert ids(rows("trends", "--keyword", KEYWORD, "--format", "csv"))
+    assert ids(rows("report", "feed", "--keyword", KEYWORD, "--limit", "500", "--format", "csv")) == followed["keyword"]
+    hits = json.loads(rows("search", "--keyword", KEYWORD, "--limit", "500", "--format", "json"))
+    assert {h["post_id"] for h in hits} == followed["keyword"]
+    hits = json.loads(rows("search", "--hashtag", "@svtnyheter", "--limit", "500", "--format", "json"))
+    assert {h["post_id"] for h in hits} == followed["account"]
+    with pytest.raises(SystemExit):
+        main(["--db", str(workspace.db_target), "report", "top-posts", "--hashtag", "klimat", "--keyword", KEYWORD])
+    assert "not allowed with" in capsys.readouterr().err
+
+
+def test_the_trends_dashboard_filters_by_a_tracked_account_or_keyword(followed, con, workspace):
+    import ipywidgets as w
+    from test_dashboard_panels import find
+
+    from tiktok_intel import dashboards as ti
+    from tiktok_intel.texts import t
+
+    settings_module.configure(settings_module.get_settings(), ui_language="en")
+    con.close()
+    panel = ti.trending_posts_panel(None, window="1d", hashtag="@SVTnyheter", limit=500)
+    tag = find(panel, w.Dropdown, description=t("hashtag"))[0]
+    pick = find(panel, w.Dropdown, description=t("details"))[0]
+    assert tag.value == "@svtnyheter" and {"@svtnyheter", f'"{KEYWORD}"', "klimat"} <= {v for _, v in tag.options}
+    shown = {v for _, v in pick.options}
+    assert shown and shown <= followed["account"]
+    tag.value = f'"{KEYWORD}"'
+    shown = {v for _, v in pick.options}
+    assert shown and shown <= followed["keyword"]
+    tag.value = ""
+    assert {v for _, v in pick.options} - followed["keyword"]  # unfiltered: more than the keyword's

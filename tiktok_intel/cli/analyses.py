@@ -114,7 +114,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     r.set_defaults(handler=cmd_report_top_authors)
 
     r = sub.add_parser("feed", help="top posts in feed: how many collections of a hashtag's feed listed each post")
-    r.add_argument("--hashtag", metavar="NAME", help="one feed (default: every tracked hashtag's)")
+    group = r.add_mutually_exclusive_group()
+    group.add_argument("--hashtag", metavar="NAME", help="one feed (default: every tracked hashtag's); @ACCOUNT: its profile's listings")
+    group.add_argument("--keyword", metavar="WORDS", help="a tracked keyword's search listings")
     _add_range(r, "listed")
     r.add_argument("--limit", type=_non_negative, default=20, metavar="N", help="rows (default 20)")
     add_format_argument(r)
@@ -203,7 +205,7 @@ def cmd_report_top_authors(args: argparse.Namespace) -> None:
 
 def cmd_report_feed(args: argparse.Namespace) -> None:
     with args.workspace.reading(say=say) as con:
-        df = reports.top_feed_posts(con, args.hashtag, start=args.start, end=args.end, limit=args.limit)
+        df = reports.top_feed_posts(con, tracked_filter(args), start=args.start, end=args.end, limit=args.limit)
     print_frame(df, args.format, empty="no feed collections in that range: collect a tracked hashtag first (`tiktok-intel collect`)")
 
 
