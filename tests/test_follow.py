@@ -622,3 +622,18 @@ def test_the_trends_dashboard_filters_by_a_tracked_account_or_keyword(followed, 
     assert shown and shown <= followed["keyword"]
     tag.value = ""
     assert {v for _, v in pick.options} - followed["keyword"]  # unfiltered: more than the keyword's
+
+
+def test_alert_rules_take_an_account_or_a_keyword_too(followed, con):
+    from tiktok_intel.alerts.evaluate import growth
+    from tiktok_intel.alerts.rules import Rule
+
+    def found(hashtags):
+        rule = Rule("r", "growth", ("c",), {"entity": "post", "metric": "views", "window": "1d", "threshold": 0, "hashtags": hashtags})
+        return {i.key for i in growth(con, rule)}
+
+    everything = found([])
+    account, keyword = found(["@svtnyheter"]), found([f'"{KEYWORD}"'])
+    assert account and account <= followed["account"] and keyword and keyword <= followed["keyword"]
+    assert account == everything & followed["account"] and keyword == everything & followed["keyword"]
+    assert found(["@svtnyheter", f'"{KEYWORD}"']) == account | keyword

@@ -56,6 +56,7 @@ async def collect_web(state: RunState, names: list[str], max_posts: int, covers:
 
             await asyncio.gather(*(one(i, n) for i, n in enumerate(names)))
             await fetch_comments(state, web, [i for n in names for i in state.fetched.get(n, [])])
+            state.secrets.append(session.ms_token)
             state.result.media = await state.downloads.finish()
             state.flush()  # the run's pages in one go; then the covers of the posts they hold
             if state.con is not None:
