@@ -86,7 +86,9 @@ def test_collect_pages_with_cursor_and_search_id_across_30_day_windows(tiktok, c
     assert tiktok.counters["tokens_issued"] == 1  # the token is cached
     assert "requests" in result.summary() and "quota" in result.summary()
     requests_used = con.execute("SELECT requests, records FROM research_quota WHERE day = ?", [T.date()]).fetchone()
-    assert requests_used[0] == len(requests) and requests_used[1] >= len(expected)
+    comment_requests = tiktok.requests_to("/v2/research/video/comment/list/")  # the posts' comments, on the same quota
+    assert len(comment_requests) >= len(expected)
+    assert requests_used[0] == len(requests) + len(comment_requests) and requests_used[1] >= len(expected)
     texts = "\n".join(p.read_text() for p in workspace.raw_dir.rglob("*") if p.is_file())
     assert SECRET not in texts and KEY not in texts and "clt." not in texts and "Bearer" not in texts
     assert con.execute("SELECT done FROM collection_cursors WHERE source = 'research'").fetchone()[0] is True
@@ -138,7 +140,8 @@ def test_rate_limit_answers_are_retried(tiktok, con):
     tiktok.faults.add("429", path=QUERY, times=2)
     result = collect(con, ["klimat"], max_posts=20, source="research", since=dt.date(2026, 10, 15))
     assert not result.failed and result.posts == 20 and len(tiktok.requests_to(QUERY)) == 3
-    assert con.execute("SELECT requests FROM research_quota").fetchone()[0] == 3  # retries count against the quota
+    comments = len(tiktok.requests_to("/v2/research/video/comment/list/"))  # then the 20 posts' comments
+    assert comments >= 20 and con.execute("SELECT requests FROM research_quota").fetchone()[0] == 3 + comments  # retries count too
 
 
 def test_bad_credentials_are_a_one_line_error_without_the_secret(tiktok, con):

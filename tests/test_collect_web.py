@@ -73,7 +73,8 @@ def test_collect_writes_raw_pages_then_ingests_with_the_web_clients_params(tikto
         CANARY,
     )
     pages = list(workspace.raw_dir.rglob("*.meta.json"))
-    assert len(pages) == 2 + 6  # two hashtag details, six feed pages
+    comment_pages = len(tiktok.requests_to("/api/comment/"))  # the top comments of the 140 posts (and replies)
+    assert comment_pages >= 140 and len(pages) == 2 + 6 + comment_pages  # two hashtag details, six feed pages
     assert con.execute("SELECT count(*) FROM raw_pages").fetchone()[0] == len(pages)
     ranks = [r[0] for r in con.execute("SELECT rank FROM feed_appearances WHERE hashtag = 'klimat' ORDER BY rank").fetchall()]
     assert ranks == list(range(70))
@@ -338,9 +339,12 @@ def test_a_raw_only_collection_needs_no_lock_and_writes_nothing_but_raw_pages(ti
         assert con.execute("SELECT count(*) FROM posts").fetchone()[0] == 0
         assert con.execute("SELECT count(*) FROM runs").fetchone()[0] == 0  # nothing written to the store
         assert con.execute("SELECT count(*) FROM collection_cursors").fetchone()[0] == 0
-        assert len(pending_pages(con)) == 3  # the hashtag's page and two feed pages, waiting in raw
+        comment_pages = len(tiktok.requests_to("/api/comment/"))  # the posts' top comments (and replies), raw too
+        assert comment_pages >= 60 and f"comments in {comment_pages} pages" in out
+        assert len(pending_pages(con)) == 3 + comment_pages  # the hashtag's page and two feed pages, waiting in raw
         stats = process_pending(con)
-        assert stats.pages == 3 and con.execute("SELECT count(*) FROM posts").fetchone()[0] == 60
+        assert stats.pages == 3 + comment_pages and con.execute("SELECT count(*) FROM posts").fetchone()[0] == 60
+        assert con.execute("SELECT count(DISTINCT post_id) FROM comments").fetchone()[0] > 0
     again = collect(None, max_posts=60, covers=False)
     assert again.posts == 60 and again.counts()["new_posts"] == 0  # the same posts: ingested once
 

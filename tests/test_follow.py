@@ -407,3 +407,233 @@ def test_research_api_collects_accounts_keywords_and_comments(workspace, con, mo
         }
         stored = {r[0] for r in con.execute("SELECT comment_id FROM comments WHERE post_id = ?", [post.post_id]).fetchall()}
         assert stored == served
+
+
+# ---------------------------------------------------------------------------------- comments of hashtag posts
+
+
+def _served_comments(world, posts, per_post, above):
+    """What the offline TikTok serves a collection of ``posts``' top ``per_post`` comments, with the
+    replies of those answered more than ``above`` times: comment id -> (post, parent, author, text, likes)."""
+    expected = {}
+    for post in posts:
+        for c in follow.comments(world, post, T)[:per_post]:
+            expected[c.comment_id] = (post.post_id, None, c.author.unique_id, c.text, c.likes(T))
+            if c.reply_count > above:
+                for r in follow.replies(world, c, T)[:per_post]:
+                    expected[r.comment_id] = (post.post_id, c.comment_id, r.author.unique_id, r.text, r.likes(T))
+    return expected
+
+
+def test_a_hashtag_collection_stores_the_comments_it_was_served(tiktok, con, workspace):
+    settings_module.configure(settings_module.get_settings(), comments_per_post=25, comment_replies_above=2)
+    tracking.add(con, ["klimat"])
+    result = collect(con, max_posts=10, covers=False)
+    assert not result.failed, result.summary()
+    listed = [r[0] for r in con.execute("SELECT DISTINCT post_id FROM feed_appearances WHERE hashtag = 'klimat'").fetchall()]
+    assert len(listed) == 10
+    posts = [p for p in tiktok.world.posts if p.post_id in set(listed)]
+    expected = _served_comments(tiktok.world, posts, 25, 2)
+    stored = {
+        r[0]: tuple(r[1:])
+        for r in con.execute("SELECT comment_id, post_id, parent_id, author_unique_id, text, likes FROM comments").fetchall()
+    }
+    assert stored == expected and any(v[1] for v in expected.values()) and len(expected) > 40
+    asked = {r["query"]["aweme_id"] for r in tiktok.requests_to("/api/comment/list/") if "aweme_id" in r["query"]}
+    assert asked == set(listed)  # each listed post once, no other
+    assert f"{len(expected)} comments in " in result.summary() and "1 of 1 hashtag(s) done" in result.summary()
+    assert result.counts()["hashtags"] == 1 and result.counts()["comments"] == len(expected)
+
+
+def test_a_post_listed_by_a_hashtag_and_an_account_has_its_comments_asked_once(tiktok, con, workspace):
+    settings_module.configure(settings_module.get_settings(), comments_per_post=5, comment_replies_above=-1)
+    post = next(p for p in tiktok.world.posts_by_author[ACCOUNT] if p.visible(T) and p.hashtags)
+    tag = post.hashtags[0]
+    tracking.add_items(con, [(None, tag), (None, "@" + ACCOUNT)])
+    result = collect(con, max_posts=200, covers=False)
+    assert not result.failed, result.summary()
+    by_hashtag = {r[0] for r in con.execute("SELECT post_id FROM feed_appearances WHERE hashtag = ?", [tag]).fetchall()}
+    by_account = {r[0] for r in con.execute("SELECT post_id FROM listings WHERE tracked = ?", [ACCOUNT]).fetchall()}
+    assert post.post_id in by_hashtag & by_account
+    asked = [r["query"]["aweme_id"] for r in tiktok.requests_to("/api/comment/list/")]
+    assert sorted(asked) == sorted(by_hashtag | by_account)  # every listed post, each once
+    assert [o.hashtag for o in result.outcomes].count("comments") == 1
+    stored = {r[0] for r in con.execute("SELECT DISTINCT post_id FROM comments").fetchall()}
+    has_comments = {p.post_id for p in tiktok.world.posts if p.post_id in by_hashtag | by_account and follow.comments(tiktok.world, p, T)}
+    assert stored == has_comments
+
+
+def test_comments_off_asks_for_none_for_hashtags_either(tiktok, con, workspace):
+    settings_module.configure(settings_module.get_settings(), comments_per_post=0)
+    tracking.add(con, ["klimat"])
+    result = collect(con, max_posts=10, covers=False)
+    assert not result.failed and result.posts == 10
+    assert tiktok.requests_to("/api/comment/") == [] and con.execute("SELECT count(*) FROM comments").fetchone() == (0,)
+
+
+def test_research_api_hashtag_collection_stores_comments(workspace, con, monkeypatch):
+    monkeypatch.setattr(http_module, "BACKOFF_BASE_SECONDS", 0.01)
+    with clock.frozen(T), OfflineTikTok(seed=7, client_key="k-1", client_secret="s-2") as server:
+        settings_module.configure(
+            workspace,
+            research_client_key="k-1",
+            research_client_secret="s-2",
+            requests_per_second=0,
+            retries=1,
+            comments_per_post=300,
+            **server.settings_overrides(),
+        )
+        tracking.add(con, ["klimat"])
+        result = collect(con, ["klimat"], max_posts=4, source="research", since=dt.date(2026, 10, 20), until=dt.date(2026, 11, 10))
+        assert not result.failed, result.summary()
+        listed = {r[0] for r in con.execute("SELECT DISTINCT post_id FROM feed_appearances WHERE hashtag = 'klimat'").fetchall()}
+        assert len(listed) == 4
+        world = server.world
+        served = {
+            c.comment_id
+            for p in world.posts
+            if p.post_id in listed
+            for top in follow.comments(world, p, T)
+            for c in [top, *follow.replies(world, top, T)]
+        }
+        stored = {r[0] for r in con.execute("SELECT comment_id FROM comments").fetchall()}
+        assert stored == served and served
+        assert {r[0] for r in con.execute("SELECT DISTINCT post_id FROM comments").fetchall()} <= listed
+
+
+# ---------------------------------------------------------------------------------- filter by any tracked item
+
+
+@pytest.fixture
+def followed(tiktok, con, workspace):
+    """A hashtag, an account and a keyword collected a day apart (trends need two snapshots), trends refreshed."""
+    from tiktok_intel.analyses import trends
+
+    settings_module.configure(settings_module.get_settings(), comments_per_post=0)
+    tracking.add_items(con, [(None, "klimat"), (None, "@" + ACCOUNT), ("keyword", KEYWORD)])
+    with clock.frozen(T - dt.timedelta(days=1)):
+        assert not collect(con, max_posts=15, covers=False).failed
+    assert not collect(con, max_posts=15, covers=False).failed
+    trends.refresh_trends(con, "posts")
+
+    def ids(sql, *params):
+        return {r[0] for r in con.execute(sql, list(params)).fetchall()}
+
+    of = {
+        "hashtag": ids(
+            "SELECT post_id FROM post_hashtags WHERE hashtag = 'klimat' UNION SELECT post_id FROM feed_appearances WHERE hashtag = 'klimat'"
+        ),
+        "account": ids("SELECT post_id FROM posts WHERE lower(author_unique_id) = ?", ACCOUNT),
+        "keyword": ids("SELECT post_id FROM listings WHERE kind = 'keyword' AND tracked = ?", KEYWORD),
+        "all": ids("SELECT post_id FROM posts"),
+    }
+    assert of["account"] >= ids("SELECT post_id FROM listings WHERE kind = 'account'") and len(of["account"]) >= 15
+    served = {p.post_id for p in follow.search(tiktok.world, KEYWORD, T)[:15]} | {
+        p.post_id for p in follow.search(tiktok.world, KEYWORD, T - dt.timedelta(days=1))[:15]
+    }
+    assert of["keyword"] == served  # what its searches listed, and nothing else
+    assert len({frozenset(v) for v in of.values()}) == 4  # four different sets of posts
+    return of
+
+
+@pytest.mark.parametrize("kind, value", [("account", "@SVTnyheter"), ("keyword", f'"{KEYWORD}"'), ("keyword", ("keyword", KEYWORD))])
+def test_reports_and_trends_filter_by_an_account_or_a_keyword(followed, con, kind, value):
+    from tiktok_intel.analyses import reports, trends
+
+    top = reports.top_posts(con, "views", hashtag=value, limit=500)
+    assert set(top["post_id"]) == followed[kind]
+    if kind == "account":
+        assert set(top["author"]) == {ACCOUNT}
+    authors = reports.top_authors(con, "views", hashtag=value, limit=500)
+    assert authors["posts"].sum() == len(followed[kind])
+    table = trends.trend_table(con, "posts", hashtag=value)
+    assert set(table["post_id"]) == followed[kind] & set(trends.trend_table(con, "posts")["post_id"])
+    trending = trends.top_trending_posts(con, "1d", hashtag=value, limit=500)
+    assert not trending.empty and set(trending["post_id"]) <= followed[kind]
+    assert trends.new_posts_per_day(con, value)["posts"].sum() == len(followed[kind])
+    feed = reports.top_feed_posts(con, value, limit=500)
+    runs = dict(con.execute("SELECT post_id, count(DISTINCT run_id) FROM listings WHERE kind = ? GROUP BY 1", [kind]).fetchall())
+    assert dict(zip(feed["post_id"], feed["collections"], strict=True)) == runs and max(runs.values()) == 2
+    assert set(feed["hashtag"]) == {"@" + ACCOUNT if kind == "account" else f'"{KEYWORD}"'}
+
+
+def test_search_filters_by_an_account_or_a_keyword(followed, con):
+    from tiktok_intel.search import search_text, semantic
+
+    everything = {h.post_id for h in search_text(con, "", since="2020-01-01", limit=1000)}
+    assert everything == followed["all"]
+    for value, kind in (("@svtnyheter", "account"), (f'"{KEYWORD}"', "keyword"), ("klimat", "hashtag")):
+        hits = {h.post_id for h in search_text(con, "", hashtag=value, limit=1000)}
+        assert hits == followed[kind], value
+        assert semantic.allowed_posts(con, hashtag=value) == followed[kind]
+    worded = search_text(con, KEYWORD, hashtag="@svtnyheter", limit=1000)
+    assert {h.post_id for h in worded} <= followed["account"] and all(h.author == ACCOUNT for h in worded)
+    assert search_text(con, "", hashtag='"no such words"', limit=10) == []
+
+
+def test_the_command_line_filters_by_an_account_or_a_keyword(followed, con, workspace, capsys):
+    import csv
+    import io
+
+    from tiktok_intel.cli import main
+
+    con.close()
+
+    def rows(*argv):
+        assert main(["--db", str(workspace.db_target), *argv]) == 0
+        out, err = capsys.readouterr()
+        return out
+
+    def ids(out):
+        return {r["post_id"] for r in csv.DictReader(io.StringIO(out))}
+
+    assert ids(rows("report", "top-posts", "--hashtag", "@svtnyheter", "--limit", "500", "--format", "csv")) == followed["account"]
+    assert ids(rows("report", "top-posts", "--keyword", KEYWORD.upper(), "--limit", "500", "--format", "csv")) == followed["keyword"]
+    assert ids(rows("report", "top-posts", "--hashtag", "klimat", "--limit", "500", "--format", "csv")) == followed["hashtag"]
+    assert ids(rows("trends", "--keyword", KEYWORD, "--format", "csv")) <= followed["keyword"]
+    assert ids(rows("trends", "--keyword", KEYWORD, "--format", "csv"))
+    assert ids(rows("report", "feed", "--keyword", KEYWORD, "--limit", "500", "--format", "csv")) == followed["keyword"]
+    hits = json.loads(rows("search", "--keyword", KEYWORD, "--limit", "500", "--format", "json"))
+    assert {h["post_id"] for h in hits} == followed["keyword"]
+    hits = json.loads(rows("search", "--hashtag", "@svtnyheter", "--limit", "500", "--format", "json"))
+    assert {h["post_id"] for h in hits} == followed["account"]
+    with pytest.raises(SystemExit):
+        main(["--db", str(workspace.db_target), "report", "top-posts", "--hashtag", "klimat", "--keyword", KEYWORD])
+    assert "not allowed with" in capsys.readouterr().err
+
+
+def test_the_trends_dashboard_filters_by_a_tracked_account_or_keyword(followed, con, workspace):
+    import ipywidgets as w
+    from test_dashboard_panels import find
+
+    from tiktok_intel import dashboards as ti
+    from tiktok_intel.texts import t
+
+    settings_module.configure(settings_module.get_settings(), ui_language="en")
+    con.close()
+    panel = ti.trending_posts_panel(None, window="1d", hashtag="@SVTnyheter", limit=500)
+    tag = find(panel, w.Dropdown, description=t("hashtag"))[0]
+    pick = find(panel, w.Dropdown, description=t("details"))[0]
+    assert tag.value == "@svtnyheter" and {"@svtnyheter", f'"{KEYWORD}"', "klimat"} <= {v for _, v in tag.options}
+    shown = {v for _, v in pick.options}
+    assert shown and shown <= followed["account"]
+    tag.value = f'"{KEYWORD}"'
+    shown = {v for _, v in pick.options}
+    assert shown and shown <= followed["keyword"]
+    tag.value = ""
+    assert {v for _, v in pick.options} - followed["keyword"]  # unfiltered: more than the keyword's
+
+
+def test_alert_rules_take_an_account_or_a_keyword_too(followed, con):
+    from tiktok_intel.alerts.evaluate import growth
+    from tiktok_intel.alerts.rules import Rule
+
+    def found(hashtags):
+        rule = Rule("r", "growth", ("c",), {"entity": "post", "metric": "views", "window": "1d", "threshold": 0, "hashtags": hashtags})
+        return {i.key for i in growth(con, rule)}
+
+    everything = found([])
+    account, keyword = found(["@svtnyheter"]), found([f'"{KEYWORD}"'])
+    assert account and account <= followed["account"] and keyword and keyword <= followed["keyword"]
+    assert account == everything & followed["account"] and keyword == everything & followed["keyword"]
+    assert found(["@svtnyheter", f'"{KEYWORD}"']) == account | keyword

@@ -12,6 +12,8 @@
   (:func:`published_sql`: TikTok's creation time, else when first collected) and its author's name
   (:func:`author_sql`: the author's current name, else the one the post was collected with).
 - **Which hosts media may come from** (:func:`host_allowed`).
+- **The posts of a tracked item** (:func:`tracked_item`, :func:`tracked_label`, :func:`tracked_posts_sql`):
+  what trends, reports, search, alert rules and the dashboards filter by.
 
 Redaction of secrets is :func:`tiktok_intel.raw.redact`.
 """
@@ -201,3 +203,57 @@ def keyword_problem(text: str) -> str | None:
     if bad is not None:
         return f"holds {bad!r} (U+{ord(bad):04X}, {unicodedata.category(bad)})"
     return None
+
+
+# ------------------------------------------------------------------------ the posts of a tracked item
+
+
+def tracked_item(value: object) -> tuple[str, str] | None:
+    """The ``(kind, name)`` a filter names: ``"klimat"`` or ``"#klimat"`` a hashtag, ``"@svtnyheter"``
+    (or a profile link) an account, ``'"vattenbrist"'`` (in double quotes, as a run's summary shows
+    it) a keyword; a ``(kind, name)`` pair as it is. Names normalised as each kind is tracked, not
+    validated (a name nothing was collected under matches no post); empty: None."""
+    if value is None:
+        return None
+    if isinstance(value, tuple | list) and len(value) == 2:
+        kind, name = value
+        if kind not in TRACKED_KINDS:
+            raise ValueError(f"unknown kind of tracked item {kind!r}: one of {', '.join(TRACKED_KINDS)}")
+        found = {"hashtag": hashtag, "account": account, "keyword": keyword}[kind](name)
+        return (kind, found) if found else None
+    text = unicodedata.normalize("NFC", str(value)).strip()
+    if len(text) > 1 and text[0] == text[-1] == '"':
+        found = keyword(text[1:-1])
+        return ("keyword", found) if found else None
+    if text.startswith("@") or "tiktok.com/@" in text.lower():
+        found = account(text)
+        return ("account", found) if found else None
+    found = hashtag(text)
+    return ("hashtag", found) if found else None
+
+
+def tracked_label(kind: str, name: str) -> str:
+    """How a filter names a tracked item (:func:`tracked_item` reads it back): ``#klimat``, ``@svtnyheter``, ``"vattenbrist"``."""
+    return {"hashtag": f"#{name}", "account": f"@{name}"}.get(kind, f'"{name}"')
+
+
+def tracked_posts_sql(value: object) -> tuple[str, list[str]] | None:
+    """``(SELECT post_id ... with ? marks, its parameters)``: the posts of the tracked item ``value``
+    names (:func:`tracked_item`), or None for no filter. A hashtag's: tagged with it or listed in its
+    feed (``post_hashtags``, ``feed_appearances``); an account's: its own posts and those its profile
+    listed (``posts``, ``listings``); a keyword's: those its searches listed (``listings``)."""
+    item = tracked_item(value)
+    if item is None:
+        return None
+    kind, name = item
+    if kind == "hashtag":
+        return "SELECT post_id FROM post_hashtags WHERE hashtag = ? UNION SELECT post_id FROM feed_appearances WHERE hashtag = ?", [
+            name,
+            name,
+        ]
+    if kind == "account":
+        return (
+            "SELECT post_id FROM posts WHERE lower(author_unique_id) = ? UNION SELECT post_id FROM listings WHERE kind = 'account' AND tracked = ?",
+            [name, name],
+        )
+    return "SELECT post_id FROM listings WHERE kind = 'keyword' AND tracked = ?", [name]

@@ -157,6 +157,8 @@ T0 = dt.datetime(2026, 11, 10, 8, 0)
 HASHTAGS = ("valet2026", "klimat")
 #: The msToken the small workspace collects with: a secret that must never appear on a page.
 SECRET = "msTokenFIXTURE-9c1d7e"
+#: Top comments per post the small workspace collects (the hashtags' posts have theirs, as every tracked item's; few, to stay quick).
+SMALL_COMMENTS_PER_POST = 10
 
 
 def small_firings(days: tuple[int, ...] = (0, 1, 7)) -> tuple[list[Firing], dt.datetime]:
@@ -185,7 +187,9 @@ def small(folder: Path, *, days: tuple[int, ...] = (0, 1, 7), max_posts: int = 4
 
     folder = Path(folder)
     firings, end = small_firings(days)
-    with offline_workspace(folder, hashtags=HASHTAGS, at=T0, ms_token=SECRET, seed=seed) as workspace:
+    with offline_workspace(
+        folder, hashtags=HASHTAGS, at=T0, ms_token=SECRET, seed=seed, comments_per_post=SMALL_COMMENTS_PER_POST
+    ) as workspace:
         replay(workspace, firings, end=end, max_posts=max_posts, record=True)
         with clock.frozen(end + dt.timedelta(minutes=1)), workspace.connection() as con:  # the reports' runs are the latest
             hashing.hash_media(con, workers=1)

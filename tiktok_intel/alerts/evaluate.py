@@ -11,7 +11,7 @@ from typing import Any
 import duckdb
 
 from .. import clock
-from ..conventions import TIKTOK, hashtag_link, post_link
+from ..conventions import TIKTOK, hashtag_link, post_link, tracked_item, tracked_posts_sql
 from ..conventions import hashtag as normalise
 from .rules import ENTITIES, Rule
 
@@ -38,7 +38,17 @@ def _signed(value: Any) -> str:
 
 
 def _tags(rule: Rule) -> list[str]:
-    return [t for t in (normalise(h) for h in rule.get("hashtags") or []) if t]
+    """The hashtags among the rule's ``hashtags`` (those a hashtag rule can name)."""
+    items = [tracked_item(h) for h in rule.get("hashtags") or []]
+    return [name for kind, name in (i for i in items if i) if kind == "hashtag"]
+
+
+def _posts_of(rule: Rule) -> tuple[str, list[str]] | None:
+    """The posts of the rule's ``hashtags`` (hashtags, ``@accounts``, ``"keywords"``) as one subquery, or None."""
+    parts = [q for q in (tracked_posts_sql(h) for h in rule.get("hashtags") or []) if q]
+    if not parts:
+        return None
+    return " UNION ".join(f"({sql})" for sql, _ in parts), [p for _, params in parts for p in params]
 
 
 def growth(con: duckdb.DuckDBPyConnection, rule: Rule) -> list[Item]:
@@ -50,12 +60,10 @@ def growth(con: duckdb.DuckDBPyConnection, rule: Rule) -> list[Item]:
     params: list[Any] = [threshold]
     if ENTITIES[entity] == "posts":
         where = ""
-        if tags:
-            where = (
-                " AND (t.post_id IN (SELECT post_id FROM post_hashtags WHERE hashtag IN (SELECT unnest(?)))"
-                " OR t.post_id IN (SELECT post_id FROM feed_appearances WHERE hashtag IN (SELECT unnest(?))))"
-            )
-            params += [tags, tags]
+        posts_of = _posts_of(rule)
+        if posts_of is not None:
+            where = f" AND t.post_id IN ({posts_of[0]})"
+            params += posts_of[1]
         rows = con.execute(
             f"""SELECT t.post_id, coalesce(a.unique_id, p.author_unique_id), t.{metric}, t.{change}, t.{rate}, left(p.description, 80)
                 FROM post_trends t LEFT JOIN posts p USING (post_id) LEFT JOIN authors a ON a.author_id = p.author_id
@@ -113,10 +121,11 @@ def removed(con: duckdb.DuckDBPyConnection, rule: Rule) -> list[Item]:
     from ..analyses import availability
 
     frame = availability.removed_posts(con, statuses=tuple(rule.get("statuses")))
-    tags = set(_tags(rule))
+    posts_of = _posts_of(rule)
+    allowed = {r[0] for r in con.execute(posts_of[0], posts_of[1]).fetchall()} if posts_of else None
     items = []
     for row in frame.to_dict("records"):
-        if tags and not tags & set(row["hashtags"] or []):
+        if allowed is not None and str(row["post_id"]) not in allowed:
             continue
         gone = row["first_seen_gone"]
         seen = row["last_seen_available"]

@@ -15,7 +15,7 @@ file, one line per problem. ``<workspace>/alerts.toml`` (setting ``alerts_file``
     window = "1d"             # 1d | 7d | 30d
     by = "change"             # change (default) | growth (%)
     threshold = 1000000
-    hashtags = ["valet2026"]  # optional: only these (posts: collected under or tagged with them)
+    hashtags = ["valet2026"]  # optional: only these (posts: collected under or tagged with them; "@account", '"keyword"' too)
     channels = ["slack-desk"]
 
     [rules.gone]

@@ -11,8 +11,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from ..conventions import author_link_sql, author_sql, post_url_sql, published_sql
-from ..conventions import hashtag as normalise_hashtag
+from ..conventions import author_link_sql, author_sql, post_url_sql, published_sql, tracked_item, tracked_label, tracked_posts_sql
 from ..localtime import local_sql, to_local
 from . import AnalysisError, choose, hashtags_of, time_clause, time_range, whole_numbers
 
@@ -26,13 +25,10 @@ _PUBLISHED = published_sql()
 def _filters(hashtag: str | None, start: Any, end: Any, params: list[Any], *, time_expr: str = _PUBLISHED, post: str = "p.post_id") -> str:
     lo, hi = time_range(start, end)
     where = ""
-    tag = normalise_hashtag(hashtag)
-    if tag is not None:
-        where += (
-            f" AND {post} IN (SELECT post_id FROM post_hashtags WHERE hashtag = ?"
-            f" UNION SELECT post_id FROM feed_appearances WHERE hashtag = ?)"
-        )
-        params.extend([tag, tag])
+    posts_of = tracked_posts_sql(hashtag)  # a hashtag, an @account or a "keyword"
+    if posts_of is not None:
+        where += f" AND {post} IN ({posts_of[0]})"
+        params.extend(posts_of[1])
     return where + time_clause(time_expr, lo, hi, params)
 
 
@@ -125,17 +121,26 @@ def top_feed_posts(
 
     A collection is one run (``run_id``; the collection time where there is none). Columns:
     ``rank, post_id, hashtag, collections, best_rank, mean_rank, first_listed, last_listed,
-    author, views, url``; one row per post and feed hashtag.
+    author, views, url``; one row per post and feed hashtag. ``hashtag`` an ``@account`` or a
+    ``"keyword"``: the listings of that account's profile or that keyword's searches instead
+    (``hashtag`` then says which, as ``@svtnyheter`` or ``"vattenbrist"``).
     """
     params: list[Any] = []
-    where = _filters(hashtag, start, end, params, time_expr="f.collected_at", post="f.post_id")
+    item = tracked_item(hashtag)
+    if item is not None and item[0] != "hashtag":
+        params += [tracked_label(*item), *item]
+        feed = "(SELECT post_id, ? AS hashtag, rank, collected_at, run_id FROM listings WHERE kind = ? AND tracked = ?)"
+        where = _filters(None, start, end, params, time_expr="f.collected_at", post="f.post_id")
+    else:
+        feed = "feed_appearances"
+        where = _filters(hashtag, start, end, params, time_expr="f.collected_at", post="f.post_id")
     params.append(_limit(limit))
     sql = f"""
 WITH listed AS (
   SELECT f.post_id, f.hashtag, count(DISTINCT coalesce(f.run_id, CAST(f.collected_at AS VARCHAR))) AS collections,
          min(f.rank) AS best_rank, avg(f.rank) AS mean_rank, min(f.collected_at) AS first_listed,
          max(f.collected_at) AS last_listed
-  FROM feed_appearances f WHERE TRUE{where}
+  FROM {feed} f WHERE TRUE{where}
   GROUP BY f.post_id, f.hashtag
 )
 SELECT row_number() OVER (ORDER BY l.collections DESC, l.best_rank NULLS LAST, l.post_id, l.hashtag) AS rank,

@@ -34,8 +34,7 @@ import duckdb
 import pandas as pd
 
 from .. import clock
-from ..conventions import author_link_sql, author_sql, hashtag_link_sql, post_url_sql, published_sql
-from ..conventions import hashtag as normalise_hashtag
+from ..conventions import author_link_sql, author_sql, hashtag_link_sql, post_url_sql, published_sql, tracked_posts_sql
 from ..progress import progress
 from ..store import transaction
 from . import AnalysisError, choose, hashtags_of, time_clause, time_range, whole_numbers
@@ -323,15 +322,13 @@ def _fetch(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> pd.Da
     return _ints(con.execute(sql, params).df())
 
 
-def _hashtag_filter(alias: str, hashtag: str | None, params: list[Any]) -> str:
-    name = normalise_hashtag(hashtag)
-    if name is None:
+def _hashtag_filter(alias: str, hashtag: Any, params: list[Any]) -> str:
+    """The posts of a tracked item: a hashtag, an ``@account`` or a ``"keyword"`` (:func:`~tiktok_intel.conventions.tracked_posts_sql`)."""
+    posts_of = tracked_posts_sql(hashtag)
+    if posts_of is None:
         return ""
-    params.extend([name, name])
-    return (
-        f" AND {alias}.post_id IN (SELECT post_id FROM post_hashtags WHERE hashtag = ?"
-        f" UNION SELECT post_id FROM feed_appearances WHERE hashtag = ?)"
-    )
+    params.extend(posts_of[1])
+    return f" AND {alias}.post_id IN ({posts_of[0]})"
 
 
 def _order(metric: str, window: str | None, by: str) -> str:
@@ -356,7 +353,8 @@ def trend_table(
     views_growth_7d, views_growth_30d`` (likewise likes, comments, shares) ``, url``. Authors and
     hashtags the same way with their metrics. Sorted by ``metric`` (the first metric by default),
     or by its change (or growth, ``by``) over ``window`` when given; ``hashtag`` keeps the posts
-    collected under it or tagged with it (posts only).
+    collected under it or tagged with it, or of an ``@account`` or a ``"keyword"`` (posts only;
+    :func:`~tiktok_intel.conventions.tracked_item`).
     """
     choose(kind, KINDS, "kind", "--kind")
     metrics = METRICS[kind]
@@ -405,7 +403,7 @@ def top_trending_posts(
     """The posts whose ``metric`` grew most over ``window`` (``by`` change or growth %).
 
     ``hashtag``: only posts collected under it (feed_appearances) or tagged with it
-    (post_hashtags). ``start`` / ``end``: only posts published in that range (an end date is
+    (post_hashtags); or a tracked ``@account``'s posts, or a ``"keyword"``'s (listings). ``start`` / ``end``: only posts published in that range (an end date is
     inclusive). Posts with no snapshot ``window`` old are left out. Columns: ``post_id, author,
     description, published_at, hashtags, <metric>, change, growth, collected_at, url``.
     """
@@ -478,7 +476,7 @@ ORDER BY t.{metric}_{by}_{window} DESC, t.{metric} DESC NULLS LAST, t.hashtag LI
 
 def new_posts_per_day(con: duckdb.DuckDBPyConnection, hashtag: str | None = None, *, start: Any = None, end: Any = None) -> pd.DataFrame:
     """Posts published per day (``day, posts``; local days, setting ``timezone``), optionally only those
-    collected under / tagged with ``hashtag``."""
+    collected under / tagged with ``hashtag`` (or of an ``@account``, a ``"keyword"``)."""
     from ..localtime import local_sql
 
     lo, hi = time_range(start, end)

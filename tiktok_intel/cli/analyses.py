@@ -13,7 +13,7 @@ import duckdb
 import pandas as pd
 
 from ..analyses import reports, rules, trends
-from .options import whole_number
+from .options import add_tracked_filter, tracked_filter, whole_number
 from .output import add_format_argument, print_frame, say
 
 _non_negative = whole_number(0)
@@ -47,7 +47,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "hashtags video_count|view_count|post_views (default: the first)",
     )
     p.add_argument("--by", choices=("change", "growth"), default="change", help="with --window: sort by change (default) or growth %%")
-    p.add_argument("--hashtag", metavar="NAME", help="only posts collected under or tagged with this hashtag (posts only)")
+    add_tracked_filter(p, "only posts (--kind posts)")
     p.add_argument("--limit", type=_non_negative, default=0, metavar="N", help="at most N rows (default: all)")
     add_format_argument(p)
     p.set_defaults(handler=cmd_trends)
@@ -95,7 +95,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     r = sub.add_parser("top-posts", help="posts with the most views (or --metric) published in a date range")
     r.add_argument("--metric", choices=reports.POST_METRICS, default="views", help="rank by (default: views)")
     _add_range(r)
-    r.add_argument("--hashtag", metavar="NAME", help="only posts collected under or tagged with this hashtag")
+    add_tracked_filter(r)
     r.add_argument("--limit", type=_non_negative, default=20, metavar="N", help="rows (default 20)")
     add_format_argument(r)
     r.set_defaults(handler=cmd_report_top_posts)
@@ -108,13 +108,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="an author count (followers, hearts, videos, likes_given) or a post count summed over their posts",
     )
     _add_range(r)
-    r.add_argument("--hashtag", metavar="NAME", help="only authors of posts collected under or tagged with this hashtag")
+    add_tracked_filter(r, "only authors of posts")
     r.add_argument("--limit", type=_non_negative, default=20, metavar="N", help="rows (default 20)")
     add_format_argument(r)
     r.set_defaults(handler=cmd_report_top_authors)
 
     r = sub.add_parser("feed", help="top posts in feed: how many collections of a hashtag's feed listed each post")
-    r.add_argument("--hashtag", metavar="NAME", help="one feed (default: every tracked hashtag's)")
+    group = r.add_mutually_exclusive_group()
+    group.add_argument("--hashtag", metavar="NAME", help="one feed (default: every tracked hashtag's); @ACCOUNT: its profile's listings")
+    group.add_argument("--keyword", metavar="WORDS", help="a tracked keyword's search listings")
     _add_range(r, "listed")
     r.add_argument("--limit", type=_non_negative, default=20, metavar="N", help="rows (default 20)")
     add_format_argument(r)
@@ -151,7 +153,7 @@ def cmd_trends(args: argparse.Namespace) -> None:
 
 def _trend_table(con: duckdb.DuckDBPyConnection, args: argparse.Namespace) -> pd.DataFrame:
     return trends.trend_table(
-        con, args.kind, metric=args.metric, window=args.window, by=args.by, hashtag=args.hashtag, limit=args.limit or None
+        con, args.kind, metric=args.metric, window=args.window, by=args.by, hashtag=tracked_filter(args), limit=args.limit or None
     )
 
 
@@ -191,19 +193,19 @@ def _print_stored_rules(con: duckdb.DuckDBPyConnection, args: argparse.Namespace
 
 def cmd_report_top_posts(args: argparse.Namespace) -> None:
     with args.workspace.reading(say=say) as con:
-        df = reports.top_posts(con, args.metric, start=args.start, end=args.end, hashtag=args.hashtag, limit=args.limit)
+        df = reports.top_posts(con, args.metric, start=args.start, end=args.end, hashtag=tracked_filter(args), limit=args.limit)
     print_frame(df, args.format, empty="no posts in that range")
 
 
 def cmd_report_top_authors(args: argparse.Namespace) -> None:
     with args.workspace.reading(say=say) as con:
-        df = reports.top_authors(con, args.metric, start=args.start, end=args.end, hashtag=args.hashtag, limit=args.limit)
+        df = reports.top_authors(con, args.metric, start=args.start, end=args.end, hashtag=tracked_filter(args), limit=args.limit)
     print_frame(df, args.format, empty="no authors in that range")
 
 
 def cmd_report_feed(args: argparse.Namespace) -> None:
     with args.workspace.reading(say=say) as con:
-        df = reports.top_feed_posts(con, args.hashtag, start=args.start, end=args.end, limit=args.limit)
+        df = reports.top_feed_posts(con, tracked_filter(args), start=args.start, end=args.end, limit=args.limit)
     print_frame(df, args.format, empty="no feed collections in that range: collect a tracked hashtag first (`tiktok-intel collect`)")
 
 

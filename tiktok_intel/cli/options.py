@@ -26,3 +26,21 @@ def whole_number(minimum: int = 0, maximum: int = BIGINT_MAX) -> Callable[[str],
         return value
 
     return parse
+
+
+def add_tracked_filter(p: argparse.ArgumentParser, what: str = "only posts") -> None:
+    """``--hashtag NAME`` (or ``@account``) and ``--keyword WORDS``: the posts of one tracked item
+    (:func:`tracked_filter` reads them back)."""
+    group = p.add_mutually_exclusive_group()
+    group.add_argument(
+        "--hashtag",
+        metavar="NAME",
+        help=f"{what} collected under or tagged with this hashtag; or @ACCOUNT: {what} of a tracked account (its own and its profile's)",
+    )
+    group.add_argument("--keyword", metavar="WORDS", help=f"{what} a tracked keyword's searches listed")
+
+
+def tracked_filter(args: argparse.Namespace) -> str | tuple[str, str] | None:
+    """The tracked item ``--hashtag`` / ``--keyword`` name (see :func:`add_tracked_filter`), as the analyses and search take it."""
+    keyword = getattr(args, "keyword", None)
+    return ("keyword", keyword) if keyword else getattr(args, "hashtag", None)

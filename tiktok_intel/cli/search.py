@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import downloads, transcripts
+from ..conventions import tracked_item
 from ..search import find_duplicates, process_media, search_image, search_text
 from ..search import text as text_index
 from ..search.comments import SEARCH_IN, search_comments
@@ -18,6 +19,7 @@ from ..search.errors import QueryError
 from ..search.images import DEFAULT_DUPLICATE_DISTANCE, DEFAULT_MAX_DISTANCE
 from ..search.where import IN_CHOICES
 from ..store import Workspace
+from .options import add_tracked_filter, tracked_filter
 from .output import say
 
 
@@ -43,7 +45,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="N",
         help=f"image search: largest Hamming distance in bits, 0-32 (default {DEFAULT_MAX_DISTANCE})",
     )
-    p.add_argument("--hashtag", metavar="NAME", help="only posts with this hashtag or collected from its feed")
+    add_tracked_filter(p)
     p.add_argument("--since", metavar="DATE", help="only posts created on or after DATE (YYYY-MM-DD)")
     p.add_argument("--until", metavar="DATE", help="only posts created on or before DATE (YYYY-MM-DD)")
     p.add_argument("--author", metavar="NAME", help="only posts by this account (unique id, @ optional)")
@@ -131,19 +133,28 @@ def cmd_search(args: argparse.Namespace) -> int:
             )
         return 0
     path = _text_index(args.workspace)
-    hits = search_text(
-        None,  # the index only: it is the writers' to bring up to date (after every ingest and `media`)
-        args.query,
-        hashtag=args.hashtag,
-        since=args.since,
-        until=args.until,
-        author=args.author,
-        min_views=args.min_views,
-        limit=args.limit,
-        refresh=False,
-        path=path,
-        places=args.places,
-    )
+    item = tracked_filter(args)
+
+    def search(con: Any) -> list:
+        return search_text(
+            con,  # not refreshed: the index is the writers' to bring up to date (after every ingest and `media`)
+            args.query,
+            hashtag=item,
+            since=args.since,
+            until=args.until,
+            author=args.author,
+            min_views=args.min_views,
+            limit=args.limit,
+            refresh=False,
+            path=path,
+            places=args.places,
+        )
+
+    if (tracked_item(item) or ("hashtag",))[0] == "hashtag":
+        hits = search(None)  # the index alone
+    else:
+        with args.workspace.reading(say=say) as con:  # an account's or keyword's listings are in the store
+            hits = search(con)
     if args.format == "json":
         print(json.dumps([h.as_dict() for h in hits], ensure_ascii=False, indent=1))
     elif not hits:
@@ -288,7 +299,13 @@ def _search_by_meaning(args: argparse.Namespace) -> int:
         raise QueryError("--image (copies) goes alone: use --similar for similar content")
     if args.meaning and args.similar:
         raise QueryError("give either --meaning or --similar, not both")
-    filters = {"hashtag": args.hashtag, "since": args.since, "until": args.until, "author": args.author, "min_views": args.min_views}
+    filters = {
+        "hashtag": tracked_filter(args),
+        "since": args.since,
+        "until": args.until,
+        "author": args.author,
+        "min_views": args.min_views,
+    }
     model = clip.load()  # no model or a damaged one: one line naming `tiktok-intel models fetch`
     with args.workspace.reading(say=say) as con:
         vectors = semantic.vectors_for(con, model)

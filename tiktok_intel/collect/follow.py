@@ -1,14 +1,12 @@
 """Web collection of what is followed besides hashtags, each kind by its own route, and the
-comments of every post a run fetched for a tracked item.
+comments of the posts they listed.
 
 * an account (:func:`collect_account`): its profile (``/api/user/detail/``: a snapshot of
   followers, following, hearts and videos into ``author_stats``), then its posts
   (``/api/post/item_list/`` with ``secUid``, paged by TikTok's cursor);
 * a keyword (:func:`collect_keyword`): TikTok's web search (``/api/search/general/full/``, posts at
   ``data[].item``), paged by offset;
-* comments (:func:`collect_comments`): the top ``comments_per_post`` comments of each post
-  (``/api/comment/list/``), and the replies (``/api/comment/list/reply/``) of those with more than
-  ``comment_replies_above`` replies.
+* comments: those of the posts they listed, as for a hashtag's (:func:`~.web.fetch_comments`).
 
 Every page goes to the raw zone first, marked with the tracked item it was listed for (its
 ``tracked`` meta: ingest records a ``listings`` row per post). A page of no items while TikTok
@@ -21,13 +19,12 @@ import asyncio
 from typing import Any
 
 from .. import tracking
-from ..progress import progress
 from ..sources.web import WebSource
 from .outcomes import HASHTAG_ERRORS, HashtagOutcome, RunState
-from .web import fetch_run_covers
+from .web import fetch_comments, fetch_run_covers
 
-#: Items asked for per page: profiles' posts (TikTok's most), search results, comments.
-POSTS_PAGE, SEARCH_PAGE, COMMENTS_PAGE = 35, 20, 50
+#: Items asked for per page: profiles' posts (TikTok's most), search results.
+POSTS_PAGE, SEARCH_PAGE = 35, 20
 
 
 def shown(kind: str, name: str) -> str:
@@ -115,55 +112,6 @@ def _count(state: RunState, outcome: HashtagOutcome, ids: list[str]) -> None:
     outcome.posts += len(ids)
 
 
-async def _comment_pages(
-    state: RunState, web: WebSource, path: str, params: dict[str, Any], limit: int, what: str
-) -> tuple[int, list[dict[str, Any]]]:
-    """Pages of a comment list up to ``limit`` comments: (pages, the comments)."""
-    sink = state.sink.for_hashtag(None)
-    cursor, got, pages = 0, [], 0
-    while len(got) < limit:
-        raw, data = await web.get_json(
-            path, {**params, "count": min(COMMENTS_PAGE, limit - len(got)), "cursor": cursor}, sink=sink, what=what
-        )
-        state.keep(raw)
-        pages += 1
-        listed = [c for c in (data.get("comments") or []) if isinstance(c, dict)] if isinstance(data, dict) else []
-        got.extend(listed)
-        next_cursor = data.get("cursor") if isinstance(data, dict) else None
-        if not (isinstance(data, dict) and data.get("has_more")) or not listed or next_cursor in (None, "") or int(next_cursor) <= cursor:
-            break
-        cursor = int(next_cursor)
-    return pages, got[:limit]
-
-
-async def collect_comments(state: RunState, web: WebSource, post_ids: list[str], outcome: HashtagOutcome) -> None:
-    """The top comments of each post (and the replies of the much-answered ones)."""
-    per_post, above = state.settings.comments_per_post, state.settings.comment_replies_above
-    if per_post <= 0:
-        return
-    with progress(total=len(post_ids), desc="comments", unit="post") as bar:
-        for post_id in post_ids:
-            pages, listed = await _comment_pages(
-                state, web, "/api/comment/list/", {"aweme_id": post_id}, per_post, f"the comments of post {post_id}"
-            )
-            outcome.pages += pages
-            outcome.comments += len(listed)
-            if above >= 0:
-                for comment in listed:
-                    if int(comment.get("reply_comment_total") or 0) > above:
-                        more, replies = await _comment_pages(
-                            state,
-                            web,
-                            "/api/comment/list/reply/",
-                            {"item_id": post_id, "comment_id": comment.get("cid")},
-                            per_post,
-                            f"the replies to comment {comment.get('cid')}",
-                        )
-                        outcome.pages += more
-                        outcome.comments += len(replies)
-            bar.update(1)
-
-
 async def collect_followed(
     state: RunState,
     items: list[tuple[str, str]],
@@ -174,8 +122,8 @@ async def collect_followed(
     comments_of: list[str] | None = None,
 ) -> None:
     """Collect ``items`` (``(kind, name)``: accounts and keywords) by their routes, then the comments
-    of the posts they listed (or of ``comments_of``), then the covers of their posts; one outcome
-    per item, one for the comments."""
+    of the posts they listed (or of ``comments_of``; :func:`~.web.fetch_comments`), then the covers
+    of their posts; one outcome per item, and the run's one for comments."""
     from ..sources.browser import open_session
     from ..sources.http import HttpClient
 
@@ -204,15 +152,8 @@ async def collect_followed(
             await asyncio.gather(*(one(k, n) for k, n in items))
             mine = [shown(k, n) for k, n in items]
             if comments_of is None:
-                comments_of = list(dict.fromkeys(i for key in mine for i in state.fetched.get(key, [])))
-            post_ids = comments_of
-            if post_ids and settings.comments_per_post > 0:
-                outcome = HashtagOutcome("comments")
-                state.result.outcomes.append(outcome)
-                try:
-                    await collect_comments(state, web, post_ids, outcome)
-                except HASHTAG_ERRORS as exc:
-                    state.fail(outcome, exc)
+                comments_of = [i for key in mine for i in state.fetched.get(key, [])]
+            await fetch_comments(state, web, comments_of)  # those a hashtag of this run listed are done already
             state.flush()
             if covers:
                 async with HttpClient(settings, requests_per_second=0) as media_client:

@@ -52,6 +52,7 @@ class HashtagOutcome:
     view_count: int | None = None
     comments: int = 0  # comments and replies fetched (the run's comments outcome)
     note: str | None = None  # e.g. "private account: profile only"
+    is_comments: bool = False  # the run's one comments outcome (RunState.comments_outcome), not a tracked item's
 
     @property
     def ok(self) -> bool:
@@ -106,13 +107,20 @@ class RunResult:
     def posts(self) -> int:
         return sum(o.posts for o in self.outcomes)
 
+    @property
+    def listings(self) -> list[HashtagOutcome]:
+        """The outcomes of the tracked items (hashtags, accounts, keywords), without the comments'."""
+        return [o for o in self.outcomes if not o.is_comments]
+
     def counts(self) -> dict[str, Any]:
         return {
-            "hashtags": len(self.outcomes),
+            "hashtags": len(self.listings),
             "failed": len(self.failed),
             "posts": self.posts,
             "new_posts": sum(o.new_posts for o in self.outcomes),
-            "pages": sum(o.pages for o in self.outcomes),
+            "pages": sum(o.pages for o in self.listings),
+            "comments": sum(o.comments for o in self.outcomes),
+            "comment_pages": sum(o.pages for o in self.outcomes if o.is_comments),
             "covers_saved": sum(o.covers.saved for o in self.outcomes),
             "covers_failed": sum(o.covers.failed for o in self.outcomes),
             "per_hashtag": {
@@ -136,17 +144,18 @@ class RunResult:
     def summary(self) -> str:
         """One line: what was collected, and what failed and why."""
         c = self.counts()
-        ok = len(self.outcomes) - len(self.failed)
+        listings = self.listings
+        ok = len([o for o in listings if o.ok])
         if self.flow == "monitor":
-            text = f"monitor {self.run_id}: {ok} of {len(self.outcomes)} hashtag(s) snapshotted"
+            text = f"monitor {self.run_id}: {ok} of {len(listings)} hashtag(s) snapshotted"
         elif self.raw_only:
             text = (
-                f"collect ({self.source}, raw pages only) {self.run_id}: {ok} of {len(self.outcomes)} hashtag(s) done, "
+                f"collect ({self.source}, raw pages only) {self.run_id}: {ok} of {len(listings)} hashtag(s) done, "
                 f"{c['posts']} posts in {c['pages']} pages; `tiktok-intel process` ingests them"
             )
         else:
             text = (
-                f"collect ({self.source}) {self.run_id}: {ok} of {len(self.outcomes)} hashtag(s) done, {c['posts']} posts "
+                f"collect ({self.source}) {self.run_id}: {ok} of {len(listings)} hashtag(s) done, {c['posts']} posts "
                 f"({c['new_posts']} new) in {c['pages']} pages"
             )
             if c["covers_saved"] or c["covers_failed"]:
@@ -159,9 +168,8 @@ class RunResult:
                     if c["covers_failed"]
                     else ""
                 )
-        comments = sum(o.comments for o in self.outcomes)
-        if comments:
-            text += f", {comments} comments"
+        if c["comments"]:
+            text += f", {c['comments']} comments in {c['comment_pages']} pages"
         notes = [f"{o.hashtag}: {o.note}" for o in self.outcomes if o.note]
         if notes:
             text += f"; {'; '.join(notes)}"
@@ -194,6 +202,24 @@ class RunState:
         self.seen: set[str] = set()  # post ids this run has fetched so far
         self.fetched: dict[str, list[str]] = {}  # hashtag -> post ids fetched for it
         self.downloads: Any = None  # a downloads.Downloader: each page's media, fetched as the page is written
+        self.commented: set[str] = set()  # post ids whose comments this run has asked for (once a run, whoever listed them)
+
+    def comments_outcome(self) -> HashtagOutcome:
+        """The run's one outcome for comments (made on first use): every tracked item's posts' comments count there."""
+        found = next((o for o in self.result.outcomes if o.is_comments), None)
+        if found is None:
+            found = HashtagOutcome("comments", is_comments=True)
+            self.result.outcomes.append(found)
+        return found
+
+    def to_comment(self, post_ids: Sequence[str]) -> list[str]:
+        """Those of ``post_ids`` whose comments this run has not asked for yet (then remembered as asked);
+        none when the ``comments_per_post`` setting is 0."""
+        if self.settings.comments_per_post <= 0:
+            return []
+        todo = [i for i in dict.fromkeys(post_ids) if i not in self.commented]
+        self.commented.update(todo)
+        return todo
 
     def ingest(self, page: raw.RawPage) -> None:
         self.result.ingested(ingest_page(self.con, page))

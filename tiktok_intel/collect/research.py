@@ -1,5 +1,7 @@
 """Research API collection: each hashtag's videos between two dates, in windows of at most 30 days,
-one hashtag at a time (the daily quota is shared), resumed from its saved cursor."""
+one hashtag at a time (the daily quota is shared), resumed from its saved cursor; then the comments
+(:func:`fetch_research_comments`: ``video/comment/list``, top ``comments_per_post`` with replies
+among them, once a run per post) of the posts every tracked item listed."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from .outcomes import HASHTAG_ERRORS, CollectError, HashtagOutcome, RunState
 
 #: Days a Research API collection covers when no dates are given (today included).
 RESEARCH_DEFAULT_DAYS = 7
+COMMENT_FIELDS = ("id", "video_id", "text", "like_count", "reply_count", "parent_comment_id", "create_time")
 
 
 async def collect_research(
@@ -48,8 +51,48 @@ async def collect_research(
                     if isinstance(exc, QuotaExhaustedError):
                         state.result.quota = quota.report()
             state.secrets.extend(client.secrets)
-        if state.result.quota is None:
+        if state.result.quota is None:  # the quota left: the comments of the hashtags' posts
+            await fetch_research_comments(state, research, [i for n in names for i in state.fetched.get(n, [])])
+            state.secrets.extend(client.secrets)
+            state.flush()
             state.result.quota = quota.report()
+
+
+async def _comments(state: RunState, research: ResearchSource, post_ids: Sequence[str], outcome: HashtagOutcome) -> None:
+    limit = state.settings.comments_per_post
+    sink = state.sink.for_hashtag(None)
+    for post_id in post_ids:
+        cursor, got = 0, 0
+        while got < limit:
+            page, data = await research._post(
+                "/v2/research/video/comment/list/",
+                COMMENT_FIELDS,
+                {"video_id": int(post_id), "max_count": max(1, min(100, limit - got)), "cursor": cursor},
+                sink=sink,
+                what=f"the comments of post {post_id}",
+            )
+            state.keep(page)
+            payload = data.get("data") or {}
+            listed = [c for c in payload.get("comments") or [] if isinstance(c, dict)]
+            outcome.pages += 1
+            outcome.comments += len(listed)
+            got += len(listed)
+            if not payload.get("has_more") or not listed or payload.get("cursor") in (None, ""):
+                break
+            cursor = int(payload["cursor"])
+
+
+async def fetch_research_comments(state: RunState, research: ResearchSource, post_ids: Sequence[str]) -> None:
+    """The comments of those of ``post_ids`` this run has not asked about yet, in the run's comments
+    outcome (a failure, the quota's too, fails that outcome only)."""
+    todo = state.to_comment(post_ids)
+    if not todo:
+        return
+    outcome = state.comments_outcome()
+    try:
+        await _comments(state, research, todo, outcome)
+    except HASHTAG_ERRORS as exc:
+        state.fail(outcome, exc)
 
 
 async def _research_hashtag(
@@ -111,6 +154,7 @@ async def _research_hashtag(
             )
             ids = list(dict.fromkeys(str(v.get("id") or v.get("video_id")) for v in page.videos if isinstance(v, dict)))
             known = state.existing(ids)
+            state.fetched.setdefault(name, []).extend(ids)
             state.ingest(page.raw)
             save_transcripts(con, research_transcripts(page.videos))
             outcome.pages += 1

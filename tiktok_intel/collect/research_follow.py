@@ -4,7 +4,7 @@ posts' comments:
 * an account: ``user/info`` (a snapshot of followers, following, likes and videos: the raw page
   keeps the request, which names the user) and ``video/query`` with a ``username`` condition;
 * a keyword: ``video/query`` with a ``keyword`` condition;
-* comments: ``video/comment/list`` for each post listed (top ``comments_per_post``, replies among them).
+* comments: those of each post listed, as for a hashtag's (:func:`~.research.fetch_research_comments`).
 
 Windows of at most 30 days, newest first; the daily quota is shared with the hashtags'
 collection (:class:`~tiktok_intel.sources.research.Quota`). Unlike a hashtag's, an item's
@@ -14,7 +14,6 @@ collection is not resumed from a cursor: it starts from the top of its range eac
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from typing import Any
 
 from .. import clock, tracking
@@ -22,9 +21,7 @@ from ..sources.http import HttpClient
 from ..sources.research import MAX_COUNT, USER_FIELDS, VIDEO_FIELDS, Quota, QuotaExhaustedError, ResearchSource, split_windows
 from .follow import shown
 from .outcomes import HASHTAG_ERRORS, HashtagOutcome, RunState
-from .research import RESEARCH_DEFAULT_DAYS
-
-COMMENT_FIELDS = ("id", "video_id", "text", "like_count", "reply_count", "parent_comment_id", "create_time")
+from .research import RESEARCH_DEFAULT_DAYS, fetch_research_comments
 
 
 def condition(kind: str, name: str) -> dict[str, Any]:
@@ -76,30 +73,6 @@ async def _videos(
             break
 
 
-async def _comments(state: RunState, research: ResearchSource, post_ids: Sequence[str], outcome: HashtagOutcome) -> None:
-    limit = state.settings.comments_per_post
-    sink = state.sink.for_hashtag(None)
-    for post_id in post_ids:
-        cursor, got = 0, 0
-        while got < limit:
-            page, data = await research._post(
-                "/v2/research/video/comment/list/",
-                COMMENT_FIELDS,
-                {"video_id": int(post_id), "max_count": max(1, min(100, limit - got)), "cursor": cursor},
-                sink=sink,
-                what=f"the comments of post {post_id}",
-            )
-            state.keep(page)
-            payload = data.get("data") or {}
-            listed = [c for c in payload.get("comments") or [] if isinstance(c, dict)]
-            outcome.pages += 1
-            outcome.comments += len(listed)
-            got += len(listed)
-            if not payload.get("has_more") or not listed or payload.get("cursor") in (None, ""):
-                break
-            cursor = int(payload["cursor"])
-
-
 async def collect_research_followed(
     state: RunState,
     items: list[tuple[str, str]],
@@ -133,14 +106,8 @@ async def collect_research_followed(
                 if isinstance(exc, QuotaExhaustedError):
                     exhausted = True
                     break
-        post_ids = list(dict.fromkeys(i for key in mine for i in state.fetched.get(key, [])))
-        if post_ids and state.settings.comments_per_post > 0 and not exhausted:
-            outcome = HashtagOutcome("comments")
-            state.result.outcomes.append(outcome)
-            try:
-                await _comments(state, research, post_ids, outcome)
-            except HASHTAG_ERRORS as exc:
-                state.fail(outcome, exc)
+        if not exhausted:  # those a hashtag of this run listed are done already
+            await fetch_research_comments(state, research, [i for key in mine for i in state.fetched.get(key, [])])
         state.secrets.extend(client.secrets)
         state.flush()
         state.result.quota = quota.report()

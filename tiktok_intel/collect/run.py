@@ -206,7 +206,7 @@ def ingest_raw_run(target: Target, result: RunResult, *, covers: bool = True) ->
     with _store(target) as con:
         ensure_tables(con)
         state = RunState(con, result, settings, result.source)
-        for outcome in result.outcomes:
+        for outcome in result.listings:
             outcome.new_posts = state.new_among(result.fetched.get(outcome.hashtag, []))
         result.ingested(process_pending(con, settings.raw_dir))
         record_outcome(con, result.media)
@@ -214,10 +214,10 @@ def ingest_raw_run(target: Target, result: RunResult, *, covers: bool = True) ->
 
             async def fetch_all() -> None:
                 async with HttpClient(settings, requests_per_second=0) as media_client:
-                    await fetch_run_covers(con, media_client, result.outcomes, result.fetched, settings)
+                    await fetch_run_covers(con, media_client, result.listings, result.fetched, settings)
 
             run_async(fetch_all)
-        for outcome in result.outcomes:
+        for outcome in result.listings:
             if outcome.ok:
                 tracking.mark_collected(con, outcome.hashtag)
                 if (item := followed_item(outcome.hashtag)) is not None:

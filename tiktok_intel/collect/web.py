@@ -1,5 +1,11 @@
 """Web API collection: each hashtag's detail page and feed pages (resumed from its saved cursor),
-its hashtag stats snapshots (:func:`monitor_web`), and the covers of the posts a run fetched."""
+its hashtag stats snapshots (:func:`monitor_web`), and the covers of the posts a run fetched.
+
+Comments (:func:`fetch_comments`) of the posts every tracked item listed, hashtags as accounts and
+keywords (``collect/follow``): the top ``comments_per_post`` of each post (``/api/comment/list/``; 0:
+none), and the replies (``/api/comment/list/reply/``) of those with more than
+``comment_replies_above`` replies; once a run per post, through the run's rate-limited client.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +24,9 @@ from ..sources.http import HttpClient
 from ..sources.web import FEED_PAGE_SIZE, Session, WebSource
 from .cursors import save_cursor, saved_cursor
 from .outcomes import HASHTAG_ERRORS, HashtagOutcome, RunState
+
+#: Comments asked for per page.
+COMMENTS_PAGE = 50
 
 
 async def collect_web(state: RunState, names: list[str], max_posts: int, covers: bool, session: Session | None, page_size: int) -> None:
@@ -46,15 +55,79 @@ async def collect_web(state: RunState, names: list[str], max_posts: int, covers:
                     state.secrets.append(session.ms_token)  # a renewed session's token, for redaction
 
             await asyncio.gather(*(one(i, n) for i, n in enumerate(names)))
+            await fetch_comments(state, web, [i for n in names for i in state.fetched.get(n, [])])
+            state.secrets.append(session.ms_token)
             state.result.media = await state.downloads.finish()
             state.flush()  # the run's pages in one go; then the covers of the posts they hold
             if state.con is not None:
                 record_outcome(state.con, state.result.media)
             if covers:
-                await fetch_run_covers(state.con, media_client, state.result.outcomes, state.fetched, settings)
+                await fetch_run_covers(state.con, media_client, state.result.listings, state.fetched, settings)
         finally:
             if own_session:
                 await session.close()
+
+
+async def _comment_pages(
+    state: RunState, web: WebSource, path: str, params: dict[str, Any], limit: int, what: str
+) -> tuple[int, list[dict[str, Any]]]:
+    """Pages of a comment list up to ``limit`` comments: (pages, the comments)."""
+    sink = state.sink.for_hashtag(None)
+    cursor, got, pages = 0, [], 0
+    while len(got) < limit:
+        raw, data = await web.get_json(
+            path, {**params, "count": min(COMMENTS_PAGE, limit - len(got)), "cursor": cursor}, sink=sink, what=what
+        )
+        state.keep(raw)
+        pages += 1
+        listed = [c for c in (data.get("comments") or []) if isinstance(c, dict)] if isinstance(data, dict) else []
+        got.extend(listed)
+        next_cursor = data.get("cursor") if isinstance(data, dict) else None
+        if not (isinstance(data, dict) and data.get("has_more")) or not listed or next_cursor in (None, "") or int(next_cursor) <= cursor:
+            break
+        cursor = int(next_cursor)
+    return pages, got[:limit]
+
+
+async def collect_comments(state: RunState, web: WebSource, post_ids: list[str], outcome: HashtagOutcome) -> None:
+    """The top comments of each post (and the replies of the much-answered ones)."""
+    per_post, above = state.settings.comments_per_post, state.settings.comment_replies_above
+    if per_post <= 0:
+        return
+    with progress(total=len(post_ids), desc="comments", unit="post") as bar:
+        for post_id in post_ids:
+            pages, listed = await _comment_pages(
+                state, web, "/api/comment/list/", {"aweme_id": post_id}, per_post, f"the comments of post {post_id}"
+            )
+            outcome.pages += pages
+            outcome.comments += len(listed)
+            if above >= 0:
+                for comment in listed:
+                    if int(comment.get("reply_comment_total") or 0) > above:
+                        more, replies = await _comment_pages(
+                            state,
+                            web,
+                            "/api/comment/list/reply/",
+                            {"item_id": post_id, "comment_id": comment.get("cid")},
+                            per_post,
+                            f"the replies to comment {comment.get('cid')}",
+                        )
+                        outcome.pages += more
+                        outcome.comments += len(replies)
+            bar.update(1)
+
+
+async def fetch_comments(state: RunState, web: WebSource, post_ids: list[str]) -> None:
+    """The comments of those of ``post_ids`` this run has not asked about yet (:meth:`~.outcomes.RunState.to_comment`),
+    counted in the run's comments outcome; a failure fails that outcome, not the items'."""
+    todo = state.to_comment(post_ids)
+    if not todo:
+        return
+    outcome = state.comments_outcome()
+    try:
+        await collect_comments(state, web, todo, outcome)
+    except HASHTAG_ERRORS as exc:
+        state.fail(outcome, exc)
 
 
 def _downloader(state: RunState, web: WebSource, session: Session, media_client: HttpClient) -> Downloader:

@@ -19,7 +19,7 @@ import duckdb
 import pandas as pd
 
 from ..analyses import hashtags_of
-from ..conventions import author_sql, post_url_sql, published_sql
+from ..conventions import author_sql, post_url_sql, published_sql, tracked_item, tracked_label
 from ..errors import TikTokIntelError
 from ..settings import get_settings
 from ..store import BusyError, EmptyWorkspaceError, Workspace, noting_copies
@@ -134,6 +134,27 @@ def known_hashtags(con: duckdb.DuckDBPyConnection, limit: int = 200) -> list[str
         ).fetchall()
     ]
     return list(dict.fromkeys(tracked + rest))
+
+
+def tracked_choices(con: duckdb.DuckDBPyConnection, limit: int = 200) -> list[tuple[str, str]]:
+    """Choices ``(label, value)`` for a filter by tracked item: the tracked hashtags, the tracked
+    accounts and keywords, then the most used hashtags; each value as
+    :func:`~tiktok_intel.conventions.tracked_item` reads it (``klimat``, ``@svtnyheter``, ``"vattenbrist"``)."""
+    tags = known_hashtags(con, limit)
+    tracked = {r[0] for r in con.execute("SELECT name FROM tracked_hashtags WHERE active").fetchall()}
+    items = [
+        tracked_label(k, n) for k, n in con.execute("SELECT kind, name FROM tracked_items WHERE active ORDER BY kind, name").fetchall()
+    ]
+    return [("#" + h, h) for h in tags if h in tracked] + [(i, i) for i in items] + [("#" + h, h) for h in tags if h not in tracked]
+
+
+def tracked_choice(text: object) -> str:
+    """A filter's value from what an address or a notebook says (``#Klimat``, ``@SVTnyheter``): as
+    :func:`tracked_choices` gives it, or empty."""
+    item = tracked_item(text)
+    if item is None:
+        return ""
+    return item[1] if item[0] == "hashtag" else tracked_label(*item)
 
 
 def report_html(notebook_path: str) -> Path | None:

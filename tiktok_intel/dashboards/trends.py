@@ -6,7 +6,6 @@ import datetime as dt
 from typing import Any
 
 from ..analyses import trends
-from ..conventions import hashtag as hashtag_name
 from ..texts import t
 from . import data, ui, views
 
@@ -39,7 +38,7 @@ def trending_posts_panel(
     """Trending posts with filters (window, metric, ranking, hashtag, date range), a detail view and CSV / Excel downloads."""
     import ipywidgets as w
 
-    tags = data.read(data.known_hashtags, db=db)
+    choices = data.read(data.tracked_choices, db=db)  # hashtags, tracked accounts and keywords
     win = w.ToggleButtons(options=list(trends.WINDOWS), value=window if window in trends.WINDOWS else "7d", description=t("window"))
     met = w.Dropdown(
         options=list(trends.POSTS.metrics), value=metric if metric in trends.POSTS.metrics else "views", description=t("metric")
@@ -49,9 +48,11 @@ def trending_posts_panel(
         value=by if by in ("change", "growth") else "change",
         description=t("rank_by"),
     )
-    wanted = hashtag_name(hashtag) or ""
+    wanted = data.tracked_choice(hashtag)
     tag = w.Dropdown(
-        options=[(t("all_hashtags"), "")] + [("#" + h, h) for h in tags], description=t("hashtag"), value=wanted if wanted in tags else ""
+        options=[(t("all_hashtags"), ""), *choices],
+        description=t("hashtag"),
+        value=wanted if wanted in {v for _, v in choices} else "",
     )
     since = w.DatePicker(description=t("from"), value=_day(start))
     until = w.DatePicker(description=t("to"), value=_day(end))

@@ -30,8 +30,7 @@ import duckdb
 import numpy as np
 
 from .. import clock
-from ..conventions import author_sql, post_url_sql
-from ..conventions import hashtag as hashtag_name
+from ..conventions import author_sql, post_url_sql, tracked_posts_sql
 from ..progress import progress
 from ..settings import Settings, get_settings
 from .errors import ImageInputError, QueryError, SearchError
@@ -270,14 +269,12 @@ def allowed_posts(
     start, end = _as_time(since, "--since", end=False), _as_time(until, "--until", end=True)
     if start and end and start >= end:
         raise QueryError("--since is after --until: swap them")
-    tag = hashtag_name(hashtag) if hashtag else None
+    posts_of = tracked_posts_sql(hashtag)  # a hashtag, an @account or a "keyword"
     who = (author or "").strip().lstrip("@").lower() or None
     where, params = [], []
-    if tag:
-        where.append(
-            "(p.post_id IN (SELECT post_id FROM post_hashtags WHERE hashtag = ?) OR p.post_id IN (SELECT post_id FROM feed_appearances WHERE hashtag = ?))"
-        )
-        params += [tag, tag]
+    if posts_of is not None:
+        where.append(f"p.post_id IN ({posts_of[0]})")
+        params += posts_of[1]
     if who:
         where.append(f"(lower({author_sql()}) = ? OR p.author_id = ?)")
         params += [who, who]

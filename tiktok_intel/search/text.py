@@ -33,8 +33,7 @@ from typing import Any
 import duckdb
 
 from .. import clock
-from ..conventions import author_sql, post_url_sql
-from ..conventions import hashtag as hashtag_name
+from ..conventions import author_sql, post_url_sql, tracked_item, tracked_label, tracked_posts_sql
 from ..settings import get_settings
 from . import where
 from .errors import IndexBusyError, QueryError, SearchError
@@ -445,7 +444,8 @@ def search_text(
 ) -> list[TextHit]:
     """Posts matching every word of ``query`` (BM25, best first), filtered.
 
-    ``hashtag``: posts carrying it or collected from its feed (``#`` optional). ``since`` / ``until``:
+    ``hashtag``: posts carrying it or collected from its feed (``#`` optional); an ``@account``: its
+    posts; a ``"keyword"`` (double quotes): the posts its searches listed (both read from ``con``). ``since`` / ``until``:
     creation dates, inclusive (``date``, ``datetime`` or ``'YYYY-MM-DD'``). ``author``: unique id
     (``@`` optional, any case) or numeric id. ``min_views``: at least this many views. An empty
     query with filters lists the matching posts, newest first. With ``refresh`` and a writable
@@ -462,9 +462,10 @@ def search_text(
     start, end = _as_time(since, "--since", end=False), _as_time(until, "--until", end=True)
     if start and end and start >= end:
         raise QueryError("--since is after --until: swap them")
-    tag = hashtag_name(hashtag)
+    item = tracked_item(hashtag)  # a hashtag (the index's tags), or an @account or a "keyword" (the store's listings)
+    tag = item[1] if item and item[0] == "hashtag" else None
     who = (author or "").strip().lstrip("@").lower() or None
-    if not words and not phrases and not any(x is not None for x in (tag, who, start, end, min_views)):
+    if not words and not phrases and not any(x is not None for x in (item, who, start, end, min_views)):
         if (query or "").strip():
             raise QueryError(f"the query {query!r} has no words in it: search for words, #hashtags or author names")
         raise QueryError("nothing to search for: give words, or at least one filter (--hashtag, --author, --since, ...)")
@@ -484,6 +485,11 @@ def search_text(
         clauses.append((tantivy.Occur.Must, index.parse_query(text, list(fields), field_boosts={f: TEXT_FIELDS[f] for f in fields})))
     if tag:
         clauses.append((tantivy.Occur.Must, tantivy.Query.term_query(schema, "tag", tag)))
+    elif item:
+        listed = _posts_of(con, item)
+        if not listed:
+            return []
+        clauses.append((tantivy.Occur.Must, tantivy.Query.term_set_query(schema, "post_id", listed)))
     if who:
         clauses.append((tantivy.Occur.Must, tantivy.Query.term_query(schema, "author_key", who)))
     if start or end:
@@ -507,6 +513,15 @@ def search_text(
         return _with_matches(hits, stored, words + [w for p in phrases for w in p], places)
     except (OSError, ValueError) as exc:  # a segment file gone or unreadable
         raise _cannot_read(path, exc) from None
+
+
+def _posts_of(con: duckdb.DuckDBPyConnection | None, item: tuple[str, str]) -> list[str]:
+    """The post ids of a tracked account or keyword (:func:`~tiktok_intel.conventions.tracked_posts_sql`), read from the store."""
+    if con is None:
+        shown = tracked_label(*item)
+        raise QueryError(f"filtering by {shown} reads the store's listings: search with a connection (the command line opens one)")
+    sql, params = tracked_posts_sql(item)
+    return [r[0] for r in con.execute(sql, params).fetchall()]
 
 
 def _with_matches(hits: list[TextHit], stored: list[dict[str, str]], words: list[str], places: Any) -> list[TextHit]:
