@@ -637,3 +637,23 @@ def test_alert_rules_take_an_account_or_a_keyword_too(followed, con):
     assert account and account <= followed["account"] and keyword and keyword <= followed["keyword"]
     assert account == everything & followed["account"] and keyword == everything & followed["keyword"]
     assert found(["@svtnyheter", f'"{KEYWORD}"']) == account | keyword
+
+
+def test_the_reports_dashboard_filters_by_a_tracked_account_or_keyword(followed, con, workspace):
+    import ipywidgets as w
+    from test_dashboard_panels import find, texts
+
+    from tiktok_intel import dashboards as ti
+    from tiktok_intel.texts import t
+
+    settings_module.configure(settings_module.get_settings(), ui_language="en")
+    con.close()
+    panel = ti.reports_panel(None, report="top posts", hashtag="@SVTnyheter", limit=500)
+    tag = find(panel, w.Dropdown, description=t("hashtag"))[0]
+    assert tag.value == "@svtnyheter" and {"@svtnyheter", f'"{KEYWORD}"', "klimat"} <= {v for _, v in tag.options}
+    others = followed["all"] - followed["account"]
+    shown = texts(panel)
+    assert all(p in shown for p in followed["account"]) and not any(p in shown for p in others)
+    tag.value = f'"{KEYWORD}"'
+    shown = texts(panel)
+    assert all(p in shown for p in followed["keyword"]) and not any(p in shown for p in followed["all"] - followed["keyword"])

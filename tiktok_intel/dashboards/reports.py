@@ -8,7 +8,6 @@ from typing import Any
 import pandas as pd
 
 from ..analyses import charts, reports
-from ..conventions import hashtag as hashtag_name
 from ..texts import t
 from . import data, ui, views
 from .trends import _day
@@ -75,15 +74,15 @@ def reports_panel(
     """Choose a report, metric, hashtag and date range; see a bar chart and the table, and download them."""
     import ipywidgets as w
 
-    tags = data.read(data.known_hashtags, db=db)
+    choices = data.read(data.tracked_choices, db=db)  # hashtags, tracked accounts and keywords
     kind = w.ToggleButtons(
         options=[(t(REPORT_KEYS[r]), r) for r in REPORTS], value=report if report in REPORTS else "top posts", description=t("report_word")
     )
     met = w.Dropdown(options=_metrics(kind.value), description=t("metric"))
     met.value = metric if metric in met.options else met.options[0]
-    wanted = hashtag_name(hashtag) or ""
+    wanted = data.tracked_choice(hashtag)
     tag = w.Dropdown(
-        options=[(t("all_hashtags"), "")] + [("#" + x, x) for x in tags], value=wanted if wanted in tags else "", description=t("hashtag")
+        options=[(t("all_hashtags"), ""), *choices], value=wanted if wanted in {v for _, v in choices} else "", description=t("hashtag")
     )
     since = w.DatePicker(description=t("from"), value=_day(start))
     until = w.DatePicker(description=t("to"), value=_day(end))
