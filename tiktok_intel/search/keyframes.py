@@ -25,6 +25,7 @@ import duckdb
 from .. import clock
 from ..progress import progress
 from ..settings import get_settings
+from ..store.database import release
 from .errors import SearchError
 from .fetch import download
 
@@ -162,17 +163,19 @@ def keyframes_from_downloads(con: duckdb.DuckDBPyConnection, *, workers: int = 2
     todo = con.execute(_DOWNLOADED).fetchall()
     if not todo:
         return result
+    cut = []
+    release(con)  # cutting takes its time: readers of the file get in meanwhile
     with progress(total=len(todo), desc="key frames", unit="video") as bar:
         with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
             futures = {pool.submit(_cut, media_dir, pid, rel): (pid, url) for pid, rel, url in todo}
             for future in concurrent.futures.as_completed(futures):
-                post_id, url = futures[future]
-                frames, error = future.result()
-                _save_frames(con, media_dir, post_id, url, frames, error)
-                result.videos += error is None
-                result.failed += error is not None
-                result.frames += len(frames)
+                cut.append((*futures[future], *future.result()))
                 bar.update(1)
+    for post_id, url, frames, error in cut:
+        _save_frames(con, media_dir, post_id, url, frames, error)
+        result.videos += error is None
+        result.failed += error is not None
+        result.frames += len(frames)
     return result
 
 

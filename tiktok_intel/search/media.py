@@ -24,6 +24,7 @@ import duckdb
 from .. import downloads
 from ..settings import Settings, get_settings
 from ..speech import SpeechResult, transcribe_videos
+from ..store.database import LeasedConnection
 from ..transcripts import CaptionResult, transcribe_captions
 from .hashing import hash_media
 from .images import match_new_images
@@ -187,7 +188,7 @@ def process_media(
         if connect is None:
             stage(con, ctx)
         else:
-            with connect() as stage_con:
+            with LeasedConnection(connect) as stage_con:  # a stage may let go of the file while it computes
                 stage(stage_con, ctx)
         ctx.summary.stage_seconds[name] = time.perf_counter() - t0
     ctx.summary.seconds = time.perf_counter() - started

@@ -25,6 +25,7 @@ import duckdb
 from .. import clock
 from ..progress import progress
 from ..settings import get_settings
+from ..store.database import release
 from .hashing import save_rows
 
 log = logging.getLogger("tiktok_intel.search")
@@ -146,6 +147,7 @@ def ocr_media(
     try:
         with concurrent.futures.ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
             for start in range(0, len(todo), chunk):
+                release(con)  # tesseract takes its time: readers of the file get in meanwhile
                 rows = list(pool.map(one, todo[start : start + chunk]))
                 now = clock.now()
                 save_rows(

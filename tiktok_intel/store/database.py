@@ -434,3 +434,43 @@ def retrying_conflicts(fn, *args, what: str = "write", attempts: int | None = No
             time.sleep(wait)
             delay = min(delay * 2, CONFLICT_MAX_DELAY)
     raise AssertionError("unreachable")
+
+
+class LeasedConnection:
+    """A connection opened on first use and closed by :meth:`release`, for long steps that hold the
+    DuckDB file only while they read or write: ``release()`` before the slow part (OCR, cutting
+    frames), and the next ``execute`` opens it again. ``connect`` is a context manager factory
+    (``Workspace.connection``). Everything else is the live connection's."""
+
+    def __init__(self, connect):
+        self._connect = connect
+        self._held = None
+        self._con = None
+
+    def _live(self):
+        if self._con is None:
+            self._held = self._connect()
+            self._con = self._held.__enter__()
+        return self._con
+
+    def __getattr__(self, name):
+        return getattr(self._live(), name)
+
+    def release(self) -> None:
+        """Close the connection (the next use opens it again); other processes may open the file meanwhile."""
+        if self._con is not None:
+            held, self._held, self._con = self._held, None, None
+            held.__exit__(None, None, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+
+def release(con) -> None:
+    """Let go of the database file for a while when ``con`` is a :class:`LeasedConnection` (a plain
+    connection stays open: its caller owns it)."""
+    if isinstance(con, LeasedConnection):
+        con.release()
