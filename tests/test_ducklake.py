@@ -3,6 +3,7 @@ five flows' notebooks, run records; and a second process reading while one write
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import subprocess
 import sys
@@ -11,8 +12,8 @@ import textwrap
 import prefect_harness
 import pytest
 
+from tiktok_intel import clock, tracking
 from tiktok_intel import settings as settings_module
-from tiktok_intel import tracking
 from tiktok_intel.cli import main
 from tiktok_intel.offline import OfflineTikTok
 from tiktok_intel.sources import http as http_module
@@ -49,8 +50,12 @@ def test_the_full_pipeline_runs_on_a_ducklake_store(lake, tmp_path):
 
     with connection() as con:
         tracking.add(con, ["valet2026", "klimat"])
-    content(max_posts=30)
-    content(max_posts=30)  # again: the upserts keep one row per key without constraints
+    # the offline feeds move with the clock: both runs see the same ones however long the first took
+    at = clock.now()
+    with clock.frozen(at):
+        content(max_posts=30)
+    with clock.frozen(at + dt.timedelta(minutes=1)):
+        content(max_posts=30)  # again: the upserts keep one row per key without constraints
     hashtag_monitoring()
     for flow in (post_trends, author_trends, association_rules):
         flow()
