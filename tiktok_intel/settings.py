@@ -240,7 +240,7 @@ DECLARED: tuple[Setting, ...] = (
     Setting(
         "lake_conflict_retries",
         int,
-        8,
+        20,
         "Times a write that lost a DuckLake transaction conflict to another writer is tried again (exponential backoff with jitter).",
     ),
 )

@@ -404,7 +404,7 @@ def _take_turn(con: duckdb.DuckDBPyConnection) -> None:
 
 #: The first wait after a conflict, in seconds; doubled each time (with jitter), up to :data:`CONFLICT_MAX_DELAY`.
 CONFLICT_DELAY = 0.05
-CONFLICT_MAX_DELAY = 2.0
+CONFLICT_MAX_DELAY = 5.0  # with the default 20 retries: over a minute of patience for a writer whose turn is long
 
 
 def retrying_conflicts(fn, *args, what: str = "write", attempts: int | None = None, **kwargs):
