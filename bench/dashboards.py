@@ -173,6 +173,7 @@ def measure(workspace: Path, *, preheat: bool, views: int, flow: bool = False) -
                     except Exception as exc:  # noqa: BLE001 - a view that failed is counted, the others measured
                         failed[name] = failed.get(name, 0) + 1
                         print(f"  {name} did not render{' (import loop)' if flow else ''}: {str(exc)[:300]}", file=sys.stderr)
+                    page.close(run_before_unload=True)  # as a user closes the tab: its unload shuts the kernel down
                     context.close()
                 if preheat:  # each view took a kernel: wait for the pools to refill
                     _wait_heated(log_path, len(READY) * (n + 2))
