@@ -414,6 +414,9 @@ def test_related_and_search_pages_offer_the_networks_for_download(ws):
     import networkx as nx
 
     for panel, kind in ((ti.related_hashtags_panel(None, min_lift=0), "cotag"), (ti.duplicates_panel(None), "duplicates")):
+        assert f"{kind}-network" not in texts(panel)  # built when asked for, not on every render
+        [button] = [b for b in find(panel, w.HBox) if "ti-network" in b._dom_classes]
+        button.prepare()
         text = texts(panel)
         found = re.search(rf'download="{kind}-network.gexf" href="data:application/gexf\+xml;base64,([^"]+)"', text)
         assert found, (kind, text[-500:])

@@ -10,7 +10,7 @@ import pytest
 from test_search_images import add_image
 from test_search_text import add_posts
 
-from tiktok_intel.search import check_tesseract, ocr_image, process_media, search_text
+from tiktok_intel.search import check_tesseract, ocr_image, ocr_images, process_media, search_text
 from tiktok_intel.search.samples import make_cover
 
 needs_tesseract = pytest.mark.skipif(
@@ -27,6 +27,32 @@ def test_reads_the_overlaid_words(tmp_path, workspace):
     path = tmp_path / "cover2.png"
     make_cover(4, "Fika på Södermalm i Göteborg").save(path)
     assert "Fika på Södermalm i Göteborg" in ocr_image(path)
+
+
+@needs_tesseract
+def test_a_batch_reads_what_one_at_a_time_reads_and_a_bad_image_fails_alone(tmp_path, workspace):
+    words = ["Valet 2026 #svtnyheter", None, "Skolstrejk för klimatet", "", "Fika på Södermalm"]
+    paths = []
+    for i, text in enumerate(words):
+        path = tmp_path / f"img{i}.png"
+        if text is None:
+            path.write_bytes(b"<html>not an image</html>")  # stops Tesseract's whole list
+        else:
+            make_cover(i, text or None).save(path)
+        paths.append(path)
+    (tmp_path / "empty.jpg").write_bytes(b"")
+    paths.append(tmp_path / "empty.jpg")
+    read = ocr_images(paths)
+    assert len(read) == len(paths)
+    for i, (path, (text, error)) in enumerate(zip(paths, read)):
+        if i in (1, 5):
+            assert text is None and error, (path, error)
+            with pytest.raises(RuntimeError):
+                ocr_image(path)
+        else:
+            assert error is None and text == ocr_image(path), path
+    assert "Skolstrejk för klimatet" in read[2][0] and "Fika på Södermalm" in read[4][0]
+    assert ocr_images(paths[2:3]) == [(ocr_image(paths[2]), None)] and ocr_images([]) == []
 
 
 @needs_tesseract

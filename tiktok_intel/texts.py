@@ -281,6 +281,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "no_rules_here": {"sv": "Inga regler vid de här gränserna: sänk ett minimum.", "en": "No rules at these thresholds: lower a minimum."},
     # network downloads (dashboards/networks.py)
     "no_network": {"sv": "{summary}: inget nätverk att ladda ner.", "en": "{summary}: no network to download."},
+    "network_prepare": {"sv": "Förbered nätverksfiler (Gephi, GraphML, CSV)", "en": "Prepare network files (Gephi, GraphML, CSV)"},
     "network_gephi": {"sv": "Nätverk för Gephi (GEXF)", "en": "Network for Gephi (GEXF)"},
     "network_graphml": {"sv": "GraphML", "en": "GraphML"},
     "network_csv": {"sv": "Kantlista (CSV)", "en": "Edge list (CSV)"},

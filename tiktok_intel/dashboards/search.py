@@ -322,8 +322,6 @@ def duplicates_panel(db: str | None = None, max_distance: int = 8, min_accounts:
             f"<b>{ui.esc(t('group_n', n=n))}</b>: {ui.esc(t('group_posts', posts=number(group.size), accounts=number(group.accounts)))}"
             f"{_cards_for(ids, db)}</div>"
         )
-    from ..analyses import networks
-    from .networks import network_links
+    from .networks import network_downloads
 
-    parts.append(network_links(data.read(networks.build, "duplicates", db=db)))
-    return w.HTML("".join(parts))
+    return w.VBox([w.HTML("".join(parts)), network_downloads("duplicates", db)])

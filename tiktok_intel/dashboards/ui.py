@@ -315,6 +315,28 @@ def download_links(df: pd.DataFrame, stem: str) -> str:
     )
 
 
+def on_demand(build: Callable[[], str], *, label: str, css_class: str):
+    """A button whose click builds HTML (``build()``) and shows it beside it: files are made when
+    asked for, not on every render. ``.prepare()`` does what the click does (tests)."""
+    import ipywidgets as w
+
+    button = w.Button(description=label, icon="download", layout=w.Layout(width="auto"))
+    button.add_class("ti-prepare-downloads")
+    links = w.HTML()
+    box = w.HBox([button, links])
+    box.add_class(css_class)
+
+    def prepare(*_: Any) -> None:
+        try:
+            links.value = build()
+        except Exception as exc:  # noqa: BLE001 - the edge: a line, never a traceback
+            links.value = error_message(exc).value
+
+    button.on_click(prepare)
+    box.prepare = prepare
+    return box
+
+
 def downloads(df: pd.DataFrame, stem: str):
     """A "prepare download" button for ``df``: the files are built when it is clicked, not on every
     render (nothing to download: nothing shown). ``.prepare()`` does what the click does."""
@@ -323,21 +345,11 @@ def downloads(df: pd.DataFrame, stem: str):
     if df is None or df.empty:
         return w.HTML("")
     frame = df.copy()
-    button = w.Button(description=t("prepare_downloads"), icon="download", layout=w.Layout(width="auto"))
-    button.add_class("ti-prepare-downloads")
-    links = w.HTML()
-    box = w.HBox([button, links])
-    box.add_class("ti-downloads")
-
-    def prepare(*_: Any) -> None:
-        try:
-            links.value = f"<div class='ti-download-links'>{download_links(frame, stem)}</div>"
-        except Exception as exc:  # noqa: BLE001 - the edge: a line, never a traceback
-            links.value = error_message(exc).value
-
-    button.on_click(prepare)
-    box.prepare = prepare
-    return box
+    return on_demand(
+        lambda: f"<div class='ti-download-links'>{download_links(frame, stem)}</div>",
+        label=t("prepare_downloads"),
+        css_class="ti-downloads",
+    )
 
 
 # ------------------------------------------------------------------------------------- cards

@@ -20,7 +20,7 @@ from .hashing import hash_file, hash_media, image_hashes
 from .images import DuplicateGroup, HashIndex, ImageHit, find_duplicates, search_image
 from .keyframes import extract_keyframes
 from .media import MediaSummary, process_media
-from .ocr import check_tesseract, ocr_image, ocr_media
+from .ocr import check_tesseract, ocr_image, ocr_images, ocr_media
 from .semantic import SemanticHit, embed_media, fuse, search_meaning, search_similar
 from .text import TextHit, refresh_index, search_text
 
@@ -46,6 +46,7 @@ __all__ = [
     "hash_media",
     "image_hashes",
     "ocr_image",
+    "ocr_images",
     "ocr_media",
     "process_media",
     "refresh_index",
