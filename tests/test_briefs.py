@@ -260,9 +260,7 @@ def test_export_with_a_text_query_and_the_default_path(con, ws):
 
 
 def test_export_of_an_account_or_a_keyword_is_labelled_as_the_tracked_item(con, ws, tmp_path):
-    name, count = con.execute(
-        "SELECT lower(author_unique_id), count(*) FROM posts GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 1"
-    ).fetchone()
+    name, count = con.execute("SELECT lower(author_unique_id), count(*) FROM posts GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 1").fetchone()
     export = ti.export_selection(con, f"@{name}", path=tmp_path / "a.xlsx")
     posts = pd.read_excel(export.path, sheet_name="posts", dtype={"post_id": str})
     assert export.posts == len(posts) == count and set(posts["author"].str.lower()) == {name}

@@ -19,9 +19,8 @@ import duckdb
 import pandas as pd
 
 from .. import clock
-from ..conventions import author_link_sql, author_sql, post_url_sql, published_sql
+from ..conventions import author_link_sql, author_sql, post_url_sql, published_sql, tracked_item, tracked_label
 from ..conventions import hashtag as normalise_hashtag
-from ..conventions import tracked_item, tracked_label
 from ..errors import TikTokIntelError
 from ..raw import redact
 from ..settings import get_settings
