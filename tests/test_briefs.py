@@ -259,6 +259,16 @@ def test_export_with_a_text_query_and_the_default_path(con, ws):
     assert "score" in posts.columns and list(posts["score"]) == sorted(posts["score"], reverse=True)
 
 
+def test_export_of_an_account_or_a_keyword_is_labelled_as_the_tracked_item(con, ws, tmp_path):
+    name, count = con.execute("SELECT lower(author_unique_id), count(*) FROM posts GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 1").fetchone()
+    export = ti.export_selection(con, f"@{name}", path=tmp_path / "a.xlsx")
+    posts = pd.read_excel(export.path, sheet_name="posts", dtype={"post_id": str})
+    assert export.posts == len(posts) == count and set(posts["author"].str.lower()) == {name}
+    assert f"(@{name}) ->" in export.summary() and "#@" not in export.summary()
+    keyword = ti.export_selection(con, '"ingen sådan sökning"', path=tmp_path / "k.xlsx")  # nothing listed: nothing written
+    assert keyword.path is None and '("ingen sådan sökning")' in keyword.summary() and '#"' not in keyword.summary()
+
+
 def test_export_of_nothing_writes_nothing(con, ws, tmp_path):
     export = ti.export_selection(con, "klimat", "2030-01-01", "2030-01-31", path=tmp_path / "none.xlsx")
     assert export.path is None and not (tmp_path / "none.xlsx").exists()

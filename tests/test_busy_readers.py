@@ -202,7 +202,7 @@ def test_a_lost_index_is_built_by_a_writer_and_then_searched(db, capsys):
 def test_a_full_disk_or_unwritable_index_folder_is_one_line(db, capsys, monkeypatch, fault, needle):
     real = text_module._open_index
 
-    def failing(path, *, create=False):
+    def failing(path, *, create=False, schema=None):
         raise fault
 
     monkeypatch.setattr(text_module, "_open_index", failing)
@@ -212,7 +212,9 @@ def test_a_full_disk_or_unwritable_index_folder_is_one_line(db, capsys, monkeypa
     assert needle in line and "free space" in line and "writable" in line
     # a writer rebuilding the index on a full disk: one line too, and the posts it ingested stay in
     shutil.rmtree(text_module.index_dir(db.parent))
-    monkeypatch.setattr(text_module, "_open_index", lambda path, *, create=False: failing(path) if create else real(path))
+    monkeypatch.setattr(
+        text_module, "_open_index", lambda path, *, create=False, schema=None: failing(path) if create else real(path, schema=schema)
+    )
     code, out, err = run(capsys, db, "import", str(OWN_FIXTURES / "web_item_list_later.json"))
     line = one_line(err)
     assert code == 1 and line.startswith("tiktok-intel: cannot write the search index in ") and needle in line

@@ -490,6 +490,29 @@ def test_related_hashtags_filter_by_a_hashtag_and_share_the_view(ws):
     assert "hashtag=" not in re.search(r"class='ti-share' href='([^']+)'", texts(panel)).group(1)
 
 
+def test_related_hashtags_over_the_posts_of_a_tracked_account(ws):
+    from tiktok_intel.analyses import rules
+
+    with open_db(ws) as con:
+        name = con.execute("SELECT lower(author_unique_id) FROM posts GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1").fetchone()[0]
+        run = rules.run_rules(con, min_support=2, min_confidence=0.1, window_days=0, exclude_tracked=False, hashtag="@" + name)
+        everything = len(rules.stored_rules(con))
+    try:
+        assert run.tracked == f"@{name}" and len(run.rules) != everything
+        panel = ti.related_hashtags_panel(None, min_lift=0, posts_of="@" + name.upper())
+        posts_of = find(panel, w.Dropdown, description="Rules over")[0]
+        assert posts_of.value == f"@{name}" and [v for _, v in posts_of.options] == ["", f"@{name}"]
+        assert re.search(r"ti-rule-count'>(\d+) of (\d+)", texts(panel)).groups() == (str(len(run.rules)),) * 2
+        assert f"{run.posts} posts" in texts(panel) and "posts_of=%40" + name in _share(panel).replace("@", "%40")
+        posts_of.value = ""  # the latest run over all posts
+        assert re.search(r"ti-rule-count'>(\d+) of (\d+)", texts(panel)).group(2) == str(everything)
+        assert "posts_of" not in _share(panel)
+    finally:
+        with open_db(ws) as con:
+            con.execute("DELETE FROM rules WHERE run_id = ?", [run.run_id])
+            con.execute("DELETE FROM rule_runs WHERE run_id = ?", [run.run_id])
+
+
 def _share(widget) -> str:
     return html.unescape(re.search(r"class='ti-share' href='([^']+)'", texts(widget)).group(1))
 

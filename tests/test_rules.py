@@ -154,3 +154,69 @@ def test_empty_store_gives_an_empty_run(con):
     assert run.posts == 0 and run.rules.empty and "0 rules from 0 posts" in run.summary()
     with pytest.raises(RulesError, match="days"):
         rules.run_rules(con, window_days=-1)
+
+
+def _pair_rules(baskets, min_count, min_confidence):
+    """Single-hashtag rules a -> c of ``baskets``, counted by hand: {(a, c): (support, confidence, posts)}."""
+    n = len(baskets)
+    tags = sorted({t for b in baskets for t in b})
+    count = {t: sum(t in b for b in baskets) for t in tags}
+    out = {}
+    for a in tags:
+        for c in tags:
+            both = sum(a in b and c in b for b in baskets)
+            if a != c and count[a] >= min_count and both >= min_count and both / count[a] >= min_confidence - 1e-9:
+                out[(a, c)] = (round(both / n, 9), round(both / count[a], 9), both)
+    return out
+
+
+def _as_pairs(frame):
+    return {
+        (a[0], c[0]): (round(s, 9), round(conf, 9), int(k))
+        for a, c, s, conf, k in zip(frame.antecedents, frame.consequents, frame.support, frame.confidence, frame.post_count)
+    }
+
+
+def test_rules_over_the_posts_of_one_account_or_keyword(con):
+    seen = T - dt.timedelta(days=1)
+    own = [["nyheter", "sverige"]] * 4 + [["nyheter", "väder"]] * 3 + [["sport"]] * 2  # @svtnyheter's
+    listed = [["mat", "recept"]] * 3 + [["mat"]] * 2  # the keyword "vatten brist" listed these
+    rest = [["sverige", "mat"]] * 6 + [["väder", "sport"]] * 5
+    baskets = own + listed + rest
+    for i, basket in enumerate(baskets):
+        author = "SVTnyheter" if i < len(own) else "annan"
+        con.execute(
+            "INSERT INTO posts (post_id, author_unique_id, first_seen_at, last_seen_at) VALUES (?, ?, ?, ?)", [f"q{i}", author, seen, seen]
+        )
+        for tag in basket:
+            con.execute("INSERT INTO post_hashtags VALUES (?, ?)", [f"q{i}", tag])
+        if len(own) <= i < len(own) + len(listed):
+            con.execute(
+                "INSERT INTO listings (kind, tracked, post_id, collected_at) VALUES ('keyword', 'vatten brist', ?, ?)", [f"q{i}", seen]
+            )
+    settings = {"min_support": 2, "min_confidence": 0.5, "window_days": 0, "max_len": 2, "exclude_tracked": False}
+    with clock.frozen(T):
+        everything = rules.run_rules(con, **settings)
+    with clock.frozen(T + dt.timedelta(minutes=1)):
+        account = rules.run_rules(con, **settings, hashtag="@svtnyheter")
+    with clock.frozen(T + dt.timedelta(minutes=2)):
+        keyword = rules.run_rules(con, **settings, hashtag=("keyword", "Vatten brist"))
+
+    assert everything.posts == len(baskets) and _as_pairs(everything.rules) == _pair_rules(baskets, 2, 0.5)
+    assert account.posts == len(own) and _as_pairs(account.rules) == _pair_rules(own, 2, 0.5)
+    assert keyword.posts == len(listed) and _as_pairs(keyword.rules) == _pair_rules(listed, 2, 0.5)
+    assert _as_pairs(account.rules) != _as_pairs(everything.rules) and ("sverige", "nyheter") in _as_pairs(account.rules)
+    assert account.tracked == "@svtnyheter" and "posts of @svtnyheter" in account.summary()
+
+    # stored as that item's runs: the latest over all posts is still the all-posts one
+    runs = dict(con.execute("SELECT run_id, tracked FROM rule_runs").fetchall())
+    assert runs == {everything.run_id: None, account.run_id: "@svtnyheter", keyword.run_id: '"vatten brist"'}
+    assert rules.latest_run(con)["run_id"] == everything.run_id
+    assert rules.latest_run(con, "@SVTnyheter")["run_id"] == account.run_id
+    assert rules.latest_run(con, "#sverige") is None
+    assert rules.tracked_runs(con) == ['"vatten brist"', "@svtnyheter"]
+    assert _as_pairs(rules.stored_rules(con, hashtag="@svtnyheter")) == _as_pairs(account.rules)
+    related = rules.related_hashtags(con, "mat", hashtag='"vatten brist"')
+    assert {(a[0], c[0]) for a, c in zip(related.antecedents, related.consequents)} == {
+        k for k in _pair_rules(listed, 2, 0.5) if "mat" in k
+    }

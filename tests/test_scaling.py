@@ -102,8 +102,8 @@ def _tables(ws: Workspace) -> dict[str, list]:
             ]
             cols = ", ".join(f'"{c}"' for c in columns)
             rows = con.execute(f'SELECT {cols} FROM main."{name}"').fetchall()
-            if name == "search_index_state":  # the text index's own random id
-                rows = [r for r in rows if r[0] != "index_id"]
+            if name == "search_index_state":  # the text indexes' own random ids (posts', comments')
+                rows = [r for r in rows if not r[0].endswith("index_id")]
             out[name] = sorted((tuple(_plain(v) for v in row) for row in rows), key=repr)
         return out
 

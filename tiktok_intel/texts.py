@@ -50,6 +50,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "growth_pct": {"sv": "tillväxt %", "en": "growth %"},
     "hashtag": {"sv": "Hashtag", "en": "Hashtag"},
     "all_hashtags": {"sv": "alla hashtaggar", "en": "all hashtags"},
+    "all_posts": {"sv": "alla inlägg", "en": "all posts"},
     "from": {"sv": "Från", "en": "From"},
     "to": {"sv": "Till", "en": "To"},
     "details": {"sv": "Detaljer", "en": "Details"},
@@ -273,6 +274,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "min_confidence": {"sv": "Minsta konfidens", "en": "Min confidence"},
     "min_lift": {"sv": "Minsta lyft", "en": "Min lift"},
     "sort_by": {"sv": "Sortera efter", "en": "Sort by"},
+    "rules_posts_of": {"sv": "Regler över", "en": "Rules over"},
     "rules_run": {
         "sv": "Körning {run}: {posts} inlägg, {rules} regler (stöd ≥ {support} inlägg, konfidens ≥ {confidence}).",
         "en": "Run {run}: {posts} posts, {rules} rules (support ≥ {support} posts, confidence ≥ {confidence}).",

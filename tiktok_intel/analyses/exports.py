@@ -19,7 +19,7 @@ import duckdb
 import pandas as pd
 
 from .. import clock
-from ..conventions import author_link_sql, author_sql, post_url_sql, published_sql
+from ..conventions import author_link_sql, author_sql, post_url_sql, published_sql, tracked_item, tracked_label
 from ..conventions import hashtag as normalise_hashtag
 from ..errors import TikTokIntelError
 from ..raw import redact
@@ -137,7 +137,8 @@ class Export:
     truncated: bool = False
 
     def selection(self) -> str:
-        parts = [f"#{self.hashtag}" if self.hashtag else "all hashtags"]
+        item = tracked_item(self.hashtag)  # a hashtag, an @account or a "keyword"
+        parts = [tracked_label(*item) if item else "all hashtags"]
         if self.since or self.until:
             parts.append(f"published {self.since or '…'} – {self.until or '…'}")
         if self.query:

@@ -33,6 +33,7 @@ import pandas as pd
 
 from .. import clock
 from ..conventions import hashtag as normalise_hashtag
+from ..conventions import tracked_item, tracked_label, tracked_posts_sql
 from ..progress import progress
 from ..store import transaction
 from . import AnalysisError
@@ -262,11 +263,13 @@ class RulesRun:
     excluded_consequents: list[str]
     rules: pd.DataFrame
     seconds: float
+    tracked: str | None = None  # whose posts were mined (tracked_label); None: all posts
 
     def summary(self) -> str:
         window = f"the last {self.window_days} days" if self.window_days else "all posts"
+        of = f" of {self.tracked}" if self.tracked else ""
         return (
-            f"{len(self.rules):,} rules from {self.posts:,} posts ({window}; support >= {self.min_support_count:,} posts, "
+            f"{len(self.rules):,} rules from {self.posts:,} posts{of} ({window}; support >= {self.min_support_count:,} posts, "
             f"confidence >= {self.min_confidence:g}) in {self.seconds:.2f} s; run {self.run_id}"
         )
 
@@ -291,8 +294,13 @@ def run_rules(
     exclude_tracked: bool = True,
     store: bool = True,
     max_itemsets: int = 500_000,
+    hashtag: Any = None,
 ) -> RulesRun:
     """Mine the rules of the posts collected in the last ``window_days`` (0: all posts) and store the run.
+
+    ``hashtag``: only the posts of that tracked item (a hashtag, an ``@account``, a ``"keyword"``
+    or a ``(kind, name)`` pair: :func:`~tiktok_intel.conventions.tracked_posts_sql`, as trends and
+    reports filter); the run is stored as that item's (:func:`latest_run` with the same item).
 
     A post is in the window when it was last collected at or after ``now - window_days``. With
     ``exclude_tracked`` the active tracked hashtags never appear as a consequent (every post of
@@ -306,12 +314,16 @@ def run_rules(
     min_confidence = _check_confidence(min_confidence)
     max_len = _check_max_len(max_len)
     min_support_count(min_support, 1)  # validate before reading anything
+    item = tracked_item(hashtag)
     excluded = (
         [r[0] for r in con.execute("SELECT name FROM tracked_hashtags WHERE active ORDER BY name").fetchall()] if exclude_tracked else []
     )
     with progress(total=3, desc="rules", unit="step") as bar:
         seen = "coalesce(last_seen_at, first_seen_at, created_at)"
         where, params = (f"{seen} >= ? AND {seen} <= ?", [start, now]) if start is not None else ("TRUE", [])
+        if item is not None:
+            posts_of, of_params = tracked_posts_sql(item)
+            where, params = f"{where} AND post_id IN ({posts_of})", [*params, *of_params]
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE _rule_posts AS SELECT post_id, (row_number() OVER () - 1)::BIGINT AS i FROM posts WHERE {where}",
             params,
@@ -358,6 +370,7 @@ def run_rules(
             excluded_consequents=excluded,
             rules=out,
             seconds=0.0,
+            tracked=tracked_label(*item) if item else None,
         )
         if store:
             _store(con, run)
@@ -392,7 +405,7 @@ def _store(con: duckdb.DuckDBPyConnection, run: RulesRun) -> None:
     frame.insert(0, "run_id", run.run_id)
     with transaction(con):
         con.execute(
-            "INSERT INTO rule_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO rule_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 run.run_id,
                 run.ran_at,
@@ -407,6 +420,7 @@ def _store(con: duckdb.DuckDBPyConnection, run: RulesRun) -> None:
                 run.excluded_consequents,
                 len(frame),
                 0.0,
+                run.tracked,
             ],
         )
         if len(frame):
@@ -419,10 +433,24 @@ def _store(con: duckdb.DuckDBPyConnection, run: RulesRun) -> None:
                 con.unregister("_rules_frame")
 
 
-def latest_run(con: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
-    """The last stored run (as a dict of its ``rule_runs`` row), or None."""
-    df = con.execute("SELECT * FROM rule_runs ORDER BY ran_at DESC, run_id DESC LIMIT 1").df()
+def _tracked(hashtag: Any) -> str | None:
+    """How runs over the posts of the tracked item ``hashtag`` are stored (``rule_runs.tracked``); None: all posts."""
+    item = tracked_item(hashtag)
+    return tracked_label(*item) if item else None
+
+
+def latest_run(con: duckdb.DuckDBPyConnection, hashtag: Any = None) -> dict[str, Any] | None:
+    """The last stored run over all posts, or over those of the tracked item ``hashtag`` (see
+    :func:`run_rules`), as a dict of its ``rule_runs`` row; or None."""
+    df = con.execute(
+        "SELECT * FROM rule_runs WHERE tracked IS NOT DISTINCT FROM ? ORDER BY ran_at DESC, run_id DESC LIMIT 1", [_tracked(hashtag)]
+    ).df()
     return None if df.empty else df.iloc[0].to_dict()
+
+
+def tracked_runs(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The tracked items some stored run mined the posts of (``rule_runs.tracked``), in order."""
+    return [r[0] for r in con.execute("SELECT DISTINCT tracked FROM rule_runs WHERE tracked IS NOT NULL ORDER BY 1").fetchall()]
 
 
 def rule_runs(con: duckdb.DuckDBPyConnection, limit: int = 20) -> pd.DataFrame:
@@ -430,18 +458,21 @@ def rule_runs(con: duckdb.DuckDBPyConnection, limit: int = 20) -> pd.DataFrame:
     return con.execute("SELECT * FROM rule_runs ORDER BY ran_at DESC, run_id DESC LIMIT ?", [int(limit)]).df()
 
 
-def _run_id(con: duckdb.DuckDBPyConnection, run_id: str | None) -> str | None:
+def _run_id(con: duckdb.DuckDBPyConnection, run_id: str | None, hashtag: Any = None) -> str | None:
     if run_id is not None:
         if not con.execute("SELECT count(*) FROM rule_runs WHERE run_id = ?", [run_id]).fetchone()[0]:
             raise RulesError(f"no rules run {run_id!r}: see the runs with `tiktok-intel rules --runs`")
         return run_id
-    run = latest_run(con)
+    run = latest_run(con, hashtag)
     return None if run is None else run["run_id"]
 
 
-def stored_rules(con: duckdb.DuckDBPyConnection, run_id: str | None = None, *, limit: int | None = None) -> pd.DataFrame:
-    """The rules of a run (default: the latest), strongest lift first, with :data:`OUTPUT_COLUMNS`."""
-    rid = _run_id(con, run_id)
+def stored_rules(
+    con: duckdb.DuckDBPyConnection, run_id: str | None = None, *, hashtag: Any = None, limit: int | None = None
+) -> pd.DataFrame:
+    """The rules of a run (default: the latest, over all posts or those of the tracked item
+    ``hashtag``), strongest lift first, with :data:`OUTPUT_COLUMNS`."""
+    rid = _run_id(con, run_id, hashtag)
     sql = f"SELECT {', '.join(OUTPUT_COLUMNS)} FROM rules WHERE run_id = ? ORDER BY rule_no"
     params: list[Any] = [rid]
     if limit:
@@ -450,15 +481,18 @@ def stored_rules(con: duckdb.DuckDBPyConnection, run_id: str | None = None, *, l
     return _lists(con.execute(sql, params).df())
 
 
-def related_hashtags(con: duckdb.DuckDBPyConnection, name: str, *, run_id: str | None = None, limit: int | None = None) -> pd.DataFrame:
-    """The rules of a run (default: the latest) that involve hashtag ``name``, on either side.
+def related_hashtags(
+    con: duckdb.DuckDBPyConnection, name: str, *, run_id: str | None = None, hashtag: Any = None, limit: int | None = None
+) -> pd.DataFrame:
+    """The rules of a run (default: the latest, over all posts or those of the tracked item
+    ``hashtag``) that involve hashtag ``name``, on either side.
 
     Columns: :data:`OUTPUT_COLUMNS` and ``side`` (``antecedent`` / ``consequent``).
     """
     tag = normalise_hashtag(name)
     if tag is None:
         raise RulesError("no hashtag given: name one, e.g. related_hashtags(con, 'val2026')")
-    rid = _run_id(con, run_id)
+    rid = _run_id(con, run_id, hashtag)
     sql = f"""SELECT {", ".join(OUTPUT_COLUMNS)},
                      CASE WHEN list_contains(antecedents, ?) THEN 'antecedent' ELSE 'consequent' END AS side
               FROM rules WHERE run_id = ? AND (list_contains(antecedents, ?) OR list_contains(consequents, ?))

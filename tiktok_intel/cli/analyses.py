@@ -83,7 +83,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help=f"most hashtags in a rule (antecedents + consequents; default 3, at most {MAX_RULE_LENGTH}); 0 = no limit",
     )
     p.add_argument("--include-tracked", action="store_true", help="allow tracked hashtags as consequents (excluded by default)")
-    p.add_argument("--related", metavar="NAME", help="do not recompute: print the latest run's rules that involve hashtag NAME")
+    add_tracked_filter(p, "mine only posts")
+    p.add_argument(
+        "--related",
+        metavar="NAME",
+        help="do not recompute: print the latest run's rules that involve hashtag NAME (with --hashtag / --keyword: the latest run over that item's posts)",
+    )
     p.add_argument("--runs", action="store_true", help="do not recompute: list the stored runs")
     p.add_argument("--limit", type=_non_negative, default=0, metavar="N", help="at most N rules (default: all)")
     add_format_argument(p)
@@ -170,6 +175,7 @@ def cmd_rules(args: argparse.Namespace) -> None:
             window_days=args.window_days,
             max_len=args.max_len or None,
             exclude_tracked=not args.include_tracked,
+            hashtag=tracked_filter(args),
         )
     print(run.summary(), file=sys.stderr)
     df = run.rules.head(args.limit) if args.limit else run.rules
@@ -185,7 +191,7 @@ def _print_stored_rules(con: duckdb.DuckDBPyConnection, args: argparse.Namespace
     if args.runs:
         print_frame(rules.rule_runs(con, limit=args.limit or 20), args.format, empty="no rules runs yet: run `tiktok-intel rules`")
         return
-    df = rules.related_hashtags(con, args.related, limit=args.limit or None)
+    df = rules.related_hashtags(con, args.related, hashtag=tracked_filter(args), limit=args.limit or None)
     print_frame(
         df, args.format, empty=f"no stored rule involves #{args.related}: run `tiktok-intel rules` (perhaps with a lower --min-support)"
     )

@@ -183,8 +183,8 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def _search_comments(args: argparse.Namespace) -> int:
-    with args.workspace.reading(say=say) as con:
-        df = search_comments(con, args.query, limit=args.limit)
+    path = text_index.comment_index_dir(_text_index(args.workspace))
+    df = search_comments(None, args.query, limit=args.limit, refresh=False, path=path)  # the index alone, as a text search
     if args.format == "json":
         print(df.to_json(orient="records", date_format="iso", force_ascii=False))
     elif df.empty:
@@ -226,10 +226,10 @@ def cmd_transcripts(args: argparse.Namespace) -> int:
 def _text_index(ws: Workspace) -> Path:
     """The workspace's text index. A text search reads only it, never the store, so it neither waits
     for a writer nor keeps one from opening the store; the writers (import, process, collect,
-    media) refresh it. Only an index never built (or lost) is built here, as a writer: under the
+    media) refresh it (and the comments' beside it). Only an index never built (or lost) is built here, as a writer: under the
     write lock, waiting for another writer's turn."""
     path = text_index.index_dir(ws.root)
-    if not text_index.index_exists(path):
+    if not (text_index.index_exists(path) and text_index.index_exists(text_index.comment_index_dir(path))):
         with ws.writing("search index", on_wait=say) as con:
             text_index.refresh_index(con, path=path)
     return path

@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -220,6 +220,19 @@ class RunState:
         todo = [i for i in dict.fromkeys(post_ids) if i not in self.commented]
         self.commented.update(todo)
         return todo
+
+    async def comment(self, post_ids: Sequence[str], collect: Callable[[list[str], HashtagOutcome], Awaitable[None]]) -> None:
+        """``collect(todo, outcome)``: the comments of those of ``post_ids`` this run has not asked about
+        yet (:meth:`to_comment`), counted in the run's comments outcome (:meth:`comments_outcome`); a
+        failure (the Research API's quota's too) fails that outcome, not the items'."""
+        todo = self.to_comment(post_ids)
+        if not todo:
+            return
+        outcome = self.comments_outcome()
+        try:
+            await collect(todo, outcome)
+        except HASHTAG_ERRORS as exc:
+            self.fail(outcome, exc)
 
     def ingest(self, page: raw.RawPage) -> None:
         self.result.ingested(ingest_page(self.con, page))

@@ -83,16 +83,8 @@ async def _comments(state: RunState, research: ResearchSource, post_ids: Sequenc
 
 
 async def fetch_research_comments(state: RunState, research: ResearchSource, post_ids: Sequence[str]) -> None:
-    """The comments of those of ``post_ids`` this run has not asked about yet, in the run's comments
-    outcome (a failure, the quota's too, fails that outcome only)."""
-    todo = state.to_comment(post_ids)
-    if not todo:
-        return
-    outcome = state.comments_outcome()
-    try:
-        await _comments(state, research, todo, outcome)
-    except HASHTAG_ERRORS as exc:
-        state.fail(outcome, exc)
+    """The comments of those of ``post_ids`` this run has not asked about yet (:meth:`~.outcomes.RunState.comment`)."""
+    await state.comment(post_ids, lambda todo, outcome: _comments(state, research, todo, outcome))
 
 
 async def _research_hashtag(

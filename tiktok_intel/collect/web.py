@@ -118,16 +118,8 @@ async def collect_comments(state: RunState, web: WebSource, post_ids: list[str],
 
 
 async def fetch_comments(state: RunState, web: WebSource, post_ids: list[str]) -> None:
-    """The comments of those of ``post_ids`` this run has not asked about yet (:meth:`~.outcomes.RunState.to_comment`),
-    counted in the run's comments outcome; a failure fails that outcome, not the items'."""
-    todo = state.to_comment(post_ids)
-    if not todo:
-        return
-    outcome = state.comments_outcome()
-    try:
-        await collect_comments(state, web, todo, outcome)
-    except HASHTAG_ERRORS as exc:
-        state.fail(outcome, exc)
+    """The comments of those of ``post_ids`` this run has not asked about yet (:meth:`~.outcomes.RunState.comment`)."""
+    await state.comment(post_ids, lambda todo, outcome: collect_comments(state, web, todo, outcome))
 
 
 def _downloader(state: RunState, web: WebSource, session: Session, media_client: HttpClient) -> Downloader:

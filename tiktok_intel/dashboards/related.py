@@ -105,44 +105,74 @@ def related_hashtags_panel(
     min_lift: float = 1.0,
     sort_by: str = "lift",
     hashtag: str = "",
+    posts_of: str = "",
 ):
-    """The latest rules run: filters (minimum support / confidence / lift, a hashtag), sort, the
-    table, the network graph, and a link to the view."""
+    """The latest rules run (over all posts, or ``posts_of`` a tracked item some run mined:
+    :func:`~tiktok_intel.analyses.rules.run_rules`): filters (minimum support / confidence / lift,
+    a hashtag), sort, the table, the network graph, and a link to the view."""
     import ipywidgets as w
 
-    def load(con) -> tuple[dict | None, pd.DataFrame]:
-        return rules.latest_run(con), rules.stored_rules(con)
+    def load(con) -> tuple[list[str], dict | None, pd.DataFrame]:
+        return rules.tracked_runs(con), rules.latest_run(con), rules.stored_rules(con)
 
-    run, frame = data.read(load, db=db)
+    items, run, frame = data.read(load, db=db)
+    wanted_of = data.tracked_choice(posts_of)
+    wanted_of = next((x for x in items if data.tracked_choice(x) == wanted_of), "") if wanted_of else ""
+    if wanted_of:
+        run, frame = data.read(lambda con: (rules.latest_run(con, wanted_of), rules.stored_rules(con, hashtag=wanted_of)), db=db)
     if run is None:
         return ui.message(t("no_rules_yet"))
+    of = w.Dropdown(options=[(t("all_posts"), "")] + [(x, x) for x in items], value=wanted_of, description=t("rules_posts_of"))
     sup = w.BoundedFloatText(value=float(min_support), min=0, max=1, step=0.001, description=t("min_support"))
     conf = w.BoundedFloatText(value=float(min_confidence), min=0, max=1, step=0.05, description=t("min_confidence"))
     lift = w.BoundedFloatText(value=float(min_lift), min=0, max=1e9, step=0.5, description=t("min_lift"))
     order = w.Dropdown(options=list(SORT_COLUMNS), value=sort_by if sort_by in SORT_COLUMNS else "lift", description=t("sort_by"))
-    tags = sorted({str(x) for side in ("antecedents", "consequents") for items in frame[side] for x in list(items)}) if len(frame) else []
-    wanted = hashtag_name(hashtag) or ""
-    tag = w.Dropdown(
-        options=[(t("all_hashtags"), "")] + [("#" + x, x) for x in tags], value=wanted if wanted in tags else "", description=t("hashtag")
-    )
+    tag = w.Dropdown(description=t("hashtag"))
     share = views.share_link({})
     out = w.VBox()
-    info = ui.message(
-        t(
-            "rules_run",
-            run=run["run_id"],
-            posts=number(run["posts"]),
-            rules=number(len(frame)),
-            support=number(run["min_support_count"]),
-            confidence=decimal(run["min_confidence"], 3),
+    info = w.VBox()
+    shown_run: dict[str, Any] = {}
+
+    def use(run: dict, frame: pd.DataFrame, wanted: str) -> None:
+        """Show ``run``'s rules: its line, and the hashtags its rules name as the hashtag choices."""
+        shown_run.update(run=run, frame=frame)
+        tags = (
+            sorted({str(x) for side in ("antecedents", "consequents") for items in frame[side] for x in list(items)}) if len(frame) else []
         )
-    )
+        tag.options = [(t("all_hashtags"), "")] + [("#" + x, x) for x in tags]
+        tag.value = wanted if wanted in tags else ""
+        info.children = [
+            ui.message(
+                t(
+                    "rules_run",
+                    run=run["run_id"],
+                    posts=number(run["posts"]),
+                    rules=number(len(frame)),
+                    support=number(run["min_support_count"]),
+                    confidence=decimal(run["min_confidence"], 3),
+                )
+            )
+        ]
+
+    def choose(*_: Any) -> None:
+        def body() -> None:
+            chosen = of.value or None
+            run, frame = data.read(lambda con: (rules.latest_run(con, chosen), rules.stored_rules(con, hashtag=chosen)), db=db)
+            if run is None:  # gone meanwhile: an empty frame of the same columns
+                run, frame = shown_run["run"], shown_run["frame"].iloc[0:0]
+            use(run, frame, tag.value)
+            show()
+
+        ui.guarded(out, body)
+
+    use(run, frame, hashtag_name(hashtag) or "")
 
     def show(*_: Any) -> None:
         def body() -> None:
-            shown = filter_rules(frame, sup.value, conf.value, lift.value, order.value, hashtag=tag.value)
+            shown = filter_rules(shown_run["frame"], sup.value, conf.value, lift.value, order.value, hashtag=tag.value)
             share.update(
                 {
+                    "posts_of": of.value,
                     "min_support": sup.value or None,
                     "min_confidence": conf.value or None,
                     "min_lift": lift.value,
@@ -157,7 +187,7 @@ def related_hashtags_panel(
                     for a, c in zip(table["antecedents"], table["consequents"])
                 ]
             with ui.filling(out) as display:
-                said = t("rule_count", shown=number(len(shown)), total=number(len(frame)))
+                said = t("rule_count", shown=number(len(shown)), total=number(len(shown_run["frame"])))
                 display(w.HTML(f"<p class='ti-rule-count'>{ui.esc(said)}</p>"))
                 display(
                     ui.interactive_table(
@@ -174,7 +204,8 @@ def related_hashtags_panel(
 
     for control in (sup, conf, lift, order, tag):
         control.observe(show, names="value")
+    of.observe(choose, names="value")
     show()
     from .networks import network_downloads
 
-    return w.VBox([info, w.HBox([sup, conf]), w.HBox([lift, order]), tag, share, out, network_downloads("cotag", db)])
+    return w.VBox([info, of, w.HBox([sup, conf]), w.HBox([lift, order]), tag, share, out, network_downloads("cotag", db)])

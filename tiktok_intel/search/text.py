@@ -141,7 +141,7 @@ def _register(index) -> None:
     index.register_tokenizer(TOKENIZER, analyzer)
 
 
-def _open_index(path: Path, *, create: bool = False):
+def _open_index(path: Path, *, create: bool = False, schema: Any = None):
     key = str(path.resolve())
     with _lock:
         cached = _open.get(key)
@@ -152,7 +152,7 @@ def _open_index(path: Path, *, create: bool = False):
             if path.exists():
                 shutil.rmtree(path)
             path.mkdir(parents=True)
-            index = tantivy.Index(_schema(), path=str(path))
+            index = tantivy.Index((schema or _schema)(), path=str(path))
             (path / _ID_FILE).write_text(uuid.uuid4().hex)
         else:
             if not (path / _ID_FILE).is_file():
@@ -313,52 +313,83 @@ def _segments(value: str) -> str:
     return json.dumps(pairs, ensure_ascii=False)[:50_000]
 
 
+@dataclasses.dataclass(frozen=True)
+class _Kind:
+    """What one index holds: documents keyed by ``key`` (a column of :attr:`docs` and a raw field),
+    with per-document hashes in the table ``docs`` and its state under ``state`` + name."""
+
+    key: str
+    docs: str
+    state: str
+    layout: str
+    fingerprint_sql: str
+    hash_sql: str  # CREATE ... TEMP TABLE _search_hashes (key, doc_hash)
+    docs_sql: str  # (key, ..., doc) for the keys in _search_changed
+    schema: Any
+    document: Any  # a row of docs_sql -> the JSON document
+
+
+_POSTS = _Kind(
+    "post_id", "search_index_docs", "", LAYOUT, _FINGERPRINT_SQL, _HASH_SQL, _DOCS_SQL, lambda: _schema(), lambda row: _document(row)
+)
+
+
 def refresh_index(con: duckdb.DuckDBPyConnection, *, path: Path | None = None, rebuild: bool = False) -> int:
     """Bring the text index in step with the store; returns the number of posts (re-)indexed or removed.
 
     Call it after every ingest (and after OCR): when nothing changed it costs a few aggregate
     queries; when some posts changed, one hash per post finds them and only they are read and
     re-indexed (deleted by post id, added again). ``rebuild=True`` (or a missing / foreign index
-    folder) indexes everything again, with several writer threads.
+    folder) indexes everything again, with several writer threads. The comments' index beside it
+    (:func:`comment_index_dir`) is brought in step the same way (:func:`refresh_comment_index`).
     """
     path = Path(path) if path is not None else index_dir()
+    changed = _refresh(con, _POSTS, path, rebuild)
+    refresh_comment_index(con, path=comment_index_dir(path), rebuild=rebuild)
+    return changed
+
+
+def _refresh(con: duckdb.DuckDBPyConnection, kind: _Kind, path: Path, rebuild: bool) -> int:
+    key, docs = kind.key, kind.docs
     state = _state(con)
     stored_id = (path / _ID_FILE).read_text() if (path / _ID_FILE).is_file() else None
-    rebuild = rebuild or stored_id is None or state.get("index_id") != stored_id or state.get("layout") != LAYOUT
-    fingerprint = con.execute(_FINGERPRINT_SQL).fetchone()[0]
-    if not rebuild and state.get("fingerprint") == fingerprint:
+    rebuild = (
+        rebuild or stored_id is None or state.get(kind.state + "index_id") != stored_id or state.get(kind.state + "layout") != kind.layout
+    )
+    fingerprint = con.execute(kind.fingerprint_sql).fetchone()[0]
+    if not rebuild and state.get(kind.state + "fingerprint") == fingerprint:
         return 0
 
     if rebuild:
-        con.execute("DELETE FROM search_index_docs")  # fails first on a read-only connection
+        con.execute(f"DELETE FROM {docs}")  # fails first on a read-only connection
     try:
-        index = _open_index(path, create=rebuild)
+        index = _open_index(path, create=rebuild, schema=kind.schema)
     except (OSError, ValueError) as exc:  # a full disk, an unwritable folder
         raise _cannot_write(path, exc) from None
-    con.execute(_HASH_SQL)
+    con.execute(kind.hash_sql)
     try:
         gone = [
             r[0]
             for r in con.execute(
-                "SELECT post_id FROM search_index_docs d WHERE NOT EXISTS (SELECT 1 FROM _search_hashes s WHERE s.post_id = d.post_id)"
+                f"SELECT {key} FROM {docs} d WHERE NOT EXISTS (SELECT 1 FROM _search_hashes s WHERE s.{key} = d.{key})"
             ).fetchall()
         ]
-        con.execute("""CREATE OR REPLACE TEMP TABLE _search_changed AS
-                       SELECT s.post_id, s.doc_hash FROM _search_hashes s LEFT JOIN search_index_docs d ON d.post_id = s.post_id
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE _search_changed AS
+                       SELECT s.{key}, s.doc_hash FROM _search_hashes s LEFT JOIN {docs} d ON d.{key} = s.{key}
                        WHERE d.doc_hash IS DISTINCT FROM s.doc_hash""")
         changed = con.execute("SELECT count(*) FROM _search_changed").fetchone()[0]
         if changed or gone:
             writer = _writer(index, _BUILD_THREADS) if changed > 50_000 else _writer(index)
             try:
                 existing = not rebuild
-                for post_id in gone:
-                    writer.delete_documents_by_term("post_id", post_id)
-                result = con.execute(_DOCS_SQL)
+                for doc_id in gone:
+                    writer.delete_documents_by_term(key, doc_id)
+                result = con.execute(kind.docs_sql)
                 while rows := result.fetchmany(20_000):  # fetched to the end: no other statement meanwhile
                     for row in rows:
                         if existing:
-                            writer.delete_documents_by_term("post_id", row[0])
-                        writer.add_json(_document(row))
+                            writer.delete_documents_by_term(key, row[0])
+                        writer.add_json(kind.document(row))
                 writer.commit()
                 writer.wait_merging_threads()
             except BaseException as exc:
@@ -377,11 +408,18 @@ def refresh_index(con: duckdb.DuckDBPyConnection, *, path: Path | None = None, r
         con.execute("BEGIN TRANSACTION")
         try:
             if gone:
-                con.execute("DELETE FROM search_index_docs WHERE post_id IN (SELECT unnest(?))", [gone])
+                con.execute(f"DELETE FROM {docs} WHERE {key} IN (SELECT unnest(?))", [gone])
             if not rebuild:
-                con.execute("DELETE FROM search_index_docs WHERE post_id IN (SELECT post_id FROM _search_changed)")
-            con.execute("INSERT INTO search_index_docs SELECT post_id, doc_hash, ? FROM _search_changed", [now])
-            _set_state(con, index_id=(path / _ID_FILE).read_text(), layout=LAYOUT, fingerprint=fingerprint)
+                con.execute(f"DELETE FROM {docs} WHERE {key} IN (SELECT {key} FROM _search_changed)")
+            con.execute(f"INSERT INTO {docs} SELECT {key}, doc_hash, ? FROM _search_changed", [now])
+            _set_state(
+                con,
+                **{
+                    kind.state + "index_id": (path / _ID_FILE).read_text(),
+                    kind.state + "layout": kind.layout,
+                    kind.state + "fingerprint": fingerprint,
+                },
+            )
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
@@ -390,6 +428,122 @@ def refresh_index(con: duckdb.DuckDBPyConnection, *, path: Path | None = None, r
         con.execute("DROP TABLE IF EXISTS _search_hashes")
         con.execute("DROP TABLE IF EXISTS _search_changed")
     return changed + len(gone)
+
+
+# ------------------------------------------------------------------------------------------- comments
+
+#: Bump when the comment index's fields or analysis change: it is then rebuilt on the next refresh.
+COMMENT_LAYOUT = "1"
+
+
+def comment_index_dir(path: Path | None = None) -> Path:
+    """The comments' index beside the posts' index ``path`` (default :func:`index_dir`): ``<path>-comments``."""
+    path = Path(path) if path is not None else index_dir()
+    return path.with_name(path.name + "-comments")
+
+
+def _comment_schema():
+    tantivy = _tantivy()
+    sb = tantivy.SchemaBuilder()
+    sb.add_text_field("comment_id", stored=True, tokenizer_name="raw")
+    sb.add_text_field("text", stored=False, tokenizer_name=TOKENIZER)  # the words searched
+    sb.add_text_field("post_id", stored=True, tokenizer_name="raw", index_option="basic")
+    sb.add_text_field("author", stored=True, tokenizer_name="raw", index_option="basic")
+    sb.add_text_field("text_stored", stored=True, tokenizer_name="raw", index_option="basic")
+    sb.add_integer_field("likes", stored=True, indexed=False)
+    sb.add_date_field("created_at", stored=True, indexed=False)
+    sb.add_text_field("url", stored=True, tokenizer_name="raw", index_option="basic")
+    return sb.build()
+
+
+# The comments' fingerprint also covers what their posts lend them (the post's link).
+_COMMENT_FINGERPRINT_SQL = """
+SELECT concat_ws('|',
+  (SELECT count(*) || ':' || coalesce(sum(hash(comment_id, post_id, author_unique_id, text, likes, created_at)), 0) FROM comments),
+  (SELECT count(*) || ':' || coalesce(sum(hash(post_id, url, author_unique_id)), 0) FROM posts))
+"""
+
+_COMMENT_HASH_SQL = """
+CREATE OR REPLACE TEMP TABLE _search_hashes AS
+SELECT c.comment_id, hash(c.comment_id, c.post_id, c.author_unique_id, c.text, c.likes, c.created_at, p.url, p.author_unique_id) AS doc_hash
+FROM comments c LEFT JOIN posts p ON p.post_id = c.post_id
+WHERE coalesce(c.text, '') <> ''
+"""
+
+_COMMENT_DOCS_SQL = f"""
+SELECT c.comment_id,
+       '{{"comment_id":' || to_json(c.comment_id)
+       || ',"text":' || to_json(c.text) || ',"text_stored":' || to_json(c.text)
+       || ',"post_id":' || to_json(coalesce(c.post_id, ''))
+       || CASE WHEN coalesce(c.author_unique_id, '') = '' THEN '' ELSE ',"author":' || to_json(c.author_unique_id) END
+       || CASE WHEN c.likes IS NULL THEN '' ELSE ',"likes":' || c.likes::VARCHAR END
+       || CASE WHEN c.created_at IS NULL THEN '' ELSE ',"created_at":"' || strftime(c.created_at, '%Y-%m-%dT%H:%M:%S.%fZ') || '"' END
+       || ',"url":' || to_json(coalesce({post_url_sql("p", "c.post_id")}, ''))
+       || '}}' AS doc
+FROM comments c LEFT JOIN posts p ON p.post_id = c.post_id
+WHERE c.comment_id IN (SELECT comment_id FROM _search_changed) AND coalesce(c.text, '') <> ''
+ORDER BY c.comment_id
+"""
+
+_COMMENTS = _Kind(
+    "comment_id",
+    "search_comment_docs",
+    "comments_",
+    COMMENT_LAYOUT,
+    _COMMENT_FINGERPRINT_SQL,
+    _COMMENT_HASH_SQL,
+    _COMMENT_DOCS_SQL,
+    _comment_schema,
+    lambda row: row[1],
+)
+
+
+def refresh_comment_index(con: duckdb.DuckDBPyConnection, *, path: Path | None = None, rebuild: bool = False) -> int:
+    """Bring the comments' index (:func:`comment_index_dir`) in step with the store's ``comments``, as
+    :func:`refresh_index` does the posts' (which calls it); returns the number of comments (re-)indexed or removed."""
+    return _refresh(con, _COMMENTS, Path(path) if path is not None else comment_index_dir(), rebuild)
+
+
+def search_comment_index(
+    con: duckdb.DuckDBPyConnection | None, query: str, *, limit: int = 20, refresh: bool = True, path: Path | None = None
+) -> list[dict[str, Any]]:
+    """The comments holding every word of ``query`` (BM25 over their text, stemmed as the posts are;
+    ``"quoted phrases"`` in order), best first (equal scores: most liked first): dicts of
+    ``comment_id, post_id, author, text, likes, created_at, url, score``. With ``refresh`` and a
+    writable ``con``, the index is brought up to date first; ``path``: default :func:`comment_index_dir`."""
+    words, phrases = query_terms(query or "")
+    if not words and not phrases:
+        raise QueryError('give words to find in comments, e.g. search "fejk" --in comments')
+    if limit is None or int(limit) < 1:
+        raise QueryError(f"--limit must be at least 1 (got {limit})")
+    path = Path(path) if path is not None else comment_index_dir()
+    if con is not None and refresh and not _read_only(con):
+        refresh_comment_index(con, path=path)
+    try:
+        index = _open_index(path)
+        index.reload()
+        searcher = index.searcher()
+        q = _words_query(index, words, phrases, {"text": 1.0})
+        result = searcher.search(q, max(1, min(int(limit), searcher.num_docs)), count=False)
+        hits = []
+        for score, address in result.hits:
+            doc = searcher.doc(address)
+            created = doc.get_first("created_at")
+            hits.append(
+                {
+                    "comment_id": doc.get_first("comment_id"),
+                    "post_id": doc.get_first("post_id") or None,
+                    "author": doc.get_first("author"),
+                    "text": doc.get_first("text_stored") or "",
+                    "likes": doc.get_first("likes"),
+                    "created_at": created.replace(tzinfo=None) if isinstance(created, dt.datetime) else None,
+                    "url": doc.get_first("url") or None,
+                    "score": round(float(score), 4),
+                }
+            )
+    except (OSError, ValueError) as exc:  # a segment file gone or unreadable
+        raise _cannot_read(path, exc) from None
+    return sorted(hits, key=lambda h: (-h["score"], -(h["likes"] or 0), h["comment_id"]))
 
 
 # --------------------------------------------------------------------------------------------- search
@@ -403,6 +557,13 @@ def query_terms(text: str) -> tuple[list[str], list[list[str]]]:
     phrases = [[w.lower() for w in _WORD.findall(p)] for p in _PHRASE.findall(text)]
     words = [w.lower() for w in _WORD.findall(_PHRASE.sub(" ", text))]
     return words, [p for p in phrases if p]
+
+
+def _words_query(index: Any, words: list[str], phrases: list[list[str]], boosts: dict[str, float]) -> Any:
+    """Every word and phrase (from :func:`query_terms`: letters and digits only, so nothing of the
+    user's reaches tantivy's query language) required, in the fields ``boosts`` names."""
+    text = " ".join([f"+{w}" for w in words] + ['+"' + " ".join(p) + '"' for p in phrases])
+    return index.parse_query(text, list(boosts), field_boosts=boosts)
 
 
 def _as_time(value: Any, name: str, *, end: bool) -> dt.datetime | None:
@@ -481,8 +642,7 @@ def search_text(
     schema = index.schema
     clauses = []
     if words or phrases:
-        text = " ".join([f"+{w}" for w in words] + ['+"' + " ".join(p) + '"' for p in phrases])
-        clauses.append((tantivy.Occur.Must, index.parse_query(text, list(fields), field_boosts={f: TEXT_FIELDS[f] for f in fields})))
+        clauses.append((tantivy.Occur.Must, _words_query(index, words, phrases, {f: TEXT_FIELDS[f] for f in fields})))
     if tag:
         clauses.append((tantivy.Occur.Must, tantivy.Query.term_query(schema, "tag", tag)))
     elif item:
