@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import html
 import io
@@ -119,8 +120,15 @@ def test_a_locked_database_is_a_busy_message_after_a_short_wait(workspace, monke
 
     monkeypatch.setattr(workspace_module, "open_db", locked)
     monkeypatch.setattr(workspace_module, "BUSY_WAIT_SECONDS", 0.2)
-    text = texts(ti.counts_panel(None))
-    assert "The database is busy" in text and "Traceback" not in text
+    text = texts(ti.counts_panel(None))  # the page's language (the default: Swedish)
+    assert "Databasen är upptagen: ett schemalagt flöde skriver till den" in text and "Traceback" not in text
+    from tiktok_intel import texts as texts_module
+
+    texts_module.use("en")
+    try:
+        assert "The database is busy" in texts(ti.counts_panel(None))
+    finally:
+        texts_module.use(None)
 
 
 # ------------------------------------------------------------------------------------ fixture workspace
@@ -291,7 +299,10 @@ def test_reports_switch_and_download(ws):
     assert figures(panel)[0].data and "ti-report" in texts(panel)
     kind = find(panel, w.ToggleButtons)[0]
     kind.value = "top authors"
-    assert find(panel, w.Dropdown, description="Metric")[0].value == "followers" and "unique_id" in texts(panel)
+    assert find(panel, w.Dropdown, description="Metric")[0].value == "followers"
+    header = _table(panel, "ti-report")._dt_args["table_html"]  # headings from the catalogue, rows kept by column name
+    assert "username" in header and "unique_id" not in header and "display name" in header
+    assert "unique_id" in find(panel, w.VBox, table=_table(panel, "ti-report"))[0].frame.columns
     kind.value = "top posts in feed"
 
     def prepared() -> str:
@@ -544,3 +555,65 @@ def test_the_converted_dashboards_speak_swedish(ws):
     assert "grupp" in duplicates and "Grupp 1" in duplicates and "Group" not in duplicates
     for english in ("Now tracking", "Min confidence", "Top posts by", "Run ", "Prepare download", "Link to this view"):
         assert english not in tracked + related + texts(reports) + duplicates, english
+
+
+def test_headings_period_switch_and_column_headings_in_the_pages_language(ws):
+    """The notebooks' headings (``ti.title`` / ``ti.section``), the growth period switch and the tables'
+    column headings follow the language; the switch's values, the rows kept and the downloads do not."""
+    settings_module.configure(settings_module.get_settings(), ui_language="sv")
+    assert "<h1 class='ti-title'>Översikt</h1>" in ti.title("overview").data
+    assert "<h2 class='ti-section'>Tillväxt</h2>" in ti.section("overview.growth").data
+    assert "<code>tiktok-intel track add @svtnyheter</code>" in ti.section("accounts.watched").data
+    assert "<strong>stöd</strong>" in ti.title("related_hashtags").data and "<em>A → B</em>" in ti.title("related_hashtags").data
+    assert "<p class='ti-intro'>" not in ti.section("search.posts").data  # a section without a line
+    growth = ti.growth_panel(None)
+    toggle = find(growth, w.ToggleButtons)[0]
+    assert [label for label, _ in toggle.options] == ["dag", "vecka", "månad", "år"] and toggle.value == "day"
+    toggle.value = "month"  # the observer gets the value, not the label
+    text = texts(growth)
+    assert "2026-11-01" in text and "Nya per månad" in text and ">inlägg totalt</th>" in text and "posts_total" not in text
+    tracked = texts(ti.tracked_panel(None))
+    assert ">bevakas</th>" in tracked and ">senast insamlad</th>" in tracked
+    reports = ti.reports_panel(None)
+    find(reports, w.ToggleButtons)[0].value = "top authors"
+    table = _table(reports, "ti-report")
+    assert "användarnamn" in table._dt_args["table_html"] and "unique_id" not in table._dt_args["table_html"]
+    for button in find(reports, w.Button, description="Förbered nedladdning"):
+        button.click()
+    csv = re.search(r'download="[^"]+\.csv" href="data:text/csv;base64,([^"]+)"', texts(reports)).group(1)
+    assert base64.b64decode(csv).decode("utf-8-sig").startswith("rank,author_id,unique_id")  # downloads keep the names
+    settings_module.configure(settings_module.get_settings(), ui_language="en")
+    assert "<h1 class='ti-title'>Overview</h1>" in ti.title("overview").data
+    assert "<h2 class='ti-section'>Growth</h2>" in ti.section("overview.growth").data
+    assert [label for label, _ in find(ti.growth_panel(None), w.ToggleButtons)[0].options] == ["day", "week", "month", "year"]
+
+
+def test_library_errors_on_a_page_speak_its_language_and_the_command_line_keeps_english(ws):
+    """A shared error with a catalogue key (the search's, the store's) is said in the page's language on
+    the dashboard; ``str(err)`` (what the command line prints) stays the English one naming its options."""
+    import pickle
+
+    from tiktok_intel.search import QueryError, search_text
+
+    with pytest.raises(QueryError) as caught:
+        search_text(None, "!!! ???")
+    err = caught.value
+    assert "the query '!!! ???' has no words in it" in str(err) and err.key == "err_no_words"
+    copy = pickle.loads(pickle.dumps(err))  # a flow's worker hands errors back pickled
+    assert str(copy) == str(err) and copy.key == err.key and copy.fields == {"query": "!!! ???"}
+    settings_module.configure(settings_module.get_settings(), ui_language="sv")
+    panel = ti.search_panel(None)
+    box, button = find(panel, w.Text, description="Sök")[0], find(panel, w.Button, description="Sök")[0]
+    for query, min_views, swedish in (
+        ("!!! ???", 0, "Sökningen ”!!! ???” innehåller inga ord"),
+        ("", 0, "Inget att söka efter"),
+        ("klimat", -5, "Minst visningar måste vara 0 eller mer (nu -5)"),
+    ):
+        box.value = query
+        find(panel, w.IntText, description="Minst visningar")[0].value = min_views
+        button.click()
+        shown = texts(panel)
+        assert swedish in shown and "ti-warning" in shown, (query, shown[-300:])
+        assert "--" not in shown.split("ti-warning", 1)[1], query  # no command-line option on the page
+    assert "Inget har samlats in i den här arbetsytan än" in ui.error_text(data.EmptyWorkspaceError("x", key="err_empty_workspace"))
+    assert ui.error_text(QueryError("no key: its own words")) == "no key: its own words"

@@ -269,7 +269,7 @@ def test_a_shared_link_opens_the_view_it_names(page, server):
 
 SWEDISH = {  # a dashboard, what to wait for, and words only the Swedish page shows
     "index": ("a.ti-dashboard-link", []),
-    "overview": (".ti-run", ["inlägg", "bevakade hashtaggar", "nästa körning"]),
+    "overview": (".ti-run", ["inlägg", "bevakade hashtaggar", "nästa körning", "vecka", "månad", "inlägg totalt"]),
     "trends": (".ti-trending", ["Period", "Rangordna", "Förbered nedladdning", "Länk till den här vyn", "Tider i Europe/Stockholm"]),
     "search": (".ti-dup-group", ["Sök med bild", "Kopiera länk", "grupper av nästan identiska bilder", "Grupp 1"]),
     "hashtags": (".ti-tracked", ["Lägg till sökord", "Inaktivera", "senast insamlad", "videor", "Kopiera länk"]),
@@ -292,6 +292,8 @@ ENGLISH = (
     "near-identical images",
     "No accounts tracked",
     "Search the table",
+    "posts_total",
+    "unique_id",
 )
 
 
@@ -309,6 +311,48 @@ def test_every_dashboard_in_swedish(page, server, name):
         assert word in panels, (name, word)
     for english in ENGLISH:
         assert english not in panels, (name, english)
+    expected = expected_headings(name, "sv")
+    assert headings(page, len(expected)) == expected, name
+    no_traceback(page)
+
+
+def expected_headings(name: str, lang: str) -> list[str]:
+    """The ``<h1>`` and ``<h2>`` texts a dashboard's notebook writes (``ti.title`` / ``ti.section``), from the catalogue."""
+    import nbformat
+
+    from tiktok_intel.texts import t
+
+    book = nbformat.read(str(launcher.DASHBOARDS_DIR / f"{name}.ipynb"), as_version=4)
+    source = "\n".join(c.source for c in book.cells if c.cell_type == "code")
+    keys = re.findall(r'ti\.(title|section)\("([^"]+)"\)', source)
+    return [t(f"dash_{key}" if kind == "title" else key, lang) for kind, key in keys]
+
+
+HEADINGS = ".jp-OutputArea-output h1, .jp-OutputArea-output h2"
+
+
+def headings(page, count: int = 0) -> list[str]:
+    """The page's ``<h1>`` and ``<h2>`` texts, in order (what a screen reader's list of headings shows),
+    once there are ``count`` (the page renders cell by cell)."""
+    page.wait_for_function("([sel, n]) => document.querySelectorAll(sel).length >= n", arg=[HEADINGS, count], timeout=RENDER_TIMEOUT_MS)
+    return [h.strip() for h in page.eval_on_selector_all(HEADINGS, "els => els.map(e => e.innerText)")]
+
+
+def test_the_headings_in_swedish_and_in_english(page, server):
+    """Swedish (``?lang=sv``) and English (``?lang=en``) pages head their sections in their language: the
+    notebooks' headings are code cells after ``from_url``, real ``<h1>``/``<h2>`` markup."""
+    page.goto(server["url"] + "voila/render/overview.ipynb?lang=sv", timeout=RENDER_TIMEOUT_MS)
+    page.wait_for_selector(".ti-run", timeout=RENDER_TIMEOUT_MS)
+    assert page.locator("h1").first.inner_text().strip() == "Översikt"
+    assert headings(page, 6) == ["Översikt", "I arbetsytan", "Tillväxt", "Schemalagda flöden", "Borttagna inlägg", "Larm"]
+    assert [b.strip() for b in page.locator(".widget-toggle-buttons button").all_inner_texts()] == ["dag", "vecka", "månad", "år"]
+    page.click(".widget-toggle-buttons button:has-text('vecka')")  # the switch's value stays "week"
+    page.wait_for_selector("text=Nya per vecka", timeout=RENDER_TIMEOUT_MS)
+    for name in ("overview", "trends", "search"):
+        page.goto(server["url"] + f"voila/render/{name}.ipynb?lang=en", timeout=RENDER_TIMEOUT_MS)
+        expected = expected_headings(name, "en")
+        assert headings(page, len(expected)) == expected, name
+    assert headings(page)[0] == "Search" and "Near-duplicate images" in headings(page)
     no_traceback(page)
 
 
@@ -372,7 +416,7 @@ def test_reports_switch_filter_and_download_csv(page, server, tmp_path):
     open_dashboard(page, server, "reports", ".ti-report")
     page.wait_for_selector(".js-plotly-plot", timeout=RENDER_TIMEOUT_MS)
     page.click(".widget-toggle-buttons button:has-text('top authors')")
-    page.wait_for_selector(".ti-report >> text=unique_id", timeout=RENDER_TIMEOUT_MS)
+    page.wait_for_selector(".ti-report >> text=username", timeout=RENDER_TIMEOUT_MS)  # unique_id's heading
     page.select_option(".widget-dropdown:has-text('Hashtag') select", label="#klimat")
     page.wait_for_selector(".ti-report >> text=Rows 1–", timeout=RENDER_TIMEOUT_MS)  # an interactive table: every row, paged
     link = page.locator("a.ti-download[download='top-authors-klimat.csv']")

@@ -154,12 +154,229 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "en": "The scheduled jobs' executed reports, newest first; top posts, top authors and top posts in feed, downloadable.",
     },
     "data": {"sv": "Data", "en": "Data"},
+    # the dashboards' own headings and introductions (dashboards/page.py: ti.title, ti.section, ti.note;
+    # **bold**, *emphasis* and `code` are shown as such)
+    "dash_index": {"sv": "TikTok intel – instrumentpaneler", "en": "TikTok intel dashboards"},
+    "dash_index_intro": {
+        "sv": "Vad som samlas in för de bevakade hashtaggarna, vad som trendar och hur hashtaggar hänger ihop. Varje sida läser "
+        "arbetsytan när den öppnas; ladda om sidan i webbläsaren för att se nyare data.",
+        "en": "What is being collected for the tracked hashtags, what is trending, and how hashtags relate. Each dashboard reads "
+        "the workspace when it opens; use the browser's reload to see newer data.",
+    },
+    "index.flows": {
+        "sv": "Data samlas in av schemalagda flöden (insamling, bevakning, trender, regler, rapporter). En instrumentpanel "
+        "blockerar dem aldrig: den läser en kort stund och släpper sedan databasen.",
+        "en": "Data is collected by scheduled flows (collection, monitoring, trends, rules, reports). A dashboard never "
+        "blocks them: it reads for a moment and lets go of the database.",
+    },
+    "dash_overview_intro": {
+        "sv": "Hur mycket arbetsytan innehåller, hur snabbt den växer och hur det går för de schemalagda flödena.",
+        "en": "How much the workspace holds, how fast it grows, and how the scheduled flows are doing.",
+    },
+    "overview.workspace": {"sv": "I arbetsytan", "en": "In the workspace"},
+    "overview.workspace.intro": {
+        "sv": "Inlägg, konton och hashtaggar som samlats in hittills, och hur många hashtaggar som bevakas.",
+        "en": "Posts, authors and hashtags collected so far, and how many hashtags are tracked.",
+    },
+    "overview.growth": {"sv": "Tillväxt", "en": "Growth"},
+    "overview.growth.intro": {
+        "sv": "Inlägg, konton och hashtaggar som samlades in för första gången under varje period.",
+        "en": "New posts, authors and hashtags first collected in each period.",
+    },
+    "overview.flows": {"sv": "Schemalagda flöden", "en": "Scheduled flows"},
+    "overview.flows.intro": {
+        "sv": "Varje flödes senaste körning, dess status och körda rapport, och när det körs nästa gång.",
+        "en": "The last run of each flow, its status and its executed report, and when it runs next.",
+    },
+    "overview.removed": {"sv": "Borttagna inlägg", "en": "Removed posts"},
+    "overview.removed.intro": {
+        "sv": "Inlägg som TikTok inte längre visar (borttagna, gjorda privata, blockerade i regionen), upptäckta av flödet "
+        "recheck, med den senast sparade kopian av varje inlägg.",
+        "en": "Posts TikTok no longer shows (removed, made private, blocked in the region), found by the recheck flow, with "
+        "the last copy kept of each.",
+    },
+    "overview.alerts": {"sv": "Larm", "en": "Alerts"},
+    "overview.alerts.intro": {
+        "sv": "Larm som inte gick att leverera (vart och ett försöks igen) och de senast skickade larmen.",
+        "en": "Alert deliveries that failed (each is tried again), and the latest alerts sent.",
+    },
+    "dash_hashtags_intro": {
+        "sv": "De bevakade hashtaggarna, hur populär var och en är över tid och vad som trendar under dem.",
+        "en": "The hashtags being tracked, how popular each is over time, and what is trending under each.",
+    },
+    "hashtags.tracked": {"sv": "Bevakade hashtaggar", "en": "Tracked hashtags"},
+    "hashtags.tracked.intro": {
+        "sv": "Lägg till en hashtag (`#` behövs inte; bokstäver, siffror och understreck) eller sluta bevaka en. Det som redan "
+        "samlats in för den sparas.",
+        "en": "Add a hashtag (the `#` is optional; letters, digits and underscore) or stop tracking one. Stopping keeps "
+        "everything collected for it.",
+    },
+    "hashtags.popularity": {"sv": "Popularitet över tid", "en": "Popularity over time"},
+    "hashtags.popularity.intro": {
+        "sv": "Visningar och antal videor som TikTok anger för varje hashtag, mätt var 30:e minut.",
+        "en": "Views and video counts TikTok reports for each hashtag, snapshotted every 30 minutes.",
+    },
+    "hashtags.trending": {"sv": "Trendande inlägg per hashtag", "en": "Trending posts per hashtag"},
+    "hashtags.trending.intro": {
+        "sv": "Inläggen vars visningar har ökat mest under perioden.",
+        "en": "The posts whose views grew most over the window.",
+    },
+    "dash_trends_intro": {
+        "sv": "Inlägg och konton som växer snabbast de senaste 1, 7 eller 30 dagarna. Ökning är skillnaden mot mätningen "
+        "från då; tillväxt är den ökningen i procent.",
+        "en": "Posts and authors growing fastest over the last 1, 7 or 30 days. Change is the difference from the snapshot "
+        "that old; growth is that change in percent.",
+    },
+    "trends.posts": {"sv": "Trendande inlägg", "en": "Trending posts"},
+    "trends.posts.intro": {
+        "sv": "Filtrera, välj ett inlägg för att se detaljerna och ladda ner tabellen som CSV eller Excel.",
+        "en": "Filter, pick a post for its details, download the table as CSV or Excel.",
+    },
+    "trends.authors": {"sv": "Trendande konton", "en": "Trending authors"},
+    "trends.authors.intro": {
+        "sv": "Konton vars följare (eller hjärtan, videor) har ökat mest.",
+        "en": "Authors whose followers (or hearts, videos) grew most.",
+    },
+    "dash_related_hashtags_intro": {
+        "sv": "Vilka hashtaggar som hör ihop. En regel *A → B* säger att inlägg med A ofta också har B: **stöd** är andelen "
+        "inlägg med båda, **konfidens** andelen av A:s inlägg som också har B, **lyft** hur mycket oftare än slumpen.",
+        "en": "Which hashtags go together. A rule *A → B* says posts with A often also carry B: **support** is the share of "
+        "posts with both, **confidence** the share of A's posts that carry B, **lift** how much more often than chance.",
+    },
+    "related_hashtags.rules": {"sv": "Regler och deras nätverk", "en": "Rules and their network"},
+    "related_hashtags.rules.intro": {
+        "sv": "Höj gränsvärdena för att bara behålla de starkaste reglerna; grafen länkar ihop hashtaggar enligt reglerna som visas.",
+        "en": "Raise the minimums to keep the strongest rules; the graph links hashtags by the rules shown.",
+    },
+    "dash_search_intro": {
+        "sv": "Hitta inlägg på ord i beskrivningen, hashtaggar, konto eller texten i bilderna, eller med en bild: ladda upp en "
+        "bild för att hitta inlägg med samma eller nästan identiska omslagsbild.",
+        "en": "Find posts by words in their description, hashtags, author or the text in their images, or by an image: "
+        "upload a picture to find posts with the same or a near-identical cover.",
+    },
+    "search.posts": {"sv": "Sök inlägg", "en": "Search posts"},
+    "search.duplicates": {"sv": "Nästan identiska bilder", "en": "Near-duplicate images"},
+    "search.duplicates.intro": {
+        "sv": "Samma (eller nästan samma) bild publicerad av olika konton: omuppladdningar och samordnad publicering.",
+        "en": "The same (or a nearly identical) image posted by different accounts: re-uploads and coordinated posting.",
+    },
+    "dash_accounts_intro": {
+        "sv": "Kontona redaktionen följer: följare, hjärtan och videor över tid (en profilmätning vid varje insamling), med "
+        "förändringen över 1, 7 och 30 dagar, och varje kontos senaste inlägg.",
+        "en": "The accounts the desk follows: followers, hearts and videos over time (a profile snapshot each collection), "
+        "with the change over 1, 7 and 30 days, and each account's latest posts.",
+    },
+    "accounts.watched": {"sv": "Bevakade konton", "en": "Watched accounts"},
+    "accounts.watched.intro": {
+        "sv": "Bevaka ett konto med `tiktok-intel track add @svtnyheter` eller i bevakningslistan på sidan Hashtaggar.",
+        "en": "Track an account with `tiktok-intel track add @svtnyheter` or in the Hashtags dashboard's tracked list.",
+    },
+    "dash_reports_intro": {
+        "sv": "**Körda rapporter**: den körda kopian av varje schemalagd notebook (de inbyggda jobben och dina egna jobb som "
+        "publiceras med `tiktok-intel jobs add ... --publish`), nyast först, med status. *Öppna* visar en här; den kan "
+        "laddas ner som HTML.",
+        "en": "**Executed reports**: every scheduled notebook's executed copy (the built-in jobs, and your own jobs published "
+        "with `tiktok-intel jobs add ... --publish`), newest first, with its status. *Open* shows one here; it can be "
+        "downloaded as HTML.",
+    },
+    "reports.top": {"sv": "Topplistor", "en": "Top lists"},
+    "reports.top.intro": {
+        "sv": "Rapporterna redaktionen efterfrågar: toppinlägg, toppkonton och de inlägg som oftast listas i en hashtaggs "
+        "flöde, för ett datumintervall och en hashtag. Ladda ner tabellen som CSV eller Excel.",
+        "en": "The reports editors ask for: top posts, top authors and the posts listed most often in a hashtag's feed, for "
+        "a date range and hashtag. Download the table as CSV or Excel.",
+    },
     "posts_collected": {"sv": "inlägg senast insamlade {when}", "en": "posts last collected {when}"},
     "hashtags_monitored": {"sv": "hashtaggar senast bevakade {when}", "en": "hashtags last monitored {when}"},
     "last_run": {"sv": "senaste schemalagda körning", "en": "last scheduled run"},
     "no_data_index": {
         "sv": "Inget insamlat än: lägg till hashtaggar på sidan Hashtaggar, eller kör <code>tiktok-intel collect</code>.",
         "en": "No data collected yet: add hashtags on the Hashtags dashboard, or run <code>tiktok-intel collect</code>.",
+    },
+    # the tables' column headings (dashboards/ui.py COLUMN_KEYS maps a column to its key; downloads keep the column names)
+    "col_author": {"sv": "konto", "en": "author"},
+    "col_author_id": {"sv": "konto-id", "en": "author id"},
+    "col_unique_id": {"sv": "användarnamn", "en": "username"},
+    "col_nickname": {"sv": "visningsnamn", "en": "display name"},
+    "col_account": {"sv": "konto", "en": "account"},
+    "col_description": {"sv": "beskrivning", "en": "description"},
+    "col_published_at": {"sv": "publicerat", "en": "published"},
+    "col_created_at": {"sv": "skapat", "en": "created"},
+    "col_collected_at": {"sv": "insamlat", "en": "collected"},
+    "col_measured_at": {"sv": "mätt", "en": "measured"},
+    "col_change_1d": {"sv": "ökning 1 dag", "en": "change 1 day"},
+    "col_change_7d": {"sv": "ökning 7 dagar", "en": "change 7 days"},
+    "col_change_30d": {"sv": "ökning 30 dagar", "en": "change 30 days"},
+    "col_hashtag": {"sv": "hashtag", "en": "hashtag"},
+    "col_url": {"sv": "länk", "en": "link"},
+    "col_rank": {"sv": "plats", "en": "rank"},
+    "col_found": {"sv": "hittat i", "en": "found in"},
+    "col_score": {"sv": "poäng", "en": "score"},
+    "col_post_id": {"sv": "inläggs-id", "en": "post id"},
+    "col_period": {"sv": "period", "en": "period"},
+    "col_posts_total": {"sv": "inlägg totalt", "en": "posts in total"},
+    "col_posts_growth": {"sv": "tillväxt inlägg %", "en": "post growth %"},
+    "col_rule": {"sv": "regel", "en": "rule"},
+    "col_support": {"sv": "stöd", "en": "support"},
+    "col_confidence": {"sv": "konfidens", "en": "confidence"},
+    "col_lift": {"sv": "lyft", "en": "lift"},
+    "col_post_count": {"sv": "antal inlägg", "en": "post count"},
+    "col_collections": {"sv": "insamlingar", "en": "collections"},
+    "col_best_rank": {"sv": "bästa plats", "en": "best rank"},
+    "col_mean_rank": {"sv": "snittplats", "en": "mean rank"},
+    "col_first_listed": {"sv": "först listat", "en": "first listed"},
+    "col_last_listed": {"sv": "senast listat", "en": "last listed"},
+    "col_snapshots": {"sv": "mätningar", "en": "snapshots"},
+    "col_channel": {"sv": "kanal", "en": "channel"},
+    "col_subject": {"sv": "ämne", "en": "subject"},
+    "col_attempts": {"sv": "försök", "en": "attempts"},
+    "col_last_error": {"sv": "senaste fel", "en": "last error"},
+    "col_items": {"sv": "antal", "en": "items"},
+    # errors of the shared library a dashboard shows (their ``key``: tiktok_intel/errors.py; the command line prints
+    # their English message, naming its options)
+    "err_busy": {
+        "sv": "Databasen är upptagen: ett schemalagt flöde skriver till den. Försök igen om en minut (ladda om sidan).",
+        "en": "The database is busy: a scheduled flow is writing to it. Try again in a minute (use the refresh button).",
+    },
+    "err_busy_no_copy": {
+        "sv": "Databasen har använts av en annan process (ett flöde eller en notebook som skriver) i mer än {wait} s och det "
+        "finns ingen läskopia än: ladda om sidan när den är klar.",
+        "en": "The database has been in use by another process (a flow or a notebook writing) for more than {wait} s and no "
+        "read copy has been published yet: reload the page when it has finished.",
+    },
+    "err_empty_workspace": {
+        "sv": "Inget har samlats in i den här arbetsytan än. Bevaka en hashtag och samla in: `tiktok-intel track add valet2026`, "
+        "sedan `tiktok-intel collect` (eller `tiktok-intel demo` för exempeldata).",
+        "en": "Nothing has been collected in this workspace yet. Track a hashtag and collect: `tiktok-intel track add valet2026`, "
+        "then `tiktok-intel collect` (or `tiktok-intel demo` for sample data).",
+    },
+    "err_limit": {
+        "sv": "Antalet träffar måste vara minst 1 (nu {limit}).",
+        "en": "The number of results must be at least 1 (got {limit}).",
+    },
+    "err_min_views": {
+        "sv": "Minst visningar måste vara 0 eller mer (nu {min_views}).",
+        "en": "Min views must be 0 or more (got {min_views}).",
+    },
+    "err_since_after_until": {
+        "sv": "Från-datumet ligger efter till-datumet: byt plats på dem.",
+        "en": "The From date is after the To date: swap them.",
+    },
+    "err_no_words": {
+        "sv": "Sökningen ”{query}” innehåller inga ord: sök på ord, #hashtaggar eller kontonamn.",
+        "en": "The search “{query}” has no words in it: search for words, #hashtags or author names.",
+    },
+    "err_nothing_to_search": {
+        "sv": "Inget att söka efter: skriv några ord, eller fyll i minst ett filter (hashtag, konto, datum, minst visningar).",
+        "en": "Nothing to search for: type some words, or fill in at least one filter (hashtag, author, dates, min views).",
+    },
+    "err_meaning_needs_words": {
+        "sv": "Sökning efter innebörd behöver ord: beskriv vad bilden visar, t.ex. ”brinnande bil”.",
+        "en": "Search by meaning needs words: describe what the picture shows, e.g. “brinnande bil”.",
+    },
+    "err_index_busy": {
+        "sv": "En annan process uppdaterar sökindexet: vänta tills den är klar och sök igen.",
+        "en": "Another process is updating the search index: wait for it to finish and search again.",
     },
     # the interactive tables (DataTables' own words)
     "dt_search": {"sv": "Sök i tabellen:", "en": "Search the table:"},

@@ -3,7 +3,8 @@
 Every panel function takes ``db`` (a database path; empty: the configured workspace) and a few
 defaults, reads through short read-only connections (:mod:`.data`) and returns an ipywidgets
 widget. On an empty workspace, a busy database or a bad input a panel shows one clear message,
-never a traceback. The notebooks in ``notebooks/dashboards/`` hold one call per panel.
+never a traceback. The notebooks in ``notebooks/dashboards/`` hold one call per panel, their
+headings and introductions ``title(...)`` / ``section(...)`` (:mod:`.page`: in the page's language).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from .data import BusyError, DashboardError, EmptyWorkspaceError
 from .hashtags import add_hashtags, deactivate_hashtag, hashtag_trending_panel, popularity_panel, tracked_panel
 from .index import DASHBOARDS, index_panel
 from .overview import counts_panel, growth_panel, runs_panel
+from .page import note, section, title
 from .preheat import ready
 from .related import filter_rules, network_figure, related_hashtags_panel
 from .reports import report_frame, reports_panel
@@ -45,6 +47,7 @@ __all__ = [
     "image_results",
     "index_panel",
     "network_figure",
+    "note",
     "ready",
     "popularity_panel",
     "related_hashtags_panel",
@@ -53,7 +56,9 @@ __all__ = [
     "reports_panel",
     "runs_panel",
     "search_panel",
+    "section",
     "text_results",
+    "title",
     "to_csv_bytes",
     "to_excel_bytes",
     "tracked_panel",

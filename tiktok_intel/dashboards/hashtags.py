@@ -35,25 +35,12 @@ def _tracked_frame(con) -> pd.DataFrame:
     )
 
 
-#: The tracked list's columns -> the catalogue's keys of their headings.
-TRACKED_COLUMNS = {
-    "kind": "col_kind",
-    "hashtag": "col_tracked",
-    "active": "col_active",
-    "added": "col_added",
-    "last collected": "col_last_collected",
-    "posts": "posts",
-    "videos": "videos_word",
-    "views": "views",
-}
-
-
 def _shown_tracked(frame: pd.DataFrame) -> pd.DataFrame:
-    """The tracked list as shown: its kinds and headings in the page's language."""
+    """The tracked list as shown: its kinds in the page's language, the tracked names under ``tracked``
+    (its heading: :data:`.ui.COLUMN_KEYS`)."""
     if frame.empty:
         return frame
-    shown = frame.assign(kind=[t("kind_" + k) for k in frame["kind"]])
-    return shown.rename(columns={c: t(key) for c, key in TRACKED_COLUMNS.items()})
+    return frame.assign(kind=[t("kind_" + k) for k in frame["kind"]]).rename(columns={"hashtag": "tracked"})
 
 
 #: The deactivate list's value of a tracked keyword (hashtags: the name; accounts: ``@name``).
@@ -166,7 +153,7 @@ def tracked_panel(db: str | None = None):
             say(add_hashtags(box.value, db=db), "success")
             box.value = ""
         except TikTokIntelError as exc:
-            say(str(exc), "warning")
+            say(ui.error_text(exc), "warning")
         except Exception as exc:  # noqa: BLE001
             with ui.filling(status) as display:
                 display(ui.error_message(exc))
@@ -179,7 +166,7 @@ def tracked_panel(db: str | None = None):
         try:
             say(deactivate_hashtag(pick.value, db=db), "success")
         except TikTokIntelError as exc:
-            say(str(exc), "warning")
+            say(ui.error_text(exc), "warning")
         refresh()
 
     def on_add_keyword(_: Any) -> None:
@@ -187,7 +174,7 @@ def tracked_panel(db: str | None = None):
             say(add_keyword(keyword_box.value, db=db), "success")
             keyword_box.value = ""
         except TikTokIntelError as exc:
-            say(str(exc), "warning")
+            say(ui.error_text(exc), "warning")
         refresh()
 
     add.on_click(on_add)

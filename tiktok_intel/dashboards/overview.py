@@ -34,7 +34,9 @@ def growth_panel(db: str | None = None, period: str = "day"):
     """New posts, authors and hashtags per day / week / month / year, with a period switch."""
     import ipywidgets as w
 
-    choose = w.ToggleButtons(options=list(reports.PERIODS), value=period if period in reports.PERIODS else "day", description=t("period"))
+    choose = w.ToggleButtons(
+        options=[(t(p), p) for p in reports.PERIODS], value=period if period in reports.PERIODS else "day", description=t("period")
+    )
     out = w.VBox()
 
     def show(*_: Any) -> None:

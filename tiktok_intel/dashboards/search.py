@@ -283,7 +283,7 @@ def search_panel(db: str | None = None, query: str = "", hashtag: str = "", limi
             body()
         except TikTokIntelError as exc:
             with ui.filling(out) as display:
-                display(ui.message(str(exc), "warning"))
+                display(ui.message(ui.error_text(exc), "warning"))
         except Exception as exc:  # noqa: BLE001
             with ui.filling(out) as display:
                 display(ui.error_message(exc))

@@ -24,7 +24,7 @@ from ..analyses.exports import XLSX, to_csv_bytes, to_excel_bytes, to_excel_csv_
 from ..errors import TikTokIntelError
 from ..raw import redact
 from ..settings import get_settings
-from ..texts import number, t
+from ..texts import CATALOGUE, number, t
 
 log = logging.getLogger("tiktok_intel.dashboards")
 
@@ -71,11 +71,19 @@ def message(text: str, kind: str = "info"):
     )
 
 
+def error_text(exc: TikTokIntelError) -> str:
+    """What one of our errors says on a page: its catalogue text in the page's language when it carries
+    a key (:class:`~tiktok_intel.errors.TikTokIntelError`), else its own (English) message."""
+    if exc.key is not None and exc.key in CATALOGUE:
+        return t(exc.key, **exc.fields)
+    return str(exc)
+
+
 def error_message(exc: BaseException):
-    """The message widget for an error: its own text for ours, a generic line for anything else."""
+    """The message widget for an error: its own text for ours (:func:`error_text`), a generic line for anything else."""
     if isinstance(exc, TikTokIntelError):
         kind = "info" if type(exc).__name__ == "EmptyWorkspaceError" else "warning"
-        return message(str(exc), kind)
+        return message(error_text(exc), kind)
     log.exception("dashboard panel failed")
     return message(t("panel_failed", kind=type(exc).__name__), "error")
 
@@ -148,6 +156,92 @@ def heading(text: str, level: int = 3):
     return w.HTML(f"<h{level} style='margin:12px 0 4px 0'>{esc(text)}</h{level}>")
 
 
+#: A table's column -> the catalogue key of its heading: one mapping for every table the dashboards
+#: show (:func:`table`, :func:`interactive_table`). Headings only: the rows kept as ``.frame`` and
+#: every download keep the column names, the same in both languages and from the command line.
+COLUMN_KEYS: dict[str, str] = {
+    **{
+        c: f"col_{c}"
+        for c in (
+            "author",
+            "author_id",
+            "unique_id",
+            "nickname",
+            "account",
+            "description",
+            "published_at",
+            "created_at",
+            "collected_at",
+            "measured_at",
+            "change_1d",
+            "change_7d",
+            "change_30d",
+            "hashtag",
+            "url",
+            "rank",
+            "found",
+            "score",
+            "post_id",
+            "period",
+            "posts_total",
+            "posts_growth",
+            "rule",
+            "support",
+            "confidence",
+            "lift",
+            "post_count",
+            "collections",
+            "best_rank",
+            "mean_rank",
+            "first_listed",
+            "last_listed",
+            "snapshots",
+            "channel",
+            "subject",
+            "attempts",
+            "last_error",
+            "items",
+            "kind",
+            "tracked",
+            "active",
+            "added",
+        )
+    },
+    "last collected": "col_last_collected",
+    "views": "views",
+    "view_count": "views",
+    "likes": "likes",
+    "comments": "comments",
+    "shares": "shares",
+    "posts": "posts",
+    "authors": "authors",
+    "hashtags": "hashtags",
+    "followers": "series_followers",
+    "hearts": "series_hearts",
+    "videos": "videos_word",
+    "video_count": "videos_word",
+    "change": "change",
+    "growth": "growth_pct",
+    "growth_pct": "growth_pct",
+    "status": "status",
+}
+
+
+def column_label(column: object) -> str:
+    """A column's heading in the page's language (:data:`COLUMN_KEYS`); a column without one: its name."""
+    key = COLUMN_KEYS.get(str(column))
+    return t(key) if key else str(column)
+
+
+def column_labels(columns: Iterable[object]) -> list[str]:
+    """The headings of ``columns``, each shown once (a second column with the same heading keeps its name)."""
+    labels: list[str] = []
+    for column in columns:
+        label = column_label(column)
+        labels.append(label if label not in labels else str(column))
+    return labels
+
+
 def _cell(value: object, column: str) -> str:
     if isinstance(value, (list, tuple)):
         return esc(", ".join("#" + str(v) if column == "hashtags" else str(v) for v in value))
@@ -198,7 +292,10 @@ def table_html(df: pd.DataFrame, *, columns: Iterable[str] | None = None, max_ro
     """A plain HTML table (values escaped, URLs as links, at most ``max_rows`` rows)."""
     if columns is not None:
         df = df[[c for c in columns if c in df.columns]]
-    head = "".join(f"<th style='text-align:left;padding:3px 8px;border-bottom:2px solid #ccc'>{esc(c)}</th>" for c in df.columns)
+    head = "".join(
+        f"<th scope='col' style='text-align:left;padding:3px 8px;border-bottom:2px solid #ccc'>{esc(label)}</th>"
+        for label in column_labels(df.columns)
+    )
     rows = []
     for record in df.head(max_rows).itertuples(index=False):
         cells = "".join(f"<td style='padding:3px 8px;border-bottom:1px solid #eee'>{_cell(v, c)}</td>" for v, c in zip(record, df.columns))
@@ -252,7 +349,8 @@ def interactive_table(
         return message(empty or t("nothing"))
     frame = df[[c for c in columns if c in df.columns]] if columns is not None else df
     timed = any(pd.api.types.is_datetime64_any_dtype(frame[c].dtype) for c in frame.columns)
-    shown = pd.DataFrame({str(c): [_shown(v, str(c)) for v in frame[c]] for c in frame.columns}, columns=[str(c) for c in frame.columns])
+    shown = pd.DataFrame({i: [_shown(v, str(c)) for v in frame.iloc[:, i]] for i, c in enumerate(frame.columns)})
+    shown.columns = column_labels(frame.columns)  # the rows' cells by the column's name, its heading in the page's language
     language = {
         "search": t("dt_search"),
         "info": t("dt_info"),

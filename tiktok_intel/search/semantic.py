@@ -265,10 +265,10 @@ def allowed_posts(
     from .text import _as_time
 
     if min_views is not None and int(min_views) < 0:
-        raise QueryError(f"--min-views must be 0 or more (got {min_views})")
+        raise QueryError(f"--min-views must be 0 or more (got {min_views})", key="err_min_views", min_views=min_views)
     start, end = _as_time(since, "--since", end=False), _as_time(until, "--until", end=True)
     if start and end and start >= end:
-        raise QueryError("--since is after --until: swap them")
+        raise QueryError("--since is after --until: swap them", key="err_since_after_until")
     posts_of = tracked_posts_sql(hashtag)  # a hashtag, an @account or a "keyword"
     who = (author or "").strip().lstrip("@").lower() or None
     where, params = [], []
@@ -385,7 +385,7 @@ def _rank_posts(
 
 def _check_limit(limit: Any) -> int:
     if limit is None or int(limit) < 1:
-        raise QueryError(f"--limit must be at least 1 (got {limit})")
+        raise QueryError(f"--limit must be at least 1 (got {limit})", key="err_limit", limit=limit)
     return int(limit)
 
 
@@ -406,7 +406,9 @@ def search_meaning(
     """Posts whose images best match ``text`` (any language the model knows), after the filters, best first."""
     limit = _check_limit(limit)
     if not (text or "").strip():
-        raise QueryError('--meaning needs words: describe what the picture shows, e.g. --meaning "brinnande bil"')
+        raise QueryError(
+            '--meaning needs words: describe what the picture shows, e.g. --meaning "brinnande bil"', key="err_meaning_needs_words"
+        )
     from . import clip
 
     model = model if model is not None else clip.load()

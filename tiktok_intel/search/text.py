@@ -168,7 +168,9 @@ def _writer(index, threads: int = 1):
         return index.writer(heap_size=_WRITER_HEAP * threads, num_threads=threads)
     except ValueError as exc:
         if "lock" in str(exc).lower():
-            raise IndexBusyError("another process is updating the search index: wait for it to finish and run again") from None
+            raise IndexBusyError(
+                "another process is updating the search index: wait for it to finish and run again", key="err_index_busy"
+            ) from None
         raise
 
 
@@ -615,21 +617,25 @@ def search_text(
     """
     tantivy = _tantivy()
     if limit is None or int(limit) < 1:
-        raise QueryError(f"--limit must be at least 1 (got {limit})")
+        raise QueryError(f"--limit must be at least 1 (got {limit})", key="err_limit", limit=limit)
     if min_views is not None and int(min_views) < 0:
-        raise QueryError(f"--min-views must be 0 or more (got {min_views})")
+        raise QueryError(f"--min-views must be 0 or more (got {min_views})", key="err_min_views", min_views=min_views)
     words, phrases = query_terms(query or "")
     fields = where.fields_for(places) or tuple(TEXT_FIELDS)
     start, end = _as_time(since, "--since", end=False), _as_time(until, "--until", end=True)
     if start and end and start >= end:
-        raise QueryError("--since is after --until: swap them")
+        raise QueryError("--since is after --until: swap them", key="err_since_after_until")
     item = tracked_item(hashtag)  # a hashtag (the index's tags), or an @account or a "keyword" (the store's listings)
     tag = item[1] if item and item[0] == "hashtag" else None
     who = (author or "").strip().lstrip("@").lower() or None
     if not words and not phrases and not any(x is not None for x in (item, who, start, end, min_views)):
         if (query or "").strip():
-            raise QueryError(f"the query {query!r} has no words in it: search for words, #hashtags or author names")
-        raise QueryError("nothing to search for: give words, or at least one filter (--hashtag, --author, --since, ...)")
+            raise QueryError(
+                f"the query {query!r} has no words in it: search for words, #hashtags or author names", key="err_no_words", query=query
+            )
+        raise QueryError(
+            "nothing to search for: give words, or at least one filter (--hashtag, --author, --since, ...)", key="err_nothing_to_search"
+        )
 
     path = Path(path) if path is not None else index_dir()
     if con is not None and refresh and not _read_only(con):  # a writer's connection; a reader searches what is indexed

@@ -202,7 +202,7 @@ class Workspace:
                 finally:
                     con.close()
         except lock.WriteLockTimeout:
-            raise BusyError(BUSY_TEXT) from None
+            raise BusyError(BUSY_TEXT, key="err_busy") from None
 
     @contextlib.contextmanager
     def reading(self, *, say: Callable[[str], None] | None = None, wait: float | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -222,7 +222,9 @@ class Workspace:
             if con is None:
                 raise BusyError(
                     f"{self.db_target} is in use by another process (a flow or a notebook writing) for more than {wait:.0f} s and "
-                    "no read copy has been published yet: run again when it has finished, or raise TIKTOK_INTEL_READ_WAIT_SECONDS"
+                    "no read copy has been published yet: run again when it has finished, or raise TIKTOK_INTEL_READ_WAIT_SECONDS",
+                    key="err_busy_no_copy",
+                    wait=f"{wait:.0f}",
                 ) from None
             (say or log.warning)(self.copy_line())
         try:
@@ -277,24 +279,24 @@ class Workspace:
 
     def _existing_unmigrated(self, wait: float) -> duckdb.DuckDBPyConnection:
         if not Path(self.db_target).exists():
-            raise EmptyWorkspaceError(EMPTY_HINT)
+            raise EmptyWorkspaceError(EMPTY_HINT, key="err_empty_workspace")
         try:
             return open_db(self.db_target, read_only=True, wait_seconds=wait, migrate=False)
         except StoreError as exc:
             if IN_USE not in str(exc):
                 raise
-            raise BusyError(BUSY_TEXT) from None
+            raise BusyError(BUSY_TEXT, key="err_busy") from None
 
     def _open_existing(self, *, read_only: bool, wait: float) -> duckdb.DuckDBPyConnection:
         target = self.db_target
         if target != ":memory:" and not self.is_ducklake and not Path(target).exists():
-            raise EmptyWorkspaceError(EMPTY_HINT)
+            raise EmptyWorkspaceError(EMPTY_HINT, key="err_empty_workspace")
         try:
             return open_db(target, read_only=read_only, wait_seconds=wait, settings=self.settings)
         except StoreError as exc:
             if IN_USE not in str(exc):
                 raise
-            raise BusyError(BUSY_TEXT) from None
+            raise BusyError(BUSY_TEXT, key="err_busy") from None
 
     def _open_copy(self) -> duckdb.DuckDBPyConnection | None:
         """The read copy, opened read-only and its time noted; ``None`` when there is no usable copy."""
