@@ -31,6 +31,7 @@ from test_search_text import add_posts
 
 from tiktok_intel import dashboards as ti
 from tiktok_intel import settings as settings_module
+from tiktok_intel import tracking
 from tiktok_intel.cli import main
 from tiktok_intel.dashboards import launcher
 from tiktok_intel.search import hash_media, refresh_index
@@ -450,6 +451,23 @@ def test_hashtags_panel_refuses_bad_names_with_a_message(hashtags_panel, text, n
     assert count(hashtags_panel.db, "SELECT count(*) FROM posts") == 0
 
 
+def test_hashtags_panel_refuses_in_swedish_on_a_swedish_page(tmp_path):
+    from tiktok_intel.texts import t
+
+    base = settings_module.load_settings(environ={}, dotenv=None)
+    settings = settings_module.configure(base, workspace=tmp_path / "dash", ui_language="sv")
+    open_db(settings.db_target).close()
+    panel = ti.tracked_panel(None)
+    box = find(panel, w.Text, description="Hashtag")[0]
+    add = find(panel, w.Button, description=t("add"))[0]
+    for text, needle in (("inte ok!", "innehåller &#x27;!&#x27;: använd bara bokstäver"), ("#", "&#x27;#&#x27; är ingen hashtagg")):
+        box.value = text
+        add.click()
+        assert needle in texts(panel), texts(panel)[-600:]
+    with pytest.raises(tracking.InvalidHashtagError, match="use only letters, digits and underscore"):
+        tracking.normalise("inte ok!")  # the CLI's line stays English
+
+
 def test_hashtags_panel_takes_unicode_names(hashtags_panel):
     shown = hashtags_panel("#Café, 日本 हिंदी")
     assert "Now tracking #café, #日本, #हिंदी" in shown and ">हिंदी<" in shown
@@ -540,6 +558,19 @@ def test_image_upload_that_cannot_be_used_is_a_message_in_the_panel(search, name
     for needle in needles:
         assert needle in shown, (needle, shown[-500:])
     assert "ti-card" not in shown
+
+
+def test_image_upload_refused_in_the_pages_language(search):
+    from tiktok_intel.texts import use
+
+    use("sv")
+    try:
+        shown = _upload(search, "notes.txt", b"hej hej, inte en bild")
+        assert "Filen notes.txt är ingen bild som går att läsa" in shown and "Pillow" not in shown, shown[-500:]
+        shown = _upload(search, "cut.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+        assert "Filen cut.png är en skadad bild" in shown, shown[-500:]
+    finally:
+        use(None)
 
 
 def test_image_upload_of_too_many_pixels_is_a_message(search):

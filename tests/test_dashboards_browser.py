@@ -273,7 +273,7 @@ SWEDISH = {  # a dashboard, what to wait for, and words only the Swedish page sh
     "trends": (".ti-trending", ["Period", "Rangordna", "Förbered nedladdning", "Länk till den här vyn", "Tider i Europe/Stockholm"]),
     "search": (".ti-dup-group", ["Sök med bild", "Kopiera länk", "grupper av nästan identiska bilder", "Grupp 1"]),
     "hashtags": (".ti-tracked", ["Lägg till sökord", "Inaktivera", "senast insamlad", "videor", "Kopiera länk"]),
-    "related_hashtags": (".ti-rule-count", ["Minsta konfidens", "Sortera efter", "regler", "Nätverk för Gephi (GEXF)", "Kopiera länk"]),
+    "related_hashtags": (".ti-rule-count", ["Minsta konfidens", "Sortera efter", "regler", "Förbered nätverksfiler", "Kopiera länk"]),
     "reports": (".ti-report", ["toppkonton", "Rapport", "Rader", "jobb", "Kopiera länk", "Sök i tabellen"]),
     "accounts": (".ti-message", ["Inga konton bevakas än"]),
 }
@@ -289,6 +289,7 @@ ENGLISH = (
     "Min confidence",
     "Sort by",
     "Network for Gephi",
+    "Prepare network files",
     "near-identical images",
     "No accounts tracked",
     "Search the table",

@@ -206,6 +206,18 @@ def test_no_model_every_other_search_works_and_meaning_says_how(gallery, workspa
         assert "tiktok-intel models fetch" in err and "TIKTOK_INTEL_CLIP_MODEL" in err
     code, _, err = run(capsys, "--db", db, "models", "status")
     assert code == 1 and "tiktok-intel models fetch" in err and len(err.strip().splitlines()) == 1
+    from tiktok_intel.dashboards import ui
+    from tiktok_intel.search.models import ModelMissingError, model_path
+    from tiktok_intel.texts import use
+
+    with pytest.raises(ModelMissingError) as missing:
+        model_path()
+    use("sv")  # the Search dashboard says it in the page's language, without the workspace's paths
+    said = ui.error_text(missing.value)
+    assert said.startswith("Sökning på betydelse behöver en modell") and "/" not in said  # no server paths on a page
+    use("en")
+    assert "tiktok-intel models fetch" in ui.error_text(missing.value)
+    use(None)
 
 
 @pytest.mark.parametrize("damage", ["garbage", "truncated", "tokenizer"])

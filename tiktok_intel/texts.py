@@ -500,6 +500,25 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "no_rules_here": {"sv": "Inga regler vid de här gränserna: sänk ett minimum.", "en": "No rules at these thresholds: lower a minimum."},
     # network downloads (dashboards/networks.py)
     "no_network": {"sv": "{summary}: inget nätverk att ladda ner.", "en": "{summary}: no network to download."},
+    "err_no_model": {
+        "sv": "Sökning på betydelse behöver en modell som inte finns här ännu: den som driver verktyget hämtar den med "
+        "`tiktok-intel models fetch` (eller pekar TIKTOK_INTEL_CLIP_MODEL på en kopia).",
+        "en": "Search by meaning needs a model that is not here yet: whoever runs the workbench fetches it with "
+        "`tiktok-intel models fetch` (or points TIKTOK_INTEL_CLIP_MODEL at a copy).",
+    },
+    # the tracked list's refusals (tracking.normalise; the CLI says them in English)
+    "err_not_hashtag": {
+        "sv": "{name} är ingen hashtagg: skriv ett namn som valet2026 eller #svtnyheter",
+        "en": "{name} is not a hashtag: give a name such as valet2026 or '#svtnyheter'",
+    },
+    "err_hashtag_long": {
+        "sv": "Hashtaggen {name}… är {length} tecken lång: TikToks hashtaggar har högst {most}",
+        "en": "hashtag {name}... is {length} characters long: TikTok hashtags have at most {most}",
+    },
+    "err_hashtag_char": {
+        "sv": "Hashtaggen {name} innehåller {bad}: använd bara bokstäver, siffror och understreck",
+        "en": "hashtag {name} contains {bad}: use only letters, digits and underscore",
+    },
     "network_prepare": {"sv": "Förbered nätverksfiler (Gephi, GraphML, CSV)", "en": "Prepare network files (Gephi, GraphML, CSV)"},
     "network_gephi": {"sv": "Nätverk för Gephi (GEXF)", "en": "Network for Gephi (GEXF)"},
     "network_graphml": {"sv": "GraphML", "en": "GraphML"},
@@ -596,6 +615,19 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "upload_empty": {
         "sv": "Filen {name}är tom: välj en bild (JPEG, PNG eller WebP).",
         "en": "The file {name}is empty: choose an image (JPEG, PNG or WebP).",
+    },
+    "the_file": {"sv": "Filen {name}", "en": "The file {name}"},
+    "the_uploaded_file": {"sv": "Den uppladdade filen", "en": "The uploaded file"},
+    "err_not_image": {
+        "sv": "{name} är ingen bild som går att läsa: välj en JPEG-, PNG- eller WebP-fil.",
+        "en": "{name} is not an image Pillow can read: give a JPEG, PNG or WebP file",
+    },
+    "err_image_damaged": {"sv": "{name} är en skadad bild: välj en annan kopia.", "en": "{name} is a damaged image: give another copy"},
+    "err_image_pixels": {
+        "sv": "{name} är {width}x{height} pixlar, över gränsen på {megapixels} megapixlar: använd en mindre kopia "
+        "(en skärmbild eller själva omslaget).",
+        "en": "{name} is {width}x{height} pixels, over the {megapixels}-megapixel limit: use a smaller copy "
+        "(a screenshot or the cover itself)",
     },
     "no_dup_groups": {
         "sv": "Inga grupper av nästan identiska bilder: ingen bild har lagts upp av mer än ett konto "

@@ -49,12 +49,25 @@ def normalise(name: str) -> str:
     cleaned = conventions.hashtag(name) or ""
     shown = name.strip()[:40]
     if not cleaned:
-        raise InvalidHashtagError(f"{shown!r} is not a hashtag: give a name such as valet2026 or '#svtnyheter'")
+        raise InvalidHashtagError(
+            f"{shown!r} is not a hashtag: give a name such as valet2026 or '#svtnyheter'", key="err_not_hashtag", name=repr(shown)
+        )
     if len(cleaned) > MAX_LENGTH:
-        raise InvalidHashtagError(f"hashtag {shown!r}... is {len(cleaned)} characters long: TikTok hashtags have at most {MAX_LENGTH}")
+        raise InvalidHashtagError(
+            f"hashtag {shown!r}... is {len(cleaned)} characters long: TikTok hashtags have at most {MAX_LENGTH}",
+            key="err_hashtag_long",
+            name=repr(shown),
+            length=len(cleaned),
+            most=MAX_LENGTH,
+        )
     bad = next((ch for n, ch in enumerate(cleaned) if not _allowed(ch, n == 0)), None)
     if bad is not None:
-        raise InvalidHashtagError(f"hashtag {shown!r} contains {bad!r}: use only letters, digits and underscore (one hashtag per argument)")
+        raise InvalidHashtagError(
+            f"hashtag {shown!r} contains {bad!r}: use only letters, digits and underscore (one hashtag per argument)",
+            key="err_hashtag_char",
+            name=repr(shown),
+            bad=repr(bad),
+        )
     return cleaned
 
 

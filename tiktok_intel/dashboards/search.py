@@ -175,7 +175,8 @@ def _uploaded_image(content: bytes, name: str = ""):
         raise search_pkg.ImageInputError(t("upload_too_large", name=name + " " if name else "", size=size, limit=megabytes(limit_bytes)))
     if not content:
         raise search_pkg.ImageInputError(t("upload_empty", name=name + " " if name else ""))
-    return open_image(bytes(content), name=f"The file {name}" if name else "The uploaded file")  # not an image: a clear error
+    label = t("the_file", name=name) if name else t("the_uploaded_file")
+    return open_image(bytes(content), name=label)  # not an image: a clear error, in the page's language
 
 
 def image_results(content: bytes, *, max_distance: int = 10, limit: int = 20, db: str | None = None, name: str = "") -> Results:

@@ -102,17 +102,24 @@ def open_image(source: str | Path | bytes, *, name: str | None = None, max_pixel
         width, height = image.size
         if width * height > max_pixels:
             raise ImageInputError(
-                f"{label} is {width}x{height} pixels, over the {max_pixels // 1_000_000}-megapixel limit: use a smaller copy (a screenshot or the cover itself)"
+                f"{label} is {width}x{height} pixels, over the {max_pixels // 1_000_000}-megapixel limit: use a smaller copy (a screenshot or the cover itself)",
+                key="err_image_pixels",
+                name=label,
+                width=width,
+                height=height,
+                megapixels=max_pixels // 1_000_000,
             )
         try:
             image.load()
             image = ImageOps.exif_transpose(image)
             return image.convert("RGB")
         except (OSError, SyntaxError, ValueError) as exc:
-            raise ImageInputError(f"{label} is a damaged image ({exc}): give another copy") from None
+            raise ImageInputError(f"{label} is a damaged image ({exc}): give another copy", key="err_image_damaged", name=label) from None
     except UnidentifiedImageError:
-        raise ImageInputError(f"{label} is not an image Pillow can read: give a JPEG, PNG or WebP file") from None
+        raise ImageInputError(
+            f"{label} is not an image Pillow can read: give a JPEG, PNG or WebP file", key="err_not_image", name=label
+        ) from None
     except (OSError, EOFError, SyntaxError, ValueError, struct.error) as exc:  # a header cut short: Image.open itself fails
-        raise ImageInputError(f"{label} is a damaged image ({exc}): give another copy") from None
+        raise ImageInputError(f"{label} is a damaged image ({exc}): give another copy", key="err_image_damaged", name=label) from None
     finally:
         stream.close()

@@ -117,15 +117,16 @@ def model_path(settings: Settings | None = None) -> Path:
         path = Path(chosen).expanduser()
         if not path.is_dir():
             raise ModelMissingError(
-                f"TIKTOK_INTEL_CLIP_MODEL={chosen} is not a folder: point it at a model folder, or {_how_to_get(settings)}"
+                f"TIKTOK_INTEL_CLIP_MODEL={chosen} is not a folder: point it at a model folder, or {_how_to_get(settings)}",
+                key="err_no_model",
             )
     else:
         path = models_dir(settings) / DEFAULT.name
         if not path.is_dir():
-            raise ModelMissingError(f"no model for search by meaning: {_how_to_get(settings)}")
+            raise ModelMissingError(f"no model for search by meaning: {_how_to_get(settings)}", key="err_no_model")
     for needed in ("visual/model.onnx", "textual/model.onnx"):
         if not (path / needed).is_file():
-            raise ModelMissingError(f"the model folder {path} has no {needed}: {_how_to_get(settings)}")
+            raise ModelMissingError(f"the model folder {path} has no {needed}: {_how_to_get(settings)}", key="err_no_model")
     return path
 
 
