@@ -121,7 +121,7 @@ def measure(workspace: Path, *, preheat: bool, views: int, flow: bool = False) -
     log_path = workspace.parent / f"voila-{'preheat' if preheat else 'no-preheat'}{'-flow' if flow else ''}.log"
     log = log_path.open("wb")
     process, address = launcher.launch(port=_free_port(), preheat=preheat, stdout=log, stderr=subprocess.STDOUT)
-    times: dict[str, list[float]] = {name: [] for name in READY}
+    times: dict[str, list[float]] = {key: [] for name in READY for key in (name, f"{name} html", f"{name} bytes")}
     failed: dict[str, int] = {}
     loop = ImportLoop(workspace, limit=10_000) if flow else None
     try:
@@ -170,6 +170,14 @@ def measure(workspace: Path, *, preheat: bool, views: int, flow: bool = False) -
                         if page.query_selector(ready) is None:
                             raise RuntimeError(page.inner_text("body")[:300].replace("\n", " "))
                         times[name].append(time.perf_counter() - started)
+                        # where it went: the HTML ends when Voilà has run the cells (it streams them);
+                        # the rest is the browser loading the scripts and rendering the widgets
+                        nav = page.evaluate(
+                            "() => { const n = performance.getEntriesByType('navigation')[0];"
+                            " return [n.responseEnd / 1000, n.decodedBodySize]; }"
+                        )
+                        times[f"{name} html"].append(nav[0])
+                        times[f"{name} bytes"].append(nav[1])
                     except Exception as exc:  # noqa: BLE001 - a view that failed is counted, the others measured
                         failed[name] = failed.get(name, 0) + 1
                         print(f"  {name} did not render{' (import loop)' if flow else ''}: {str(exc)[:300]}", file=sys.stderr)
@@ -228,6 +236,15 @@ def main(argv: list[str] | None = None) -> list[Figure]:
     def median(values: list[float] | None) -> float | None:
         return statistics.median(values) if values else None
 
+    def parts(measured: dict[str, list[float]], name: str) -> str:
+        if not measured[name]:
+            return ""
+        html = median(measured[f"{name} html"])
+        return (
+            f"; of it, Voilà running the cells (the HTML's end) {html:.2f} s, the browser after it "
+            f"{median([t - h for t, h in zip(measured[name], measured[f'{name} html'])]):.2f} s; HTML {median(measured[f'{name} bytes']) / 1e6:.2f} MB"
+        )
+
     imports, imports_failed = busy["imports"]
     for name in READY:
         figures.append(
@@ -238,7 +255,8 @@ def main(argv: list[str] | None = None) -> list[Figure]:
                 median(baseline[name]) if baseline else None,
                 "<= 3 s",
                 (f"baseline: --no-preheat; {posts:,} posts" if baseline else f"{posts:,} posts")
-                + ("" if served[name] else "; no view rendered"),
+                + ("" if served[name] else "; no view rendered")
+                + parts(served, name),
             )
         )
         figures.append(
@@ -249,7 +267,8 @@ def main(argv: list[str] | None = None) -> list[Figure]:
                 median(served[name]),
                 "<= 5 s",
                 f"baseline: the same views quiet, this run; `tiktok-intel import` looping ({imports} runs); {posts:,} posts"
-                + ("" if busy[name] else "; no view rendered"),
+                + ("" if busy[name] else "; no view rendered")
+                + parts(busy, name),
             )
         )
     figures.append(
