@@ -134,7 +134,7 @@ DECLARED: tuple[Setting, ...] = (
         "semantic_exact_max",
         int,
         200_000,
-        "Up to this many image vectors, search by meaning compares with every one (exact); above, it uses an HNSW index and re-ranks exactly.",
+        "Up to this many image vectors, search by meaning compares with every one (exact); above, it uses a PQ fast-scan index (faiss) and re-ranks exactly.",
     ),
     Setting(
         "ingest_batch_items",
