@@ -8,6 +8,7 @@ import datetime as dt
 import io
 import json
 import random
+from pathlib import Path
 
 import httpx
 import pytest
@@ -460,3 +461,23 @@ def test_the_content_step_downloads_and_runs_the_media_step_its_counts_in_the_ru
         recorded = json.loads(con.execute("SELECT steps FROM runs ORDER BY started_at DESC LIMIT 1").fetchone()[0])
         indexed = con.execute("SELECT count(*) FROM search_index_docs").fetchone()[0]
     assert recorded[0]["counts"]["media"]["indexed"] == indexed > 0
+
+
+def test_the_writers_half_of_a_split_content_run_fetches_the_covers_of_what_it_ingests(tiktok, workspace):
+    """Work pools (docs/scaling.md): a collector fetches raw pages only; the writer's
+    ``content(max_posts=0)`` ingests them and fetches their posts' covers, once."""
+    from tiktok_intel.orchestration import steps
+    from tiktok_intel.store import Workspace
+
+    ws = Workspace.current()  # the offline TikTok's settings
+    fetched = steps.fetch_content(ws, max_posts=20, hashtags=["klimat"])
+    assert fetched.counts["posts"] == 20 and not Path(ws.db_target).exists()  # raw pages only
+    done = steps.content(ws, max_posts=0, media=False)
+    with ws.connection(read_only=True) as con:
+        wanted = {r[0] for r in con.execute("SELECT post_id FROM posts WHERE cover_url IS NOT NULL").fetchall()}
+        covers = {r[0] for r in con.execute("SELECT post_id FROM media WHERE kind = 'cover'").fetchall()}
+    assert len(wanted) == 20 and covers == wanted
+    assert done.counts["covers_saved"] == 20 and "20 covers" in done.note
+    again = steps.content(ws, max_posts=0, media=False)  # nothing pending: nothing asked for
+    assert again.counts["covers_saved"] == 0 and "covers" not in again.note
+    assert steps.content(ws, max_posts=0, media=False, covers=False).counts["covers_saved"] == 0

@@ -176,6 +176,13 @@ class CoverResult:
         for k, v in other.reasons.items():
             self.reasons[k] = self.reasons.get(k, 0) + v
 
+    def summary(self) -> str:
+        """ "12 covers", "12 covers (2 failed: 1 expired, 1 unreachable)"; "" when none was fetched or failed."""
+        if not (self.saved or self.failed):
+            return ""
+        failed = f" ({self.failed} failed: " + ", ".join(f"{v} {k}" for k, v in self.reasons.items()) + ")" if self.failed else ""
+        return f"{self.saved} covers{failed}"
+
 
 async def fetch_covers(
     con: duckdb.DuckDBPyConnection, client: HttpClient, post_ids: Sequence[str], *, settings: Settings | None = None

@@ -1,7 +1,8 @@
 """Collection from TikTok, one module a concern:
 
 - :mod:`.run`: the runs, :func:`collect` (posts of each tracked hashtag), :func:`monitor` (their
-  stats) and :func:`ingest_raw_run` (a raw-only collection into the store);
+  stats) and :func:`ingest_raw_run` (a raw-only collection into the store), :func:`fetch_ingested_covers`
+  (the covers of pages another process fetched);
 - :mod:`.web`: the web API's hashtag pages and feeds, and the covers of the posts a run fetched;
 - :mod:`.research`: the Research API's video queries, in date windows;
 - :mod:`.cursors`: where each hashtag's collection stopped, for the next run to resume;
@@ -15,7 +16,7 @@ from __future__ import annotations
 from .cursors import SavedCursor, save_cursor, saved_cursor
 from .outcomes import CollectError, HashtagOutcome, NothingToCollectError, RunResult, RunState, UnknownSourceError
 from .research import RESEARCH_DEFAULT_DAYS
-from .run import MAX_POSTS_LIMIT, SOURCES, collect, ensure_tables, ingest_raw_run, monitor, run_async
+from .run import MAX_POSTS_LIMIT, SOURCES, collect, ensure_tables, fetch_ingested_covers, ingest_raw_run, monitor, run_async
 
 __all__ = [
     "MAX_POSTS_LIMIT",
@@ -30,6 +31,7 @@ __all__ = [
     "UnknownSourceError",
     "collect",
     "ensure_tables",
+    "fetch_ingested_covers",
     "ingest_raw_run",
     "monitor",
     "run_async",

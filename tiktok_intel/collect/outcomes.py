@@ -158,16 +158,11 @@ class RunResult:
                 f"collect ({self.source}) {self.run_id}: {ok} of {len(listings)} hashtag(s) done, {c['posts']} posts "
                 f"({c['new_posts']} new) in {c['pages']} pages"
             )
-            if c["covers_saved"] or c["covers_failed"]:
-                reasons = {}
-                for o in self.outcomes:
-                    for k, v in o.covers.reasons.items():
-                        reasons[k] = reasons.get(k, 0) + v
-                text += f", {c['covers_saved']} covers" + (
-                    f" ({c['covers_failed']} failed: " + ", ".join(f"{v} {k}" for k, v in reasons.items()) + ")"
-                    if c["covers_failed"]
-                    else ""
-                )
+            covers = CoverResult()
+            for o in self.outcomes:
+                covers.add(o.covers)
+            if covers.summary():
+                text += f", {covers.summary()}"
         if c["comments"]:
             text += f", {c['comments']} comments in {c['comment_pages']} pages"
         notes = [f"{o.hashtag}: {o.note}" for o in self.outcomes if o.note]

@@ -29,6 +29,7 @@ import duckdb
 from .. import clock, raw, tracking
 from ..downloads import record_outcome
 from ..ingest.pages import process_pending, refresh_derived
+from ..media import CoverResult, fetch_covers
 from ..settings import Settings, get_settings
 from ..sources.http import HttpClient
 from ..sources.research import MAX_COUNT, Quota, QuotaExhaustedError
@@ -226,6 +227,18 @@ def ingest_raw_run(target: Target, result: RunResult, *, covers: bool = True) ->
         result.ended_at = clock.now()  # ended: when its pages were in the store
         refresh_derived(con)
     return result
+
+
+def fetch_ingested_covers(con: duckdb.DuckDBPyConnection, post_ids: Sequence[str], settings: Settings) -> CoverResult:
+    """The covers of posts whose pages another process fetched into raw and this one ingested (the
+    writer's half of a content run split over work pools, docs/scaling.md): those without a cover
+    yet, fetched now, minutes after the collector, while their URLs still work."""
+
+    async def fetch_all() -> CoverResult:
+        async with HttpClient(settings, requests_per_second=0) as media_client:
+            return await fetch_covers(con, media_client, sorted(post_ids), settings=settings)
+
+    return run_async(fetch_all) if post_ids else CoverResult()
 
 
 def monitor(

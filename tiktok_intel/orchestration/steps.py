@@ -19,9 +19,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..analyses import rules, trends
-from ..collect import NothingToCollectError, RunResult, collect, ingest_raw_run, monitor
+from ..collect import NothingToCollectError, RunResult, collect, fetch_ingested_covers, ingest_raw_run, monitor
 from ..errors import TikTokIntelError
 from ..ingest import IngestStats, process_pending
+from ..media import CoverResult
 
 NOTHING_TRACKED = "no hashtags tracked (add some with `tiktok-intel track add NAME`)"
 
@@ -87,15 +88,19 @@ def content(
     """Collect up to ``max_posts`` posts (``None``: the ``max_posts`` setting) per tracked hashtag (or
     per one of ``hashtags``): the pages are fetched into raw with the store closed (dashboards and
     notebooks keep reading while TikTok answers), then ingested, with covers, in one short write.
-    ``max_posts=0`` fetches nothing and ingests the pending raw pages only. Then (``media``) the
-    media step: key frames, hashes, OCR, transcripts, the search index, for what is new."""
+    ``max_posts=0`` fetches nothing and ingests the pending raw pages only, with the covers of their
+    posts (a collector's pages, work pools: docs/scaling.md). Then (``media``) the media step: key
+    frames, hashes, OCR, transcripts, the search index, for what is new."""
     if max_posts == 0:
         with workspace.connection() as con:
             stats = process_pending(con, workspace.raw_dir)
+            got = fetch_ingested_covers(con, stats.seen.get("posts", ()), workspace.settings) if covers else CoverResult()
+        counts = {**_ingested(stats), "covers_saved": got.saved, "covers_failed": got.failed}
+        note = stats.summary() + (f", {got.summary()}" if got.summary() else "")
         if not media:
-            return StepResult(_ingested(stats), stats.summary())
+            return StepResult(counts, note)
         done = media_step(workspace)
-        return StepResult({**_ingested(stats), "media": done.counts()}, f"{stats.summary()}; {done.summary()}")
+        return StepResult({**counts, "media": done.counts()}, f"{note}; {done.summary()}")
     try:
         result = collect(workspace, hashtags or None, max_posts=max_posts, raw_only=True)
     except NothingToCollectError:
