@@ -49,30 +49,30 @@ def dup(n: int) -> None:
     rng = np.random.default_rng(1)
     ph = rng.integers(0, 2**63, n, dtype=np.int64).astype(np.uint64) * np.uint64(2) + np.uint64(1)
     dh = rng.integers(0, 2**63, n, dtype=np.int64).astype(np.uint64)
-    stages = {"keys (pext + fold)": 0.0, "walk of the runs (verify candidates)": 0.0}
-    key, runs = dupindex._key, dupindex._runs
+    stages = {"keys (pext)": 0.0, "runs of equal keys: gathered by length, compared, verified": 0.0}
+    key, runs = dupindex._key, dupindex._run_pairs
 
     def timed_key(*args):
         t = time.perf_counter()
         out = key(*args)
-        stages["keys (pext + fold)"] += time.perf_counter() - t
+        stages["keys (pext)"] += time.perf_counter() - t
         return out
 
     def timed_runs(*args):
         t = time.perf_counter()
         out = runs(*args)
-        stages["walk of the runs (verify candidates)"] += time.perf_counter() - t
+        stages["runs of equal keys: gathered by length, compared, verified"] += time.perf_counter() - t
         return out
 
-    dupindex._key, dupindex._runs, dupindex.THREADS = timed_key, timed_runs, 1
+    dupindex._key, dupindex._run_pairs, dupindex.THREADS = timed_key, timed_runs, 1
     scheme = dupindex.choose_scheme(n, 10)
     t = time.perf_counter()
     left, _ = dupindex.near_pairs(ph, dh, 10)
     total = time.perf_counter() - t
-    stages["sorts and gathers (the rest)"] = total - sum(stages.values())
+    stages["radix sorts and gathers (the rest)"] = total - sum(stages.values())
     print(f"near_pairs, {n:,} random hashes, radius 10, {scheme.tables(10)} tables, one thread: {total:.1f} s, {len(left):,} pairs")
     for name, seconds in stages.items():
-        print(f"  {name:40s} {seconds:7.2f} s  {seconds / total:5.1%}")
+        print(f"  {name:58s} {seconds:7.2f} s  {seconds / total:5.1%}")
 
 
 def text(n: int) -> None:

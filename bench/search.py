@@ -300,6 +300,27 @@ def bench_duplicates(phash: np.ndarray, dhash: np.ndarray, n: int, rows: list) -
             f"baseline: brute force x (n/{small:,})²; {scheme.tables(radius)} tables; {len(pairs[0]):,} pairs",
         )
     )
+    archive = 10 * n  # the archive target: 10,000,000 images at scale 1 (random hashes, the same pairs planted)
+    rng = np.random.default_rng(11)
+    big_p = rng.integers(np.iinfo(np.int64).min, np.iinfo(np.int64).max, size=archive, dtype=np.int64)
+    big_d = rng.integers(np.iinfo(np.int64).min, np.iinfo(np.int64).max, size=archive, dtype=np.int64)
+    big_p[:n], big_d[:n] = phash, dhash
+    start = time.perf_counter()
+    big = dupindex.near_pairs(big_p, big_d, radius)
+    mih_archive = time.perf_counter() - start
+    del big_p, big_d
+    assert len(big[0]) >= len(pairs[0]), "the archive lost pairs of its first n images"
+    scheme = dupindex.choose_scheme(archive, radius)
+    rows.append(
+        Figure(
+            f"duplicate pairs, {archive:,} images, multi-index hashing",
+            mih_archive,
+            "s",
+            brute_small * (archive / small) ** 2,
+            "<= 900 s at 10,000,000",
+            f"baseline: brute force x (n/{small:,})²; {scheme.tables(radius)} tables; {len(big[0]):,} pairs",
+        )
+    )
     try:
         import faiss  # noqa: F401
     except ImportError:

@@ -252,6 +252,35 @@ def test_trends_filter_detail_and_download(page, server, tmp_path):
     no_traceback(page)
 
 
+def test_a_page_of_tables_loads_the_table_library_once_and_they_sort(page, server):
+    """Each table imports itables' library from the server (one request for its JavaScript, one for
+    its CSS, for every table on the page) instead of carrying 750 kB in its state; the tables
+    render and sort."""
+    library: list[str] = []
+    page.on("request", lambda r: library.append(r.url.rsplit("/", 1)[-1]) if "/tiktok-intel/table-library/" in r.url else None)
+    received: list[int] = []
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda frame: received.append(len(frame))))
+    open_dashboard(page, server, "trends", ".ti-trending table.dataTable tbody tr")
+    page.wait_for_function("document.querySelectorAll('table.dataTable').length >= 2", timeout=RENDER_TIMEOUT_MS)
+    assert sorted(library) == ["widget.css", "widget.js"]
+    assert sum(received) < 500_000, sum(received)  # itables' own tables sent its 619 kB module in each one's state
+    table = page.locator(".ti-trending table.dataTable").first
+    column = table.locator("thead th").all_inner_texts().index("views")
+    shown = []
+    for direction in ("ascending", "descending"):  # the heading's sort button sorts by it, a second click the other way
+        table.locator("thead th").nth(column).locator(".dt-column-order").click()
+        page.wait_for_function(
+            "([t, c, d]) => document.querySelector(t).querySelectorAll('thead th')[c].getAttribute('aria-sort') === d",
+            arg=[".ti-trending table.dataTable", column, direction],
+            timeout=RENDER_TIMEOUT_MS,
+        )
+        texts = table.locator(f"tbody td:nth-child({column + 1})").all_inner_texts()
+        shown.append([int(re.sub(r"\D", "", text)) for text in texts])
+    assert shown[0] == sorted(shown[0]) and shown[1] == sorted(shown[1], reverse=True) and shown[0] != shown[1]
+    assert not page.errors, page.errors
+    no_traceback(page)
+
+
 def test_a_shared_link_opens_the_view_it_names(page, server):
     """``trends.ipynb?hashtag=klimat&window=30d`` opens with those filters, and its "link to this view" says them."""
     page.goto(server["url"] + "voila/render/trends.ipynb?hashtag=klimat&window=1d", timeout=RENDER_TIMEOUT_MS)

@@ -55,6 +55,26 @@ def test_every_scheme_finds_exactly_the_pairs_brute_force_finds(radius):
     assert _set(dupindex.near_pairs(ph, dh, radius)) == truth  # the chosen scheme
 
 
+def test_an_image_reposted_hundreds_of_times_gives_every_pair_of_its_copies():
+    """Copies of one image make runs of equal keys far longer than random ones (compared in blocks)."""
+    ph, dh = planted(2_000, seed=3)
+    rng = np.random.default_rng(4)
+    for k in range(300, 700):  # 400 copies, each 0-4 bits off the first on either hash
+        ph[k] = np.int64(np.uint64(_flip(rng, int(ph[300]), int(rng.integers(0, 5)), 0)).view(np.int64))
+        dh[k] = np.int64(np.uint64(_flip(rng, int(dh[300]), int(rng.integers(0, 5)), 0)).view(np.int64))
+    truth = _set(dupindex.brute_pairs(ph, dh, 10))
+    assert len(truth) > 400 * 399 // 2
+    for scheme in [dupindex.Scheme(0, 0), dupindex.Scheme(4, 4)]:
+        assert _set(dupindex.near_pairs(ph, dh, 10, scheme=scheme)) == truth, scheme
+
+
+def test_keys_computed_table_by_table_when_keeping_them_would_take_too_much_memory(monkeypatch):
+    ph, dh = planted(3_000, seed=8)
+    truth = _set(dupindex.brute_pairs(ph, dh, 10))
+    monkeypatch.setattr(dupindex, "_KEEP_KEYS_BYTES", 0)  # as for 10,000,000 images
+    assert _set(dupindex.near_pairs(ph, dh, 10, scheme=dupindex.Scheme(3, 3))) == truth
+
+
 def test_pairs_within_the_radius_on_one_hash_only_are_not_pairs():
     ph = np.array([0, 0b1111, 0], dtype=np.int64)
     dh = np.array([0, 0, (1 << 11) - 1], dtype=np.int64)  # third: pHash equal, dHash 11 bits away

@@ -40,6 +40,21 @@ def test_every_row_is_there_to_sort_search_and_page_through(workspace):
     assert "Tider i Europe/Stockholm" in box.children[-1].value
 
 
+def test_under_the_dashboards_server_a_table_carries_a_loader_not_the_library(workspace, monkeypatch):
+    from itables.widget import ITable
+
+    from tiktok_intel.dashboards import table_library
+
+    monkeypatch.delenv(settings_module.env_name("dashboard_table_library"), raising=False)
+    own = ui.interactive_table(_frame(3)).table
+    assert isinstance(own, ITable) and len(own._esm) > 500_000 and own._css  # JupyterLab, plain Voilà: itables' own, library inside
+    monkeypatch.setenv(settings_module.env_name("dashboard_table_library"), "tiktok-intel/table-library/")
+    shared = ui.interactive_table(_frame(3)).table
+    assert isinstance(shared, ITable) and len(shared._esm) < 2_000 and shared._css == ""
+    assert '"tiktok-intel/table-library/"' in shared._esm and shared._dt_args == own._dt_args
+    assert table_library.table_class() is table_library.table_class()  # one class, not one a table
+
+
 def test_the_table_speaks_english_when_asked(workspace):
     settings_module.configure(settings_module.get_settings(), ui_language="en")
     table = ui.interactive_table(_frame(3)).table

@@ -193,6 +193,13 @@ DECLARED: tuple[Setting, ...] = (
         'Most live dashboard kernels (page views) at once; beyond it a page says "busy, try again in a minute".',
     ),
     Setting(
+        "dashboard_table_library",
+        str,
+        "",
+        "Set by `tiktok-intel dashboards` for its kernels, not by hand: the path (under the server's base URL) where it "
+        "serves the interactive tables' library, which each page then loads once; empty: every table carries its own copy.",
+    ),
+    Setting(
         "frozen_at",
         str,
         "",
@@ -339,6 +346,11 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv: Path | None 
     if overrides:
         raise SettingsError(f"unknown setting(s) {sorted(overrides)}: see `tiktok-intel settings`")
     return Settings(values)
+
+
+def env_name(name: str) -> str:
+    """The environment variable of the declared setting ``name`` (``TIKTOK_INTEL_<NAME>``)."""
+    return _BY_NAME[name].env
 
 
 def live(name: str, environ: Mapping[str, str] | None = None) -> Any:

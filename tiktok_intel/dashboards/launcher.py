@@ -15,6 +15,7 @@ one printed with the address, and editing the tracked list is off unless set exp
 
 from __future__ import annotations
 
+import importlib.util
 import ipaddress
 import os
 import secrets
@@ -26,7 +27,7 @@ from pathlib import Path
 
 from ..errors import TikTokIntelError
 from ..notebooks import DASHBOARDS_DIR
-from ..settings import PREFIX, get_settings
+from ..settings import PREFIX, env_name, get_settings
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8866
@@ -65,6 +66,19 @@ def is_loopback(host: str) -> bool:
 #: Voilà less its file list (``/`` opens the index dashboard), run as a script: ``-P`` keeps its
 #: folder off ``sys.path``, where the panel modules' names would shadow others.
 VOILA_APP = Path(__file__).resolve().with_name("voila_app.py")
+
+#: Where the server serves itables' widget.js and widget.css (under its base URL), once for every
+#: table of a page; the kernels learn it in the setting ``dashboard_table_library`` (:mod:`.table_library`).
+TABLE_LIBRARY = "tiktok-intel/table-library/"
+
+
+def table_library_folder() -> Path | None:
+    """itables' widget files, found without importing itables (which imports pandas); None if absent."""
+    spec = importlib.util.find_spec("itables")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    folder = Path(list(spec.submodule_search_locations)[0]) / "widget" / "static"
+    return folder if (folder / "widget.js").is_file() else None
 
 
 def websocket_max_message_size(upload_max_bytes: int | None = None) -> int:
@@ -115,6 +129,9 @@ def voila_command(
         f"--DashboardsVoila.max_kernels={max(0, int(get_settings().dashboard_max_kernels))}",
         f"--Voila.tornado_settings={{'websocket_max_message_size': {websocket_max_message_size()}}}",
     ]
+    library = table_library_folder()
+    if library is not None:
+        args += [f"--DashboardsVoila.table_library={TABLE_LIBRARY}", f"--DashboardsVoila.table_library_folder={library}"]
     if preheat:
         args += ["--preheat_kernel=True", "--pool_size=1", f"--VoilaKernelManager.fill_delay={REFILL_DELAY_SECONDS}"]
     if not open_browser:
@@ -166,6 +183,8 @@ def voila_environment(host: str = DEFAULT_HOST, token: str | None = None) -> dic
     env.setdefault(PREFIX + "PROGRESS", "0")
     env[PREFIX + "UI_LANGUAGE"] = str(settings.ui_language)  # the kernels speak the configured language
     env[PREFIX + "TIMEZONE"] = str(settings.timezone)  # and show its time zone
+    # the tables load the library the server serves (voila_command), or carry their own copy
+    env[env_name("dashboard_table_library")] = TABLE_LIBRARY if table_library_folder() is not None else ""
     return env
 
 

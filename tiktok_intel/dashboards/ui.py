@@ -343,7 +343,8 @@ def interactive_table(
     DataTables, bundled, so it works offline), its times local and labelled; a message when ``df``
     is empty. The rows shown are kept as ``.frame`` (for downloads and tests)."""
     import ipywidgets as w
-    from itables.widget import ITable
+
+    from .table_library import table_class
 
     if df is None or df.empty:
         return message(empty or t("nothing"))
@@ -359,7 +360,7 @@ def interactive_table(
         "lengthMenu": t("dt_length"),
         "zeroRecords": t("dt_zero"),
     }
-    table = ITable(
+    table = table_class()(  # itables' table; under the dashboards server its library is loaded once a page
         shown,
         allow_html=True,  # every text cell was escaped above (esc): TikTok's text never runs as HTML
         maxBytes=0,  # never downsampled: every row is there to page through

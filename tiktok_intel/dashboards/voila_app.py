@@ -20,6 +20,12 @@ Beyond Voilà's own behaviour (measured with Voilà 0.5.13, jupyter_server 2):
   address, is refused (403) before any handler runs: a web page whose name was rebound to
   127.0.0.1 (DNS rebinding) can neither read the dashboards nor open a kernel websocket.
 
+- **One copy of the tables' library a page.** itables' JavaScript and CSS are served at the path
+  ``table_library`` (static files from ``table_library_folder``, cached by the browser; both given by
+  the launcher, which also hands the path to the kernels in the setting ``dashboard_table_library``):
+  each table imports the library from there instead of carrying its 750 kB in its state
+  (:mod:`tiktok_intel.dashboards.table_library`).
+
 Started by the launcher as a script (``python -P voila_app.py FOLDER --option ...``), not
 imported: importing :mod:`tiktok_intel.dashboards` would load pandas and DuckDB into the server
 process (about 110 MB); this file imports Voilà, Tornado and nothing of the project.
@@ -38,7 +44,7 @@ from urllib.parse import urlsplit
 from jupyter_server.utils import url_path_join
 from tornado import web
 from tornado.routing import Matcher, Rule
-from traitlets import Int
+from traitlets import Int, Unicode
 from voila.app import Voila
 from voila.tornado.contentshandler import VoilaContentsHandler
 from voila.tornado.handler import TornadoVoilaHandler
@@ -147,6 +153,8 @@ class DashboardsVoila(Voila):
     a cap on page kernels, unload shutdown working, and on loopback only local Host and Origin."""
 
     max_kernels = Int(0, config=True, help="Most page kernels at once (0: no cap); beyond it the busy page.")
+    table_library = Unicode("", config=True, help="Path (under the base URL) to serve itables' widget files at; empty: none.")
+    table_library_folder = Unicode("", config=True, help="The folder holding itables' widget.js and widget.css.")
 
     def init_settings(self) -> dict:
         settings = super().init_settings()
@@ -195,6 +203,9 @@ class DashboardsVoila(Voila):
             elif len(handler) > 1 and handler[1] is TornadoVoilaHandler:
                 handler = (handler[0], DashboardsRenderHandler, *handler[2:])
             handlers.append(handler)
+        if self.table_library and self.table_library_folder:
+            route = url_path_join(self.server_url, self.table_library, r"(widget\.(?:js|css))")
+            handlers.insert(0, (route, web.StaticFileHandler, {"path": self.table_library_folder}))
         return handlers
 
     def listen(self) -> None:
