@@ -19,7 +19,9 @@ FLOORS: dict[str, int] = {
     **dict.fromkeys(["localtime", "texts"], 0),
     **dict.fromkeys(["parsing", "raw", "rawshare", "sources", "offline"], 1),
     **dict.fromkeys(["store"], 2),
-    **dict.fromkeys(["tracking", "media", "downloads", "transcripts", "speech", "imports", "ingest", "collect", "search", "status"], 3),
+    **dict.fromkeys(
+        ["tracking", "media", "downloads", "mediashare", "transcripts", "speech", "imports", "ingest", "collect", "search", "status"], 3
+    ),
     **dict.fromkeys(["analyses"], 4),
     **dict.fromkeys(["notebooks", "jobs", "orchestration", "seeding", "alerts"], 5),
     **dict.fromkeys(["dashboards", "demo"], 6),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import hashlib
 import json
 import time
 
@@ -325,8 +326,9 @@ def test_a_raw_only_collection_needs_no_lock_and_writes_nothing_but_raw_pages(ti
 
     current = settings_module.get_settings()  # the command line reads its settings from the environment
     for setting in DECLARED:
-        if setting.name in ("workspace", "web_base_url", "research_base_url", "ms_token", "requests_per_second", "retries"):
-            monkeypatch.setenv(setting.env, str(getattr(current, setting.name)))
+        if setting.name in ("workspace", "web_base_url", "research_base_url", "ms_token", "requests_per_second", "retries", "media_hosts"):
+            value = getattr(current, setting.name)
+            monkeypatch.setenv(setting.env, ",".join(value) if isinstance(value, tuple) else str(value))
     monkeypatch.setenv("TIKTOK_INTEL_LOCK_TIMEOUT_SECONDS", "2")  # a command that took the lock would give up at once
 
     with connection() as con:
@@ -341,10 +343,27 @@ def test_a_raw_only_collection_needs_no_lock_and_writes_nothing_but_raw_pages(ti
         assert con.execute("SELECT count(*) FROM collection_cursors").fetchone()[0] == 0
         comment_pages = len(tiktok.requests_to("/api/comment/"))  # the posts' top comments (and replies), raw too
         assert comment_pages >= 60 and f"comments in {comment_pages} pages" in out
-        assert len(pending_pages(con)) == 3 + comment_pages  # the hashtag's page and two feed pages, waiting in raw
+        waiting = pending_pages(con)  # the hashtag's page and two feed pages, and the run's downloads, waiting in raw
+        assert len(waiting) == 4 + comment_pages and [p.source for p in waiting].count("downloads") == 1
+        downloaded = {
+            p.relative_to(workspace.media_dir).as_posix()
+            for p in workspace.media_dir.glob("*/*")
+            if p.parent.name in ("videos", "slides", "captions") and not p.name.endswith((".refused", ".removed"))
+        }
+        assert {d.split("/")[0] for d in downloaded} == {"videos", "slides", "captions"}  # while collecting
+        assert con.execute("SELECT count(*) FROM media").fetchone()[0] == 0
         stats = process_pending(con)
-        assert stats.pages == 3 + comment_pages and con.execute("SELECT count(*) FROM posts").fetchone()[0] == 60
+        assert stats.pages == 4 + comment_pages and con.execute("SELECT count(*) FROM posts").fetchone()[0] == 60
         assert con.execute("SELECT count(DISTINCT post_id) FROM comments").fetchone()[0] > 0
+        recorded = dict(con.execute("SELECT path, sha256 FROM media WHERE kind <> 'cover'").fetchall())
+        assert set(recorded) == downloaded and sum(stats.media_saved.values()) == len(downloaded)  # recorded by the writer
+        assert all(hashlib.sha256((workspace.media_dir / p).read_bytes()).hexdigest() == sha for p, sha in recorded.items())
+        assert "media downloaded by raw-only runs: " in stats.summary()
+        unoffered = (
+            "SELECT count(*) FROM media m WHERE NOT EXISTS "
+            "(SELECT 1 FROM media_sources s WHERE s.post_id = m.post_id AND s.kind = m.kind AND s.seq = m.seq)"
+        )
+        assert con.execute(unoffered).fetchone()[0] == 0  # what was offered, recorded too
     again = collect(None, max_posts=60, covers=False)
     assert again.posts == 60 and again.counts()["new_posts"] == 0  # the same posts: ingested once
 

@@ -248,7 +248,10 @@ def test_two_collectors_and_two_writers_at_once_then_a_writer_killed_mid_commit(
         with ws.connection(read_only=True) as con:
             counts = _check(con)
             ingested_ids = {r[0] for r in con.execute("SELECT post_id FROM posts").fetchall()}
+            media = {r[0] for r in con.execute("SELECT path FROM media").fetchall()}
         assert counts["pages"] == _bodies(s3, bucket, metas) and ingested_ids == served_ids  # no page lost, none twice
+        shared_media = {k.split("/_media/", 1)[1] for k in s3.keys(bucket, "raw/_media/")}
+        assert shared_media and media == shared_media  # the collectors' videos, slides and captions, recorded by the writers
         stderr = results[0][1] + results[1][1]
         assert "CANARY" not in stderr and s3.secret not in stderr
 

@@ -218,8 +218,11 @@ def test_deploy_to_two_pools_then_a_content_run_fetched_by_a_collector_and_inges
         runs = con.execute("SELECT flow, status FROM runs ORDER BY started_at").fetchall()
         with_cover = {r[0] for r in con.execute("SELECT post_id FROM posts WHERE cover_url IS NOT NULL").fetchall()}
         covers = {r[0] for r in con.execute("SELECT post_id FROM media WHERE kind = 'cover'").fetchall()}
+        videos = {r[0] for r in con.execute("SELECT post_id FROM media WHERE kind = 'video'").fetchall()}
     assert posts == fetched_ids  # every post the collector fetched, ingested by the writer
     assert with_cover and covers == with_cover  # and their covers, fetched by the writer after ingesting
+    downloaded = {p.stem for p in (workspace.media_dir / "videos").glob("*.mp4")}
+    assert downloaded and videos == downloaded  # the videos the collector downloaded, recorded by the writer (mediashare)
     assert runs == [("content", "completed")]  # the writer's run; the collector wrote nothing to the store
     # back to one machine: deploy again with the writer pool alone
     again = subprocess.run(

@@ -140,7 +140,8 @@ def _content_type(value: str) -> str:
     return value.split(";")[0].strip().lower()
 
 
-def _write(target: Path, body: bytes) -> None:
+def write_file(target: Path, body: bytes) -> None:
+    """Write ``body`` to ``target`` under a temporary name, then rename it into place."""
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
     with os.fdopen(fd, "wb") as handle:
@@ -378,7 +379,7 @@ class Downloader:
         return self._captions(offer, body, kind, response.url)
 
     def _record(self, offer: Offer, relative: str, body: bytes, url: str, kind: str, width=None, height=None) -> MediaRecord:
-        _write(self.media_dir / relative, body)
+        write_file(self.media_dir / relative, body)
         return MediaRecord(
             offer.post_id,
             offer.kind,
@@ -450,17 +451,39 @@ def record_outcome(con: duckdb.DuckDBPyConnection, outcome: MediaOutcome | None)
         con.execute("INSERT INTO media_sources SELECT * FROM _offers")
         con.execute("DROP TABLE _offers")
     saved = record_media(con, outcome.records)
-    for r in outcome.records:
-        con.execute("DELETE FROM media_failures WHERE post_id = ? AND kind = ? AND seq = ?", [r.post_id, r.kind, r.seq])
-    for f in outcome.failures:
-        before = con.execute(
-            "SELECT attempts FROM media_failures WHERE post_id = ? AND kind = ? AND seq = ?", [f.post_id, f.kind, f.seq]
-        ).fetchone()
-        con.execute("DELETE FROM media_failures WHERE post_id = ? AND kind = ? AND seq = ?", [f.post_id, f.kind, f.seq])
+    # set-based, as record_media (one statement a step: on DuckLake each is a commit's worth of files)
+    keys = [(r.post_id, r.kind, r.seq) for r in outcome.records] + [(f.post_id, f.kind, f.seq) for f in outcome.failures]
+    if keys:
+        con.execute("CREATE OR REPLACE TEMP TABLE _media_keys (post_id VARCHAR, kind VARCHAR, seq INTEGER)")
+        con.executemany("INSERT INTO _media_keys VALUES (?, ?, ?)", keys)
+    if outcome.failures:
+        latest = {(f.post_id, f.kind, f.seq): f for f in outcome.failures}  # of two for one file, the later
         con.execute(
-            "INSERT INTO media_failures VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [f.post_id, f.kind, f.seq, f.reason, f.detail, f.retryable, (before[0] if before else 0) + 1, now],
+            "CREATE OR REPLACE TEMP TABLE _media_failed (post_id VARCHAR, kind VARCHAR, seq INTEGER, reason VARCHAR, detail VARCHAR, retryable BOOLEAN)"
         )
+        con.executemany(
+            "INSERT INTO _media_failed VALUES (?, ?, ?, ?, ?, ?)",
+            [(f.post_id, f.kind, f.seq, f.reason, f.detail, f.retryable) for f in latest.values()],
+        )
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _media_failed_next AS SELECT i.*, coalesce(f.attempts, 0) + 1 AS attempts, ?::TIMESTAMP AS failed_at "
+            "FROM _media_failed i LEFT JOIN media_failures f ON f.post_id = i.post_id AND f.kind = i.kind AND f.seq = i.seq",
+            [now],
+        )
+    if keys:  # a success removes its failure; a new failure replaces the old one (attempts counted on)
+        con.execute(
+            "DELETE FROM media_failures f WHERE EXISTS "
+            "(SELECT 1 FROM _media_keys k WHERE k.post_id = f.post_id AND k.kind = f.kind AND k.seq = f.seq)"
+        )
+    if outcome.failures:
+        con.execute(
+            "INSERT INTO media_failures (post_id, kind, seq, reason, detail, retryable, attempts, failed_at) "
+            "SELECT post_id, kind, seq, reason, detail, retryable, attempts, failed_at FROM _media_failed_next"
+        )
+        con.execute("DROP TABLE _media_failed")
+        con.execute("DROP TABLE _media_failed_next")
+    if keys:
+        con.execute("DROP TABLE _media_keys")
     return saved
 
 

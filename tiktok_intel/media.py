@@ -122,30 +122,40 @@ async def download_cover(client: HttpClient, post_id: str, url: str, *, settings
 
 
 def record(con: duckdb.DuckDBPyConnection, records: Sequence[MediaRecord]) -> int:
-    """Insert media rows (an existing (post, kind, seq) is kept); the number inserted."""
+    """Insert media rows (an existing (post, kind, seq) is kept, and of several given, the first);
+    the number inserted. One statement for all of them: on DuckLake each statement is a catalog
+    commit and new data files, so a row at a time would take minutes for a run's videos."""
+    if not records:
+        return 0
+    import pyarrow as pa
+
+    columns = {
+        "post_id": pa.string(),
+        "kind": pa.string(),
+        "seq": pa.int32(),
+        "path": pa.string(),
+        "sha256": pa.string(),
+        "source_url": pa.string(),
+        "content_type": pa.string(),
+        "bytes": pa.int64(),
+        "width": pa.int32(),
+        "height": pa.int32(),
+        "fetched_at": pa.timestamp("us"),
+    }
+    table = pa.table({name: pa.array([getattr(r, name) for r in records], kind) for name, kind in columns.items()})
+    table = table.append_column("n", pa.array(range(len(records)), pa.int64()))
+    names = ", ".join(columns)
     before = con.execute("SELECT count(*) FROM media").fetchone()[0]
-    for r in records:
+    con.register("_media_in", table)
+    try:
         # an anti-join rather than INSERT OR IGNORE: DuckLake tables have no key constraints
         con.execute(
-            "INSERT INTO media (post_id, kind, seq, path, sha256, source_url, content_type, bytes, width, height, fetched_at) "
-            "SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM media WHERE post_id = ? AND kind = ? AND seq = ?)",
-            [
-                r.post_id,
-                r.kind,
-                r.seq,
-                r.path,
-                r.sha256,
-                r.source_url,
-                r.content_type,
-                r.bytes,
-                r.width,
-                r.height,
-                r.fetched_at,
-                r.post_id,
-                r.kind,
-                r.seq,
-            ],
+            f"INSERT INTO media ({names}) SELECT {names} FROM (SELECT DISTINCT ON (post_id, kind, seq) * FROM _media_in "
+            "ORDER BY post_id, kind, seq, n) i WHERE NOT EXISTS "
+            "(SELECT 1 FROM media m WHERE m.post_id = i.post_id AND m.kind = i.kind AND m.seq = i.seq)"
         )
+    finally:
+        con.unregister("_media_in")
     return con.execute("SELECT count(*) FROM media").fetchone()[0] - before
 
 

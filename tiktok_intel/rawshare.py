@@ -9,7 +9,11 @@ this module only copies pages between the two, under the same relative names:
   (a page is complete when its meta file exists);
 - :func:`sync` before a writer lists pending pages: the pages others put there and this machine lacks
   are fetched (body, then meta, each written locally under a temporary name and renamed), and the
-  local pages the store lacks (an import on this machine, a put that failed) are put there.
+  local pages the store lacks (an import on this machine, a put that failed) are put there;
+- :func:`put_media` and :func:`media_fetcher`: the files a collector downloaded (videos, slides,
+  captions) under ``_media/`` (:data:`MEDIA`), put before the raw page that lists them
+  (:func:`tiktok_intel.mediashare.share_outcome`) and fetched by the writer that ingests that page.
+  :func:`sync` leaves ``_media/`` alone.
 
 An object store has no rename, but a PUT is atomic: an object is there whole or not at all, so the
 order body-then-meta is all a reader needs. Nothing is ever deleted or overwritten in either place.
@@ -23,7 +27,7 @@ import json
 import logging
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +37,8 @@ from .settings import Settings, get_settings
 log = logging.getLogger(__name__)
 
 META_SUFFIX = ".meta.json"  # as raw.META_SUFFIX (raw imports this module, not the other way)
+#: The shared raw store's folder of downloaded media files (under their paths in the media folder).
+MEDIA = "_media"
 
 
 class RawStoreError(RawZoneError):
@@ -82,27 +88,80 @@ def _fail(settings: Settings, what: str, exc: BaseException) -> RawStoreError:
     )
 
 
-def put(local_root: Path, files: Iterable[Path], settings: Settings | None = None) -> int:
+def put(local_root: Path, files: Iterable[Path], settings: Settings | None = None, *, prefix: str = "") -> int:
     """Put ``files`` (under ``local_root``) into the shared raw store, in the order given, each under
-    its path relative to ``local_root``; one already there is left as it is. Returns how many were put."""
+    its path relative to ``local_root`` (below ``prefix``, if given); one already there is left as
+    it is. Returns how many were put."""
     settings = settings or get_settings()
     found = store(settings)
     if found is None:
         return 0
     fs, root = found
+    if prefix:
+        root = f"{root}/{prefix}"
     count = 0
     try:
         for path in files:
             key = f"{root}/{Path(path).relative_to(local_root).as_posix()}"
             if fs.exists(key):
                 continue
-            fs.put_file(str(path), key)
+            _put_file(fs, str(path), key)
             count += 1
     except OSError as exc:
         raise _fail(settings, "write to", exc) from None
     except Exception as exc:  # noqa: BLE001 - botocore's and aiohttp's errors are not OSErrors: any is one line
         raise _fail(settings, "write to", exc) from None
     return count
+
+
+def _put_file(fs: Any, local: str, key: str) -> None:
+    """``fs.put_file``, into a folder made first where the store has folders (a mounted share)."""
+    protocols = fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,)
+    if "file" in protocols:
+        fs.makedirs(key.rsplit("/", 1)[0], exist_ok=True)
+    fs.put_file(local, key)
+
+
+def put_media(media_dir: Path, relatives: Iterable[str], settings: Settings | None = None) -> int:
+    """Put the media files ``relatives`` (paths in ``media_dir``) under ``_media/`` in the shared raw store."""
+    return put(media_dir, [Path(media_dir) / r for r in relatives], settings, prefix=MEDIA)
+
+
+def media_fetcher(settings: Settings | None = None) -> Callable[[str], bytes | None]:
+    """A function from a media file's path (in the media folder) to its bytes under ``_media/`` in
+    the shared raw store, ``None`` when the store has no such file (or there is no shared raw
+    store). One client for all its calls: a new one a file costs more than the file."""
+    settings = settings or get_settings()
+    found = store(settings)
+    if found is None:
+        return lambda relative: None
+    fs, root = found
+
+    def fetch(relative: str) -> bytes | None:
+        try:
+            return fs.cat_file(f"{root}/{MEDIA}/{relative}")
+        except FileNotFoundError:
+            return None
+        except Exception as exc:  # noqa: BLE001 - OSError, botocore's and aiohttp's errors alike: one line naming the fix
+            raise _fail(settings, "read from", exc) from None
+
+    return fetch
+
+
+def _pages(fs: Any, root: str) -> set[str]:
+    """The relative names of every file in the store but its media (``_media/``, never listed)."""
+    if not fs.exists(root):
+        return set()
+    found = set()
+    for entry in fs.ls(root, detail=True):
+        name = entry["name"].rstrip("/")
+        if name.rsplit("/", 1)[-1] == MEDIA:
+            continue
+        if entry.get("type") == "directory":
+            found.update(p[len(root) + 1 :] for p in fs.find(name))
+        else:
+            found.add(name[len(root) + 1 :])
+    return found
 
 
 def _local_files(local_root: Path) -> set[str]:
@@ -143,7 +202,7 @@ def sync(local_root: Path, settings: Settings | None = None) -> SyncStats:
     fs, root = found
     local_root = Path(local_root)
     try:
-        remote = {p[len(root) + 1 :] for p in fs.find(root)} if fs.exists(root) else set()
+        remote = _pages(fs, root)
         local = _local_files(local_root) if local_root.exists() else set()
         # fetch: each meta file this machine lacks, after its body
         remote_bodies: dict[str, list[str]] = {}
@@ -183,9 +242,9 @@ def sync(local_root: Path, settings: Settings | None = None) -> SyncStats:
             bodies = [shared] if isinstance(shared, str) else local_bodies.get(name[: -len(META_SUFFIX)], [])
             for body in bodies:
                 if body not in remote and (local_root / body).is_file():
-                    fs.put_file(str(local_root / body), f"{root}/{body}")
+                    _put_file(fs, str(local_root / body), f"{root}/{body}")
                     remote.add(body)
-            fs.put_file(str(local_root / name), f"{root}/{name}")
+            _put_file(fs, str(local_root / name), f"{root}/{name}")
             remote.add(name)
             stats.put += 1
     except Exception as exc:  # noqa: BLE001 - OSError, botocore's and aiohttp's errors alike: one line naming the fix

@@ -27,9 +27,9 @@ from typing import Any
 import duckdb
 
 from .. import clock, raw, tracking
-from ..downloads import record_outcome
 from ..ingest.pages import process_pending, refresh_derived
 from ..media import CoverResult, fetch_covers
+from ..mediashare import share_outcome
 from ..settings import Settings, get_settings
 from ..sources.http import HttpClient
 from ..sources.research import MAX_COUNT, Quota, QuotaExhaustedError
@@ -195,6 +195,7 @@ def _collect_raw_only(
                 run_async(lambda: collect_followed(state, items, max_posts, session, covers=False))
     finally:
         result.fetched = state.fetched
+    share_outcome(result.media, result.run_id, settings)  # its downloads, for the writer that ingests its pages
     return result
 
 
@@ -209,8 +210,7 @@ def ingest_raw_run(target: Target, result: RunResult, *, covers: bool = True) ->
         state = RunState(con, result, settings, result.source)
         for outcome in result.listings:
             outcome.new_posts = state.new_among(result.fetched.get(outcome.hashtag, []))
-        result.ingested(process_pending(con, settings.raw_dir))
-        record_outcome(con, result.media)
+        result.ingested(process_pending(con, settings.raw_dir))  # its downloads page among them (mediashare)
         if covers:
 
             async def fetch_all() -> None:

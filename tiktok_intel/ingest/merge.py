@@ -45,6 +45,8 @@ class IngestStats:
     updated: dict[str, int] = dataclasses.field(default_factory=dict)
     seen: dict[str, set] = dataclasses.field(default_factory=dict)  # distinct keys in the input, for the summary
     skipped_files: list[str] = dataclasses.field(default_factory=list)  # import: files in folders that are not data
+    media_saved: dict[str, int] = dataclasses.field(default_factory=dict)  # downloads pages: the files recorded, by kind
+    media_failed: int = 0  # downloads pages: the failures recorded (a file missing from the shared raw store among them)
 
     def add(self, other: IngestStats) -> IngestStats:
         self.items_read += other.items_read
@@ -52,7 +54,8 @@ class IngestStats:
         self.pages += other.pages
         self.pages_skipped += other.pages_skipped
         self.pages_failed += other.pages_failed
-        for name in ("new", "updated"):
+        self.media_failed += other.media_failed
+        for name in ("new", "updated", "media_saved"):
             mine, theirs = getattr(self, name), getattr(other, name)
             for key, value in theirs.items():
                 mine[key] = mine.get(key, 0) + value
@@ -79,6 +82,9 @@ class IngestStats:
         if new.get("hashtag_stats"):
             text += f", {new['hashtag_stats']} hashtag snapshots"
         text += f"; {self.items_rejected} rejected" + (" (see rejects)" if self.items_rejected else "")
+        if self.media_saved or self.media_failed:
+            saved = ", ".join(f"{kind} {n}" for kind, n in sorted(self.media_saved.items())) or "no files"
+            text += f"; media downloaded by raw-only runs: {saved}" + (f" ({self.media_failed} failed)" if self.media_failed else "")
         if self.pages_skipped:
             text += f"; {self.pages_skipped} page(s) already ingested"
         if self.pages_failed:
@@ -96,6 +102,7 @@ class IngestStats:
             "new": dict(self.new),
             "updated": dict(self.updated),
             "distinct": {k: len(v) for k, v in self.seen.items()},
+            **({"media_saved": dict(self.media_saved), "media_failed": self.media_failed} if self.media_saved or self.media_failed else {}),
         }
 
 
@@ -340,10 +347,10 @@ def _ingest(
         if batch is not None:
             _record_rejects(con, batch)
         if pages_done:
-            _record_pages(con, pages_done)
+            record_pages(con, pages_done)
 
 
-def _record_pages(con: duckdb.DuckDBPyConnection, pages_done: list[PageDone]) -> None:
+def record_pages(con: duckdb.DuckDBPyConnection, pages_done: list[PageDone]) -> None:
     import pyarrow as pa
 
     pages = [d.page for d in pages_done]

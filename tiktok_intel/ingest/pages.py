@@ -11,7 +11,8 @@ from pathlib import Path
 
 import duckdb
 
-from .. import clock
+from .. import clock, mediashare
+from ..downloads import record_outcome
 from ..errors import StoreError, TikTokIntelError
 from ..parsing import Batch, Context, Limits, iter_parse, nested_deeper
 from ..progress import progress
@@ -20,7 +21,7 @@ from ..schema import INGEST_TABLES
 from ..settings import Settings, get_settings
 from ..store import no_room_is_a_store_error, retrying_conflicts, transaction
 from . import sql_reader
-from .merge import IngestStats, PageDone, ingest_batch, ingest_relations
+from .merge import IngestStats, PageDone, ingest_batch, ingest_relations, record_pages
 
 
 def context_for(page: RawPage) -> Context:
@@ -70,18 +71,27 @@ def ingest_pages(
     desc: str | None = "ingest",
     sql_reader: bool = True,
     settings: Settings | None = None,
+    record_media: bool = True,
 ) -> IngestStats:
     """Ingest raw pages, many to a transaction (up to ``chunk_items`` items each).
 
     Pages already ingested (by checksum) are skipped; web feed pages are read by DuckDB itself
     (``sql_reader``, see :mod:`.sql_reader`), everything else by the Python parsers; a large page (an
-    NDJSON export) is split over several transactions and marked done with its last one.
+    NDJSON export) is split over several transactions and marked done with its last one. A raw-only
+    run's ``downloads`` page (:mod:`tiktok_intel.mediashare`) records its media files, after the
+    other pages (not with ``record_media``: a rebuild, which keeps the media tables as they are).
     """
     pages = list(pages)
     settings = settings or get_settings()
     chunk_items = chunk_items or settings.ingest_batch_items
+    downloads = [p for p in pages if p.source == mediashare.SOURCE]
+    if downloads:
+        pages = [p for p in pages if p.source != mediashare.SOURCE]
     with _memory_limit(con, settings.ingest_memory_limit):
-        return _ingest_pages(con, pages, chunk_items, desc, use_sql=sql_reader, settings=settings)
+        stats = _ingest_pages(con, pages, chunk_items, desc, use_sql=sql_reader, settings=settings)
+        if downloads:  # after the posts they are of
+            stats.add(_ingest_downloads(con, downloads, settings, record=record_media))
+        return stats
 
 
 @contextlib.contextmanager
@@ -188,6 +198,40 @@ def _ingest_pages(
             bar.set_postfix(items=total.items_read + group_items, refresh=False)
         flush()
     _forget_failures_that_went_in(con)
+    return total
+
+
+def _ingest_downloads(con: duckdb.DuckDBPyConnection, pages: list[RawPage], settings: Settings, *, record: bool) -> IngestStats:
+    """Each ``downloads`` page: its files taken or fetched (:func:`~tiktok_intel.mediashare.received`),
+    then its outcome recorded and the page marked done in one transaction; a page that cannot be
+    read is marked failed (a damaged one rejected), and the others go on."""
+    total = IngestStats()
+    done = _done(con, [p.sha256 for p in pages])
+    for page in pages:
+        if page.sha256 in done:
+            total.pages_skipped += 1
+            continue
+        page = page.verify()
+        if page.problem:  # rejected once with its reason, as any damaged page
+            total.add(_ingest_pages(con, [page], settings.ingest_batch_items, None, use_sql=False, settings=settings))
+            continue
+        try:
+            outcome = mediashare.received(mediashare.from_json(page.read_bytes()), settings)
+            with transaction(con):
+                if record:
+                    record_outcome(con, outcome)
+                record_pages(con, [PageDone(page, mediashare.SHAPE, 0, 0)])
+        except Exception as exc:  # noqa: BLE001 - as any page: marked failed, the run goes on
+            if _fatal(exc):
+                raise
+            _mark_failed(con, page, exc)
+            total.pages_failed += 1
+            continue
+        done.add(page.sha256)
+        total.pages += 1
+        for r in outcome.records:
+            total.media_saved[r.kind] = total.media_saved.get(r.kind, 0) + 1
+        total.media_failed += len(outcome.failures)
     return total
 
 
@@ -438,7 +482,7 @@ def rebuild(con: duckdb.DuckDBPyConnection, raw_dir: Path | None = None) -> Inge
     try:
         con.execute("SET search_path = ?", [f"{shadow},{main}"])
         try:
-            stats = ingest_pages(con, list(iter_pages(raw_dir)), desc="rebuild")
+            stats = ingest_pages(con, list(iter_pages(raw_dir)), desc="rebuild", record_media=False)
         finally:
             con.execute("SET search_path = ?", [before]) if before else con.execute("RESET search_path")
         with transaction(con):
