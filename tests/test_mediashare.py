@@ -5,6 +5,7 @@ offline TikTok. The collector writes nothing to the store; the writer ingests it
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 
@@ -148,3 +149,13 @@ def test_a_later_runs_page_naming_files_the_store_has_neither_fetches_nor_rewrit
         lost = con.execute("SELECT count(*) FROM media_failures WHERE reason = ?", [MISSING]).fetchone()[0]
     assert stats.pages == 1 and stats.pages_failed == 0
     assert after == before and lost == 0  # taken from this machine, the rows kept as they were (the first time kept)
+
+
+def test_a_runs_downloads_page_is_the_same_bytes_whatever_order_its_downloads_finished_in(machines):
+    collector, _, _ = machines
+    media = _collect(collector).media
+    assert len(media.records) > 1 and len(media.offers) > 1
+    shuffled = dataclasses.replace(media, records=media.records[::-1], offers=media.offers[::-1], failures=media.failures[::-1])
+    first = write_page(as_json(media), source=SOURCE, run_id="20261124T080100Z-abcdef", page=1, raw_dir=collector.raw_dir)
+    second = write_page(as_json(shuffled), source=SOURCE, run_id="20261124T080100Z-abcdef", page=1, raw_dir=collector.raw_dir)
+    assert first.meta["sha256"] == second.meta["sha256"]  # the same run on another machine or a retry: one raw row, not two

@@ -52,7 +52,8 @@ def share_outcome(outcome: MediaOutcome | None, run_id: str, settings: Settings)
 
 
 def as_json(outcome: MediaOutcome) -> dict[str, Any]:
-    """The outcome as a raw page's body (URLs and failure details redacted)."""
+    """The outcome as a raw page's body (URLs and failure details redacted), in one order whatever
+    order the concurrent downloads finished in: the same run gives the same bytes, so one raw row."""
     records = [
         {**dataclasses.asdict(r), "source_url": redact(r.source_url), "fetched_at": clock.iso(r.fetched_at)} for r in outcome.records
     ]
@@ -71,12 +72,16 @@ def as_json(outcome: MediaOutcome) -> dict[str, Any]:
     return {
         "kind": SHAPE,
         "version": VERSION,
-        "records": records,
-        "offers": offers,
-        "failures": failures,
+        "records": _ordered(records),
+        "offers": _ordered(offers),
+        "failures": _ordered(failures),
         "present": outcome.present,
         "refreshed": outcome.refreshed,
     }
+
+
+def _ordered(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return sorted(entries, key=lambda e: (e["post_id"], e["kind"], e["seq"], json.dumps(e, sort_keys=True)))
 
 
 def from_json(body: bytes) -> MediaOutcome:
