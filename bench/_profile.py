@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/_profile.py dup 200000      # near-duplicate pairs of N random hashes, by stage
     .venv/bin/python bench/_profile.py text 200000     # text index full build of N posts (cProfile)
+    .venv/bin/python bench/_profile.py refresh 1000000 # text index refresh, 1,000 of N posts changed, by statement
     .venv/bin/python bench/_profile.py import 20000    # `import DIR` of N items (cProfile), beside the ceiling
     .venv/bin/python bench/_profile.py trends 4000     # full trends refresh of N posts x 500 (DuckDB operators)
     .venv/bin/python bench/_profile.py dashboards 1000000  # the Hashtags/Related/Reports data calls on
@@ -93,6 +94,67 @@ def text(n: int) -> None:
     _top(profile)
 
 
+def refresh(n: int) -> None:
+    """The index refresh after 1,000 of ``n`` posts changed (as ``bench/search.py`` changes them), by statement."""
+    import search as bench_search
+
+    from tiktok_intel.search import refresh_index
+    from tiktok_intel.search import text as search_text
+    from tiktok_intel.store import open_db
+
+    _workspace(Path(tempfile.mkdtemp(prefix="profile-refresh-")) / "data")
+    con = open_db()
+    bench_search.populate(con, n)
+    refresh_index(con, rebuild=True)
+    con.execute(
+        "UPDATE posts SET views = views + 1, last_seen_at = TIMESTAMP '2026-11-02' WHERE post_id IN "
+        "(SELECT post_id FROM posts USING SAMPLE 1000 ROWS)"
+    )
+    stages: dict[str, float] = {}
+
+    def note(name: str, seconds: float) -> None:
+        stages[name] = stages.get(name, 0.0) + seconds
+
+    class Timed:  # each statement's seconds (fetching included for the ones fetched at once)
+        def __getattr__(self, name):
+            return getattr(con, name)
+
+        def execute(self, sql, *args):
+            t = time.perf_counter()
+            out = con.execute(sql, *args)
+            note("SQL: " + " ".join(sql.split())[:90], time.perf_counter() - t)
+            return out
+
+    writer = search_text._writer
+
+    def timed_writer(*args, **kwargs):
+        w = writer(*args, **kwargs)
+
+        class W:
+            def __getattr__(self, name):
+                method = getattr(w, name)
+
+                def call(*a, **k):
+                    t = time.perf_counter()
+                    out = method(*a, **k)
+                    note("tantivy: " + name, time.perf_counter() - t)
+                    return out
+
+                return call
+
+        return W()
+
+    search_text._writer = timed_writer
+    t = time.perf_counter()
+    changed = refresh_index(Timed())
+    total = time.perf_counter() - t
+    search_text._writer = writer
+    print(f"index refresh, 1,000 of {n:,} posts changed: {total:.2f} s, {changed} (re)indexed")
+    for name, seconds in sorted(stages.items(), key=lambda kv: -kv[1]):
+        print(f"  {seconds:7.3f} s  {seconds / total:5.1%}  {name}")
+    print(f"  {total - sum(stages.values()):7.3f} s  the rest (Python, opening the index, its reload)")
+
+
 def imports(items: int) -> None:
     import duckdb
     import imports as bench_imports
@@ -140,13 +202,7 @@ SELECT 'p' || p, ?::TIMESTAMP + to_hours(8 * s) + to_minutes((p % 60)::BIGINT), 
 FROM range({posts}) r(p), range(500) q(s)""",
         [bench_trends.START],
     )
-    struct = (
-        bench_trends.BASELINE_SQL.replace(
-            "arg_max(s.views,", "arg_max({'views': s.views, 'likes': s.likes, 'comments': s.comments, 'shares': s.shares},"
-        )
-        .replace("cur - coalesce(w", "cur.views - coalesce(w")
-        .replace("d, 0))", "d.views, 0))")
-    )
+    struct = bench_trends.FOUR_METRICS_SQL
     for name, sql in (
         ("baseline: arg_max of views, 3 windows", bench_trends.BASELINE_SQL),
         ("the same, arg_max of the 4 metrics' struct", struct),
@@ -223,4 +279,4 @@ def dashboards(posts: int) -> None:
 
 if __name__ == "__main__":
     what, size = sys.argv[1], int(sys.argv[2])
-    {"dup": dup, "text": text, "import": imports, "trends": trends, "dashboards": dashboards}[what](size)
+    {"dup": dup, "text": text, "refresh": refresh, "import": imports, "trends": trends, "dashboards": dashboards}[what](size)

@@ -481,3 +481,45 @@ def test_the_writers_half_of_a_split_content_run_fetches_the_covers_of_what_it_i
     again = steps.content(ws, max_posts=0, media=False)  # nothing pending: nothing asked for
     assert again.counts["covers_saved"] == 0 and "covers" not in again.note
     assert steps.content(ws, max_posts=0, media=False, covers=False).counts["covers_saved"] == 0
+
+
+def test_the_media_step_of_some_posts_touches_only_theirs_and_post_by_post_leaves_nothing_new(tiktok, con, workspace):
+    """``process_media(posts=...)`` (how ``bench/media.py`` does the work one post at a time) reads only
+    those posts' media; going through every post that way leaves nothing for a run over all."""
+    from tiktok_intel.search import process_media
+
+    tracking.add(con, ["valet2026"])
+    collect(con, max_posts=12)
+    posts = [r[0] for r in con.execute("SELECT DISTINCT post_id FROM media ORDER BY post_id").fetchall()]
+    video = con.execute("SELECT post_id FROM media WHERE kind = 'video' ORDER BY post_id LIMIT 1").fetchone()[0]
+    first = process_media(con, posts=[video])
+    assert first.keyframes is not None and first.keyframes.videos == 1 and first.hashed > 1
+    touched = {
+        table: {r[0] for r in con.execute(f"SELECT DISTINCT post_id FROM {table}").fetchall()}
+        for table in ("image_hashes", "ocr_text", "video_keyframes")
+    }
+    assert touched == {"image_hashes": {video}, "ocr_text": {video}, "video_keyframes": {video}}
+    for post_id in posts:
+        process_media(con, posts=[post_id])
+    rest = process_media(con)
+    assert (rest.hashed, rest.ocr.read, rest.captions.read, rest.keyframes) == (0, 0, 0, None), rest.summary()
+    images = con.execute("SELECT count(*) FROM media WHERE kind IN ('cover', 'slide', 'frame')").fetchone()[0]
+    assert con.execute("SELECT count(*) FROM image_hashes").fetchone()[0] == images > len(posts)
+    captions = con.execute("SELECT count(DISTINCT post_id) FROM media WHERE kind = 'captions'").fetchone()[0]
+    assert con.execute("SELECT count(DISTINCT post_id) FROM transcripts").fetchone()[0] == captions > 0
+
+
+def test_a_speech_hits_time_links_to_the_video_and_says_where_to_go_everything_escaped():
+    from tiktok_intel.dashboards.search import where_html
+    from tiktok_intel.search.text import TextHit
+    from tiktok_intel.search.where import Match
+
+    url = "https://www.tiktok.com/@a/video/7300000000000000001"
+    said = Match("speech", "speech 1:12", 'han sa <script>alert("x")</script>', 72.4)
+    hit = TextHit("7300000000000000001", url, 1.0, "d", "a", None, None, matches=(said, Match("caption", "caption", "valet")))
+    html = where_html(hit)
+    link, caption = html.split('<div class="ti-where"')[1:]
+    assert f'<a href="{url}" target="_blank" rel="noopener noreferrer" title="' in link and "1:12" in link.split("title=")[1]
+    assert "<script>" not in html and "&lt;script&gt;" in link
+    assert "<a " not in caption  # a caption has no time to go to
+    assert "<a " not in where_html(TextHit("1", "", 1.0, "d", None, None, None, matches=(said,)))  # no address: no link

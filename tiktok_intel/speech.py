@@ -19,6 +19,7 @@ import duckdb
 from .errors import TikTokIntelError
 from .parsing.webvtt import Segment
 from .settings import Settings
+from .store.database import of_posts
 from .transcripts import from_segments, save
 
 INSTALL_HINT = "local speech-to-text needs the speech extra: pip install 'tiktok-intel[speech]'"
@@ -92,14 +93,16 @@ ORDER BY m.post_id
 """
 
 
-def transcribe_videos(con: duckdb.DuckDBPyConnection, settings: Settings, *, engine: Engine | None = None) -> SpeechResult:
-    """Transcribe the downloaded videos that have no transcript of any source."""
+def transcribe_videos(
+    con: duckdb.DuckDBPyConnection, settings: Settings, *, engine: Engine | None = None, posts: list[str] | None = None
+) -> SpeechResult:
+    """Transcribe the downloaded videos that have no transcript of any source (of ``posts`` when given)."""
     result = SpeechResult()
     if engine is None:
         if not settings.whisper_model:
             result.skipped = "off (set TIKTOK_INTEL_WHISPER_MODEL)"
             return result
-        rows = con.execute(_PENDING).fetchall()
+        rows = of_posts(con, _PENDING, (), posts)
         if not rows:
             return result
         try:
@@ -108,7 +111,7 @@ def transcribe_videos(con: duckdb.DuckDBPyConnection, settings: Settings, *, eng
             result.skipped = str(exc)
             return result
     else:
-        rows = con.execute(_PENDING).fetchall()
+        rows = of_posts(con, _PENDING, (), posts)
     found = []
     for post_id, path, sha in rows:
         try:

@@ -597,6 +597,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "place_image": {"sv": "text i bilden", "en": "image text"},
     "place_speech": {"sv": "tal", "en": "speech"},
     "text_score": {"sv": "textpoäng {score} (BM25)", "en": "text score {score} (BM25)"},
+    "speech_link": {
+        "sv": "Öppnar videon på TikTok; spola till {at} (TikToks länkar har ingen starttid)",
+        "en": "Opens the video on TikTok; go to {at} (TikTok's links carry no start time)",
+    },
     "similarity_ranking": {
         "sv": "likhet {score} ({kind}; en rangordning, inte ett faktum)",
         "en": "similarity {score} ({kind}; a ranking, not a fact)",

@@ -16,6 +16,7 @@ import duckdb
 
 from . import clock
 from .parsing.webvtt import Segment, VttResult, parse_webvtt
+from .store.database import of_posts
 
 SOURCES = ("tiktok-asr", "tiktok-mt", "research", "whisper")
 #: Longest transcript text kept, in characters.
@@ -131,13 +132,14 @@ ORDER BY m.post_id, m.seq
 """
 
 
-def transcribe_captions(con: duckdb.DuckDBPyConnection, media_dir: Any) -> CaptionResult:
-    """Transcripts from the caption files downloaded and not read yet (incremental: by file hash)."""
+def transcribe_captions(con: duckdb.DuckDBPyConnection, media_dir: Any, posts: Sequence[str] | None = None) -> CaptionResult:
+    """Transcripts from the caption files downloaded and not read yet (incremental: by file hash), of
+    ``posts`` when given."""
     from pathlib import Path
 
     result = CaptionResult()
     found = []
-    for post_id, _seq, path, sha, language, source in con.execute(_CAPTIONS_PENDING).fetchall():
+    for post_id, _seq, path, sha, language, source in of_posts(con, _CAPTIONS_PENDING, (), posts):
         try:
             data = (Path(media_dir) / path).read_bytes()
         except OSError:

@@ -111,11 +111,17 @@ def text_results(
 
 
 def where_html(hit: Any) -> str:
-    """Where a hit matched ("speech 0:12", "image text", "caption"), each with its snippet."""
-    return "".join(
-        f'<div class="ti-where" style="font-size:12px;color:#555"><b>{ui.esc(match_label(m))}</b>: {ui.esc(m.snippet)}</div>'
-        for m in getattr(hit, "matches", ())
-    )
+    """Where a hit matched ("speech 0:12", "image text", "caption"), each with its snippet; a speech
+    match's time links to the video (TikTok documents no start-time parameter: the title says where to go)."""
+    url = getattr(hit, "url", "") or ""
+    parts = []
+    for m in getattr(hit, "matches", ()):
+        label = f"<b>{ui.esc(match_label(m))}</b>"
+        if m.at_s is not None and url:
+            title = ui.esc(t("speech_link", at=timestamp(m.at_s)))
+            label = f'<a href="{ui.esc(url)}" target="_blank" rel="noopener noreferrer" title="{title}">{label}</a>'
+        parts.append(f'<div class="ti-where" style="font-size:12px;color:#555">{label}: {ui.esc(m.snippet)}</div>')
+    return "".join(parts)
 
 
 def _score_note(text: str) -> str:

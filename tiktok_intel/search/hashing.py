@@ -12,6 +12,7 @@ import numpy as np
 from .. import clock
 from ..progress import progress
 from ..settings import get_settings
+from ..store.database import of_posts
 from .errors import ImageInputError
 from .fetch import open_image
 
@@ -46,8 +47,8 @@ ORDER BY m.post_id, m.kind, m.seq
 """
 
 
-def pending_hashes(con: duckdb.DuckDBPyConnection) -> list[tuple]:
-    return con.execute(_PENDING).fetchall()
+def pending_hashes(con: duckdb.DuckDBPyConnection, posts: list[str] | None = None) -> list[tuple]:
+    return of_posts(con, _PENDING, (), posts)
 
 
 def _hash_one(media_dir: Path, row: tuple) -> tuple:
@@ -78,9 +79,9 @@ def save_rows(
     con.execute(f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(columns)} FROM (SELECT {select})", params)
 
 
-def hash_media(con: duckdb.DuckDBPyConnection, *, workers: int = 2, chunk: int = 500) -> tuple[int, int]:
-    """Hash every media row not hashed yet (or re-downloaded since). Returns ``(hashed, unreadable)``."""
-    todo = pending_hashes(con)
+def hash_media(con: duckdb.DuckDBPyConnection, *, workers: int = 2, chunk: int = 500, posts: list[str] | None = None) -> tuple[int, int]:
+    """Hash every media row not hashed yet (or re-downloaded since), of ``posts`` when given. Returns ``(hashed, unreadable)``."""
+    todo = pending_hashes(con, posts)
     media_dir = get_settings().media_dir
     done = failed = 0
     bar = progress(total=len(todo), desc="hash images", unit="img")

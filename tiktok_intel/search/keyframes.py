@@ -25,7 +25,7 @@ import duckdb
 from .. import clock
 from ..progress import progress
 from ..settings import get_settings
-from ..store.database import release
+from ..store.database import of_posts, release
 from .errors import SearchError
 from .fetch import download
 
@@ -147,9 +147,9 @@ def _cut(media_dir: Path, post_id: str, relative: str) -> tuple[list[Path], str 
         return [], f"{type(exc).__name__}: {exc}"[:500]
 
 
-def keyframes_from_downloads(con: duckdb.DuckDBPyConnection, *, workers: int = 2) -> KeyframeResult:
+def keyframes_from_downloads(con: duckdb.DuckDBPyConnection, *, workers: int = 2, posts: list[str] | None = None) -> KeyframeResult:
     """Key frames of the videos downloaded at collection time (``media`` kind ``'video'``) that have
-    none yet, cut ``workers`` at a time (OpenCV and PySceneDetect release the interpreter lock)."""
+    none yet (of ``posts`` when given), cut ``workers`` at a time (OpenCV and PySceneDetect release the interpreter lock)."""
     import concurrent.futures
 
     result = KeyframeResult()
@@ -160,7 +160,7 @@ def keyframes_from_downloads(con: duckdb.DuckDBPyConnection, *, workers: int = 2
         result.unavailable = "scenedetect-headless is not installed: pip install scenedetect-headless"
         return result
     media_dir = get_settings().media_dir
-    todo = con.execute(_DOWNLOADED).fetchall()
+    todo = of_posts(con, _DOWNLOADED, (), posts)
     if not todo:
         return result
     cut = []
@@ -179,7 +179,7 @@ def keyframes_from_downloads(con: duckdb.DuckDBPyConnection, *, workers: int = 2
     return result
 
 
-def extract_keyframes(con: duckdb.DuckDBPyConnection, *, limit: int | None = None) -> KeyframeResult:
+def extract_keyframes(con: duckdb.DuckDBPyConnection, *, limit: int | None = None, posts: list[str] | None = None) -> KeyframeResult:
     """Download, cut and keep the key frames of posts not processed yet (see the module's doc)."""
     result = KeyframeResult()
     try:
@@ -190,7 +190,10 @@ def extract_keyframes(con: duckdb.DuckDBPyConnection, *, limit: int | None = Non
         log.warning("%s", result.unavailable)
         return result
     settings = get_settings()
-    todo = con.execute(_PENDING + (" LIMIT ?" if limit else ""), [limit] if limit else []).fetchall()
+    if posts is None:
+        todo = con.execute(_PENDING + (" LIMIT ?" if limit else ""), [limit] if limit else []).fetchall()
+    else:
+        todo = of_posts(con, _PENDING, (), posts)[: limit or None]
     media_dir = settings.media_dir
     bar = progress(total=len(todo), desc="key frames", unit="video")
     try:

@@ -98,12 +98,13 @@ class StageContext:
     tesseract: str
     workers: int
     speech_engine: Any = None
+    posts: list[str] | None = None  # only these posts' media (None: all that is new)
 
 
 def _keyframes(con: duckdb.DuckDBPyConnection, ctx: StageContext) -> None:
-    result = keyframes_from_downloads(con, workers=ctx.workers)
+    result = keyframes_from_downloads(con, workers=ctx.workers, posts=ctx.posts)
     if ctx.keyframes:  # posts whose video was not downloaded while collecting
-        older = extract_keyframes(con)
+        older = extract_keyframes(con, posts=ctx.posts)
         result.videos, result.frames, result.failed = (
             result.videos + older.videos,
             result.frames + older.frames,
@@ -115,24 +116,24 @@ def _keyframes(con: duckdb.DuckDBPyConnection, ctx: StageContext) -> None:
 
 
 def _hashes(con: duckdb.DuckDBPyConnection, ctx: StageContext) -> None:
-    ctx.summary.hashed, ctx.summary.unreadable = hash_media(con, workers=ctx.workers)
+    ctx.summary.hashed, ctx.summary.unreadable = hash_media(con, workers=ctx.workers, posts=ctx.posts)
     match_new_images(con)  # near-duplicate pairs of the new images against the archive (image_pairs)
 
 
 def _ocr(con: duckdb.DuckDBPyConnection, ctx: StageContext) -> None:
-    ctx.summary.ocr = ocr_media(con, tesseract=ctx.tesseract, workers=ctx.workers)
+    ctx.summary.ocr = ocr_media(con, tesseract=ctx.tesseract, workers=ctx.workers, posts=ctx.posts)
 
 
 def _embeddings(con: duckdb.DuckDBPyConnection, ctx: StageContext) -> None:
-    ctx.summary.embeddings = embed_media(con)  # vectors for search by meaning; no model: skipped, said in the summary
+    ctx.summary.embeddings = embed_media(con, posts=ctx.posts)  # vectors for search by meaning; no model: skipped, said in the summary
 
 
 def _transcripts(con: duckdb.DuckDBPyConnection, ctx: StageContext) -> None:
-    ctx.summary.captions = transcribe_captions(con, ctx.settings.media_dir)
+    ctx.summary.captions = transcribe_captions(con, ctx.settings.media_dir, ctx.posts)
 
 
 def _speech(con: duckdb.DuckDBPyConnection, ctx: StageContext) -> None:
-    ctx.summary.speech = transcribe_videos(con, ctx.settings, engine=ctx.speech_engine)
+    ctx.summary.speech = transcribe_videos(con, ctx.settings, engine=ctx.speech_engine, posts=ctx.posts)
 
 
 def _retention(con: duckdb.DuckDBPyConnection, ctx: StageContext) -> None:
@@ -164,9 +165,12 @@ def process_media(
     tesseract: str = "tesseract",
     workers: int = 2,
     speech_engine: Any = None,
+    posts: list[str] | None = None,
 ) -> MediaSummary:
     """Run the :data:`STAGES` over what is new (cheap when nothing is). Returns a summary (``str()``
-    is one line). ``workers``: images, frames and OCR done at once (1: one at a time).
+    is one line). ``workers``: images, frames and OCR done at once (1: one at a time). ``posts``: only
+    the media of these posts (what a run does one post at a time; the near-duplicate matching and the
+    index take whatever is new).
 
     ``connect`` (instead of ``con``): each stage opens its own connection and closes it when done,
     so a scheduled run lets the readers of the DuckDB file in between stages rather than holding it
@@ -182,6 +186,7 @@ def process_media(
         tesseract,
         max(1, int(workers)),
         speech_engine,
+        list(posts) if posts is not None else None,
     )
     for name, stage in STAGES:
         t0 = time.perf_counter()

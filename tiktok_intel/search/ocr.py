@@ -30,7 +30,7 @@ import duckdb
 from .. import clock
 from ..progress import progress
 from ..settings import get_settings
-from ..store.database import release
+from ..store.database import of_posts, release
 from .hashing import save_rows
 
 log = logging.getLogger("tiktok_intel.search")
@@ -171,8 +171,8 @@ ORDER BY m.post_id, m.kind, m.seq
 """
 
 
-def pending_ocr(con: duckdb.DuckDBPyConnection, languages: str | None = None) -> list[tuple]:
-    return con.execute(_PENDING, [languages or get_settings().ocr_languages]).fetchall()
+def pending_ocr(con: duckdb.DuckDBPyConnection, languages: str | None = None, posts: list[str] | None = None) -> list[tuple]:
+    return of_posts(con, _PENDING, [languages or get_settings().ocr_languages], posts)
 
 
 def ocr_media(
@@ -182,10 +182,12 @@ def ocr_media(
     languages: str | None = None,
     workers: int | None = None,
     chunk: int = 50,
+    posts: list[str] | None = None,
 ) -> OcrResult:
-    """OCR every media row not read yet (or re-downloaded, or read with other languages) and store the text."""
+    """OCR every media row not read yet (or re-downloaded, or read with other languages), of ``posts``
+    when given, and store the text."""
     languages = languages or get_settings().ocr_languages
-    todo = pending_ocr(con, languages)
+    todo = pending_ocr(con, languages, posts)
     result = OcrResult()
     if not todo:
         return result

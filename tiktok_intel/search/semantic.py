@@ -33,6 +33,7 @@ from .. import clock
 from ..conventions import author_sql, post_url_sql, tracked_posts_sql
 from ..progress import progress
 from ..settings import Settings, get_settings
+from ..store.database import of_posts
 from .errors import ImageInputError, QueryError, SearchError
 from .fetch import download, open_image
 from .hashing import save_rows
@@ -77,9 +78,9 @@ ORDER BY (m.kind <> 'cover'), m.post_id, m.kind, m.seq
 """
 
 
-def pending_embeddings(con: duckdb.DuckDBPyConnection, model_id: str) -> list[tuple]:
-    """Media rows with no vector of ``model_id`` for their current file (covers first)."""
-    return con.execute(_PENDING, [model_id]).fetchall()
+def pending_embeddings(con: duckdb.DuckDBPyConnection, model_id: str, posts: list[str] | None = None) -> list[tuple]:
+    """Media rows with no vector of ``model_id`` for their current file (covers first; of ``posts`` when given)."""
+    return of_posts(con, _PENDING, [model_id], posts)
 
 
 def embed_media(
@@ -89,8 +90,9 @@ def embed_media(
     batch: int | None = None,
     limit: int | None = None,
     settings: Settings | None = None,
+    posts: list[str] | None = None,
 ) -> EmbedResult:
-    """Embed the images that have no vector of the model in use. No model: nothing, said once in the log;
+    """Embed the images that have no vector of the model in use (of ``posts`` when given). No model: nothing, said once in the log;
     a damaged model: one warning line. Never raises for a bad image (its row records why)."""
     settings = settings or get_settings()
     if model is None:
@@ -106,7 +108,7 @@ def embed_media(
             return EmbedResult(skipped="the model is damaged: `tiktok-intel models fetch`")
     batch = max(1, int(batch or settings.embed_batch))
     limit = int(settings.embed_max_per_run if limit is None else limit)
-    todo = pending_embeddings(con, model.model_id)
+    todo = pending_embeddings(con, model.model_id, posts)
     result = EmbedResult(model=model.model_id)
     if limit > 0 and len(todo) > limit:
         result.left = len(todo) - limit

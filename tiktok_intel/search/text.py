@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import os
 import re
 import shutil
 import threading
@@ -46,8 +47,11 @@ TEXT_FIELDS = {"description": 1.0, "hashtags": 1.0, "author": 1.5, "ocr": 0.8, "
 _ID_FILE = "tiktok-intel-index-id"
 _U64_MAX = 2**64 - 1
 _WRITER_HEAP = 100_000_000
-#: Writer threads for a large (re)build: tantivy indexes in parallel; a small refresh uses one.
-_BUILD_THREADS = 4
+#: A large (re)build: one writer thread a core (at most 4) sharing 400 MB. Measured at 1,000,000
+#: posts on 2 cores (bench/README.md): 4 threads of 100 MB took 41 s, most of it merging their many
+#: small segments; 2 of 200 MB 25 s. A small refresh uses one thread.
+_BUILD_THREADS = max(1, min(4, os.cpu_count() or 1))
+_BUILD_HEAP = 400_000_000
 
 _lock = threading.Lock()
 _open: dict[str, Any] = {}
@@ -163,9 +167,9 @@ def _open_index(path: Path, *, create: bool = False, schema: Any = None):
         return index
 
 
-def _writer(index, threads: int = 1):
+def _writer(index, threads: int = 1, heap: int = _WRITER_HEAP):
     try:
-        return index.writer(heap_size=_WRITER_HEAP * threads, num_threads=threads)
+        return index.writer(heap_size=heap, num_threads=threads)
     except ValueError as exc:
         if "lock" in str(exc).lower():
             raise IndexBusyError(
@@ -381,7 +385,7 @@ def _refresh(con: duckdb.DuckDBPyConnection, kind: _Kind, path: Path, rebuild: b
                        WHERE d.doc_hash IS DISTINCT FROM s.doc_hash""")
         changed = con.execute("SELECT count(*) FROM _search_changed").fetchone()[0]
         if changed or gone:
-            writer = _writer(index, _BUILD_THREADS) if changed > 50_000 else _writer(index)
+            writer = _writer(index, _BUILD_THREADS, _BUILD_HEAP) if changed > 50_000 else _writer(index)
             try:
                 existing = not rebuild
                 for doc_id in gone:

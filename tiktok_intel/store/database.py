@@ -15,8 +15,9 @@ import logging
 import os
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -474,3 +475,12 @@ def release(con) -> None:
     connection stays open: its caller owns it)."""
     if isinstance(con, LeasedConnection):
         con.release()
+
+
+def of_posts(con, sql: str, params: Sequence[Any] = (), posts: Sequence[str] | None = None) -> list[tuple]:
+    """The rows of the query ``sql`` (its first column ``post_id``); when ``posts`` are given
+    (``None``: all), only theirs, sorted by all columns (post by post)."""
+    if posts is None:
+        return con.execute(sql, list(params)).fetchall()
+    scoped = f"SELECT * FROM ({sql}) AS pending WHERE list_contains(?::VARCHAR[], pending.post_id) ORDER BY ALL"
+    return con.execute(scoped, [*params, [str(p) for p in posts]]).fetchall()
